@@ -1,0 +1,53 @@
+"""environment.yml (conda) and pyproject.toml (pip) must list the same dependencies with the same bounds."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+#: pip distribution name -> conda-forge package name, where they differ.
+CONDA_NAMES = {"opencv-python-headless": "py-opencv", "torch": "pytorch"}
+_REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$")
+
+
+def _split(req: str) -> tuple[str, str]:
+    m = _REQ.match(req)
+    if m is None:
+        raise ValueError(f"cannot parse requirement {req!r}")
+    name, spec = m.group(1).lower(), m.group(2).replace(" ", "")
+    return name, ",".join(sorted(spec.split(","))) if spec else ""
+
+
+def _pyproject() -> tuple[dict[str, str], str]:
+    data = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    reqs = data["project"]["dependencies"] + data["project"]["optional-dependencies"]["dev"]
+    deps = dict(_split(r) for r in reqs)
+    return {CONDA_NAMES.get(k, k): v for k, v in deps.items()}, data["project"]["requires-python"]
+
+
+def _conda() -> dict[str, str]:
+    data = yaml.safe_load((ROOT / "environment.yml").read_text())
+    return dict(_split(d) for d in data["dependencies"] if isinstance(d, str))
+
+
+def test_same_packages_and_bounds() -> None:
+    pip_deps, _ = _pyproject()
+    conda = _conda()
+    conda.pop("pip")
+    conda.pop("python")
+    assert conda == pip_deps
+
+
+def test_same_python_bounds() -> None:
+    _, requires_python = _pyproject()
+    assert _conda()["python"] == ",".join(sorted(requires_python.replace(" ", "").split(",")))
+
+
+@pytest.mark.parametrize("req", ["numpy>=1", "torch>=2.2,<=2.14.1", "pip"])
+def test_parser_accepts(req: str) -> None:
+    assert _split(req)[0] in {"numpy", "torch", "pip"}
