@@ -1,0 +1,243 @@
+"""Candidate CNNs of the paper (AlexNet, ResNet-50, Inception-v3) for 12-channel face stacks.
+
+Every builder is a torchvision architecture created with ``weights=None`` (nothing is ever downloaded) whose first
+convolution takes ``in_channels`` inputs (4 RGB photos stacked = 12 channels) and whose classifier has
+``num_classes`` outputs. All builders sit behind one registry and one keyword-only entry point,
+:func:`build_model`, in the style of torchvision's model builders.
+
+Choices where the paper is silent
+---------------------------------
+* **Inception-v3 auxiliary head: disabled** (``aux_logits=False``). The auxiliary classifier pools a 17x17 map with a
+  5x5 window and needs inputs of about 299 px; at the pipeline's small CPU sizes it cannot run, and the paper does not
+  mention it. Training therefore uses the main logits only, in every profile, so the three candidates are trained the
+  same way. Weight files that carry ``AuxLogits.*`` tensors are accepted; those tensors are ignored.
+* **Inception-v3 input transform: off** (``transform_input=False``); inputs are normalised by the training code.
+* **Minimum input size**: Inception-v3 needs at least 75x75 px, AlexNet 63x63 px (its three max-pools must each see
+  a 3x3 map), ResNet-50 32x32 px. :func:`check_input_size` raises a ``ValueError`` below these.
+* **Pretrained weights** (optional, ``weights=<local file>``): a 3-channel torchvision state dict (for example the
+  ImageNet weights a user keeps offline) is loaded with ``torch.load(..., weights_only=True)`` so no pickled code can
+  run. The first convolution's RGB filters are *inflated*: repeated across the 4 photos and divided by 4, so a stack
+  of one image repeated 4 times gives exactly the response of the 3-channel network to that image. The classifier
+  head is dropped (left at its fresh initialisation) when its shape differs from ``num_classes``. Any other missing,
+  unexpected or mis-shaped tensor is an error that names the file and the key.
+
+Examples
+--------
+>>> import torch
+>>> net = build_model("resnet50").eval()
+>>> net(torch.zeros(2, 12, 80, 80)).shape
+torch.Size([2, 2])
+>>> sorted(MODEL_REGISTRY)
+['alexnet', 'inception_v3', 'resnet50']
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+
+import torch
+import torchvision
+from torch import nn
+
+__all__ = ["MODEL_REGISTRY", "ModelSpec", "build_model", "check_input_size", "load_inflated_weights"]
+
+
+@dataclass(frozen=True)
+class ModelSpec:
+    """How to build one candidate and where its first convolution and classifier head live."""
+
+    name: str
+    #: builds the 3-channel torchvision network with ``num_classes`` outputs and no weights.
+    factory: Callable[[int], nn.Module]
+    #: dotted attribute path of the first ``nn.Conv2d``.
+    first_conv: str
+    #: state-dict key prefixes of the classifier head (dropped from a weight file when num_classes differs).
+    head_prefixes: tuple[str, ...]
+    #: state-dict key prefixes of a weight file that are ignored (parts the built network does not have).
+    ignored_prefixes: tuple[str, ...]
+    #: smallest square input side (px) the architecture accepts.
+    min_size: int
+
+
+def _alexnet(num_classes: int) -> nn.Module:
+    return torchvision.models.alexnet(weights=None, num_classes=num_classes)
+
+
+def _resnet50(num_classes: int) -> nn.Module:
+    return torchvision.models.resnet50(weights=None, num_classes=num_classes)
+
+
+def _inception_v3(num_classes: int) -> nn.Module:
+    return torchvision.models.inception_v3(weights=None, num_classes=num_classes, aux_logits=False,
+                                           transform_input=False, init_weights=True)
+
+
+MODEL_REGISTRY: dict[str, ModelSpec] = {
+    "alexnet": ModelSpec("alexnet", _alexnet, "features.0", ("classifier.6.",), (), 63),
+    "resnet50": ModelSpec("resnet50", _resnet50, "conv1", ("fc.",), (), 32),
+    "inception_v3": ModelSpec("inception_v3", _inception_v3, "Conv2d_1a_3x3.conv", ("fc.",), ("AuxLogits.",), 75),
+}
+
+
+def _spec(name: str) -> ModelSpec:
+    if not isinstance(name, str) or name not in MODEL_REGISTRY:
+        raise ValueError(f"name must be one of {sorted(MODEL_REGISTRY)}, got {name!r}")
+    return MODEL_REGISTRY[name]
+
+
+def check_input_size(name: str, image_size: int) -> int:
+    """Validate that the architecture ``name`` accepts square inputs of side ``image_size``; return it.
+
+    Examples
+    --------
+    >>> check_input_size("inception_v3", 80)
+    80
+    >>> check_input_size("inception_v3", 64)
+    Traceback (most recent call last):
+    ...
+    ValueError: image_size must be >= 75 px for inception_v3, got 64
+    """
+    spec = _spec(name)
+    if isinstance(image_size, bool) or not isinstance(image_size, int):
+        raise TypeError(f"image_size must be an int, got {image_size!r}")
+    if image_size < spec.min_size:
+        raise ValueError(f"image_size must be >= {spec.min_size} px for {name}, got {image_size}")
+    return image_size
+
+
+def _get_module(root: nn.Module, dotted: str) -> nn.Module:
+    mod = root
+    for part in dotted.split("."):
+        mod = getattr(mod, part)
+    return mod
+
+
+def _set_module(root: nn.Module, dotted: str, new: nn.Module) -> None:
+    *parents, last = dotted.split(".")
+    setattr(_get_module(root, ".".join(parents)) if parents else root, last, new)
+
+
+def _replace_first_conv(net: nn.Module, dotted: str, in_channels: int) -> None:
+    old = _get_module(net, dotted)
+    if not isinstance(old, nn.Conv2d):
+        raise TypeError(f"{dotted} is not a Conv2d in this torchvision version: {type(old).__name__}")
+    new = nn.Conv2d(in_channels, old.out_channels, kernel_size=old.kernel_size, stride=old.stride,  # type: ignore[arg-type]
+                    padding=old.padding, dilation=old.dilation, groups=old.groups,  # type: ignore[arg-type]
+                    bias=old.bias is not None, padding_mode=old.padding_mode)
+    _set_module(net, dotted, new)
+
+
+def build_model(name: str, *, in_channels: int = 12, num_classes: int = 2,
+                weights: str | os.PathLike[str] | None = None) -> nn.Module:
+    """Build candidate ``name`` for ``in_channels``-channel inputs and ``num_classes`` outputs.
+
+    Parameters
+    ----------
+    name : {"alexnet", "resnet50", "inception_v3"}
+        Architecture (see :data:`MODEL_REGISTRY`).
+    in_channels : int, default 12
+        Input channels: 3 per photo, 4 photos per subject.
+    num_classes : int, default 2
+        Outputs of the classifier (2 = negative, positive; score = softmax of output 1).
+    weights : path-like, optional
+        Local file with a 3-channel torchvision state dict to start from (see :func:`load_inflated_weights`).
+        ``None`` (default) = random initialisation. Nothing is downloaded in any case.
+
+    Returns
+    -------
+    torch.nn.Module
+        The network, in training mode, on the CPU. In eval mode it returns plain logits of shape (N, num_classes).
+
+    Examples
+    --------
+    >>> import torch
+    >>> build_model("alexnet", num_classes=3).eval()(torch.zeros(1, 12, 64, 64)).shape
+    torch.Size([1, 3])
+    >>> build_model("vgg16")
+    Traceback (most recent call last):
+    ...
+    ValueError: name must be one of ['alexnet', 'inception_v3', 'resnet50'], got 'vgg16'
+    """
+    spec = _spec(name)
+    for arg, value in (("in_channels", in_channels), ("num_classes", num_classes)):
+        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+            raise ValueError(f"{arg} must be a positive int, got {value!r}")
+    net = spec.factory(num_classes)
+    if in_channels != 3:
+        _replace_first_conv(net, spec.first_conv, in_channels)
+    if weights is not None:
+        load_inflated_weights(net, name, weights)
+    return net
+
+
+def load_inflated_weights(net: nn.Module, name: str, path: str | os.PathLike[str]) -> nn.Module:
+    """Load a 3-channel torchvision state dict from ``path`` into ``net`` (built by :func:`build_model`).
+
+    The first convolution's weight ``W`` (out, 3, k, k) becomes ``W.repeat(1, C/3, 1, 1) / (C/3)`` for a network of
+    ``C`` input channels, so a stack of one image repeated ``C/3`` times gives the 3-channel network's response. The
+    classifier head is skipped when its shape differs from ``net``'s; the file is read with ``weights_only=True``.
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        Network built by :func:`build_model` for architecture ``name``.
+    name : str
+        Architecture name (selects the first-conv key and the head keys).
+    path : path-like
+        File written by ``torch.save(model.state_dict(), path)`` for the 3-channel torchvision architecture.
+
+    Returns
+    -------
+    torch.nn.Module
+        ``net``, with the weights loaded in place.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, torch, torchvision
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "rgb.pt"
+    >>> torch.save(torchvision.models.resnet50(num_classes=1000).state_dict(), f)
+    >>> net = build_model("resnet50", weights=f)          # head (1000 classes) dropped, rest loaded
+    >>> net.conv1.weight.shape
+    torch.Size([64, 12, 7, 7])
+    """
+    spec = _spec(name)
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"weights file not found: {path}")
+    try:
+        loaded = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # unpickling refused or corrupt file
+        raise ValueError(f"weights file {path} is not a tensors-only state dict loadable with "
+                         f"weights_only=True: {exc}") from exc
+    if not isinstance(loaded, dict) or not all(isinstance(v, torch.Tensor) for v in loaded.values()):
+        raise ValueError(f"weights file {path} must hold a state dict (str -> tensor), got {type(loaded).__name__}")
+    target = net.state_dict()
+    conv_key = f"{spec.first_conv}.weight"
+    c_in = _get_module(net, spec.first_conv).in_channels  # type: ignore[union-attr]
+    new_state: dict[str, torch.Tensor] = {}
+    for key, tensor in loaded.items():
+        if any(key.startswith(p) for p in spec.ignored_prefixes):
+            continue
+        if key not in target:
+            raise ValueError(f"weights file {path}: key {key!r} does not exist in {name}")
+        want = target[key].shape
+        if key == conv_key and tensor.shape != want:
+            if tensor.ndim != 4 or tensor.shape[1] != 3 or c_in % 3 or tensor.shape[0] != want[0]:
+                raise ValueError(f"weights file {path}: key {key!r} has shape {tuple(tensor.shape)}; expected "
+                                 f"(out, 3, k, k) to inflate to {tuple(want)}")
+            reps = c_in // 3
+            tensor = tensor.repeat(1, reps, 1, 1) / reps
+        elif tensor.shape != want:
+            if any(key.startswith(p) for p in spec.head_prefixes):
+                continue  # classifier head of another number of classes: keep the fresh head
+            raise ValueError(f"weights file {path}: key {key!r} has shape {tuple(tensor.shape)}, "
+                             f"{name} expects {tuple(want)}")
+        new_state[key] = tensor.to(target[key].dtype)
+    missing = [k for k in target if k not in new_state and not any(k.startswith(p) for p in spec.head_prefixes)]
+    if missing:
+        raise ValueError(f"weights file {path}: key {missing[0]!r} is missing ({len(missing)} missing in all)")
+    net.load_state_dict(new_state, strict=False)
+    return net
