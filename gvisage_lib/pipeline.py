@@ -62,7 +62,7 @@ class NotebookTiming:
     seconds: float
 
 
-def list_notebooks(directory: str | os.PathLike[str] = NOTEBOOK_DIR) -> list[Path]:
+def list_notebooks(directory: str | os.PathLike[str] | None = None) -> list[Path]:
     """The pipeline's notebooks (``NN_name.ipynb``) in run order.
 
     Examples
@@ -70,7 +70,7 @@ def list_notebooks(directory: str | os.PathLike[str] = NOTEBOOK_DIR) -> list[Pat
     >>> all(p.suffix == ".ipynb" for p in list_notebooks())
     True
     """
-    folder = Path(directory)
+    folder = Path(NOTEBOOK_DIR if directory is None else directory)
     if not folder.is_dir():
         raise FileNotFoundError(f"notebook folder {folder} does not exist")
     return sorted(p for p in folder.iterdir() if _NB_NAME.match(p.name))
@@ -131,7 +131,7 @@ def _kernel_env() -> None:
 
 def reproduce(out: str | os.PathLike[str], *, profile: str = "quick", manifest: str | os.PathLike[str] | None = None,
               seed: int = DEFAULT_SEED, start_at: str | None = None,
-              notebooks_dir: str | os.PathLike[str] = NOTEBOOK_DIR,
+              notebooks_dir: str | os.PathLike[str] | None = None,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the whole pipeline into the run folder ``out`` and return the run record (also in ``run.json``).
 
@@ -147,7 +147,7 @@ def reproduce(out: str | os.PathLike[str], *, profile: str = "quick", manifest: 
         Master seed: the twin, the splits' resampling, the CNN initialisation and the bootstraps derive from it.
     start_at : str, optional
         Two-digit prefix of the first notebook to run (e.g. ``"04"``); earlier notebooks' outputs must exist.
-    notebooks_dir : path-like
+    notebooks_dir : path-like, optional
         Folder of the numbered notebooks (default: the repository's ``notebooks/``).
     log : callable
         Receives one progress line at a time.
@@ -173,6 +173,7 @@ def reproduce(out: str | os.PathLike[str], *, profile: str = "quick", manifest: 
     prof = get_profile(profile)
     if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    notebooks_dir = NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir
     books = list_notebooks(notebooks_dir)
     if not books:
         raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {notebooks_dir}")

@@ -1,0 +1,73 @@
+"""The whole pipeline on the smoke profile, as a user runs it: ``gvisage reproduce --profile smoke``.
+
+One run is shared by the assertions below (it takes about a minute or two on 2 CPU cores). A second, partial run
+(``--from 04``) checks that the statistics notebooks give byte-identical tables from the same predictions.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gvisage_lib import schema
+from gvisage_lib.pipeline import list_notebooks
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def smoke_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("smoke") / "run"
+    proc = subprocess.run([sys.executable, "-m", "gvisage_lib", "reproduce", "--profile", "smoke", "--out", str(out),
+                           "--seed", "11"], capture_output=True, text=True, timeout=900, check=False)
+    if proc.returncode != 0:
+        pytest.fail(f"gvisage reproduce --profile smoke exited {proc.returncode}\n{proc.stderr[-4000:]}")
+    # progress lines name each notebook
+    for book in list_notebooks():
+        assert book.stem in proc.stderr
+    return out
+
+
+def test_every_notebook_executed_and_rendered(smoke_run: Path) -> None:
+    record = json.loads((smoke_run / "run.json").read_text())
+    assert record["status"] == "succeeded"
+    names = [b.name for b in list_notebooks()]
+    assert [n["notebook"] for n in record["notebooks"]] == names
+    for name in names:
+        assert (smoke_run / "notebooks" / name).is_file()
+        html = (smoke_run / "html" / name.replace(".ipynb", ".html")).read_text()
+        assert "Traceback" not in html
+    assert record["parameters"]["seed"] == 11 and record["profile"]["name"] == "smoke"
+    assert record["data"]["manifest_sha256"] and record["data"]["n_photos"] > 0
+    assert record["packages"]["torch"] and record["git"] is not None
+
+
+def test_outputs_follow_their_schemas(smoke_run: Path) -> None:
+    preds = pd.read_parquet(smoke_run / "predictions.parquet")
+    assert list(preds.columns) == list(schema.PREDICTION_COLUMNS)
+    assert set(preds["stage"]) == {1, 2} and set(preds["model"]) == set(schema.CANDIDATE_MODELS)
+    assert preds["score"].between(0, 1).all()
+    manifest = pd.read_csv(smoke_run / "cohort" / "manifest.csv")
+    stage2 = preds[preds["stage"] == 2].merge(manifest[["subject_id", "group"]], on="subject_id")
+    assert set(stage2["group"]) == {"iGCT", "other"}
+    assert (smoke_run / "tables").glob("*.csv")
+    figures = list((smoke_run / "figures").glob("*.png"))
+    assert len(figures) >= 6
+    for png in figures:
+        assert png.with_suffix(".pdf").is_file()
+
+
+def test_statistics_rerun_from_predictions_is_identical(smoke_run: Path) -> None:
+    before = json.loads((smoke_run / "run.json").read_text())["outputs"]
+    proc = subprocess.run([sys.executable, "-m", "gvisage_lib", "reproduce", "--profile", "smoke", "--out",
+                           str(smoke_run), "--seed", "11", "--from", "04"], capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    assert "reusing" in proc.stderr  # the twin was not regenerated
+    after = json.loads((smoke_run / "run.json").read_text())["outputs"]
+    assert after == before

@@ -1,0 +1,116 @@
+"""The papermill runner and the ``gvisage`` command: ordering, failure reporting, invalid input, provenance."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from gvisage_lib import pipeline
+from gvisage_lib.cli import main
+from gvisage_lib.manifest import ManifestError
+
+PARAMS = (
+    'run_dir: str = "."  # run folder\n'
+    'manifest: str = ""  # manifest\n'
+    'profile: str = "quick"  # profile\n'
+    "seed: int = 0  # seed\n"
+)
+
+
+def _notebook(path: Path, *cells: str) -> None:
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    first = nbformat.v4.new_code_cell(PARAMS)
+    first.metadata["tags"] = ["parameters"]
+    nb.cells = [first] + [nbformat.v4.new_code_cell(c) for c in cells]
+    nbformat.write(nb, path)
+
+
+@pytest.fixture
+def books(tmp_path: Path) -> Path:
+    d = tmp_path / "books"
+    d.mkdir()
+    _notebook(d / "01_first.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'first.csv').write_text(f'seed\\n{seed}\\n')")
+    _notebook(d / "02_second.ipynb", "x = 1", "raise RuntimeError('planted failure ' + profile)", "y = 2")
+    _notebook(d / "03_never.ipynb", "from pathlib import Path\nPath(run_dir, 'never').write_text('ran')")
+    (d / "README.md").write_text("not a notebook")
+    (d / "9_bad_name.ipynb").write_text("{}")
+    return d
+
+
+def test_list_notebooks_orders_numbered_files_only(books: Path) -> None:
+    assert [p.name for p in pipeline.list_notebooks(books)] == ["01_first.ipynb", "02_second.ipynb", "03_never.ipynb"]
+
+
+def test_repository_notebooks_are_stored_without_outputs() -> None:
+    books = pipeline.list_notebooks()
+    assert [b.name[:2] for b in books] == ["01", "02", "03", "04", "05", "06"]
+    for book in books:
+        nb = nbformat.read(book, as_version=4)
+        code = [c for c in nb.cells if c.cell_type == "code"]
+        assert "parameters" in code[0].metadata.get("tags", []), book.name
+        assert all(not c.outputs and c.execution_count is None for c in code), book.name
+
+
+def test_failure_names_notebook_and_cell_and_keeps_partial(tiny_cohort: Path, books: Path, tmp_path: Path) -> None:
+    out = tmp_path / "run"
+    with pytest.raises(pipeline.NotebookFailed) as info:
+        pipeline.reproduce(out, profile="smoke", manifest=tiny_cohort, seed=7, notebooks_dir=books, log=lambda m: None)
+    err = info.value
+    assert err.notebook == "02_second.ipynb" and err.cell == 3
+    assert "planted failure smoke" in err.error
+    assert (out / "notebooks" / "02_second.ipynb").is_file()  # partial kept
+    assert not (out / "never").exists()  # stopped
+    assert (out / "tables" / "first.csv").read_text() == "seed\n7\n"  # parameters reached the kernel
+    record = json.loads((out / "run.json").read_text())
+    assert record["status"] == "failed"
+    assert [(n["notebook"], n["status"]) for n in record["notebooks"]] == [("01_first.ipynb", "succeeded"),
+                                                                           ("02_second.ipynb", "failed")]
+    assert record["notebooks"][1]["cell"] == 3
+    assert record["data"]["manifest_sha256"] and record["packages"]["numpy"]
+    assert (out / "html" / "01_first.html").is_file()
+
+
+def test_cli_failure_exit_code_and_message(tiny_cohort: Path, books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", books)
+    code = main(["reproduce", "--profile", "smoke", "--manifest", str(tiny_cohort), "--out", str(tmp_path / "r"),
+                 "--from", "02"])
+    assert code == 1
+    assert "02_" in capsys.readouterr().err
+
+
+def test_invalid_manifest_writes_nothing(tiny_cohort: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    text = tiny_cohort.read_text().splitlines()
+    text[1] = text[1].replace(",NC,", ",XX,", 1)
+    tiny_cohort.write_text("\n".join(text) + "\n")
+    out = tmp_path / "never_created"
+    with pytest.raises(ManifestError):
+        pipeline.reproduce(out, profile="smoke", manifest=tiny_cohort, log=lambda m: None)
+    assert not out.exists()
+    capsys.readouterr()
+    assert main(["reproduce", "--manifest", str(tiny_cohort), "--out", str(out)]) == 2
+    assert not out.exists()
+    captured = capsys.readouterr()
+    assert "XX" in captured.out + captured.err
+
+
+def test_validate_command_exit_codes(tiny_cohort: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["validate", str(tiny_cohort)]) == 0
+    text = tiny_cohort.read_text().splitlines()
+    text[2] = text[2].replace(",10,", ",-3,", 1)
+    tiny_cohort.write_text("\n".join(text) + "\n")
+    capsys.readouterr()
+    assert main(["validate", str(tiny_cohort)]) == 2
+    printed = capsys.readouterr().out
+    assert "age_years" in printed and "-3" in printed
+
+
+def test_bad_arguments_are_refused(tmp_path: Path) -> None:
+    with pytest.raises(ValueError, match="seed"):
+        pipeline.reproduce(tmp_path, seed=-1)
+    with pytest.raises(ValueError, match="start_at"):
+        pipeline.reproduce(tmp_path, start_at="99")
