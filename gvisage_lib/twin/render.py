@@ -1,0 +1,551 @@
+"""Procedural frontal face photos of the twin, carrying the planted endocrine phenotype.
+
+Every subject gets four JPEG photos drawn with numpy and OpenCV only (no downloaded assets, no face model). A photo is
+a head-and-shoulders portrait on a background: skin-shaded face ellipse with ears, hair behind and over the forehead,
+eye sockets darker than the cheeks, a lighter nose bridge, brows, eyes, nostrils and mouth, so that OpenCV's Haar
+frontal-face cascade finds it like a real face.
+
+Between subjects: sex, age (child-like proportions under ~15 years), skin tone, hair colour and style, face shape,
+eye, nose and mouth geometry. Between the four photos of a subject: head position, scale and in-plane rotation,
+lighting direction, strength and colour, expression (smile, brow raise, eye opening), sensor noise and JPEG quality.
+
+The phenotype (:mod:`gvisage_lib.twin.phenotype`) changes large-scale shape, colour and texture, so that it survives
+the 80x80 crops of the quick profile: child-like proportions, a fuller face, swollen eyelids with bags, acne and
+redness, oily shine, stubble, pallor, dark circles and drooping lids. Group membership reaches the drawing only
+through these intensities, except under ``capture_shift`` (below).
+
+Determinism: subject ``i`` (row position in the manifest) draws everything from
+``numpy.random.default_rng(SeedSequence([seed, i]))``, so the same seed gives byte-identical JPEGs whatever the
+number of workers.
+
+Examples
+--------
+>>> import numpy as np
+>>> from gvisage_lib.twin.render import draw_photo, SubjectLook
+>>> rng = np.random.default_rng(0)
+>>> look = SubjectLook.sample(rng, sex="F", age_years=10.0, phenotype={})
+>>> img = draw_photo(look, rng, photo_size=(320, 400))
+>>> img.shape, img.dtype
+((400, 320, 3), dtype('uint8'))
+"""
+
+from __future__ import annotations
+
+import math
+import os
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from multiprocessing import get_context
+from pathlib import Path
+from typing import Any
+
+import cv2
+import numpy as np
+import pandas as pd
+
+from .. import io
+from ..schema import PHOTO_COLUMNS
+from .phenotype import PHENOTYPE_COLUMNS, PhenotypeEffects, phenotype_from_truth
+
+GENERATOR_NAME = "gvisage.twin.render"
+#: Bump when the drawing changes: twin.json records it, and the face cache keys on the photo bytes anyway.
+RENDER_VERSION = "1.0.0"
+
+# Skin palette from light to dark (RGB); a subject's tone interpolates it.
+_SKIN_PALETTE = np.array([[242, 212, 190], [228, 188, 160], [205, 160, 125], [170, 120, 85], [120, 80, 55]],
+                         dtype=np.float32)
+_HAIR_PALETTE = np.array([[20, 16, 14], [38, 28, 22], [60, 42, 30], [95, 65, 40], [140, 100, 60]], dtype=np.float32)
+_HAIR_WEIGHTS = np.array([0.45, 0.3, 0.15, 0.07, 0.03])
+
+
+@dataclass
+class SubjectLook:
+    """Everything about a subject's appearance that stays the same across its four photos.
+
+    Geometry is in units of the face half-width (the renderer scales it per photo). Built by :meth:`sample`.
+    """
+
+    sex: str
+    maturity: float  # 0 = small child proportions, 1 = adult
+    skin: np.ndarray  # RGB float32
+    lips: np.ndarray
+    hair: np.ndarray
+    hair_long: bool
+    fringe: float  # how far the fringe comes down (0..1)
+    aspect: float  # face half-height / half-width
+    jaw: float  # lower-face width factor
+    eye_dx: float
+    eye_y: float
+    eye_w: float
+    eye_h: float
+    iris: np.ndarray
+    brow_thick: float
+    nose_len: float
+    mouth_w: float
+    shirt: np.ndarray
+    phen: dict[str, float] = field(default_factory=dict)
+
+    @classmethod
+    def sample(cls, rng: np.random.Generator, *, sex: str, age_years: float,
+               phenotype: dict[str, float]) -> SubjectLook:
+        """Draw a subject's look from its sex, age and phenotype intensities (missing phenotypes count as 0).
+
+        Examples
+        --------
+        >>> look = SubjectLook.sample(np.random.default_rng(1), sex="M", age_years=30, phenotype={})
+        >>> round(look.maturity, 2)
+        1.0
+        """
+        if sex not in ("F", "M"):
+            raise ValueError(f"sex must be 'F' or 'M', got {sex!r}")
+        phen = {c: float(phenotype.get(c, 0.0)) for c in PHENOTYPE_COLUMNS}
+        age = float(age_years)
+        if not math.isfinite(age) or age < 0:
+            raise ValueError(f"age_years must be a finite number >= 0, got {age_years!r}")
+        maturity = float(np.clip((age - 2.0) / 14.0, 0.0, 1.0))
+        # Growth retardation / delayed maturation: the face keeps child proportions.
+        maturity = float(np.clip(maturity * (1.0 - 0.75 * phen["phen_childlike"]), 0.0, 1.0))
+        tone = rng.beta(2.0, 2.5) * (len(_SKIN_PALETTE) - 1)
+        lo = int(min(math.floor(tone), len(_SKIN_PALETTE) - 2))
+        skin = _SKIN_PALETTE[lo] * (1 - (tone - lo)) + _SKIN_PALETTE[lo + 1] * (tone - lo)
+        skin = skin * rng.uniform(0.95, 1.05, size=3).astype(np.float32)
+        # Pallor: desaturate towards grey and lighten a little; puffiness: slightly sallow (hypothyroid).
+        grey = skin.mean()
+        skin = skin + phen["phen_pallor"] * (0.75 * (grey - skin) + 22.0)
+        skin = skin + phen["phen_puffiness"] * np.array([6.0, 4.0, -10.0], dtype=np.float32)
+        lips = skin * np.array([0.82, 0.52, 0.52], dtype=np.float32) * rng.uniform(0.9, 1.05)
+        lips = lips + phen["phen_pallor"] * 0.7 * (skin * 0.95 - lips)
+        hair = _HAIR_PALETTE[rng.choice(len(_HAIR_PALETTE), p=_HAIR_WEIGHTS)] * rng.uniform(0.85, 1.15)
+        hair_long = bool(rng.random() < (0.75 if sex == "F" else 0.1))
+        base_aspect = 1.18 + 0.22 * maturity + (0.04 if sex == "M" else 0.0)
+        aspect = base_aspect * rng.uniform(0.94, 1.06) - 0.12 * phen["phen_puffiness"]
+        jaw = (0.78 + 0.1 * maturity + (0.07 if sex == "M" else 0.0)) * rng.uniform(0.93, 1.07)
+        jaw += 0.2 * phen["phen_puffiness"]
+        return cls(
+            sex=sex,
+            maturity=maturity,
+            skin=np.clip(skin, 0, 255).astype(np.float32),
+            lips=np.clip(lips, 0, 255).astype(np.float32),
+            hair=np.clip(hair, 0, 255).astype(np.float32),
+            hair_long=hair_long,
+            fringe=float(rng.uniform(0.0, 1.0) * (0.8 if sex == "F" else 0.5)),
+            aspect=float(aspect),
+            jaw=float(jaw),
+            eye_dx=float(rng.uniform(0.38, 0.46)),
+            eye_y=float(-0.02 + rng.uniform(-0.03, 0.03) + 0.12 * (1 - maturity)),
+            eye_w=float(rng.uniform(0.17, 0.21) * (1.0 + 0.18 * (1 - maturity))),
+            eye_h=float(rng.uniform(0.075, 0.095) * (1.0 + 0.2 * (1 - maturity))),
+            iris=np.array(rng.choice([[50, 35, 25], [80, 55, 35], [40, 30, 30], [70, 80, 90]]), dtype=np.float32),
+            brow_thick=float(rng.uniform(0.045, 0.07) * (1.15 if sex == "M" else 1.0) * (0.7 + 0.3 * maturity)),
+            nose_len=float(rng.uniform(0.36, 0.46) * (0.75 + 0.25 * maturity)),
+            mouth_w=float(rng.uniform(0.26, 0.34) * (0.85 + 0.15 * maturity)),
+            shirt=rng.uniform(30, 220, size=3).astype(np.float32),
+            phen=phen,
+        )
+
+
+def _pt(cx: float, cy: float, a: float, u: float, v: float) -> tuple[int, int]:
+    """Face units (u right, v down, in face half-widths) to integer pixel coordinates (shift-4 fixed point)."""
+    return int(round((cx + u * a) * 16)), int(round((cy + v * a) * 16))
+
+
+def _axes(a: float, du: float, dv: float) -> tuple[int, int]:
+    return max(1, int(round(du * a * 16))), max(1, int(round(dv * a * 16)))
+
+
+def _ellipse(img: np.ndarray, cx: float, cy: float, a: float, u: float, v: float, du: float, dv: float,
+             color: Any, angle: float = 0.0, start: float = 0.0, end: float = 360.0, thickness: int = -1) -> None:
+    cv2.ellipse(img, _pt(cx, cy, a, u, v), _axes(a, du, dv), angle, start, end, color, thickness,
+                lineType=cv2.LINE_AA, shift=4)
+
+
+def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], grid: tuple[int, int]) -> np.ndarray:
+    """Low-frequency random field in [-1, 1] of ``shape`` (h, w), from a small grid upsampled bicubically."""
+    small = rng.uniform(-1, 1, size=grid).astype(np.float32)
+    return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
+
+
+def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple[int, int] = (320, 400),
+               capture_shift: float = 0.0) -> np.ndarray:
+    """Draw one frontal photo of a subject; returns an RGB uint8 array of shape (height, width, 3).
+
+    ``rng`` supplies the photo-to-photo variation (pose, lighting, expression, noise). ``capture_shift`` > 0 applies
+    the web-photo look of :func:`render_cohort` (the caller decides whom it applies to).
+
+    Examples
+    --------
+    >>> look = SubjectLook.sample(np.random.default_rng(2), sex="M", age_years=14, phenotype={"phen_acne": 1.0})
+    >>> draw_photo(look, np.random.default_rng(3), photo_size=(240, 300)).shape
+    (300, 240, 3)
+    """
+    W, H = int(photo_size[0]), int(photo_size[1])
+    if W < 64 or H < 64:
+        raise ValueError(f"photo_size must be at least (64, 64), got {photo_size!r}")
+    p = look.phen
+    # --- pose and expression (per photo)
+    scale = rng.uniform(0.88, 1.12)
+    a = 0.205 * W * scale * (1.0 + 0.06 * p["phen_puffiness"])  # face half-width in pixels
+    b = a * look.aspect
+    cx = W / 2 + rng.uniform(-0.06, 0.06) * W
+    cy = H * 0.46 + rng.uniform(-0.05, 0.05) * H
+    angle = rng.uniform(-7, 7)
+    smile = rng.uniform(-0.2, 1.0) * (1 - 0.6 * p["phen_fatigue"])
+    brow_raise = rng.uniform(-0.03, 0.05) - 0.05 * p["phen_fatigue"]
+    eye_open = rng.uniform(0.85, 1.1) * (1 - 0.35 * p["phen_periorbital"]) * (1 - 0.25 * p["phen_fatigue"])
+    gaze = rng.uniform(-0.04, 0.04)
+
+    # --- background: smooth colour field
+    bg_base = rng.uniform(90, 230, size=3).astype(np.float32)
+    if capture_shift > 0:
+        bg_base = bg_base + capture_shift * (np.array([40.0, 60.0, 20.0], np.float32) - bg_base) * 0.6
+    fieldv = _smooth_field(rng, (H, W), (4, 3))
+    img = bg_base[None, None, :] * (1 + 0.18 * fieldv[..., None])
+    img = np.ascontiguousarray(np.clip(img, 0, 255), dtype=np.float32)
+
+    skin = tuple(float(x) for x in look.skin)
+    skin_dark = tuple(float(x) * 0.78 for x in look.skin)
+    hair = tuple(float(x) for x in look.hair)
+    # shoulders and neck
+    _ellipse(img, cx, cy, a, 0.0, look.aspect + 1.75, 2.6, 1.0, tuple(float(x) for x in look.shirt))
+    cv2.rectangle(img, _pt(cx, cy, a, -0.42, 0.3), _pt(cx, cy, a, 0.42, look.aspect + 0.9), skin_dark, -1,
+                  lineType=cv2.LINE_AA, shift=4)
+    # hair behind the head
+    hb = look.aspect * 1.08
+    if look.hair_long:
+        cv2.rectangle(img, _pt(cx, cy, a, -1.18, -0.2), _pt(cx, cy, a, 1.18, look.aspect + 0.9), hair, -1,
+                      lineType=cv2.LINE_AA, shift=4)
+    _ellipse(img, cx, cy, a, 0.0, -0.12, 1.2, hb, hair)
+    # ears
+    for s in (-1, 1):
+        _ellipse(img, cx, cy, a, s * 0.98, 0.02, 0.16, 0.26, skin_dark)
+    # face: upper skull ellipse + jaw ellipse
+    top_ext = 1.0 + 0.18 * (1 - look.maturity)  # children: larger cranium
+    _ellipse(img, cx, cy, a, 0.0, 0.0, 1.0, look.aspect * top_ext, skin, start=180, end=360)
+    _ellipse(img, cx, cy, a, 0.0, 0.0, 1.0, look.aspect * 0.35, skin)
+    chin = look.aspect * (0.85 + 0.15 * look.maturity)
+    _ellipse(img, cx, cy, a, 0.0, 0.0, min(1.0, look.jaw), chin, skin, start=0, end=180)
+
+    # --- shading layer over the head region (multiplicative), drawn at low resolution then upsampled
+    x0, y0 = max(0, int(cx - 1.3 * a)), max(0, int(cy - 1.6 * b))
+    x1, y1 = min(W, int(cx + 1.3 * a)), min(H, int(cy + 1.3 * b))
+    roi_w, roi_h = x1 - x0, y1 - y0
+    f = 4  # downsample factor of the shading layer
+    sw, sh = max(4, roi_w // f), max(4, roi_h // f)
+    shade = np.ones((sh, sw), np.float32)
+    lcx, lcy, la = (cx - x0) / f, (cy - y0) / f, a / f
+    ey = look.eye_y
+    # rounded 3D fall-off at the face border
+    yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float32)
+    d2 = ((xx - lcx) / la) ** 2 + ((yy - lcy) / (la * look.aspect)) ** 2
+    shade *= 1.0 - 0.22 * np.clip(d2, 0, 1.4) ** 1.5
+    # eye sockets darker, nose bridge lighter, cheeks lighter, under-nose and under-lip shadows
+    _ellipse(shade, lcx, lcy, la, 0.0, ey - 0.02, 0.78, 0.2, 0.62)
+    for s in (-1, 1):
+        _ellipse(shade, lcx, lcy, la, s * look.eye_dx, ey, look.eye_w * 1.6, 0.2, 0.55)
+        _ellipse(shade, lcx, lcy, la, s * 0.45, ey + 0.45, 0.25, 0.2, 1.1)
+    _ellipse(shade, lcx, lcy, la, 0.0, ey + look.nose_len * 0.45, 0.09, look.nose_len * 0.55, 1.2)
+    _ellipse(shade, lcx, lcy, la, 0.0, ey + look.nose_len + 0.08, 0.16, 0.05, 0.75)
+    _ellipse(shade, lcx, lcy, la, 0.0, -0.55 * look.aspect, 0.5, 0.2, 1.08)  # forehead highlight
+    # fatigue: dark circles; periorbital swelling: bags (light bulge with a shadow under it)
+    for s in (-1, 1):
+        if p["phen_fatigue"] > 0:
+            _ellipse(shade, lcx, lcy, la, s * look.eye_dx, ey + 0.13, look.eye_w * 1.2, 0.09,
+                     1.0 - 0.45 * p["phen_fatigue"])
+        if p["phen_periorbital"] > 0:
+            _ellipse(shade, lcx, lcy, la, s * look.eye_dx, ey + 0.22, look.eye_w * 1.25, 0.05,
+                     1.0 - 0.3 * p["phen_periorbital"])
+            _ellipse(shade, lcx, lcy, la, s * look.eye_dx, ey + 0.12, look.eye_w * 1.15, 0.08,
+                     1.0 + 0.22 * p["phen_periorbital"])
+    shade = cv2.GaussianBlur(shade, (0, 0), max(0.8, 0.09 * la))
+    shade = cv2.resize(shade, (roi_w, roi_h), interpolation=cv2.INTER_LINEAR)
+    img[y0:y1, x0:x1] *= shade[..., None]
+
+    # --- skin texture overlays: redness and acne, oily shine, stubble
+    if p["phen_acne"] > 0.02:
+        acne_red = (float(look.skin[0]) * 0.95, float(look.skin[1]) * 0.55, float(look.skin[2]) * 0.55)
+        n_spots = int(rng.poisson(45 * p["phen_acne"]))
+        regions = np.array([[-0.5, 0.35], [0.5, 0.35], [0.0, -0.55 * look.aspect], [0.0, 0.85 * look.aspect]])
+        for _ in range(n_spots):
+            ru, rv = regions[rng.integers(0, len(regions))]
+            u, v = ru + rng.normal(0, 0.2), rv + rng.normal(0, 0.12)
+            r = rng.uniform(0.025, 0.05)
+            _ellipse(img, cx, cy, a, u, v, r, r, acne_red)
+        red = np.zeros((roi_h, roi_w), np.float32)
+        for s in (-1, 1):
+            _ellipse(red, cx - x0, cy - y0, a, s * 0.5, 0.38, 0.3, 0.25, 1.0)
+        red = cv2.GaussianBlur(red, (0, 0), 0.1 * a)
+        img[y0:y1, x0:x1, 1] -= 40 * p["phen_acne"] * red
+        img[y0:y1, x0:x1, 2] -= 40 * p["phen_acne"] * red
+    if p["phen_oily"] > 0.02:
+        shine = np.zeros((roi_h, roi_w), np.float32)
+        _ellipse(shine, cx - x0, cy - y0, a, 0.0, -0.5 * look.aspect, 0.35, 0.1, 1.0)
+        _ellipse(shine, cx - x0, cy - y0, a, 0.0, ey + look.nose_len * 0.8, 0.07, 0.1, 1.0)
+        for s in (-1, 1):
+            _ellipse(shine, cx - x0, cy - y0, a, s * 0.5, 0.25, 0.12, 0.07, 0.8)
+        shine = cv2.GaussianBlur(shine, (0, 0), 0.05 * a)
+        img[y0:y1, x0:x1] += (70 * p["phen_oily"] * shine)[..., None]
+    mouth_y = ey + look.nose_len + 0.3
+    if p["phen_beard"] > 0.02:
+        stub = np.zeros((roi_h, roi_w), np.float32)
+        _ellipse(stub, cx - x0, cy - y0, a, 0.0, mouth_y - 0.1, 0.3, 0.06, 1.0)
+        _ellipse(stub, cx - x0, cy - y0, a, 0.0, chin * 0.85, 0.4, 0.18, 1.0)
+        stub *= rng.uniform(0.5, 1.0, size=stub.shape).astype(np.float32)
+        stub = cv2.GaussianBlur(stub, (0, 0), 0.02 * a + 0.5)
+        img[y0:y1, x0:x1] *= (1.0 - 0.45 * p["phen_beard"] * stub)[..., None]
+
+    # --- features
+    brow_col = tuple(float(x) * 0.9 for x in look.hair)
+    for s in (-1, 1):
+        ex = s * look.eye_dx
+        ew, eh = look.eye_w, look.eye_h * eye_open
+        # brows
+        by = ey - 0.2 - brow_raise
+        cv2.ellipse(img, _pt(cx, cy, a, ex, by + 0.08), _axes(a, ew * 1.25, 0.1), 0, 200, 340, brow_col,
+                    max(1, int(round(look.brow_thick * a))), lineType=cv2.LINE_AA, shift=4)
+        # sclera, iris, pupil, upper lid
+        _ellipse(img, cx, cy, a, ex, ey, ew, eh, (235.0, 232.0, 228.0))
+        ir = min(eh * 1.05, ew * 0.55)
+        _ellipse(img, cx, cy, a, ex + gaze, ey, ir, min(ir, eh), tuple(float(x) for x in look.iris))
+        _ellipse(img, cx, cy, a, ex + gaze, ey, ir * 0.45, min(ir * 0.45, eh), (12.0, 10.0, 10.0))
+        cv2.ellipse(img, _pt(cx, cy, a, ex, ey), _axes(a, ew, eh), 0, 180, 360, (25.0, 20.0, 20.0),
+                    max(1, int(round(0.03 * a))), lineType=cv2.LINE_AA, shift=4)
+        # swollen upper lid covering part of the eye
+        if p["phen_periorbital"] > 0.05:
+            _ellipse(img, cx, cy, a, ex, ey - eh * 0.9, ew * 1.1, eh * (0.4 + 0.6 * p["phen_periorbital"]),
+                     tuple(float(x) * 0.97 for x in look.skin), start=0, end=180)
+    # nose: nostrils and tip
+    ny = ey + look.nose_len
+    for s in (-1, 1):
+        _ellipse(img, cx, cy, a, s * 0.08, ny, 0.05, 0.03, tuple(float(x) * 0.45 for x in look.skin))
+    # mouth: lips as a curved band, with smile lifting the corners
+    mw = look.mouth_w * (1 + 0.12 * smile)
+    droop = 0.06 * p["phen_fatigue"]
+    curve = 0.06 * smile - droop
+    lips = tuple(float(x) for x in look.lips)
+    pts_up, pts_lo = [], []
+    for t in np.linspace(-1, 1, 9):
+        yv = mouth_y - curve * (t * t)
+        pts_up.append(_pt(cx, cy, a, t * mw, yv - 0.05 * (1 - t * t) - 0.01))
+        pts_lo.append(_pt(cx, cy, a, t * mw, yv + 0.07 * (1 - t * t) + 0.01))
+    poly = np.array(pts_up + pts_lo[::-1], dtype=np.int32)
+    cv2.fillPoly(img, [poly], lips, lineType=cv2.LINE_AA, shift=4)
+    line = np.array([_pt(cx, cy, a, t * mw, mouth_y - curve * t * t + 0.005) for t in np.linspace(-1, 1, 9)],
+                    np.int32)
+    cv2.polylines(img, [line], False, tuple(float(x) * 0.5 for x in look.lips), max(1, int(round(0.02 * a))),
+                  lineType=cv2.LINE_AA, shift=4)
+    # fringe over the forehead
+    fr = look.fringe
+    top = -look.aspect * top_ext
+    _ellipse(img, cx, cy, a, 0.0, top + 0.05, 1.08, 0.3 + 0.45 * fr, hair, start=180, end=360)
+    _ellipse(img, cx, cy, a, 0.0, top + 0.05, 1.02, 0.12 + 0.35 * fr, hair, start=0, end=180)
+
+    # --- photo: softness, rotation, lighting, colour, noise
+    sigma = rng.uniform(0.5, 1.0) * W / 320
+    if capture_shift > 0:
+        sigma *= 1 + 0.8 * capture_shift
+    img = cv2.GaussianBlur(img, (0, 0), sigma)
+    rot = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+    img = cv2.warpAffine(img, rot, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
+    theta = rng.uniform(0, 2 * math.pi)
+    strength = rng.uniform(0.0, 0.35)
+    gx = np.linspace(-1, 1, W, dtype=np.float32)[None, :] * math.cos(theta)
+    gy = np.linspace(-1, 1, H, dtype=np.float32)[:, None] * math.sin(theta)
+    light = rng.uniform(0.85, 1.12) * (1 + 0.5 * strength * (gx + gy))
+    wb = rng.uniform(0.94, 1.06, size=3).astype(np.float32)
+    if capture_shift > 0:
+        wb = wb * (1 + capture_shift * np.array([0.10, 0.02, -0.12], np.float32))
+    img = img * light[..., None] * wb[None, None, :]
+    noise_sd = rng.uniform(2.0, 6.0)
+    img += rng.standard_normal(img.shape, dtype=np.float32) * noise_sd
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+def encode_jpeg(img: np.ndarray, quality: int) -> bytes:
+    """JPEG bytes of an RGB uint8 image (baseline, no metadata, so the bytes depend only on pixels and quality).
+
+    Examples
+    --------
+    >>> encode_jpeg(np.zeros((8, 8, 3), np.uint8), 90)[:2]
+    b'\\xff\\xd8'
+    """
+    if not isinstance(img, np.ndarray) or img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:
+        raise ValueError(f"img must be an RGB uint8 array (H, W, 3), got {getattr(img, 'dtype', type(img))} "
+                         f"{getattr(img, 'shape', '')}")
+    if not 1 <= int(quality) <= 100:
+        raise ValueError(f"quality must be in 1..100, got {quality!r}")
+    ok, buf = cv2.imencode(".jpg", cv2.cvtColor(img, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, int(quality)])
+    if not ok:
+        raise RuntimeError("OpenCV failed to encode a JPEG")
+    return buf.tobytes()
+
+
+def render_subject(index: int, subject_id: str, sex: str, age_years: float, phenotype: dict[str, float], *,
+                   seed: int, photo_size: tuple[int, int] = (320, 400), capture_shift: float = 0.0,
+                   n_photos: int = 4) -> list[bytes]:
+    """JPEG bytes of the ``n_photos`` photos of one subject (row ``index`` of the cohort).
+
+    ``capture_shift`` here is the strength applied to this subject (the cohort function passes 0 for patients).
+
+    Examples
+    --------
+    >>> jpgs = render_subject(0, "s0", "F", 8.0, {}, seed=1, photo_size=(160, 200), n_photos=2)
+    >>> len(jpgs), jpgs[0] == render_subject(0, "s0", "F", 8.0, {}, seed=1, photo_size=(160, 200))[0]
+    (2, True)
+    """
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(index)]))
+    look = SubjectLook.sample(rng, sex=sex, age_years=age_years, phenotype=phenotype)
+    out = []
+    for _ in range(n_photos):
+        img = draw_photo(look, rng, photo_size=photo_size, capture_shift=capture_shift)
+        quality = int(rng.integers(78, 96))
+        if capture_shift > 0:
+            quality = max(20, int(quality - 45 * min(capture_shift, 1.5)))
+        out.append(encode_jpeg(img, quality))
+    return out
+
+
+def _render_job(job: tuple[Any, ...]) -> list[tuple[str, str]]:
+    """Worker: render one chunk of subjects, write their photos; return (relative path, sha256) pairs."""
+    out_dir, seed, photo_size, rows = job
+    cv2.setNumThreads(1)
+    done = []
+    for index, sid, sex, age, phen, shift in rows:
+        for k, data in enumerate(render_subject(index, sid, sex, age, phen, seed=seed, photo_size=photo_size,
+                                                capture_shift=shift), start=1):
+            rel = f"photos/{sid}_{k}.jpg"
+            io.write_bytes(data, Path(out_dir) / rel)
+            done.append((rel, io.sha256_bytes(data)))
+    return done
+
+
+def render_cohort(manifest: pd.DataFrame, truth: pd.DataFrame, out_dir: str | os.PathLike[str], *, seed: int,
+                  photo_size: tuple[int, int] = (320, 400), capture_shift: float = 0.0, workers: int | None = None,
+                  effects: PhenotypeEffects | None = None, progress: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Render four frontal JPEG photos per subject of the twin and record them.
+
+    Parameters
+    ----------
+    manifest : DataFrame
+        The twin's manifest (one row per subject; ``subject_id``, ``sex``, ``age_years``, ``group``).
+    truth : DataFrame
+        The twin's truth table (latent state; see :mod:`gvisage_lib.twin.phenotype`), one row per manifest subject.
+    out_dir : path-like
+        Cohort folder. Photos go to ``out_dir/photos/<subject_id>_<k>.jpg`` (k = 1..4); ``out_dir/twin.json`` gets
+        the generator, version, seed, effects, capture shift and the SHA-256 of every photo (the privacy guard of
+        :mod:`gvisage_lib.privacy` trusts only photos listed there). Keys already in twin.json are kept.
+    seed : int
+        Master seed. Subject ``i`` (row position) draws from ``SeedSequence([seed, i])``: same seed, byte-identical
+        JPEGs, whatever ``workers``.
+    photo_size : (int, int)
+        Width and height of the photos in pixels.
+    capture_shift : float
+        0 (default) = off. When > 0, the normal controls are photographed differently from the patients, as when
+        controls come from a public web dataset: greenish outdoor background, warmer white balance, softer focus
+        and heavier JPEG compression, with a strength that grows with the value (1 = strong). It is a shortcut that
+        has nothing to do with disease: turn it on to see a CNN reach a high stage-1 AUC by learning how the photo
+        was taken, and watch the planted-phenotype checks (and the Grad-CAM maps) stop explaining its score.
+    workers : int, optional
+        Worker processes (None = all cores; 1 = in this process).
+    effects : PhenotypeEffects, optional
+        Phenotype effect sizes (default: the twin's).
+    progress : bool
+        Show a tqdm progress bar.
+
+    Returns
+    -------
+    (manifest, truth)
+        Copies: the manifest with ``photo_1``..``photo_4`` filled (paths relative to ``out_dir``), and the truth
+        table with the ``phen_*`` columns added (replaced if present).
+
+    Examples
+    --------
+    >>> import tempfile, pandas as pd
+    >>> m = pd.DataFrame({"subject_id": ["s1"], "group": ["NC"], "sex": ["F"], "age_years": [9.0]})
+    >>> t = pd.DataFrame({"subject_id": ["s1"], "group": ["NC"], "sex": ["F"], "age_years": [9.0],
+    ...     "axis_thyroid": [0.0], "axis_gh": [0.0], "axis_adrenal": [0.0], "axis_gonadal": [0.0],
+    ...     "hcg_precocious_puberty": [0], "endocrine_damage": [0.0], "intracranial_hypertension": [0],
+    ...     "vision_change": [0], "growth_retardation": [0]})
+    >>> m2, t2 = render_cohort(m, t, tempfile.mkdtemp(), seed=1, photo_size=(160, 200), workers=1, progress=False)
+    >>> m2.loc[0, "photo_4"], "phen_pallor" in t2
+    ('photos/s1_4.jpg', True)
+    """
+    from tqdm.auto import tqdm
+
+    if not isinstance(manifest, pd.DataFrame) or not isinstance(truth, pd.DataFrame):
+        raise TypeError("manifest and truth must be pandas DataFrames")
+    for col in ("subject_id", "sex", "age_years", "group"):
+        if col not in manifest.columns:
+            raise ValueError(f"manifest lacks column {col!r}")
+    if "subject_id" not in truth.columns:
+        raise ValueError("truth lacks column 'subject_id'")
+    ids = manifest["subject_id"].astype(str)
+    if ids.duplicated().any():
+        raise ValueError(f"manifest subject_id must be unique; duplicated: {ids[ids.duplicated()].iloc[0]!r}")
+    bad_ids = [s for s in ids if not s or any(ch in s for ch in '/\\:*?"<>|') or s.startswith(".")]
+    if bad_ids:
+        raise ValueError(f"manifest subject_id must be usable as a file name, got {bad_ids[0]!r}")
+    t_ids = truth["subject_id"].astype(str)
+    if set(t_ids) != set(ids) or len(t_ids) != len(ids):
+        raise ValueError("truth and manifest must hold the same subject_ids, one row each")
+    if (not isinstance(photo_size, (tuple, list)) or len(photo_size) != 2
+            or not all(isinstance(v, (int, np.integer)) and v >= 64 for v in photo_size)):
+        raise ValueError(f"photo_size must be (width, height) integers >= 64, got {photo_size!r}")
+    capture_shift = float(capture_shift)
+    if not math.isfinite(capture_shift) or capture_shift < 0:
+        raise ValueError(f"capture_shift must be a finite float >= 0, got {capture_shift!r}")
+    if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
+        raise ValueError(f"workers must be None or an integer >= 1, got {workers!r}")
+    effects = effects if effects is not None else PhenotypeEffects()
+
+    phen = phenotype_from_truth(truth, effects, seed=seed).set_index("subject_id")
+    out = Path(out_dir)
+    (out / "photos").mkdir(parents=True, exist_ok=True)
+    rows = []
+    for i, r in enumerate(manifest[["subject_id", "sex", "age_years", "group"]].itertuples(index=False)):
+        sid = str(r.subject_id)
+        shift = capture_shift if (capture_shift > 0 and r.group == "NC") else 0.0
+        rows.append((i, sid, str(r.sex), float(r.age_years), {c: float(phen.at[sid, c]) for c in PHENOTYPE_COLUMNS},
+                     shift))
+    size = (int(photo_size[0]), int(photo_size[1]))
+    n_workers = workers or os.cpu_count() or 1
+    n_workers = max(1, min(n_workers, len(rows)))
+    chunk = max(1, min(16, math.ceil(len(rows) / (n_workers * 4))))
+    jobs = [(str(out), int(seed), size, rows[i:i + chunk]) for i in range(0, len(rows), chunk)]
+    hashes: dict[str, str] = {}
+    bar = tqdm(total=len(rows), desc="rendering twin photos", unit="subject", disable=not progress)
+    if n_workers == 1:
+        for job in jobs:
+            hashes.update(_render_job(job))
+            bar.update(len(job[3]))
+    else:
+        with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn")) as pool:
+            for job, done in zip(jobs, pool.map(_render_job, jobs)):
+                hashes.update(done)
+                bar.update(len(job[3]))
+    bar.close()
+
+    m = manifest.copy()
+    for k, col in enumerate(PHOTO_COLUMNS, start=1):
+        m[col] = [f"photos/{sid}_{k}.jpg" for sid in ids]
+    t = truth.drop(columns=[c for c in PHENOTYPE_COLUMNS if c in truth.columns]).copy()
+    t = t.merge(phen.reset_index(), on="subject_id", how="left", validate="one_to_one")
+    t = t.set_index(t["subject_id"].astype(str)).loc[t_ids.to_numpy()].reset_index(drop=True)
+
+    twin_json = out / "twin.json"
+    meta: dict[str, Any] = {}
+    if twin_json.exists():
+        import json
+
+        meta = json.loads(twin_json.read_text(encoding="utf-8"))
+    meta["photos"] = {
+        "generator": GENERATOR_NAME,
+        "version": RENDER_VERSION,
+        "seed": int(seed),
+        "photo_size": list(size),
+        "capture_shift": capture_shift,
+        "effects": effects.to_dict(),
+        "n_subjects": len(rows),
+    }
+    meta["photo_sha256"] = dict(sorted(hashes.items()))
+    io.write_json(meta, twin_json)
+    return m, t

@@ -1,0 +1,355 @@
+"""Tabular part of the synthetic digital-twin cohort: manifest rows and the latent ground truth.
+
+The twin has the paper's group sizes (DESIGN.md §5) and, per split x tumour group, every Table 1 variable drawn to
+match the paper's mean or percentage (``gvisage_lib/data/table1_paper.csv``). Where the paper is silent, the choices
+are in ``gvisage_lib/data/twin_parameters.json`` and summarised here.
+
+Generative model (per split x tumour group cell of ``n`` subjects)
+------------------------------------------------------------------
+1. **Sex** and **tumour site**: counts allocated from Table 1's proportions by largest remainder (exact at scale 1),
+   randomly assigned. Table 1's female:male ratio of the test iGCTs (51:68) sums to 119 for 79 patients; the twin
+   uses the proportion 51/119.
+2. **Age**: gamma distribution with Table 1's mean and SD (positive, right-skewed like paediatric series).
+3. **Institution**: development (train/test) Tiantan 70 %, Puren 30 %; validation Tiantan 40 %, Puren 25 %, Shijian
+   20 %, Sanbo 15 % (allocated counts). Normal controls: ``WYLF`` (the public "Wild Young Labeled Faces" set).
+4. **HPT-axis damage** (latent): complete / incomplete / none with counts allocated from the proportions
+   iGCT 37:54:39 (the paper's validation iGCTs, exact at scale 1, used for every split) and other midline tumours
+   17 % / 35 % / 48 % (chosen: iGCTs are more damaged on average). The manifest's ``hpt_damage`` is this level.
+5. **Axis deficits** ``axis_thyroid, axis_gh, axis_adrenal, axis_gonadal`` in [0, 1]: complete -> every axis
+   impaired ~ Beta(8, 3); incomplete -> 1 to 3 axes (uniform) impaired ~ Beta(5, 4), the rest spared ~ Beta(1.2, 12);
+   none -> all spared. ``endocrine_damage`` = mean of the four axes. Normal controls: 0.
+6. **Endocrine indicators** (16): lognormal with the paper's group mean ``m`` and a chosen coefficient of variation
+   ``cv`` (``sigma**2 = log(1 + cv**2)``, ``mu = log(m) - sigma**2 / 2``, so the mean is exactly ``m``). The latent
+   ``z_j = l_j * s + sqrt(1 - l_j**2) * e_j`` mixes the rank-based normal score ``s`` of ``endocrine_damage`` (within
+   the cell) with independent noise, so ``z_j`` is standard normal and the cell mean stays at Table 1's while the
+   indicator correlates with damage with sign ``l_j`` (:func:`planted_endocrine_loadings`): rising with damage TSH
+   (+0.5), IGFBP-3 (+0.4); falling TT4, FT3, FT4, GH (-0.5), prolactin, estradiol (-0.4); the rest 0. The planted
+   relations hold WITHIN each split x group; a correlation pooled over iGCT and other tumours also carries Table 1's
+   between-group differences (e.g. TSH is lower in iGCTs although iGCTs are more damaged).
+   TT3/TT4 (not in Table 1): means iGCT 105 / other 120 ng/dL and 6.8 / 7.9 µg/dL, CV 0.25, every split.
+   CVs: ACTH 0.6, cortisol 0.5, TSH 0.8, FT3 0.35, FT4 0.3, GH 1.2, IGF-1 0.5, IGFBP-3 0.35, FSH 1.0, LH 1.2,
+   testosterone 1.2, estradiol 1.0, progesterone 1.0, prolactin 0.8; duration 0.9, BMI 0.18 (both lognormal).
+7. **hCG-driven precocious puberty** (truth only): boys with iGCT, 40 % on average, more likely when younger
+   (log-odds -0.8 per SD of age); such tumours are NGGCT with probability 0.5 (otherwise 0.32).
+8. **Symptoms** (0/1): ``logit p_i = a + b_k * s_i`` (+1.0 for sexual abnormality with hCG precocious puberty), the
+   intercept ``a`` solved per cell so the expected proportion is Table 1's. Slopes ``b_k``: diabetes insipidus 1.0,
+   growth retardation 0.8, sexual abnormality 0.7, abnormal feeding 0.5, sleep-wake 0.5, affective 0.2, others 0.
+   Growth retardation has Table 1 values for the training split only; test and validation use the training value of
+   the same group.
+9. **Tumour type** given site: iGCT germinoma / NGGCT; other: sellar craniopharyngioma 55 %, pituitary adenoma 30 %,
+   glioma 15 %; pineal parenchymal tumour 50 %, glioma 35 %, meningioma 15 %; fourth ventricle medulloblastoma 55 %,
+   ependymoma 45 %.
+
+Normal controls: sex allocated from the pooled tumour proportion of the same split; age = the age of a random tumour
+subject of the same split and sex plus N(0, 0.5²) years (reflected at 0.5), so age and sex are matched. Their
+clinical columns are empty.
+
+Subject ids (``GV0001`` ...) are assigned in a random order, so an id reveals nothing about the group. Floats are
+rounded (age 2, duration 1, BMI 2, hormones 4 significant decimals, truth 4 decimals), so written files are
+byte-identical for a seed.
+
+Examples
+--------
+>>> manifest, truth = generate_tabular(seed=1, scale=0.1)
+>>> manifest.groupby("split").size().to_dict()
+{'test': 21, 'train': 85, 'validation': 34}
+>>> list(truth.columns) == list(TRUTH_COLUMNS)
+True
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+from scipy import optimize, special, stats
+
+from .. import schema
+from .targets import group_sizes, paper_table1, twin_parameters
+
+#: Columns of truth.csv, in order.
+TRUTH_COLUMNS: tuple[str, ...] = (
+    "subject_id", "group", "split", "sex", "age_years", "hpt_damage",
+    "axis_thyroid", "axis_gh", "axis_adrenal", "axis_gonadal",
+    "hcg_precocious_puberty", "endocrine_damage",
+    "intracranial_hypertension", "vision_change", "growth_retardation",
+)
+
+AXES: tuple[str, ...] = ("axis_thyroid", "axis_gh", "axis_adrenal", "axis_gonadal")
+
+#: Decimals used when rounding generated values (so CSV output is byte-stable).
+DECIMALS: dict[str, int] = {"age_years": 2, "duration_months": 1, "bmi": 2,
+                            **{c: 4 for c in schema.ENDOCRINE_COLUMNS}}
+TRUTH_DECIMALS = 4
+
+
+def planted_endocrine_loadings() -> pd.Series:
+    """Signed loading of each endocrine indicator on ``endocrine_damage`` (0 = no planted relation).
+
+    The loading is the correlation between the indicator's standard-normal latent and the normal score of
+    ``endocrine_damage`` within a split x group cell (see the module docstring).
+
+    Examples
+    --------
+    >>> l = planted_endocrine_loadings()
+    >>> l["tsh"] > 0, l["gh"] < 0, l["acth"] == 0
+    (np.True_, np.True_, np.True_)
+    >>> list(l.index) == list(schema.ENDOCRINE_COLUMNS)
+    True
+    """
+    p = twin_parameters()["endocrine_loadings"]
+    return pd.Series({c: float(p[c]) for c in schema.ENDOCRINE_COLUMNS}, name="loading", dtype=float)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# helpers
+
+
+def _allocate(n: int, weights: list[float] | np.ndarray) -> np.ndarray:
+    """Integer counts summing to ``n`` proportional to ``weights`` (largest remainder)."""
+    w = np.asarray(weights, dtype=float)
+    w = w / w.sum()
+    raw = w * n
+    counts = np.floor(raw).astype(int)
+    rest = n - counts.sum()
+    order = np.argsort(-(raw - counts), kind="stable")
+    counts[order[:rest]] += 1
+    return counts
+
+
+def _shuffled(rng: np.random.Generator, labels: list[str] | tuple[str, ...], counts: np.ndarray) -> np.ndarray:
+    out = np.repeat(np.asarray(labels, dtype=object), counts)
+    rng.shuffle(out)
+    return out
+
+
+def _normal_scores(x: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Rank-based normal scores (Blom-like ``(r - 0.5) / n``), ties broken at random."""
+    n = len(x)
+    if n == 0:
+        return np.zeros(0)
+    order = np.lexsort((rng.random(n), x))
+    ranks = np.empty(n)
+    ranks[order] = np.arange(1, n + 1)
+    return stats.norm.ppf((ranks - 0.5) / n)
+
+
+def _calibrated_bernoulli(rng: np.random.Generator, target: float, linpred: np.ndarray) -> np.ndarray:
+    """0/1 draws with ``P = expit(a + linpred)``, ``a`` solved so that ``mean(P) == target``."""
+    if not 0.0 <= target <= 1.0:
+        raise ValueError(f"target proportion must be in [0, 1], got {target!r}")
+    if target in (0.0, 1.0) or len(linpred) == 0:
+        return np.full(len(linpred), int(target), dtype=int)
+    if np.allclose(linpred, 0.0):
+        p = np.full(len(linpred), target)
+    else:
+        a = optimize.brentq(lambda a: special.expit(a + linpred).mean() - target, -40.0, 40.0, xtol=1e-10)
+        p = special.expit(a + linpred)
+    return (rng.random(len(linpred)) < p).astype(int)
+
+
+def _lognormal(mean: float, cv: float, z: np.ndarray) -> np.ndarray:
+    sigma2 = math.log1p(cv * cv)
+    return np.exp(math.log(mean) - sigma2 / 2.0 + math.sqrt(sigma2) * z)
+
+
+class _Targets:
+    """Lookup of the paper's values for one split x group."""
+
+    def __init__(self) -> None:
+        t = paper_table1()
+        self._d = {(r.split, r.group, r.variable, r.statistic, r.level): float(r.value) for r in t.itertuples()}
+
+    def value(self, split: str, group: str, variable: str, statistic: str, level: str = "") -> float | None:
+        return self._d.get((split, group, variable, statistic, level))
+
+    def counts(self, split: str, group: str, variable: str, levels: tuple[str, ...]) -> np.ndarray:
+        return np.array([self.value(split, group, variable, "count", lev) for lev in levels], dtype=float)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# generator
+
+
+def _tumour_cell(rng: np.random.Generator, split: str, group: str, n: int, tg: _Targets,
+                 params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
+    sex = _shuffled(rng, schema.SEXES, _allocate(n, tg.counts(split, group, "sex", schema.SEXES)))
+    mean_age = tg.value(split, group, "age_years", "mean")
+    sd_age = tg.value(split, group, "age_years", "sd")
+    shape = (mean_age / sd_age) ** 2
+    age = rng.gamma(shape, sd_age**2 / mean_age, size=n)
+    site_counts = _allocate(n, tg.counts(split, group, "tumor_site", schema.TUMOR_SITES))
+    tumor_site = _shuffled(rng, schema.TUMOR_SITES, site_counts)
+    inst = params["institutions"]["development" if split in ("train", "test") else "validation"]
+    site = _shuffled(rng, list(inst), _allocate(n, list(inst.values())))
+
+    hp = params["hpt_damage"]
+    prop = hp["proportions"][group]
+    hpt = _shuffled(rng, schema.HPT_LEVELS, _allocate(n, [prop[lev] for lev in schema.HPT_LEVELS]))
+    beta = hp["axis_beta"]
+    axes = np.empty((n, len(AXES)))
+    for i, level in enumerate(hpt):
+        if level == "complete":
+            impaired = np.ones(len(AXES), dtype=bool)
+            a_imp = beta["impaired_complete"]
+        elif level == "incomplete":
+            k = int(rng.integers(1, len(AXES)))  # 1..3 impaired axes
+            impaired = np.zeros(len(AXES), dtype=bool)
+            impaired[rng.choice(len(AXES), size=k, replace=False)] = True
+            a_imp = beta["impaired_incomplete"]
+        else:
+            impaired = np.zeros(len(AXES), dtype=bool)
+            a_imp = beta["impaired_complete"]
+        imp_draw = rng.beta(a_imp[0], a_imp[1], size=len(AXES))
+        spare_draw = rng.beta(beta["spared"][0], beta["spared"][1], size=len(AXES))
+        axes[i] = np.where(impaired, imp_draw, spare_draw)
+    damage = axes.mean(axis=1)
+    s = _normal_scores(damage, rng)
+
+    # hCG-driven precocious puberty: iGCT boys only, younger boys more often.
+    hcg = np.zeros(n, dtype=int)
+    boys = sex == "M"
+    if group == "iGCT" and boys.any():
+        hc = params["hcg_precocious_puberty"]
+        age_z = (age[boys] - age[boys].mean()) / (age[boys].std() or 1.0)
+        hcg[boys] = _calibrated_bernoulli(rng, hc["share"], hc["age_slope"] * age_z)
+
+    tt = params["tumour_types"]
+    if group == "iGCT":
+        p_nggct = np.where(hcg == 1, tt["iGCT"]["nggct_given_hcg"], tt["iGCT"]["nggct"])
+        tumor_type = np.where(rng.random(n) < p_nggct, "NGGCT", "germinoma").astype(object)
+    else:
+        tumor_type = np.empty(n, dtype=object)
+        for ts in schema.TUMOR_SITES:
+            idx = np.flatnonzero(tumor_site == ts)
+            types = tt["other"][ts]
+            tumor_type[idx] = rng.choice(list(types), size=len(idx), p=np.array(list(types.values())))
+
+    disp = params["dispersions"]
+    extra = params["not_in_table1"]
+    loadings = planted_endocrine_loadings()
+    rows: dict[str, object] = {
+        "group": group, "split": split, "site": site, "sex": sex, "age_years": age,
+        "tumor_site": tumor_site, "tumor_type": tumor_type,
+        "duration_months": _lognormal(tg.value(split, group, "duration_months", "mean"), disp["duration_months"],
+                                      rng.standard_normal(n)),
+        "bmi": _lognormal(tg.value(split, group, "bmi", "mean"), disp["bmi"], rng.standard_normal(n)),
+    }
+    slopes = params["symptom_slopes"]
+    for col in schema.SYMPTOM_COLUMNS:
+        pct = tg.value(split, group, col, "percent", "1")
+        if pct is None:  # growth_retardation outside the training split
+            pct = tg.value(extra["growth_retardation_from_split"], group, col, "percent", "1")
+        lin = slopes[col] * s
+        if col == "sexual_abnormality":
+            lin = lin + slopes["hcg_on_sexual_abnormality"] * hcg
+        rows[col] = _calibrated_bernoulli(rng, pct / 100.0, lin)
+    for col in schema.ENDOCRINE_COLUMNS:
+        mean = tg.value(split, group, col, "mean")
+        if mean is None:
+            mean = float(extra[col][group])
+        lam = float(loadings[col])
+        z = lam * s + math.sqrt(1.0 - lam * lam) * rng.standard_normal(n)
+        rows[col] = _lognormal(mean, disp[col], z)
+    rows["hpt_damage"] = hpt
+    manifest = pd.DataFrame(rows)
+    truth = pd.DataFrame({
+        "group": group, "split": split, "sex": sex, "age_years": age, "hpt_damage": hpt,
+        **{a: axes[:, j] for j, a in enumerate(AXES)},
+        "hcg_precocious_puberty": hcg, "endocrine_damage": damage,
+    })
+    return manifest, truth
+
+
+def _nc_cell(rng: np.random.Generator, split: str, n: int, tumours: pd.DataFrame, params: dict) -> pd.DataFrame:
+    tum = tumours[tumours.split == split]
+    p_f = float((tum.sex == "F").mean())
+    sex = _shuffled(rng, schema.SEXES, _allocate(n, [p_f, 1.0 - p_f]))
+    age = np.empty(n)
+    jitter = float(params["nc_age_jitter_years"])
+    for sx in schema.SEXES:
+        idx = np.flatnonzero(sex == sx)
+        pool = tum.age_years[tum.sex == sx].to_numpy()
+        if len(pool) == 0:
+            pool = tum.age_years.to_numpy()
+        a = rng.choice(pool, size=len(idx), replace=True) + rng.normal(0.0, jitter, size=len(idx))
+        age[idx] = np.where(a < 0.5, 1.0 - a, a)  # reflect at 0.5 years
+    return pd.DataFrame({"group": "NC", "split": split, "site": params["institutions"]["nc_site"],
+                         "sex": sex, "age_years": age})
+
+
+def generate_tabular(seed: int, scale: float = 1.0) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Generate the twin's manifest (photo columns empty) and its latent ground truth.
+
+    Parameters
+    ----------
+    seed : int
+        Seed of :func:`numpy.random.default_rng`; the same seed gives identical frames.
+    scale : float, default 1.0
+        Multiplier of the paper's group sizes (:func:`gvisage_lib.twin.targets.group_sizes`).
+
+    Returns
+    -------
+    manifest : pandas.DataFrame
+        Columns :data:`schema.MANIFEST_COLUMNS`; photo columns are empty strings, clinical columns of normal
+        controls are NaN. Sorted by ``subject_id``.
+    truth : pandas.DataFrame
+        Columns :data:`TRUTH_COLUMNS` in the same row order (``hpt_damage`` = ``"none"`` and deficits 0 for NC).
+
+    Examples
+    --------
+    >>> m, t = generate_tabular(seed=7, scale=0.2)
+    >>> (m.subject_id == t.subject_id).all()
+    np.True_
+    >>> m.loc[m.group == "NC", "tsh"].isna().all()
+    np.True_
+    >>> sorted(m.loc[m.group != "NC", "hpt_damage"].unique())
+    ['complete', 'incomplete', 'none']
+    """
+    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
+        raise TypeError(f"seed must be an int, got {seed!r}")
+    sizes = group_sizes(scale)
+    rng = np.random.default_rng(int(seed))
+    params = twin_parameters()
+    tg = _Targets()
+    man_parts, truth_parts = [], []
+    for split in schema.SPLITS:
+        for group in schema.TUMOUR_GROUPS:
+            m, t = _tumour_cell(rng, split, group, int(sizes.loc[(split, group)]), tg, params)
+            man_parts.append(m)
+            truth_parts.append(t)
+    tumours_m = pd.concat(man_parts, ignore_index=True)
+    tumours_t = pd.concat(truth_parts, ignore_index=True)
+    nc = pd.concat([_nc_cell(rng, s, int(sizes.loc[(s, "NC")]), tumours_m, params) for s in schema.SPLITS],
+                   ignore_index=True)
+    manifest = pd.concat([tumours_m, nc], ignore_index=True)
+    nc_truth = nc[["group", "split", "sex", "age_years"]].assign(
+        hpt_damage="none", **{a: 0.0 for a in AXES}, hcg_precocious_puberty=0, endocrine_damage=0.0)
+    truth = pd.concat([tumours_t, nc_truth], ignore_index=True)
+
+    # pseudonymous ids in random order
+    n = len(manifest)
+    width = max(4, len(str(n)))
+    ids = np.array([f"GV{i:0{width}d}" for i in range(1, n + 1)], dtype=object)
+    perm = rng.permutation(n)
+    manifest.insert(0, "subject_id", ids[perm])
+    truth.insert(0, "subject_id", ids[perm])
+    for col in schema.PHOTO_COLUMNS:
+        manifest[col] = ""
+    manifest = manifest.reindex(columns=list(schema.MANIFEST_COLUMNS))
+    for col in ("intracranial_hypertension", "vision_change", "growth_retardation"):
+        truth[col] = manifest[col].fillna(0).astype(int)
+    for col in schema.SYMPTOM_COLUMNS:
+        manifest[col] = manifest[col].astype(float)
+    for col in ("tumor_site", "tumor_type", "hpt_damage"):
+        manifest[col] = manifest[col].astype(object).where(manifest[col].notna(), np.nan)
+    for col, dec in DECIMALS.items():
+        manifest[col] = manifest[col].astype(float).round(dec)
+    truth["age_years"] = manifest["age_years"]
+    for col in (*AXES, "endocrine_damage"):
+        truth[col] = truth[col].astype(float).round(TRUTH_DECIMALS)
+    truth["hcg_precocious_puberty"] = truth["hcg_precocious_puberty"].astype(int)
+    truth = truth.reindex(columns=list(TRUTH_COLUMNS))
+    order = np.argsort(manifest.subject_id.to_numpy(), kind="stable")
+    return manifest.iloc[order].reset_index(drop=True), truth.iloc[order].reset_index(drop=True)

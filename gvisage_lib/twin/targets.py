@@ -1,0 +1,106 @@
+"""The paper's published numbers (Table 1, study flow) and the twin's documented choices, read from package data.
+
+* ``gvisage_lib/data/table1_paper.csv``: Table 1 of Li et al. (2025) transcribed in long form, one row per
+  split x group x variable x level x statistic (``mean``, ``sd``, ``percent``, ``count``), with the paper's P value
+  (as printed, e.g. ``"<.01"``) and a note. It also holds the study-flow group sizes (``variable == "n"``, following
+  the abstract as DESIGN.md §5 decides) and the validation iGCTs' HPT-damage strata (37/54/39).
+* ``gvisage_lib/data/twin_parameters.json``: every choice of the twin where the paper is silent (dispersions,
+  institutions, tumour types, HPT-damage proportions, planted loadings), each with a ``_note``.
+
+Examples
+--------
+>>> t = paper_table1()
+>>> float(t.query("split == 'train' and group == 'iGCT' and variable == 'age_years' and statistic == 'mean'").value.iloc[0])
+16.95
+>>> group_sizes(1.0).loc[("validation", "NC")]
+np.int64(100)
+>>> int(group_sizes(0.01).min())
+2
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from functools import lru_cache
+from importlib import resources
+from typing import Any
+
+import pandas as pd
+
+from .. import schema
+
+_TABLE1_FILE = "table1_paper.csv"
+_PARAMS_FILE = "twin_parameters.json"
+
+
+@lru_cache(maxsize=1)
+def _paper_table1_cached() -> pd.DataFrame:
+    with resources.files("gvisage_lib.data").joinpath(_TABLE1_FILE).open("r", encoding="utf-8") as fh:
+        df = pd.read_csv(fh, dtype={"level": str, "paper_p": str, "note": str}, keep_default_na=False)
+    df["value"] = df["value"].astype(float)
+    return df
+
+
+def paper_table1() -> pd.DataFrame:
+    """The paper's Table 1 and study-flow counts in long form (a fresh copy).
+
+    Columns: ``split, group, variable, level, statistic, value, paper_p, note``. Empty strings where not applicable.
+
+    Examples
+    --------
+    >>> sorted(paper_table1().statistic.unique())
+    ['count', 'mean', 'percent', 'sd']
+    """
+    return _paper_table1_cached().copy()
+
+
+@lru_cache(maxsize=1)
+def _params_cached() -> str:
+    return resources.files("gvisage_lib.data").joinpath(_PARAMS_FILE).read_text(encoding="utf-8")
+
+
+def twin_parameters() -> dict[str, Any]:
+    """The twin's documented choices (a fresh dict parsed from ``twin_parameters.json``).
+
+    Examples
+    --------
+    >>> twin_parameters()["institutions"]["nc_site"]
+    'WYLF'
+    """
+    return json.loads(_params_cached())
+
+
+def _round_half_up(x: float) -> int:
+    return int(math.floor(x + 0.5))
+
+
+def group_sizes(scale: float = 1.0) -> pd.Series:
+    """Number of subjects per (split, group) at ``scale`` times the paper's sizes (DESIGN.md §5).
+
+    Each cell is rounded half up and kept at 2 or more, so every split keeps the classes of both stages.
+
+    Parameters
+    ----------
+    scale : float
+        Multiplier of the paper's group sizes; must be positive.
+
+    Returns
+    -------
+    pandas.Series
+        Integer counts indexed by ``(split, group)``, in :data:`schema.SPLITS` x :data:`schema.GROUPS` order.
+
+    Examples
+    --------
+    >>> int(group_sizes(1.0).sum())
+    1395
+    >>> group_sizes(0.1).loc[("test", "iGCT")]
+    np.int64(8)
+    """
+    if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not math.isfinite(scale) or scale <= 0:
+        raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    t = paper_table1()
+    n = t[(t.variable == "n") & (t.statistic == "count")].set_index(["split", "group"])["value"]
+    out = {(s, g): max(2, _round_half_up(float(n.loc[(s, g)]) * scale)) for s in schema.SPLITS for g in schema.GROUPS}
+    idx = pd.MultiIndex.from_tuples(list(out), names=["split", "group"])
+    return pd.Series(list(out.values()), index=idx, dtype="int64", name="n")
