@@ -94,7 +94,7 @@ def check_scores(score: Any, name: str = "score", n: int | None = None, n_name: 
         raise ValueError(f"{name} has length {arr.size} but {n_name} has length {n}; they must be equal")
     bad = np.flatnonzero(~np.isfinite(arr))
     if bad.size:
-        raise ValueError(f"{name} must be finite; found {arr[bad[0]]!r} at index {int(bad[0])}")
+        raise ValueError(f"{name} must be finite; found {arr[bad[0]].item()!r} at index {int(bad[0])}")
     return arr
 
 

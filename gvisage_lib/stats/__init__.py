@@ -1,0 +1,37 @@
+"""Diagnostic-accuracy statistics: AUC and DeLong tests (fast, equal to R pROC), exact proportion CIs, 2x2 metrics,
+operating points and a seeded stratified bootstrap.
+
+Examples
+--------
+>>> from gvisage_lib.stats import roc_auc_delong, proportion_ci
+>>> round(roc_auc_delong([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]).auc, 2)
+0.75
+>>> [round(v, 4) for v in proportion_ci(5, 10)]
+[0.1871, 0.8129]
+"""
+
+from .delong import (
+    AUCResult,
+    DeLongTestResult,
+    UnpairedDeLongResult,
+    delong_auc_covariance,
+    delong_placements,
+    delong_test,
+    delong_test_unpaired,
+    midrank,
+    roc_auc_delong,
+)
+from .proportions import proportion_ci
+
+__all__ = [
+    "AUCResult",
+    "DeLongTestResult",
+    "UnpairedDeLongResult",
+    "delong_auc_covariance",
+    "delong_placements",
+    "delong_test",
+    "delong_test_unpaired",
+    "midrank",
+    "proportion_ci",
+    "roc_auc_delong",
+]
