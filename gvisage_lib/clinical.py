@@ -319,7 +319,7 @@ def fit_logistic(
     >>> df["y"] = (rng.random(300) < 1 / (1 + np.exp(-df.x))).astype(int)
     >>> fit = fit_logistic(df, "y", ["x"])
     >>> round(float(fit.table.coef[1]), 1)
-    1.1
+    1.0
     """
     import statsmodels.api as sm
 

@@ -1,0 +1,254 @@
+"""Calibration and decision-curve analysis of predicted probabilities (TRIPOD+AI item 12e; absent from the paper).
+
+* :func:`calibration_curve`: grouped observed vs mean predicted risk, with exact (Clopper-Pearson) CIs per group.
+* :func:`calibration_summary`: calibration slope (logistic regression of the outcome on logit(p)), calibration
+  intercept / calibration-in-the-large (intercept of a logistic regression with logit(p) as offset; 0 is ideal), the
+  Brier score and the scaled Brier score (1 - Brier / Brier of the prevalence).
+* :func:`net_benefit`: decision curves, net benefit = TP/n - FP/n * pt / (1 - pt) at threshold probability pt
+  (Vickers & Elkin 2006), with "treat all" and "treat none".
+
+The CNN score is a softmax output of a network trained with class resampling: it is a ranking score, not a
+calibrated probability, and its calibration is shown to make that visible rather than to grade it.
+
+Examples
+--------
+>>> import numpy as np
+>>> rng = np.random.default_rng(0)
+>>> p = rng.uniform(0.05, 0.95, 4000)
+>>> y = (rng.random(4000) < p).astype(int)
+>>> s = calibration_summary(y, p)
+>>> round(s["slope"], 1), abs(s["intercept"]) < 0.15
+(1.0, True)
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+EPS = 1e-6
+
+
+def _check_yp(y_true: object, prob: object) -> tuple[np.ndarray, np.ndarray]:
+    y = np.asarray(y_true, dtype=float)
+    p = np.asarray(prob, dtype=float)
+    if y.ndim != 1 or p.shape != y.shape:
+        raise ValueError(f"y_true and prob must be 1-D of equal length, got shapes {y.shape} and {p.shape}")
+    if not np.isin(y, (0, 1)).all():
+        raise ValueError(f"y_true must be 0/1, got values {sorted(set(np.unique(y)) - {0.0, 1.0})[:5]}")
+    if np.isnan(p).any() or (p < 0).any() or (p > 1).any():
+        raise ValueError("prob must be probabilities in [0, 1] without NaN")
+    if y.min() == y.max():
+        raise ValueError("y_true has a single class; calibration needs both")
+    return y.astype(int), p
+
+
+def calibration_curve(y_true: Sequence[int], prob: Sequence[float], *, n_bins: int = 10,
+                      strategy: str = "quantile", level: float = 0.95) -> pd.DataFrame:
+    """Observed event rate vs mean predicted probability in groups of ``prob``.
+
+    Parameters
+    ----------
+    y_true, prob : array-like
+        0/1 outcomes and predicted probabilities.
+    n_bins : int
+        Number of groups.
+    strategy : {"quantile", "uniform"}
+        Equal-count groups (deciles of risk by default) or equal-width groups on [0, 1].
+    level : float
+        Level of the exact CI of each group's observed rate.
+
+    Returns
+    -------
+    DataFrame
+        bin, n, events, mean_predicted, observed, ci_low, ci_high (empty bins dropped).
+
+    Examples
+    --------
+    >>> out = calibration_curve([0, 0, 1, 1, 0, 1], [.1, .2, .3, .7, .8, .9], n_bins=2)
+    >>> out[["n", "events"]].values.tolist()
+    [[3, 1], [3, 2]]
+    """
+    from scipy.stats import beta
+
+    y, p = _check_yp(y_true, prob)
+    if n_bins < 1:
+        raise ValueError(f"n_bins must be >= 1, got {n_bins}")
+    if strategy == "quantile":
+        order = np.argsort(p, kind="mergesort")
+        bins = np.empty(len(p), dtype=int)
+        bins[order] = np.minimum((np.arange(len(p)) * n_bins) // len(p), n_bins - 1)
+    elif strategy == "uniform":
+        bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
+    else:
+        raise ValueError(f"strategy must be 'quantile' or 'uniform', got {strategy!r}")
+    a = 1 - level
+    rows = []
+    for b in np.unique(bins):
+        m = bins == b
+        n, k = int(m.sum()), int(y[m].sum())
+        lo = 0.0 if k == 0 else float(beta.ppf(a / 2, k, n - k + 1))
+        hi = 1.0 if k == n else float(beta.ppf(1 - a / 2, k + 1, n - k))
+        rows.append({"bin": int(b), "n": n, "events": k, "mean_predicted": float(p[m].mean()),
+                     "observed": k / n, "ci_low": lo, "ci_high": hi})
+    return pd.DataFrame(rows)
+
+
+def calibration_summary(y_true: Sequence[int], prob: Sequence[float]) -> dict[str, float]:
+    """Calibration slope and intercept, Brier score and scaled Brier score.
+
+    Slope: coefficient of logit(p) in ``logit P(y=1) = a + b logit(p)``. Intercept (calibration-in-the-large): ``a``
+    in ``logit P(y=1) = a + offset(logit(p))``. Probabilities are clipped to [1e-6, 1 - 1e-6] before the logit.
+
+    Examples
+    --------
+    >>> s = calibration_summary([0, 1, 0, 1, 1, 0], [.2, .8, .3, .6, .9, .4])
+    >>> round(s["brier"], 4)
+    0.0833
+    """
+    import statsmodels.api as sm
+
+    y, p = _check_yp(y_true, prob)
+    lp = np.log(np.clip(p, EPS, 1 - EPS) / (1 - np.clip(p, EPS, 1 - EPS)))
+    slope_fit = sm.GLM(y, sm.add_constant(lp), family=sm.families.Binomial()).fit()
+    int_fit = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Binomial(), offset=lp).fit()
+    brier = float(np.mean((p - y) ** 2))
+    prev = y.mean()
+    return {
+        "n": int(len(y)),
+        "slope": float(slope_fit.params[1]),
+        "slope_se": float(slope_fit.bse[1]),
+        "intercept": float(int_fit.params[0]),
+        "intercept_se": float(int_fit.bse[0]),
+        "brier": brier,
+        "scaled_brier": float(1 - brier / (prev * (1 - prev))),
+    }
+
+
+def calibration_table(scores: pd.DataFrame, *, by: Sequence[str] = ("model", "split")) -> pd.DataFrame:
+    """:func:`calibration_summary` for each group of a long score table (columns label, score and ``by``).
+
+    Examples
+    --------
+    >>> sc = pd.DataFrame({"model": "m", "split": "test", "label": [0, 1, 0, 1], "score": [.2, .7, .4, .9]})
+    >>> calibration_table(sc)[["model", "split", "n"]].values.tolist()
+    [['m', 'test', 4]]
+    """
+    rows = []
+    for key, g in scores.groupby(list(by), sort=False, observed=True):
+        key = key if isinstance(key, tuple) else (key,)
+        rows.append({**dict(zip(by, key)), **calibration_summary(g["label"], g["score"])})
+    return pd.DataFrame(rows)
+
+
+def net_benefit(y_true: Sequence[int], prob: Sequence[float], thresholds: Sequence[float] | None = None,
+                *, model: str = "model") -> pd.DataFrame:
+    """Decision curve: net benefit of the model, of treating all and of treating none, over threshold probabilities.
+
+    A subject is treated when ``prob >= pt``. Net benefit = TP/n - FP/n * pt / (1 - pt); treat-all uses
+    prevalence - (1 - prevalence) * pt / (1 - pt); treat-none is 0.
+
+    Returns
+    -------
+    DataFrame
+        threshold, strategy (``model``, "treat all", "treat none"), net_benefit (long format).
+
+    Examples
+    --------
+    >>> out = net_benefit([0, 1, 1, 0], [.2, .8, .6, .7], [0.5])
+    >>> out.set_index("strategy").net_benefit.round(3).to_dict()
+    {'model': 0.25, 'treat all': 0.0, 'treat none': 0.0}
+    """
+    y, p = _check_yp(y_true, prob)
+    pt = np.arange(0.01, 1.0, 0.01) if thresholds is None else np.asarray(thresholds, dtype=float)
+    if ((pt <= 0) | (pt >= 1)).any():
+        raise ValueError("thresholds must lie strictly between 0 and 1")
+    n = len(y)
+    w = pt / (1 - pt)
+    treated = p[None, :] >= pt[:, None]
+    tp = (treated & (y[None, :] == 1)).sum(axis=1) / n
+    fp = (treated & (y[None, :] == 0)).sum(axis=1) / n
+    prev = y.mean()
+    return pd.concat([
+        pd.DataFrame({"threshold": pt, "strategy": model, "net_benefit": tp - fp * w}),
+        pd.DataFrame({"threshold": pt, "strategy": "treat all", "net_benefit": prev - (1 - prev) * w}),
+        pd.DataFrame({"threshold": pt, "strategy": "treat none", "net_benefit": 0.0}),
+    ], ignore_index=True)
+
+
+def decision_curves(scores: pd.DataFrame, *, split: str = "validation",
+                    thresholds: Sequence[float] | None = None) -> pd.DataFrame:
+    """:func:`net_benefit` of every model of a long score table on ``split`` (treat-all/none once).
+
+    Examples
+    --------
+    >>> sc = pd.DataFrame({"model": ["a"] * 4 + ["b"] * 4, "split": "validation", "label": [0, 1, 1, 0] * 2,
+    ...                    "score": [.2, .8, .6, .7, .1, .9, .8, .2]})
+    >>> sorted(decision_curves(sc, thresholds=[.5]).strategy)
+    ['a', 'b', 'treat all', 'treat none']
+    """
+    sub = scores[scores["split"] == split]
+    if sub.empty:
+        raise ValueError(f"no scores of split {split!r}")
+    parts = []
+    for i, (m, g) in enumerate(sub.groupby("model", sort=False, observed=True)):
+        nb = net_benefit(g["label"], g["score"], thresholds, model=str(m))
+        parts.append(nb if i == 0 else nb[nb["strategy"] == str(m)])
+    return pd.concat(parts, ignore_index=True)
+
+
+def plot_calibration(scores: pd.DataFrame, *, split: str = "validation", n_bins: int = 10):
+    """Calibration curves (deciles of predicted risk, exact CIs) of every model on ``split``. Returns the figure.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> sc = pd.DataFrame({"model": "m", "split": "validation", "label": [0, 1] * 20,
+    ...                    "score": np.linspace(.1, .9, 40)})
+    >>> fig = plot_calibration(sc, n_bins=4)
+    """
+    import matplotlib.pyplot as plt
+
+    sub = scores[scores["split"] == split]
+    if sub.empty:
+        raise ValueError(f"no scores of split {split!r}")
+    fig, ax = plt.subplots(figsize=(4.8, 4.6))
+    for m, g in sub.groupby("model", sort=False, observed=True):
+        cc = calibration_curve(g["label"], g["score"], n_bins=n_bins)
+        s = calibration_summary(g["label"], g["score"])
+        ax.errorbar(cc["mean_predicted"], cc["observed"],
+                    yerr=[cc["observed"] - cc["ci_low"], cc["ci_high"] - cc["observed"]], marker="o", ms=3,
+                    capsize=2, lw=1, label=f"{m} (slope {s['slope']:.2f}, int {s['intercept']:.2f}, "
+                                           f"Brier {s['brier']:.3f})")
+    ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=0.8)
+    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="Predicted probability", ylabel="Observed proportion",
+           title=f"Calibration, {split}")
+    ax.legend(fontsize=7, loc="upper left")
+    fig.tight_layout()
+    return fig
+
+
+def plot_decision_curve(curves: pd.DataFrame, *, title: str = "Decision curve"):
+    """Net benefit over threshold probability for each strategy of :func:`decision_curves`. Returns the figure.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = plot_decision_curve(net_benefit([0, 1, 1, 0], [.2, .8, .6, .7]))
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(5.2, 4.2))
+    for strat, g in curves.groupby("strategy", sort=False):
+        style = {"treat all": dict(color="0.4", ls="--"), "treat none": dict(color="0.2", ls=":")}.get(str(strat), {})
+        ax.plot(g["threshold"], g["net_benefit"], label=str(strat), lw=1.3, **style)
+    top = curves.loc[curves["strategy"] != "treat all", "net_benefit"].max()
+    ax.set(xlabel="Threshold probability", ylabel="Net benefit", title=title, xlim=(0, 1),
+           ylim=(min(-0.05, -0.1 * abs(top)), max(0.05, 1.1 * top)))
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    return fig

@@ -1,0 +1,263 @@
+"""Correlation of the stage-2 CNN score with the endocrine indicators (the paper's Fig 5A).
+
+The paper says "multinomial logistic regression was used to examine the correlation between the prediction scores
+and the endocrine indicators" (Statistical analysis) and then reports signed, significant *correlations* and a
+correlation heatmap. A multinomial model needs a categorical outcome with more than two levels; the score is
+continuous and the indicators are continuous, so no multinomial regression produces signed pairwise correlations.
+We read the analysis as what the figure shows: pairwise correlation coefficients of the score with each indicator
+(Spearman by default: hormone values are skewed and the score is bounded; Pearson on request), computed on the
+validation split's tumour subjects with pairwise-complete observations, and the indicators' own pairwise
+correlations for the heatmap.
+
+Confidence intervals use Fisher's z transform, z = atanh(r) ± z_(1-α/2) · SE, with
+
+* Pearson: SE = 1 / sqrt(n - 3);
+* Spearman: SE = sqrt((1 + r²/2) / (n - 3)) (Bonett & Wright 2000, Psychometrika 65:23-28) by default, or
+  1 / sqrt(n - 3) with ``se_method="fisher"`` (what pingouin.corr uses for both methods).
+
+P values: Pearson t test; Spearman t approximation with n - 2 df (scipy.stats.spearmanr). Fifteen tests at once:
+Benjamini-Hochberg adjusted p values are reported beside the raw ones.
+
+Examples
+--------
+>>> bh_adjust([0.01, 0.04, 0.03, 0.2]).round(4).tolist()
+[0.04, 0.0533, 0.0533, 0.2]
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from . import schema
+
+METHODS = ("spearman", "pearson")
+SE_METHODS = ("auto", "fisher", "bonett_wright")
+
+
+def bh_adjust(p_values: Sequence[float]) -> np.ndarray:
+    """Benjamini-Hochberg adjusted p values (R ``p.adjust(p, method = "BH")``); NaN stays NaN and is not counted.
+
+    Examples
+    --------
+    >>> bh_adjust([0.02, np.nan, 0.01]).tolist()
+    [0.02, nan, 0.02]
+    """
+    p = np.asarray(p_values, dtype=float)
+    if p.ndim != 1:
+        raise ValueError(f"p_values must be 1-D, got shape {p.shape}")
+    ok = ~np.isnan(p)
+    if ((p[ok] < 0) | (p[ok] > 1)).any():
+        raise ValueError("p_values must lie in [0, 1]")
+    out = np.full_like(p, np.nan)
+    q = p[ok]
+    m = len(q)
+    if m == 0:
+        return out
+    order = np.argsort(q)[::-1]
+    adj = np.minimum.accumulate(q[order] * m / np.arange(m, 0, -1))
+    res = np.empty(m)
+    res[order] = np.minimum(adj, 1.0)
+    out[ok] = res
+    return out
+
+
+def correlation_ci(r: float, n: int, *, method: str = "spearman", se_method: str = "auto",
+                   level: float = 0.95) -> tuple[float, float, float]:
+    """Fisher-z confidence interval of a correlation: (ci_low, ci_high, se on the z scale).
+
+    Examples
+    --------
+    >>> [round(v, 4) for v in correlation_ci(0.5, 30, method="pearson")]
+    [0.1704, 0.729, 0.1925]
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if se_method not in SE_METHODS:
+        raise ValueError(f"se_method must be one of {SE_METHODS}, got {se_method!r}")
+    if n < 4:
+        return float("nan"), float("nan"), float("nan")
+    use_bw = se_method == "bonett_wright" or (se_method == "auto" and method == "spearman")
+    se = np.sqrt((1 + r * r / 2) / (n - 3)) if use_bw else 1 / np.sqrt(n - 3)
+    z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
+    crit = sps.norm.ppf(0.5 + level / 2)
+    return float(np.tanh(z - crit * se)), float(np.tanh(z + crit * se)), float(se)
+
+
+def _corr(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float]:
+    if method == "spearman":
+        res = sps.spearmanr(x, y)
+    else:
+        res = sps.pearsonr(x, y)
+    return float(res.statistic), float(res.pvalue)
+
+
+def score_correlations(frame: pd.DataFrame, *, score: str = "score",
+                       indicators: Sequence[str] = schema.FIG5A_ENDOCRINE, method: str = "spearman",
+                       se_method: str = "auto", level: float = 0.95) -> pd.DataFrame:
+    """Correlation of ``score`` with each indicator: r, CI, raw and BH-adjusted p (pairwise-complete rows).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        One row per subject (the validation split's tumour subjects in notebook 06).
+    score : str
+        Column of the stage-2 CNN score.
+    indicators : sequence of str
+        Endocrine columns; default the 15 of Fig 5A.
+    method : {"spearman", "pearson"}
+    se_method : {"auto", "fisher", "bonett_wright"}
+        SE of the Fisher-z CI (see the module doc); "auto" = Bonett-Wright for Spearman, 1/sqrt(n-3) for Pearson.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        indicator, label, n, method, r, ci_low, ci_high, se_z, se_method, p_value, p_bh, significant_raw,
+        significant_bh.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"score": rng.random(100)})
+    >>> df["tsh"] = df.score + rng.normal(0, .3, 100)
+    >>> df["gh"] = -df.score + rng.normal(0, .3, 100)
+    >>> out = score_correlations(df, indicators=["tsh", "gh"])
+    >>> (out.r > 0).tolist()
+    [True, False]
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    indicators = list(indicators)
+    missing = [c for c in [score, *indicators] if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame lacks column(s) {missing}")
+    s = pd.to_numeric(frame[score], errors="coerce").to_numpy(float)
+    rows = []
+    for ind in indicators:
+        x = pd.to_numeric(frame[ind], errors="coerce").to_numpy(float)
+        ok = ~(np.isnan(x) | np.isnan(s))
+        n = int(ok.sum())
+        if n < 4 or np.ptp(x[ok]) == 0:
+            r = p = lo = hi = se = float("nan")
+        else:
+            r, p = _corr(s[ok], x[ok], method)
+            lo, hi, se = correlation_ci(r, n, method=method, se_method=se_method, level=level)
+        use_bw = se_method == "bonett_wright" or (se_method == "auto" and method == "spearman")
+        rows.append({"indicator": ind, "label": schema.ENDOCRINE_LABELS.get(ind, ind), "n": n, "method": method,
+                     "r": r, "ci_low": lo, "ci_high": hi, "se_z": se,
+                     "se_method": "Bonett-Wright" if use_bw else "1/sqrt(n-3)", "p_value": p})
+    out = pd.DataFrame(rows)
+    out["p_bh"] = bh_adjust(out["p_value"].to_numpy())
+    alpha = 1 - level
+    out["significant_raw"] = out["p_value"] < alpha
+    out["significant_bh"] = out["p_bh"] < alpha
+    return out
+
+
+def correlation_matrix(frame: pd.DataFrame, *, score: str = "score",
+                       indicators: Sequence[str] = schema.FIG5A_ENDOCRINE,
+                       method: str = "spearman") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Square matrices (r, raw p) over the score and the indicators, pairwise-complete (heatmap of Fig 5A).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(50, 3)), columns=["score", "tsh", "gh"])
+    >>> r, p = correlation_matrix(df, indicators=["tsh", "gh"])
+    >>> r.shape, float(r.loc["tsh", "tsh"])
+    ((3, 3), 1.0)
+    """
+    if method not in METHODS:
+        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    cols = [score, *indicators]
+    missing = [c for c in cols if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame lacks column(s) {missing}")
+    data = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(float)
+    k = len(cols)
+    r = np.eye(k)
+    p = np.zeros((k, k))
+    for i in range(k):
+        for j in range(i + 1, k):
+            ok = ~(np.isnan(data[:, i]) | np.isnan(data[:, j]))
+            if ok.sum() < 4 or np.ptp(data[ok, i]) == 0 or np.ptp(data[ok, j]) == 0:
+                r[i, j] = r[j, i] = p[i, j] = p[j, i] = np.nan
+            else:
+                r[i, j], p[i, j] = _corr(data[ok, i], data[ok, j], method)
+                r[j, i], p[j, i] = r[i, j], p[i, j]
+    return pd.DataFrame(r, index=cols, columns=cols), pd.DataFrame(p, index=cols, columns=cols)
+
+
+def plot_correlation_heatmap(r: pd.DataFrame, p: pd.DataFrame | None = None, *, score_label: str = "CNN score",
+                             title: str = "Score and endocrine indicators"):
+    """Lower-triangle heatmap of a correlation matrix, stars where p < .05 (* ) / .01 (**). Returns the figure.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame(rng.normal(size=(50, 3)), columns=["score", "tsh", "gh"])
+    >>> fig = plot_correlation_heatmap(*correlation_matrix(df, indicators=["tsh", "gh"]))
+    """
+    import matplotlib.pyplot as plt
+
+    short = {c: schema.ENDOCRINE_LABELS.get(c, c).split(" (")[0] for c in r.columns}
+    short[r.columns[0]] = score_label
+    k = r.shape[0]
+    mask = np.triu(np.ones((k, k), dtype=bool), 1)
+    vals = np.where(mask, np.nan, r.to_numpy())
+    fig, ax = plt.subplots(figsize=(0.48 * k + 2.2, 0.45 * k + 1.6))
+    im = ax.imshow(vals, cmap="RdBu_r", vmin=-1, vmax=1)
+    for i in range(k):
+        for j in range(i + 1):
+            if i == j or np.isnan(vals[i, j]):
+                continue
+            star = ""
+            if p is not None and not np.isnan(p.iat[i, j]):
+                star = "**" if p.iat[i, j] < 0.01 else ("*" if p.iat[i, j] < 0.05 else "")
+            ax.text(j, i, f"{vals[i, j]:.2f}{star}", ha="center", va="center", fontsize=5.5,
+                    color="white" if abs(vals[i, j]) > 0.6 else "black")
+    labels = [short[c] for c in r.columns]
+    ax.set_xticks(range(k), labels, rotation=90, fontsize=7)
+    ax.set_yticks(range(k), labels, fontsize=7)
+    ax.set_title(title, fontsize=9)
+    fig.colorbar(im, ax=ax, shrink=0.7, label="correlation")
+    fig.tight_layout()
+    return fig
+
+
+def planted_sign_check(correlations: pd.DataFrame, loadings: pd.Series, *, alpha: float = 0.05) -> pd.DataFrame:
+    """Compare observed correlation signs with the twin's planted loadings (truth check).
+
+    For each indicator with a planted (non-zero) loading: planted sign, observed r, whether the sign matches and
+    whether the correlation is significant (BH-adjusted p < ``alpha``) in the planted direction. Indicators planted
+    at 0 are listed with ``planted_sign = 0`` and flagged if BH-significant (a false discovery).
+
+    Examples
+    --------
+    >>> corr = pd.DataFrame({"indicator": ["tsh", "gh", "lh"], "r": [0.3, -0.2, 0.01], "p_bh": [0.001, 0.01, 0.9]})
+    >>> planted_sign_check(corr, pd.Series({"tsh": 0.5, "gh": -0.4, "lh": 0.0})).sign_recovered.tolist()
+    [True, True, True]
+    """
+    for c in ("indicator", "r", "p_bh"):
+        if c not in correlations.columns:
+            raise ValueError(f"correlations lack column {c!r}")
+    out = correlations[["indicator", "r", "p_bh"]].copy()
+    out["planted_loading"] = out["indicator"].map(loadings).astype(float)
+    if out["planted_loading"].isna().any():
+        miss = out.loc[out["planted_loading"].isna(), "indicator"].tolist()
+        raise ValueError(f"loadings lack indicator(s) {miss}")
+    out["planted_sign"] = np.sign(out["planted_loading"]).astype(int)
+    obs = np.sign(out["r"]).astype(int)
+    sig = out["p_bh"] < alpha
+    out["observed_sign"] = obs
+    out["significant_bh"] = sig
+    out["sign_recovered"] = np.where(out["planted_sign"] != 0, obs == out["planted_sign"], ~sig)
+    out["significant_in_planted_direction"] = (out["planted_sign"] != 0) & sig & (obs == out["planted_sign"])
+    return out
