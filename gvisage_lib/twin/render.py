@@ -159,12 +159,6 @@ def _ellipse(img: np.ndarray, cx: float, cy: float, a: float, u: float, v: float
                 lineType=cv2.LINE_AA, shift=4)
 
 
-def _smooth_field(rng: np.random.Generator, shape: tuple[int, int], grid: tuple[int, int]) -> np.ndarray:
-    """Low-frequency random field in [-1, 1] of ``shape`` (h, w), from a small grid upsampled bicubically."""
-    small = rng.uniform(-1, 1, size=grid).astype(np.float32)
-    return cv2.resize(small, (shape[1], shape[0]), interpolation=cv2.INTER_CUBIC)
-
-
 def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple[int, int] = (320, 400),
                capture_shift: float = 0.0) -> np.ndarray:
     """Draw one frontal photo of a subject; returns an RGB uint8 array of shape (height, width, 3).
@@ -198,10 +192,8 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     bg_base = rng.uniform(90, 230, size=3).astype(np.float32)
     if capture_shift > 0:
         bg_base = bg_base + capture_shift * (np.array([40.0, 60.0, 20.0], np.float32) - bg_base) * 0.6
-    fieldv = _smooth_field(rng, (H, W), (4, 3))
-    img = bg_base[None, None, :] * (1 + 0.18 * fieldv[..., None])
-    img = np.ascontiguousarray(np.clip(img, 0, 255), dtype=np.float32)
-
+    grid = bg_base[None, None, :] * (1 + 0.18 * rng.uniform(-1, 1, size=(4, 3, 1)).astype(np.float32))
+    img = cv2.resize(np.clip(grid, 0, 255).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
     skin = tuple(float(x) for x in look.skin)
     skin_dark = tuple(float(x) * 0.78 for x in look.skin)
     hair = tuple(float(x) for x in look.hair)
@@ -237,7 +229,7 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     # rounded 3D fall-off at the face border
     yy, xx = np.mgrid[0:sh, 0:sw].astype(np.float32)
     d2 = ((xx - lcx) / la) ** 2 + ((yy - lcy) / (la * look.aspect)) ** 2
-    shade *= 1.0 - 0.22 * np.clip(d2, 0, 1.4) ** 1.5
+    shade *= 1.0 - 0.25 * np.clip(d2, 0, 1.0) ** 1.5
     # eye sockets darker, nose bridge lighter, cheeks lighter, under-nose and under-lip shadows
     _ellipse(shade, lcx, lcy, la, 0.0, ey - 0.02, 0.78, 0.2, 0.62)
     for s in (-1, 1):
@@ -256,6 +248,12 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
                      1.0 - 0.3 * p["phen_periorbital"])
             _ellipse(shade, lcx, lcy, la, s * look.eye_dx, ey + 0.12, look.eye_w * 1.15, 0.08,
                      1.0 + 0.22 * p["phen_periorbital"])
+    # confine the shading to the face (skull + jaw outline), so hair and background keep their colour
+    face_mask = np.zeros((sh, sw), np.float32)
+    _ellipse(face_mask, lcx, lcy, la, 0.0, 0.0, 1.0, look.aspect * top_ext, 1.0, start=180, end=360)
+    _ellipse(face_mask, lcx, lcy, la, 0.0, 0.0, 1.0, look.aspect * 0.35, 1.0)
+    _ellipse(face_mask, lcx, lcy, la, 0.0, 0.0, min(1.0, look.jaw), chin, 1.0, start=0, end=180)
+    shade = 1.0 + (shade - 1.0) * face_mask
     shade = cv2.GaussianBlur(shade, (0, 0), max(0.8, 0.09 * la))
     shade = cv2.resize(shade, (roi_w, roi_h), interpolation=cv2.INTER_LINEAR)
     img[y0:y1, x0:x1] *= shade[..., None]
@@ -348,15 +346,23 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     img = cv2.warpAffine(img, rot, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     theta = rng.uniform(0, 2 * math.pi)
     strength = rng.uniform(0.0, 0.35)
-    gx = np.linspace(-1, 1, W, dtype=np.float32)[None, :] * math.cos(theta)
-    gy = np.linspace(-1, 1, H, dtype=np.float32)[:, None] * math.sin(theta)
-    light = rng.uniform(0.85, 1.12) * (1 + 0.5 * strength * (gx + gy))
     wb = rng.uniform(0.94, 1.06, size=3).astype(np.float32)
     if capture_shift > 0:
         wb = wb * (1 + capture_shift * np.array([0.10, 0.02, -0.12], np.float32))
-    img = img * light[..., None] * wb[None, None, :]
-    noise_sd = rng.uniform(2.0, 6.0)
-    img += rng.standard_normal(img.shape, dtype=np.float32) * noise_sd
+    # lighting: a linear gradient in a random direction times white balance; linear, so a 2x2 grid resized
+    # bilinearly (corner-aligned) gives the exact full-resolution field
+    gx = np.array([-1.0, 1.0], np.float32)[None, :] * math.cos(theta)
+    gy = np.array([-1.0, 1.0], np.float32)[:, None] * math.sin(theta)
+    corners = rng.uniform(0.85, 1.12) * (1 + 0.5 * strength * (gx + gy))
+    gain = corners[..., None] * wb[None, None, :]
+    ys = np.linspace(0, 1, H, dtype=np.float32)[:, None, None]
+    xs = np.linspace(0, 1, W, dtype=np.float32)[None, :, None]
+    top = gain[0, 0] + (gain[0, 1] - gain[0, 0]) * xs
+    bottom = gain[1, 0] + (gain[1, 1] - gain[1, 0]) * xs
+    img *= top + (bottom - top) * ys
+    # sensor noise: uniform integer noise (cheap; the JPEG step turns it into a grainy texture)
+    amp = int(rng.integers(3, 10))
+    img += rng.integers(-amp, amp + 1, size=img.shape, dtype=np.int16)
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
