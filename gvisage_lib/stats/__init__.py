@@ -21,10 +21,28 @@ from .delong import (
     midrank,
     roc_auc_delong,
 )
+from .bootstrap import batched_auc, bootstrap_ci, bootstrap_indices, roc_confidence_band, sensitivity_at_specificity
+from .curves import average_precision, pr_curve, roc_curve
+from .metrics import DiagnosticMetrics, diagnostic_metrics, metrics_from_counts
+from .operating_points import RULES, apply_operating_points, operating_points
 from .proportions import proportion_ci
 
 __all__ = [
+    "RULES",
     "AUCResult",
+    "DiagnosticMetrics",
+    "apply_operating_points",
+    "average_precision",
+    "batched_auc",
+    "bootstrap_ci",
+    "bootstrap_indices",
+    "diagnostic_metrics",
+    "metrics_from_counts",
+    "operating_points",
+    "pr_curve",
+    "roc_confidence_band",
+    "roc_curve",
+    "sensitivity_at_specificity",
     "DeLongTestResult",
     "UnpairedDeLongResult",
     "delong_auc_covariance",
