@@ -1,0 +1,200 @@
+"""Table 1 test selection and P values against R and SciPy; calibration of the twin against the paper.
+
+R reference values were produced with R 4.2.2 Patched (2022-11-10 r83330), stats package, by:
+
+    a1 <- c(5.1, 4.9, 5.6, 5.8, 6.0, 5.4, 5.2, 4.7, 5.5, 5.3)
+    b1 <- c(6.2, 5.9, 6.4, 6.8, 6.1, 5.7, 6.6, 6.3, 6.0, 6.5)
+    a2 <- c(0.1, 0.2, 0.2, 0.3, 0.5, 0.8, 1.3, 2.1, 3.4, 5.5, 8.9, 14.4)
+    b2 <- c(0.4, 0.6, 0.9, 1.0, 1.2, 1.2, 1.9, 2.5, 3.1, 4.0, 6.2, 9.8, 20.5)
+    shapiro.test(a1)$p.value; shapiro.test(b1)$p.value       # 0.99946972357876 0.999591043459135
+    t.test(a1, b1, var.equal=TRUE)                             # t = -5.45482374058194, p = 3.50699090269476e-05
+    shapiro.test(a2)$p.value; shapiro.test(b2)$p.value       # 0.00181142918063771 0.000286868504201301
+    wilcox.test(a2, b2, exact=FALSE, correct=FALSE)            # W = 58, p = 0.276473620216355
+    chisq.test(matrix(c(30, 50, 15, 55), 2), correct=FALSE)    # X2 = 4.59183673469388, p = 0.0321245712076566
+    fisher.test(matrix(c(2, 6, 7, 2), 2))$p.value              # 0.0566844919786096
+    chisq.test(matrix(c(40, 35, 10, 20, 30, 25), 3), correct=FALSE)  # X2 = 12.9052646699706, p = 0.00157636717600204
+    fisher.test(matrix(c(18, 16, 2, 8, 5, 4), 3))$p.value     # 0.168273594065318
+    # Welch t from the paper's summaries (train age; validation age):
+    w <- function(m1,s1,n1,m2,s2,n2){se2 <- s1^2/n1+s2^2/n2; t <- (m1-m2)/sqrt(se2)
+        df <- se2^2/((s1^2/n1)^2/(n1-1)+(s2^2/n2)^2/(n2-1)); 2*pt(-abs(t), df)}
+    w(16.95,8.01,358,10.47,4.72,189)                           # 4.17185459920016e-29
+    w(16.29,5.49,130,14.67,4.45,106)                           # 0.0129724929488018
+    chisq.test(matrix(c(167,191,109,80),2), correct=FALSE)$p.value        # 0.014197061290644
+    chisq.test(matrix(c(186,160,12,89,59,41),3), correct=FALSE)$p.value  # 2.13594480423738e-11
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from scipy import stats
+
+from gvisage_lib.table1 import (
+    TestResult,
+    calibration_vs_paper,
+    compare_two_groups,
+    paper_p_check,
+    parse_paper_p,
+    table1,
+    table1_all_splits,
+)
+from gvisage_lib.twin import generate_tabular
+
+A1 = [5.1, 4.9, 5.6, 5.8, 6.0, 5.4, 5.2, 4.7, 5.5, 5.3]
+B1 = [6.2, 5.9, 6.4, 6.8, 6.1, 5.7, 6.6, 6.3, 6.0, 6.5]
+A2 = [0.1, 0.2, 0.2, 0.3, 0.5, 0.8, 1.3, 2.1, 3.4, 5.5, 8.9, 14.4]
+B2 = [0.4, 0.6, 0.9, 1.0, 1.2, 1.2, 1.9, 2.5, 3.1, 4.0, 6.2, 9.8, 20.5]
+
+
+def _binary(k: int, n: int) -> list[int]:
+    return [1] * k + [0] * (n - k)
+
+
+def _labels(counts: list[int], levels: list[str]) -> list[str]:
+    return [lev for lev, c in zip(levels, counts) for _ in range(c)]
+
+
+def test_student_t_when_both_normal_matches_r_and_scipy():
+    r = compare_two_groups(A1, B1, kind="continuous")
+    assert r.test == "Student t test (equal variances)"
+    assert r.statistic == pytest.approx(-5.45482374058194, rel=1e-10)
+    assert r.p_value == pytest.approx(3.50699090269476e-05, rel=1e-8)
+    assert r.p_value == pytest.approx(stats.ttest_ind(A1, B1, equal_var=True).pvalue, rel=1e-12)
+    assert "0.999" in r.detail  # Shapiro-Wilk P of R: 0.99947 / 0.99959
+
+
+def test_mann_whitney_when_not_normal_matches_r_and_scipy():
+    r = compare_two_groups(A2, B2, kind="continuous")
+    assert r.test == "Mann-Whitney U"
+    assert r.statistic == pytest.approx(58)
+    assert r.p_value == pytest.approx(0.276473620216355, rel=1e-9)
+    ref = stats.mannwhitneyu(A2, B2, alternative="two-sided", method="asymptotic", use_continuity=False)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+def test_one_non_normal_group_is_enough_for_mann_whitney():
+    assert compare_two_groups(A1, B2, kind="continuous").test == "Mann-Whitney U"
+    # alpha matters: with a tiny alpha the skewed samples pass as normal
+    assert compare_two_groups(A2, B2, kind="continuous", alpha=1e-4).test.startswith("Student")
+
+
+def test_chi_square_2x2_without_yates_matches_r_and_scipy():
+    r = compare_two_groups(_binary(30, 80), _binary(15, 70), kind="binary")
+    assert r.test == "Pearson chi-square"
+    assert r.statistic == pytest.approx(4.59183673469388, rel=1e-10)
+    assert r.p_value == pytest.approx(0.0321245712076566, rel=1e-9)
+    ref = stats.chi2_contingency([[30, 15], [50, 55]], correction=False)
+    assert r.p_value == pytest.approx(ref.pvalue, rel=1e-12)
+
+
+def test_fisher_2x2_when_expected_below_5_matches_r_and_scipy():
+    r = compare_two_groups(_binary(2, 8), _binary(7, 9), kind="binary")  # smallest expected 9 * 8 / 17 = 4.2
+    assert r.test == "Fisher's exact test"
+    assert r.p_value == pytest.approx(0.0566844919786096, rel=1e-9)
+    assert r.p_value == pytest.approx(stats.fisher_exact([[2, 7], [6, 2]]).pvalue, rel=1e-12)
+
+
+def test_chi_square_3_levels_matches_r():
+    lv = ["sellar", "pineal", "fourth_ventricle"]
+    r = compare_two_groups(_labels([40, 35, 10], lv), _labels([20, 30, 25], lv), kind="categorical")
+    assert r.test == "Pearson chi-square"
+    assert r.statistic == pytest.approx(12.9052646699706, rel=1e-10)
+    assert r.p_value == pytest.approx(0.00157636717600204, rel=1e-9)
+
+
+def test_fisher_freeman_halton_3_levels_matches_r():
+    lv = ["sellar", "pineal", "fourth_ventricle"]
+    r = compare_two_groups(_labels([18, 16, 2], lv), _labels([8, 5, 4], lv), kind="categorical")
+    assert r.test == "Fisher-Freeman-Halton exact test"
+    assert r.p_value == pytest.approx(0.168273594065318, rel=1e-9)
+
+
+def test_fisher_2xk_agrees_with_scipy_2x2_and_is_deterministic():
+    from gvisage_lib.table1 import _fisher_2xk
+
+    for t in ([[3, 9], [9, 2]], [[0, 5], [7, 1]], [[10, 2], [3, 8]]):
+        assert _fisher_2xk(np.array(t))[1] == pytest.approx(stats.fisher_exact(t).pvalue, rel=1e-9)
+    assert _fisher_2xk(np.array([[18, 16, 2], [8, 5, 4]])) == _fisher_2xk(np.array([[18, 16, 2], [8, 5, 4]]))
+
+
+def test_nan_dropped_and_bad_arguments_raise():
+    r1 = compare_two_groups(A1 + [np.nan], B1 + [None], kind="continuous")
+    assert r1.p_value == pytest.approx(3.50699090269476e-05, rel=1e-8)
+    with pytest.raises(ValueError, match="kind"):
+        compare_two_groups(A1, B1, kind="ordinal")
+    with pytest.raises(ValueError, match="alpha"):
+        compare_two_groups(A1, B1, kind="continuous", alpha=1.5)
+    with pytest.raises(ValueError, match="at least one"):
+        compare_two_groups([], B1, kind="continuous")
+    r = compare_two_groups([0, 0, 0], [0, 0], kind="binary")
+    assert np.isnan(r.p_value) and r.test.startswith("not testable")
+
+
+def test_testresult_is_frozen_and_printable():
+    r = TestResult("x", 1.0, 0.5)
+    with pytest.raises(AttributeError):
+        r.p_value = 0.1  # type: ignore[misc]
+    assert "P = 0.5" in str(r)
+    assert list(r.to_frame().columns) == ["test", "statistic", "p_value", "detail"]
+
+
+def test_paper_p_recomputed_from_summaries_matches_r():
+    c = paper_p_check().set_index(["split", "variable"])
+    assert c.loc[("train", "age_years"), "recomputed_p"] == pytest.approx(4.17185459920016e-29, rel=1e-6)
+    assert c.loc[("validation", "age_years"), "recomputed_p"] == pytest.approx(0.0129724929488018, rel=1e-8)
+    assert c.loc[("train", "sex"), "recomputed_p"] == pytest.approx(0.014197061290644, rel=1e-9)
+    assert c.loc[("train", "tumor_site"), "recomputed_p"] == pytest.approx(2.13594480423738e-11, rel=1e-8)
+    assert c.loc[("train", "age_years"), "consistent"] is False
+    assert parse_paper_p("<.01") == 0.01
+
+
+@pytest.fixture(scope="module")
+def twin1():
+    return generate_tabular(seed=20250130, scale=1.0)[0]
+
+
+def test_table1_layout_and_values(twin1):
+    t = table1(twin1, split="validation")
+    assert {"variable", "level", "iGCT", "other", "test", "statistic", "p_value", "n_iGCT", "n_other"} <= set(t)
+    age = t.set_index("variable").loc["age_years"]
+    x = twin1.query("split == 'validation' and group == 'iGCT'").age_years
+    assert age["iGCT"] == f"{x.mean():.2f} ({x.std():.2f})"
+    assert (age.n_iGCT, age.n_other) == (130, 106)
+    sex = t.set_index("variable").loc["sex"]
+    assert sex["level"] == "F:M"
+    # site counts are allocated exactly from the paper's 59:61:10 / 47:51:8
+    assert t.set_index("variable").loc["tumor_site", "iGCT"] == "59:61:10"
+    assert t.set_index("variable").loc["tumor_site", "other"] == "47:51:8"
+    all_t = table1_all_splits(twin1)
+    assert len(all_t) == 3 * len(t)
+    with pytest.raises(ValueError, match="split"):
+        table1(twin1, split="dev")
+
+
+@pytest.mark.parametrize("scale", [1.0, 4.0])
+def test_twin_within_sampling_error_of_paper(scale, twin1):
+    m = twin1 if scale == 1.0 else generate_tabular(seed=11, scale=scale)[0]
+    c = calibration_vs_paper(m)
+    z = c.z.dropna()
+    assert len(z) > 150
+    assert z.abs().max() < 4, c.loc[c.z.abs().idxmax()].to_dict()
+    # sizes follow the design at scale 1 (within rounding at other scales)
+    n = c[c.variable == "n"]
+    assert (abs(n.this_run - n.paper * scale) <= 0.5).all()
+
+
+def test_calibration_detects_a_miscalibrated_cohort(twin1):
+    bad = twin1.copy()
+    sel = (bad.split == "train") & (bad.group == "iGCT")
+    bad.loc[sel, "gh"] = bad.loc[sel, "gh"] * 2
+    c = calibration_vs_paper(bad).set_index(["split", "group", "variable", "statistic"])
+    assert c.loc[("train", "iGCT", "gh", "mean"), "flag"]
+    assert c.loc[("train", "iGCT", "gh", "mean"), "z"] > 4
+
+
+def test_table1_bad_input():
+    with pytest.raises(TypeError):
+        table1([1, 2], split="train")  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="lacks"):
+        table1(pd.DataFrame({"x": [1]}), split="train")
