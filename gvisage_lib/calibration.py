@@ -104,9 +104,9 @@ def calibration_summary(y_true: Sequence[int], prob: Sequence[float]) -> dict[st
 
     Examples
     --------
-    >>> s = calibration_summary([0, 1, 0, 1, 1, 0], [.2, .8, .3, .6, .9, .4])
+    >>> s = calibration_summary([0, 1, 0, 1, 1, 0, 1], [.2, .8, .3, .6, .9, .4, .35])
     >>> round(s["brier"], 4)
-    0.0833
+    0.1318
     """
     import statsmodels.api as sm
 
@@ -132,9 +132,9 @@ def calibration_table(scores: pd.DataFrame, *, by: Sequence[str] = ("model", "sp
 
     Examples
     --------
-    >>> sc = pd.DataFrame({"model": "m", "split": "test", "label": [0, 1, 0, 1], "score": [.2, .7, .4, .9]})
+    >>> sc = pd.DataFrame({"model": "m", "split": "test", "label": [0, 1, 0, 1, 1], "score": [.2, .7, .4, .9, .3]})
     >>> calibration_table(sc)[["model", "split", "n"]].values.tolist()
-    [['m', 'test', 4]]
+    [['m', 'test', 5]]
     """
     rows = []
     for key, g in scores.groupby(list(by), sort=False, observed=True):

@@ -41,21 +41,13 @@ import numpy as np
 import pandas as pd
 from scipy import stats as sps
 
-from . import schema
+from .table1 import TABLE1_VARIABLES
 
 #: Variable kinds understood by the screening (the ``kind`` of ``table1.compare_two_groups``).
 KINDS: tuple[str, ...] = ("continuous", "binary", "categorical")
 
-#: Table 1 candidates of the stage-2 clinical model and their kinds.
-CANDIDATE_VARIABLES: dict[str, str] = {
-    "age_years": "continuous",
-    "sex": "categorical",
-    "duration_months": "continuous",
-    "bmi": "continuous",
-    "tumor_site": "categorical",
-    **{c: "binary" for c in schema.SYMPTOM_COLUMNS},
-    **{c: "continuous" for c in schema.ENDOCRINE_COLUMNS},
-}
+#: Table 1 candidates of the stage-2 clinical model and their kinds (``gvisage_lib.table1.TABLE1_VARIABLES``).
+CANDIDATE_VARIABLES: dict[str, str] = dict(TABLE1_VARIABLES)
 
 #: The seven variables the paper selected (Results, "Baseline characteristics").
 PAPER_SELECTED: tuple[str, ...] = (
