@@ -120,6 +120,12 @@ class ValidationReport:
             lambda v: v if len(v) <= max_value_width else v[: max_value_width - 3] + "...")
         return head + "\n" + shown.to_string(index=False)
 
+    def raise_for_errors(self) -> ValidationReport:
+        """Raise :class:`ManifestError` (carrying this report) if there is any error; return self otherwise."""
+        if not self.ok:
+            raise ManifestError(self)
+        return self
+
     def __str__(self) -> str:
         return self.format()
 
