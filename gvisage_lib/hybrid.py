@@ -137,7 +137,7 @@ def stage2_frame(manifest: pd.DataFrame, predictions: pd.DataFrame, model: str) 
     bad = expected.isna() | (expected.astype(float) != out["label"].astype(float))
     if bad.any():
         r = out.loc[bad].iloc[0]
-        raise ValueError(f"predictions: subject {r.subject_id!r} has stage-2 label {r.label!r} but group {r.group!r}")
+        raise ValueError(f"predictions: subject {r.subject_id!r} has stage-2 label {r.label} but group {r.group!r}")
     out["label"] = out["label"].astype(int)
     out["score"] = out["score"].astype(float)
     return out.reset_index(drop=True)
@@ -233,20 +233,23 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     return HybridFits(clin, hyb, cnn, clinical_variables, scores)
 
 
-def _pick_threshold(y: np.ndarray, s: np.ndarray, rule: str | None) -> tuple[float, str]:
+def train_threshold(y: np.ndarray, s: np.ndarray, rule: str | None = "youden") -> tuple[float, str]:
+    """Threshold of operating point ``rule`` (:func:`gvisage_lib.stats.operating_points`) on training data.
+
+    Examples
+    --------
+    >>> thr, rule = train_threshold(np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.3, 0.6]))
+    >>> round(thr, 6), rule
+    (0.45, 'youden')
+    """
     from .stats import operating_points
 
     ops = operating_points(y, s)
-    rule_col = next((c for c in ("rule", "name", "operating_point") if c in ops.columns), None)
-    if rule_col is None:
-        raise ValueError(f"operating_points returned no rule column; columns {list(ops.columns)}")
     want = (rule or "youden").lower()
-    hit = ops[ops[rule_col].astype(str).str.lower() == want]
+    hit = ops[ops["rule"].astype(str).str.lower() == want]
     if hit.empty:
-        hit = ops[ops[rule_col].astype(str).str.lower().str.contains(want, regex=False)]
-    if hit.empty:
-        raise ValueError(f"threshold rule {rule!r} not among operating points {ops[rule_col].tolist()}")
-    return float(hit["threshold"].iloc[0]), str(hit[rule_col].iloc[0])
+        raise ValueError(f"threshold rule {rule!r} not among operating points {ops['rule'].tolist()}")
+    return float(hit["threshold"].iloc[0]), str(hit["rule"].iloc[0])
 
 
 def model_metrics(scores: pd.DataFrame, *, rule: str | None = "youden", train_split: str = "train",
@@ -280,40 +283,22 @@ def model_metrics(scores: pd.DataFrame, *, rule: str | None = "youden", train_sp
         tr = sm[sm["split"] == train_split]
         if tr.empty:
             raise ValueError(f"model {m!r} has no rows of split {train_split!r} to choose a threshold on")
-        thr, rule_name = _pick_threshold(tr["label"].to_numpy(), tr["score"].to_numpy(), rule)
+        thr, rule_name = train_threshold(tr["label"].to_numpy(), tr["score"].to_numpy(), rule)
         for sp in eval_splits:
             ev = sm[sm["split"] == sp]
             if ev.empty:
                 continue
             y, s = ev["label"].to_numpy(), ev["score"].to_numpy()
             roc = roc_auc_delong(y, s, level=level)
-            dm = diagnostic_metrics(y, s, thr).to_frame().set_index("metric")
+            dm = diagnostic_metrics(y, s, thr, level=level)
             row = {"model": m, "dataset": sp, "n": len(y), "n_pos": int(y.sum()), "n_neg": int(len(y) - y.sum()),
                    "threshold": thr, "rule": rule_name, "auc": roc.auc, "auc_ci_low": roc.ci_low,
                    "auc_ci_high": roc.ci_high}
             for k in ("accuracy", "sensitivity", "specificity"):
-                row[k], row[f"{k}_ci_low"], row[f"{k}_ci_high"] = (float(dm.loc[k, "estimate"]),
-                                                                    float(dm.loc[k, "ci_low"]),
-                                                                    float(dm.loc[k, "ci_high"]))
+                for suffix in ("", "_ci_low", "_ci_high"):
+                    row[k + suffix] = float(getattr(dm, k + suffix))
             rows.append(row)
     return pd.DataFrame(rows)
-
-
-def rank_auc(y: np.ndarray, s: np.ndarray) -> float:
-    """AUC as the Mann-Whitney statistic (ties count 1/2); used inside bootstrap loops.
-
-    Examples
-    --------
-    >>> rank_auc(np.array([0, 0, 1, 1]), np.array([0.1, 0.4, 0.35, 0.8]))
-    0.75
-    """
-    y = np.asarray(y)
-    r = sps.rankdata(np.asarray(s, dtype=float))
-    n1 = int(y.sum())
-    n0 = len(y) - n1
-    if n1 == 0 or n0 == 0:
-        return float("nan")
-    return float((r[y == 1].sum() - n1 * (n1 + 1) / 2) / (n1 * n0))
 
 
 def likelihood_ratio_test(full: LogisticFit, reduced: LogisticFit) -> tuple[float, int, float]:
@@ -362,7 +347,7 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
     >>> sorted(out.method.unique())
     ['DeLong (paired)', 'bootstrap ΔAUC', 'likelihood-ratio test']
     """
-    from .stats import bootstrap_ci, delong_test
+    from .stats import batched_auc, bootstrap_ci, delong_test
 
     if n_boot < 100:
         raise ValueError(f"n_boot must be at least 100, got {n_boot}")
@@ -391,8 +376,8 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
                          "note": ("as the paper; invalid for nested models" if nested
                                   else "valid: models on different inputs, not nested")})
             if nested:
-                est, lo, hi = bootstrap_ci(lambda yy, xa, xb: rank_auc(yy, xa) - rank_auc(yy, xb), y, sa, sb,
-                                           n_boot=n_boot, level=level, seed=seed, stratified=True)
+                est, lo, hi = bootstrap_ci(lambda yy, xa, xb: batched_auc(yy, xa) - batched_auc(yy, xb), y, sa, sb,
+                                           n_boot=n_boot, level=level, seed=seed, stratified=True, vectorized=True)
                 rows.append({**base, "dataset": sp, "method": "bootstrap ΔAUC", "auc_a": d.auc_a, "auc_b": d.auc_b,
                              "delta_auc": est, "ci_low": lo, "ci_high": hi,
                              "note": f"stratified percentile bootstrap, {n_boot} resamples, seed {seed}; "
@@ -428,6 +413,8 @@ def plot_roc(scores: pd.DataFrame, dataset: str = "validation"):
     """
     import matplotlib.pyplot as plt
 
+    from .stats import roc_auc_delong, roc_curve
+
     fig, ax = plt.subplots(figsize=(4.8, 4.6))
     sub = scores[scores["split"] == dataset]
     if sub.empty:
@@ -436,10 +423,8 @@ def plot_roc(scores: pd.DataFrame, dataset: str = "validation"):
     for m in models:
         g = sub[sub["model"] == m]
         y, s = g["label"].to_numpy(int), g["score"].to_numpy(float)
-        thr = np.r_[np.inf, np.unique(s)[::-1]]
-        tpr = [(s[y == 1] >= t).mean() for t in thr]
-        fpr = [(s[y == 0] >= t).mean() for t in thr]
-        ax.plot(fpr, tpr, label=f"{m} (AUC {rank_auc(y, s):.3f})")
+        roc = roc_curve(y, s)
+        ax.plot(roc["fpr"], roc["sensitivity"], label=f"{m} (AUC {roc_auc_delong(y, s).auc:.3f})")
     ax.plot([0, 1], [0, 1], color="0.7", lw=0.8, ls="--")
     ax.set(xlabel="1 - specificity", ylabel="Sensitivity", title=f"Stage 2, {dataset}", xlim=(0, 1), ylim=(0, 1))
     ax.legend(loc="lower right", fontsize=8)

@@ -66,8 +66,9 @@ def strata_metrics(frame: pd.DataFrame, threshold: float, *, stratum: str = "hpt
     Returns
     -------
     DataFrame
-        stratum, n, n_pos, n_neg, threshold, auc, auc_ci_low, auc_ci_high, auc_variance, and accuracy,
-        sensitivity, specificity with ``_ci_low``/``_ci_high``.
+        stratum, n, n_pos, n_neg, threshold, auc, auc_ci_low, auc_ci_high, auc_variance, accuracy,
+        sensitivity, specificity with ``_ci_low``/``_ci_high``, and mean_score (all, iGCT, other:
+        mean_score_pos / mean_score_neg).
 
     Examples
     --------
@@ -97,11 +98,12 @@ def strata_metrics(frame: pd.DataFrame, threshold: float, *, stratum: str = "hpt
             raise ValueError(f"stratum {lv!r} has {len(y)} subjects but a single class; no AUC is defined")
         roc = roc_auc_delong(y, s, level=level)
         row.update(auc=roc.auc, auc_ci_low=roc.ci_low, auc_ci_high=roc.ci_high, auc_variance=roc.variance)
-        dm = diagnostic_metrics(y, s, threshold).to_frame().set_index("metric")
+        dm = diagnostic_metrics(y, s, threshold, level=level)
         for k in ("accuracy", "sensitivity", "specificity"):
-            row[k] = float(dm.loc[k, "estimate"])
-            row[f"{k}_ci_low"] = float(dm.loc[k, "ci_low"])
-            row[f"{k}_ci_high"] = float(dm.loc[k, "ci_high"])
+            for suffix in ("", "_ci_low", "_ci_high"):
+                row[k + suffix] = float(getattr(dm, k + suffix))
+        row.update(mean_score=float(s.mean()), mean_score_pos=float(s[y == 1].mean()),
+                   mean_score_neg=float(s[y == 0].mean()))
         rows.append(row)
     return pd.DataFrame(rows)
 
