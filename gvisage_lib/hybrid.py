@@ -61,20 +61,23 @@ def logit(p: np.ndarray, eps: float = EPS) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def read_selected_model(path: str | os.PathLike[str], stage_key: str = "stage2") -> tuple[str, str | None]:
-    """Selected stage-2 model name and threshold rule from ``selected_model.json`` (issue 4's file).
+def read_selected_model(path: str | os.PathLike[str], stage_key: str = "stage2") -> str:
+    """Name of the selected stage-2 model in ``selected_model.json`` (written by the training step, issue 4).
+
+    The file's ``rule`` field describes how the model was selected, not a decision threshold; thresholds here are
+    chosen on the training split (:func:`train_threshold`).
 
     Examples
     --------
     >>> import tempfile, pathlib, json
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.json"
-    >>> _ = p.write_text(json.dumps({"stage1": "resnet50", "stage2": "resnet50", "rule": "youden"}))
+    >>> _ = p.write_text(json.dumps({"stage1": "resnet50", "stage2": "resnet50", "gvisagenet": "resnet50"}))
     >>> read_selected_model(p)
-    ('resnet50', 'youden')
+    'resnet50'
     """
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"selected-model file {p} does not exist (written by notebook 03/04)")
+        raise FileNotFoundError(f"selected-model file {p} does not exist (written by the training notebook)")
     data = json.loads(p.read_text())
     if stage_key not in data:
         raise ValueError(f"{p}: key {stage_key!r} missing; keys are {sorted(data)}")
@@ -83,10 +86,7 @@ def read_selected_model(path: str | os.PathLike[str], stage_key: str = "stage2")
         model = model.get("model")
     if not isinstance(model, str):
         raise ValueError(f"{p}: {stage_key!r} must name a model, got {data[stage_key]!r}")
-    rule = data.get("rule")
-    if isinstance(rule, dict):
-        rule = rule.get(stage_key) or rule.get("stage2")
-    return model, rule
+    return model
 
 
 def stage2_frame(manifest: pd.DataFrame, predictions: pd.DataFrame, model: str) -> pd.DataFrame:
@@ -144,8 +144,8 @@ def stage2_frame(manifest: pd.DataFrame, predictions: pd.DataFrame, model: str) 
 
 
 def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: str | os.PathLike[str],
-                      selected_model_path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str, str | None]:
-    """Read the manifest, predictions and selected model; return (:func:`stage2_frame`, model, rule).
+                      selected_model_path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
+    """Read the manifest, predictions and selected model; return (:func:`stage2_frame`, model name).
 
     Examples
     --------
@@ -154,13 +154,15 @@ def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: s
     ...
     FileNotFoundError: manifest /nonexistent/m.csv does not exist
     """
+    from .manifest import load_manifest
+
     for name, p in (("manifest", manifest_path), ("predictions", predictions_path)):
         if not Path(p).exists():
             raise FileNotFoundError(f"{name} {p} does not exist")
-    model, rule = read_selected_model(selected_model_path)
-    man = pd.read_csv(manifest_path, dtype={"subject_id": str})
+    model = read_selected_model(selected_model_path)
+    man = load_manifest(manifest_path, validate=False)
     pred = pd.read_parquet(predictions_path)
-    return stage2_frame(man, pred, model), model, rule
+    return stage2_frame(man, pred, model), model
 
 
 @dataclass

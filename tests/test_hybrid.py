@@ -126,8 +126,8 @@ def test_stage2_frame_checks_labels_and_model():
 
 def test_read_selected_model(tmp_path):
     p = tmp_path / "sel.json"
-    p.write_text(json.dumps({"stage1": "resnet50", "stage2": {"model": "alexnet"}, "rule": "youden"}))
-    assert hybrid.read_selected_model(p) == ("alexnet", "youden")
+    p.write_text(json.dumps({"stage1": "resnet50", "stage2": {"model": "alexnet"}, "rule": "paper: ..."}))
+    assert hybrid.read_selected_model(p) == "alexnet"
     p.write_text(json.dumps({"stage1": "resnet50"}))
     with pytest.raises(ValueError, match="stage2"):
         hybrid.read_selected_model(p)
