@@ -110,7 +110,8 @@ def screen_univariate(
     Returns
     -------
     DataFrame
-        variable, kind, n_pos, n_neg (non-missing), test, statistic, p_value, selected, paper_selected.
+        variable, kind, n_pos, n_neg (non-missing), test, statistic, p_value, selected, paper_selected,
+        paper_p_train (the paper's printed training-split P).
 
     Examples
     --------
@@ -149,7 +150,26 @@ def screen_univariate(
     out = pd.DataFrame(rows)
     out["selected"] = out["p_value"] < alpha
     out["paper_selected"] = out["variable"].isin(PAPER_SELECTED)
+    out["paper_p_train"] = out["variable"].map(paper_training_p())
     return out
+
+
+def paper_training_p() -> dict[str, str]:
+    """The paper's Table 1 P value of each variable on the training split, as printed (``"<.01"``, ``".03"``).
+
+    Growth retardation ("not applicable") and TT3/TT4 (not in Table 1) are absent.
+
+    Examples
+    --------
+    >>> p = paper_training_p()
+    >>> p["tsh"], p["limb_movement_disorder"], "tt3" in p
+    ('.02', '<.01', False)
+    """
+    from .twin.targets import paper_table1
+
+    t = paper_table1()
+    t = t[(t["split"] == "train") & t["paper_p"].notna() & (t["paper_p"].astype(str).str.strip() != "")]
+    return {str(v): str(g["paper_p"].iloc[0]).strip() for v, g in t.groupby("variable", sort=False)}
 
 
 @dataclass

@@ -35,6 +35,10 @@ from scipy import stats as sps
 from . import schema
 
 METHODS = ("spearman", "pearson")
+#: Signs the paper reports (Results): "significant positive correlation ... TSH and IGFBP-3"; "negative ... TT4,
+#: FT3, FT4, GH, prolactin, and estradiol" (the abstract and Discussion say seven indicators but list eight).
+PAPER_SIGNS: dict[str, int] = {"tsh": 1, "igfbp3": 1, "tt4": -1, "ft3": -1, "ft4": -1, "gh": -1, "prolactin": -1,
+                               "estradiol": -1}
 SE_METHODS = ("auto", "fisher", "bonett_wright")
 
 
@@ -97,7 +101,7 @@ def _corr(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float]:
 
 def score_correlations(frame: pd.DataFrame, *, score: str = "score",
                        indicators: Sequence[str] = schema.FIG5A_ENDOCRINE, method: str = "spearman",
-                       se_method: str = "auto", level: float = 0.95) -> pd.DataFrame:
+                       se_method: str = "auto", level: float = 0.95, by: str | None = None) -> pd.DataFrame:
     """Correlation of ``score`` with each indicator: r, CI, raw and BH-adjusted p (pairwise-complete rows).
 
     Parameters
@@ -113,12 +117,14 @@ def score_correlations(frame: pd.DataFrame, *, score: str = "score",
         SE of the Fisher-z CI (see the module doc); "auto" = Bonett-Wright for Spearman, 1/sqrt(n-3) for Pearson.
     level : float
         Confidence level.
+    by : str, optional
+        Column to stratify on (e.g. ``group``): one set of correlations per level, BH-adjusted within each level.
 
     Returns
     -------
     DataFrame
-        indicator, label, n, method, r, ci_low, ci_high, se_z, se_method, p_value, p_bh, significant_raw,
-        significant_bh.
+        [by,] indicator, label, n, method, r, ci_low, ci_high, se_z, se_method, p_value, p_bh, significant_raw,
+        significant_bh, paper_sign (+1/-1 where the paper reports a significant correlation, else 0).
 
     Examples
     --------
@@ -132,6 +138,14 @@ def score_correlations(frame: pd.DataFrame, *, score: str = "score",
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
+    if by is not None:
+        if by not in frame.columns:
+            raise ValueError(f"frame lacks the by column {by!r}")
+        parts = [score_correlations(g, score=score, indicators=indicators, method=method, se_method=se_method,
+                                    level=level).assign(**{by: lv})
+                 for lv, g in frame.groupby(by, sort=True, observed=True)]
+        out = pd.concat(parts, ignore_index=True)
+        return out[[by, *[c for c in out.columns if c != by]]]
     indicators = list(indicators)
     missing = [c for c in [score, *indicators] if c not in frame.columns]
     if missing:
@@ -156,6 +170,7 @@ def score_correlations(frame: pd.DataFrame, *, score: str = "score",
     alpha = 1 - level
     out["significant_raw"] = out["p_value"] < alpha
     out["significant_bh"] = out["p_bh"] < alpha
+    out["paper_sign"] = out["indicator"].map(PAPER_SIGNS).fillna(0).astype(int)
     return out
 
 
@@ -261,3 +276,62 @@ def planted_sign_check(correlations: pd.DataFrame, loadings: pd.Series, *, alpha
     out["sign_recovered"] = np.where(out["planted_sign"] != 0, obs == out["planted_sign"], ~sig)
     out["significant_in_planted_direction"] = (out["planted_sign"] != 0) & sig & (obs == out["planted_sign"])
     return out
+
+
+def twin_truth_check(frame: pd.DataFrame, truth: pd.DataFrame, loadings: pd.Series, table3: pd.DataFrame, *,
+                     score: str = "score", group: str = "group", alpha: float = 0.05) -> pd.DataFrame:
+    """Does the analysis recover what the twin planted? One row per check (the twin only: needs truth.csv).
+
+    Checks, on the rows of ``frame`` (validation tumours with ``score``):
+
+    * the score tracks the latent ``endocrine_damage`` (Spearman within each tumour group, planted: positive);
+    * each planted non-zero loading comes back with its sign and BH-significant, within each tumour group (the
+      planted relations hold within split x group; a pooled correlation also carries Table 1's group differences);
+    * indicators planted at 0 are not BH-significant;
+    * HPT strata: the mean score rises with damage (planted: complete > incomplete > none), and the within-stratum
+      AUC ordering, which the twin does NOT plant (iGCTs and other tumours of one stratum share the deficit
+      distribution), is reported for comparison with the paper's Table 3.
+
+    Returns
+    -------
+    DataFrame
+        check, group, planted, observed, recovered.
+
+    Examples
+    --------
+    >>> twin_truth_check(pd.DataFrame(), pd.DataFrame(), pd.Series(dtype=float), pd.DataFrame())
+    Traceback (most recent call last):
+    ...
+    ValueError: frame lacks column(s) ['subject_id', 'score', 'group']
+    """
+    from .strata import strata_order_check
+
+    missing = [c for c in ("subject_id", score, group) if c not in frame.columns]
+    if missing:
+        raise ValueError(f"frame lacks column(s) {missing}")
+    if "endocrine_damage" not in truth.columns:
+        raise ValueError("truth lacks column 'endocrine_damage'")
+    df = frame.merge(truth[["subject_id", "endocrine_damage"]], on="subject_id", how="left")
+    rows = []
+    for g, sub in df.groupby(group, sort=True, observed=True):
+        r, p = _corr(sub[score].to_numpy(float), sub["endocrine_damage"].to_numpy(float), "spearman")
+        rows.append({"check": "score tracks latent endocrine_damage (Spearman)", "group": g, "planted": "r > 0",
+                     "observed": f"r = {r:.3f}, P = {p:.2g}", "recovered": bool(r > 0 and p < alpha)})
+        chk = planted_sign_check(score_correlations(sub, score=score), loadings, alpha=alpha)
+        pl = chk[chk["planted_sign"] != 0]
+        rows.append({"check": "planted signs recovered, BH-significant", "group": g,
+                     "planted": ", ".join(f"{i} {'+' if s > 0 else '-'}" for i, s in zip(pl.indicator, pl.planted_sign)),
+                     "observed": f"{int(pl.significant_in_planted_direction.sum())} of {len(pl)}",
+                     "recovered": bool(pl.significant_in_planted_direction.all())})
+        nul = chk[chk["planted_sign"] == 0]
+        fd = nul.loc[nul["significant_bh"], "indicator"].tolist()
+        rows.append({"check": "no BH-significant correlation where none was planted", "group": g,
+                     "planted": ", ".join(nul.indicator), "observed": ", ".join(fd) or "none significant",
+                     "recovered": not fd})
+    for metric, planted, note in (("mean_score", "complete > incomplete > none", True),
+                                  ("auc", "not planted (equal within-stratum AUCs)", False)):
+        oc = strata_order_check(table3, metric=metric).set_index("comparison")
+        obs = ", ".join(f"{k}: {v:+.3f}" for k, v in oc["difference"].items() if k != "all")
+        rows.append({"check": f"HPT strata ordered by {metric}", "group": "all tumours", "planted": planted,
+                     "observed": obs, "recovered": bool(oc.loc["all", "holds"]) if note else None})
+    return pd.DataFrame(rows)

@@ -432,3 +432,52 @@ def plot_roc(scores: pd.DataFrame, dataset: str = "validation"):
     ax.legend(loc="lower right", fontsize=8)
     fig.tight_layout()
     return fig
+
+
+def hybrid_vif(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train") -> pd.DataFrame:
+    """VIFs of the hybrid model's design (selected clinical variables + logit CNN score) on the training split.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"split": "train", "x": rng.normal(size=50), "score": rng.uniform(0.1, 0.9, 50)})
+    >>> hybrid_vif(df, ["x"]).term.tolist()
+    ['x', 'cnn_logit']
+    """
+    from .clinical import vif
+
+    train = frame[frame["split"] == train_split]
+    if train.empty:
+        raise ValueError(f"no rows of split {train_split!r}")
+    data = train.assign(**{CNN_TERM: logit(train["score"].to_numpy())})
+    return vif(data, [*clinical_variables, CNN_TERM], kinds={CNN_TERM: "continuous"})
+
+
+def table2_with_paper(metrics: pd.DataFrame) -> pd.DataFrame:
+    """:func:`model_metrics` rows beside the paper's Table 2 (long: one row per model, dataset and metric).
+
+    Returns
+    -------
+    DataFrame
+        model, dataset, metric, this_run, this_run_ci_low, this_run_ci_high, paper, paper_ci_low, paper_ci_high.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"model": [HYBRID], "dataset": ["validation"], "auc": [0.7], "auc_ci_low": [0.6],
+    ...                   "auc_ci_high": [0.8]})
+    >>> table2_with_paper(m)[["metric", "this_run", "paper"]].values.tolist()
+    [['auc', 0.7, 0.789]]
+    """
+    paper = paper_table2()
+    rows = []
+    for r in metrics.itertuples(index=False):
+        pr = paper[(paper["model"] == r.model) & (paper["dataset"] == r.dataset)]
+        for m in ("auc", "accuracy", "sensitivity", "specificity"):
+            if not hasattr(r, m):
+                continue
+            rows.append({"model": r.model, "dataset": r.dataset, "metric": m, "this_run": getattr(r, m),
+                         "this_run_ci_low": getattr(r, f"{m}_ci_low"), "this_run_ci_high": getattr(r, f"{m}_ci_high"),
+                         "paper": float(pr[m].iloc[0]) if len(pr) else np.nan,
+                         "paper_ci_low": float(pr[f"{m}_ci_low"].iloc[0]) if len(pr) else np.nan,
+                         "paper_ci_high": float(pr[f"{m}_ci_high"].iloc[0]) if len(pr) else np.nan})
+    return pd.DataFrame(rows)
