@@ -52,6 +52,7 @@ __all__ = [
     "load_paper_results",
     "demo_predictions",
     "train_operating_points",
+    "selected_operating_points",
     "stage_metrics",
     "gvisagenet_metrics",
     "format_table2",
@@ -96,8 +97,10 @@ def load_predictions(path: str | os.PathLike[str]) -> pd.DataFrame:
     def bad(mask: pd.Series, column: str, why: str) -> None:
         if mask.any():
             i = int(np.flatnonzero(mask.to_numpy())[0])
-            problems.append(f"row {i}, column {column!r}, value {df.loc[i, column]!r}: {why} "
-                            f"({int(mask.sum())} row(s))")
+            v = df.loc[i, column]
+            v = v.item() if isinstance(v, np.generic) else v
+            problems.append(f"row {i}, column {column!r}, value {v!r}: {why} ({int(mask.sum())} row(s); rows "
+                            "counted from 0)")
 
     bad(~df["split"].isin(schema.SPLITS), "split", f"must be one of {list(schema.SPLITS)}")
     stage = pd.to_numeric(df["stage"], errors="coerce")
@@ -214,6 +217,21 @@ def train_operating_points(pred: pd.DataFrame, model: str, stage: int, train_spl
     tr = _require(_subset(pred, model, stage, train_split), f"model={model!r}, stage={stage}, split={train_split!r}")
     op = operating_points(tr["label"], tr["score"], min_sensitivity=min_sensitivity, min_specificity=min_specificity)
     return op.assign(model=model, stage=stage, chosen_on=train_split)
+
+
+def selected_operating_points(pred: pd.DataFrame, selected: dict[str, Any], train_split: str = "train",
+                              min_sensitivity: float = 0.90, min_specificity: float = 0.90) -> pd.DataFrame:
+    """:func:`train_operating_points` of the selected model of stage 1 and stage 2, stacked.
+
+    Examples
+    --------
+    >>> op = selected_operating_points(demo_predictions(0), {"stage1": "resnet50", "stage2": "alexnet"})
+    >>> op[["stage", "model"]].drop_duplicates().to_numpy().tolist()
+    [[1, 'resnet50'], [2, 'alexnet']]
+    """
+    cols = ["stage", "model", "chosen_on", "rule", "threshold", "sensitivity", "specificity", "youden_j", "constraint"]
+    return pd.concat([train_operating_points(pred, selected[f"stage{s}"], s, train_split, min_sensitivity,
+                                             min_specificity) for s in (1, 2)], ignore_index=True)[cols]
 
 
 def stage_metrics(pred: pd.DataFrame, model: str, stage: int, splits: Sequence[str] = EVAL_SPLITS,
