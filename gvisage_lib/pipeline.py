@@ -12,7 +12,9 @@ Behaviour worth knowing:
 * Notebooks run in file-name order (``NN_name.ipynb``); ``start_at="04"`` reruns from that notebook on, reading
   what the earlier ones wrote.
 * On a failing cell the run stops, the partially executed notebook is kept in ``notebooks/`` (papermill saves it
-  cell by cell, on purpose), ``run.json`` records the notebook and cell, and :class:`NotebookFailed` is raised.
+  cell by cell, on purpose), ``run.json`` records the notebook and the cell, and :class:`NotebookFailed` is raised.
+  The cell is named by its execution count in the executed notebook (``In [N]``; papermill's injected-parameters
+  cell counts) and its first source line.
 * Each executed notebook is written by papermill; the HTML rendering and ``run.json`` are written atomically.
 
 Examples
@@ -48,10 +50,12 @@ DEFAULT_SEED = 20250130
 class NotebookFailed(RuntimeError):
     """A notebook of the pipeline raised; names the notebook, the cell and the error."""
 
-    def __init__(self, notebook: str, cell: int | None, error: str, partial: Path) -> None:
-        self.notebook, self.cell, self.error, self.partial = notebook, cell, error, partial
-        where = f"cell {cell}" if cell is not None else "an unknown cell"
-        super().__init__(f"notebook {notebook} failed in {where}: {error}\npartial executed notebook kept at {partial}")
+    def __init__(self, notebook: str, cell: int | None, error: str, partial: Path, source: str = "") -> None:
+        self.notebook, self.cell, self.error, self.partial, self.source = notebook, cell, error, partial, source
+        where = f"cell In [{cell}]" if cell is not None else "an unknown cell"
+        first = source.strip().splitlines()[0] if source.strip() else ""
+        super().__init__(f"notebook {notebook} failed in {where} ({first!r}): {error}\n"
+                         f"partial executed notebook kept at {partial}")
 
 
 @dataclass(frozen=True)
@@ -217,7 +221,8 @@ def reproduce(out: str | os.PathLike[str], *, profile: str = "quick", manifest: 
             pm.execute_notebook(str(book), str(executed), parameters=params, cwd=str(paths.root),
                                 kernel_name="python3", progress_bar=False, log_output=False)
         except pm.PapermillExecutionError as err:
-            failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed)
+            failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed,
+                                     source=err.source or "")
             record["notebooks"].append({"notebook": book.name, "seconds": round(time.perf_counter() - t0, 2),
                                         "status": "failed", "cell": err.exec_count,
                                         "error": f"{err.ename}: {err.evalue}"})

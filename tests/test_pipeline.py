@@ -60,8 +60,9 @@ def test_failure_names_notebook_and_cell_and_keeps_partial(tiny_cohort: Path, bo
     with pytest.raises(pipeline.NotebookFailed) as info:
         pipeline.reproduce(out, profile="smoke", manifest=tiny_cohort, seed=7, notebooks_dir=books, log=lambda m: None)
     err = info.value
-    assert err.notebook == "02_second.ipynb" and err.cell == 3
-    assert "planted failure smoke" in err.error
+    # In [4]: the parameters cell, papermill's injected cell, "x = 1", then the failing cell
+    assert err.notebook == "02_second.ipynb" and err.cell == 4
+    assert "planted failure smoke" in err.error and "raise RuntimeError" in str(err)
     assert (out / "notebooks" / "02_second.ipynb").is_file()  # partial kept
     assert not (out / "never").exists()  # stopped
     assert (out / "tables" / "first.csv").read_text() == "seed\n7\n"  # parameters reached the kernel
@@ -69,7 +70,7 @@ def test_failure_names_notebook_and_cell_and_keeps_partial(tiny_cohort: Path, bo
     assert record["status"] == "failed"
     assert [(n["notebook"], n["status"]) for n in record["notebooks"]] == [("01_first.ipynb", "succeeded"),
                                                                            ("02_second.ipynb", "failed")]
-    assert record["notebooks"][1]["cell"] == 3
+    assert record["notebooks"][1]["cell"] == 4
     assert record["data"]["manifest_sha256"] and record["packages"]["numpy"]
     assert (out / "html" / "01_first.html").is_file()
 
