@@ -34,11 +34,13 @@ True
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+from scipy import special
 from scipy import stats as sps
 
 from .table1 import TABLE1_VARIABLES
@@ -59,6 +61,10 @@ PAPER_SELECTED: tuple[str, ...] = (
     "tsh",
     "gh",
 )
+
+
+class SeparationError(ValueError):
+    """The outcome is (quasi-)perfectly separated by the predictors: no maximum-likelihood estimate exists."""
 
 
 def _check_frame(frame: object, name: str, columns: Sequence[str]) -> pd.DataFrame:
@@ -274,7 +280,11 @@ def design_matrix(frame: pd.DataFrame, spec: DesignSpec, *, constant: bool = Tru
 
 @dataclass
 class LogisticFit:
-    """A fitted logistic regression: its coefficient table, design and the statsmodels result."""
+    """A fitted logistic regression: coefficient table, design, method and (maximum likelihood) statsmodels result.
+
+    ``llf`` is the log-likelihood that the fit maximised: the ordinary one for ``method == "ml"``, the penalised
+    one (log L + 0.5 log|I|) for ``method == "firth"``; likelihood-ratio tests compare fits of the same method.
+    """
 
     outcome: str
     spec: DesignSpec
@@ -282,6 +292,7 @@ class LogisticFit:
     table: pd.DataFrame
     n: int
     llf: float
+    method: str = "ml"
 
     @property
     def df_model(self) -> int:
@@ -290,8 +301,41 @@ class LogisticFit:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """P(outcome = 1) for each row of ``frame`` (imputed with the training values)."""
-        x = design_matrix(frame, self.spec)
-        return np.asarray(self.result.predict(x.to_numpy()), dtype=float)  # type: ignore[attr-defined]
+        x = design_matrix(frame, self.spec).to_numpy()
+        return np.asarray(special.expit(x @ self.table["coef"].to_numpy()), dtype=float)
+
+
+def _firth(y: np.ndarray, x: np.ndarray, maxiter: int = 5000, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, float]:
+    """Firth's penalised logistic regression (Heinze & Schemper 2002): (coef, covariance, penalised log-lik)."""
+
+    def pen_loglik(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
+        eta = x @ b
+        p = special.expit(eta)
+        w = p * (1 - p)
+        info = x.T @ (x * w[:, None])
+        sign, logdet = np.linalg.slogdet(info)
+        ll = float(np.sum(y * eta - np.logaddexp(0, eta)))
+        return (ll + 0.5 * logdet if sign > 0 else -np.inf), p, info
+
+    beta = np.zeros(x.shape[1])
+    pl, p, info = pen_loglik(beta)
+    for _ in range(maxiter):
+        inv = np.linalg.inv(info)
+        w = p * (1 - p)
+        h = w * np.einsum("ij,jk,ik->i", x, inv, x)
+        step = inv @ (x.T @ (y - p + h * (0.5 - p)))
+        t = 1.0
+        while True:
+            new_pl, new_p, new_info = pen_loglik(beta + t * step)
+            if new_pl >= pl - 1e-12 or t < 1e-8:
+                break
+            t /= 2
+        beta = beta + t * step
+        converged = abs(new_pl - pl) < tol and np.max(np.abs(t * step)) < 1e-7
+        pl, p, info = new_pl, new_p, new_info
+        if converged:
+            return beta, np.linalg.inv(info), pl
+    raise ValueError("Firth logistic regression did not converge; check predictors")
 
 
 def fit_logistic(
@@ -301,6 +345,7 @@ def fit_logistic(
     *,
     kinds: Mapping[str, str] | None = None,
     level: float = 0.95,
+    method: str = "ml",
 ) -> LogisticFit:
     """Multivariable logistic regression (statsmodels ``Logit``, Newton) with odds ratios and Wald CIs.
 
@@ -316,6 +361,9 @@ def fit_logistic(
         ``{column: kind}`` overriding :data:`CANDIDATE_VARIABLES` or the kind inferred from the values.
     level : float
         Confidence level of the Wald intervals.
+    method : {"ml", "firth"}
+        Maximum likelihood (default, as the paper), or Firth's penalised likelihood (Heinze & Schemper 2002), the
+        standard remedy when the data are (quasi-)separated and no maximum-likelihood estimate exists.
 
     Returns
     -------
@@ -344,12 +392,26 @@ def fit_logistic(
     const_cols = [c for c in spec.columns if np.ptp(x[c].to_numpy()) == 0]
     if const_cols:
         raise ValueError(f"predictor column(s) {const_cols} are constant in the training frame; drop them")
-    res = sm.Logit(y, x.to_numpy()).fit(method="newton", maxiter=100, disp=0)
-    if not res.mle_retvals.get("converged", True):
-        raise ValueError("logistic regression did not converge (separation or collinearity?); check predictors")
+    if method == "ml":
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res = sm.Logit(y, x.to_numpy()).fit(method="newton", maxiter=100, disp=0)
+        p_hat = np.asarray(res.predict(x.to_numpy()))
+        if not res.mle_retvals.get("converged", True) or np.min(np.abs(p_hat - y)) < 1e-8 and \
+                np.max(np.abs(p_hat - y)) < 1e-4:
+            raise SeparationError("logistic regression did not converge: the predictors (quasi-)separate the "
+                                  f"outcome {outcome!r}, no maximum-likelihood estimate exists; use method='firth' "
+                                  "or fewer predictors")
+        coef = np.asarray(res.params, dtype=float)
+        se = np.asarray(res.bse, dtype=float)
+        llf = float(res.llf)
+    elif method == "firth":
+        res = None
+        coef, cov, llf = _firth(y.astype(float), x.to_numpy())
+        se = np.sqrt(np.diag(cov))
+    else:
+        raise ValueError(f"method must be 'ml' or 'firth', got {method!r}")
     zcrit = sps.norm.ppf(0.5 + level / 2)
-    coef = np.asarray(res.params, dtype=float)
-    se = np.asarray(res.bse, dtype=float)
     table = pd.DataFrame({
         "term": list(x.columns),
         "coef": coef,
@@ -362,7 +424,7 @@ def fit_logistic(
     table["odds_ratio"] = np.exp(table["coef"])
     table["or_ci_low"] = np.exp(table["ci_low"])
     table["or_ci_high"] = np.exp(table["ci_high"])
-    return LogisticFit(outcome=outcome, spec=spec, result=res, table=table, n=len(y), llf=float(res.llf))
+    return LogisticFit(outcome=outcome, spec=spec, result=res, table=table, n=len(y), llf=llf, method=method)
 
 
 def vif(frame: pd.DataFrame, predictors: Sequence[str], *, kinds: Mapping[str, str] | None = None) -> pd.DataFrame:

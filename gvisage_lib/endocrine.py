@@ -26,7 +26,9 @@ Examples
 
 from __future__ import annotations
 
+import os
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -335,3 +337,26 @@ def twin_truth_check(frame: pd.DataFrame, truth: pd.DataFrame, loadings: pd.Seri
         rows.append({"check": f"HPT strata ordered by {metric}", "group": "all tumours", "planted": planted,
                      "observed": obs, "recovered": bool(oc.loc["all", "holds"]) if note else None})
     return pd.DataFrame(rows)
+
+
+TRUTH_CHECK_COLUMNS = ("check", "group", "planted", "observed", "recovered")
+
+
+def run_truth_check(frame: pd.DataFrame, table3: pd.DataFrame, truth_path: str | os.PathLike[str], *,
+                    score: str = "score") -> pd.DataFrame:
+    """:func:`twin_truth_check` against the twin's ``truth.csv`` and planted loadings; empty if there is no truth.
+
+    A user's own cohort has no ``truth.csv``: the result is then an empty table with the same columns.
+
+    Examples
+    --------
+    >>> run_truth_check(pd.DataFrame(), pd.DataFrame(), "/nonexistent/truth.csv").columns.tolist()
+    ['check', 'group', 'planted', 'observed', 'recovered']
+    """
+    p = Path(truth_path)
+    if not p.exists():
+        return pd.DataFrame(columns=list(TRUTH_CHECK_COLUMNS))
+    from .twin.tabular import planted_endocrine_loadings
+
+    truth = pd.read_csv(p, dtype={"subject_id": str})
+    return twin_truth_check(frame, truth, planted_endocrine_loadings(), table3, score=score)

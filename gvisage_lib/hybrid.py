@@ -34,7 +34,7 @@ import pandas as pd
 from scipy import stats as sps
 
 from . import schema
-from .clinical import LogisticFit, fit_logistic
+from .clinical import LogisticFit, SeparationError, fit_logistic
 
 #: Model names used in the tables (the paper's Table 2 labels).
 CNN, CLINICAL, HYBRID = "GVisageNet", "Logistic regression", "Hybrid model"
@@ -175,13 +175,19 @@ class HybridFits:
     clinical_variables: list[str]
     scores: pd.DataFrame
 
+    @property
+    def method(self) -> str:
+        """Estimation method of the three models: "ml" or "firth"."""
+        return self.clinical.method
+
     def coefficient_table(self) -> pd.DataFrame:
         """Odds ratios of the clinical and hybrid models, stacked (column ``model``)."""
         return pd.concat([self.clinical.table.assign(model=CLINICAL), self.hybrid.table.assign(model=HYBRID)],
                          ignore_index=True)[["model", *self.clinical.table.columns]]
 
 
-def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train") -> HybridFits:
+def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train",
+               method: str = "auto") -> HybridFits:
     """Fit the clinical and hybrid logistic regressions on ``train_split`` and score every row.
 
     Parameters
@@ -192,6 +198,10 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
         The screened variables (:func:`gvisage_lib.clinical.screen_univariate`).
     train_split : str
         Split on which the models are fitted.
+    method : {"auto", "ml", "firth"}
+        Estimation of all three models: maximum likelihood (the paper), Firth's penalised likelihood, or "auto":
+        maximum likelihood unless the clinical or hybrid model meets (quasi-)separation (no ML estimate exists),
+        then Firth for all three, so that they stay comparable and nested (``HybridFits.method`` says which).
 
     Returns
     -------
@@ -223,9 +233,22 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     train = data[data["split"] == train_split]
     if train.empty:
         raise ValueError(f"no rows of split {train_split!r}; splits present: {sorted(frame['split'].unique())}")
-    clin = fit_logistic(train, "label", clinical_variables)
-    hyb = fit_logistic(train, "label", [*clinical_variables, CNN_TERM], kinds={CNN_TERM: "continuous"})
-    cnn = fit_logistic(train, "label", [CNN_TERM], kinds={CNN_TERM: "continuous"})
+    if method not in ("auto", "ml", "firth"):
+        raise ValueError(f"method must be 'auto', 'ml' or 'firth', got {method!r}")
+
+    def fit_all(how: str) -> tuple[LogisticFit, LogisticFit, LogisticFit]:
+        return (fit_logistic(train, "label", clinical_variables, method=how),
+                fit_logistic(train, "label", [*clinical_variables, CNN_TERM], kinds={CNN_TERM: "continuous"},
+                             method=how),
+                fit_logistic(train, "label", [CNN_TERM], kinds={CNN_TERM: "continuous"}, method=how))
+
+    if method == "auto":
+        try:
+            clin, hyb, cnn = fit_all("ml")
+        except SeparationError:
+            clin, hyb, cnn = fit_all("firth")
+    else:
+        clin, hyb, cnn = fit_all(method)
     base = data[["subject_id", "split", "label"]]
     scores = pd.concat([
         base.assign(model=CNN, score=data["score"].to_numpy()),
@@ -306,6 +329,8 @@ def model_metrics(scores: pd.DataFrame, *, rule: str | None = "youden", train_sp
 def likelihood_ratio_test(full: LogisticFit, reduced: LogisticFit) -> tuple[float, int, float]:
     """LR test of ``reduced`` nested in ``full`` (same rows): (statistic, df, p).
 
+    For Firth fits this is the penalised likelihood-ratio test (as R ``logistf``'s ``anova``), 2 (pl_full - pl_red).
+
     Examples
     --------
     >>> rng = np.random.default_rng(0)
@@ -315,6 +340,8 @@ def likelihood_ratio_test(full: LogisticFit, reduced: LogisticFit) -> tuple[floa
     >>> dof, bool(p > 0.05)
     (1, True)
     """
+    if full.method != reduced.method:
+        raise ValueError(f"full and reduced models were fitted differently ({full.method} vs {reduced.method})")
     if full.n != reduced.n:
         raise ValueError(f"full and reduced models were fitted on different rows ({full.n} vs {reduced.n})")
     if not set(reduced.spec.columns) <= set(full.spec.columns):
