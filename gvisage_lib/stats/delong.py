@@ -2,8 +2,10 @@
 
 The algorithm is Sun & Xu (2014), "Fast implementation of DeLong's algorithm for comparing the areas under
 correlated receiver operating characteristic curves", IEEE Signal Processing Letters 21(11):1389-1393. With ``m``
-cases (label 1) and ``n`` controls (label 0) it needs three midrankings per score, so it costs O((m+n) log(m+n))
-instead of the O(m n) of the pairwise definition. All results reproduce R's pROC 1.18.0 (see
+cases (label 1) and ``n`` controls (label 0), the placement of a case is (its midrank among all subjects - its
+midrank among the cases) / n, i.e. the number of controls below it plus half the tied ones, over n; we count these
+with one sort of the cases, one of the controls and binary searches, which gives exactly the midrank differences
+in O((m+n) log(m+n)) instead of the O(m n) of the pairwise definition (``benchmarks/delong.py``). All results reproduce R's pROC 1.18.0 (see
 ``tests/test_stats_delong.py`` and ``tests/r/proc_reference.R``):
 
 * ``roc_auc_delong``      = ``roc(y, s, levels=c(0, 1), direction="<")`` + ``var(roc)`` + ``ci.auc(roc, method="delong")``
@@ -16,8 +18,9 @@ Conventions (DESIGN.md §6)
   0.5 is reported as such; it is never flipped.
 * Ties between a case and a control count one half (the Mann-Whitney convention), as in pROC.
 * The placements are pROC's: ``V10`` (one per case) is the fraction of controls scored below the case (ties 1/2),
-  ``V01`` (one per control) the fraction of cases scored above it. The AUC is their mean; each call checks that it
-  equals the Mann-Whitney AUC ``U / (m n)`` computed from the rank sum, as pROC checks its own ``theta``.
+  ``V01`` (one per control) the fraction of cases scored above it. The AUC is the mean of ``V10``, the Mann-Whitney
+  ``U / (m n)``; each call checks that it equals the mean of ``V01`` (the same U counted from the controls' side),
+  as pROC checks its own ``theta`` (the tests also check it against ``scipy.stats.mannwhitneyu``).
 * Variance and covariance: ``S = S10 / m + S01 / n`` with ``S10``, ``S01`` the sample (``n - 1``) covariance matrices
   of the placements around the AUC.
 * CI of one AUC: normal on the AUC scale, ``auc +/- z * sqrt(var)``, clipped to [0, 1] as pROC does. With fewer than
@@ -104,7 +107,7 @@ def _split(y: np.ndarray, scores: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def delong_placements(y_true: Any, scores: Any) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """DeLong placements of every score (Sun & Xu midrank algorithm), with the AUCs.
+    """DeLong placements of every score (Sun & Xu midrank placements, counted by sorting), with the AUCs.
 
     Parameters
     ----------
@@ -135,17 +138,24 @@ def delong_placements(y_true: Any, scores: Any) -> tuple[np.ndarray, np.ndarray,
         bad = np.argwhere(~np.isfinite(s))[0]
         raise ValueError(f"scores must be finite; found {s[tuple(bad)].item()!r} at index {tuple(int(i) for i in bad)}")
     x, z = _split(y, s)
-    m, n = x.shape[1], z.shape[1]
-    tx = midrank(x)
-    tz = midrank(z)
-    tall = midrank(np.concatenate([x, z], axis=1))
-    v10 = (tall[:, :m] - tx) / n
-    v01 = 1.0 - (tall[:, m:] - tz) / m
+    k, m, n = s.shape[0], x.shape[1], z.shape[1]
+    v10 = np.empty((k, m))
+    v01 = np.empty((k, n))
+    for j in range(k):
+        # Sun & Xu: placement of a case = (midrank among all - midrank among cases) / n
+        #         = (#controls below + #controls tied / 2) / n, counted here by binary search in the sorted controls
+        #           (two sorts and four searchsorted calls per score: O(N log N)).
+        xo = np.argsort(x[j])
+        zo = np.argsort(z[j])
+        xs, zs = x[j][xo], z[j][zo]
+        v10[j, xo] = (np.searchsorted(zs, xs, "left") + np.searchsorted(zs, xs, "right")) / (2.0 * n)
+        v01[j, zo] = (2 * m - np.searchsorted(xs, zs, "left") - np.searchsorted(xs, zs, "right")) / (2.0 * m)
     auc = v10.mean(axis=1)
-    # Self-check, as pROC checks its theta: the Mann-Whitney AUC from the rank sum of the cases.
-    mw = (tall[:, :m].sum(axis=1) - m * (m + 1) / 2.0) / (m * n)
-    if not np.allclose(auc, mw, rtol=0, atol=1e-12):
-        raise RuntimeError(f"DeLong placements give AUC {auc} but the Mann-Whitney AUC is {mw}; please report")
+    # Self-check, as pROC checks its theta: the AUC from the cases' placements must equal the AUC from the
+    # controls' placements (both are the Mann-Whitney U / (m n), counted from opposite sides).
+    auc_controls = v01.mean(axis=1)
+    if not np.allclose(auc, auc_controls, rtol=0, atol=1e-12):
+        raise RuntimeError(f"DeLong placements disagree: AUC {auc} from cases, {auc_controls} from controls")
     return auc, v10, v01
 
 
