@@ -24,7 +24,7 @@ Examples
 >>> rep = validate_manifest(d / "m.csv")
 >>> rep.ok
 False
->>> sorted(set(rep.errors.problem))[:2]
+>>> sorted(set(rep.errors.problem.str.split(" [(]", regex=True).str[0]))[:2]
 ['missing required column', 'unknown value']
 """
 

@@ -22,7 +22,7 @@ Examples
 >>> r.test
 'Student t test (equal variances)'
 >>> round(r.p_value, 4)
-0.0039
+0.0043
 """
 
 from __future__ import annotations
@@ -356,7 +356,7 @@ def paper_p_check() -> pd.DataFrame:
     --------
     >>> c = paper_p_check()
     >>> r = c[(c.split == "train") & (c.variable == "age_years")].iloc[0]
-    >>> r.paper_p, r.recomputed_p < 1e-20, r.consistent
+    >>> r.paper_p, bool(r.recomputed_p < 1e-20), r.consistent
     ('.31', True, False)
     """
     t = paper_table1()
@@ -417,7 +417,7 @@ def calibration_vs_paper(manifest: pd.DataFrame, *, flag_z: float = 3.0) -> pd.D
     Examples
     --------
     >>> from gvisage_lib.twin import generate_tabular
-    >>> m, _ = generate_tabular(seed=1)
+    >>> m, _ = generate_tabular(seed=20250130)
     >>> c = calibration_vs_paper(m)
     >>> bool(c.z.abs().max() < 4)
     True
@@ -475,7 +475,7 @@ def largest_deviation(calibration: pd.DataFrame) -> pd.Series:
     Examples
     --------
     >>> from gvisage_lib.twin import generate_tabular
-    >>> m, _ = generate_tabular(seed=1)
+    >>> m, _ = generate_tabular(seed=20250130)
     >>> bool(abs(largest_deviation(calibration_vs_paper(m)).z) < 4)
     True
     """

@@ -18,8 +18,10 @@ Generative model (per split x tumour group cell of ``n`` subjects)
 5. **Axis deficits** ``axis_thyroid, axis_gh, axis_adrenal, axis_gonadal`` in [0, 1]: complete -> every axis
    impaired ~ Beta(8, 3); incomplete -> 1 to 3 axes (uniform) impaired ~ Beta(5, 4), the rest spared ~ Beta(1.2, 12);
    none -> all spared. ``endocrine_damage`` = mean of the four axes. Normal controls: 0.
-6. **Endocrine indicators** (16): lognormal with the paper's group mean ``m`` and a chosen coefficient of variation
-   ``cv`` (``sigma**2 = log(1 + cv**2)``, ``mu = log(m) - sigma**2 / 2``, so the mean is exactly ``m``). The latent
+6. **Endocrine indicators** (16): gamma distribution with the paper's group mean ``m`` and a chosen coefficient of
+   variation ``cv`` (shape ``1 / cv**2``, scale ``m * cv**2``), reached as the gamma quantile of a standard-normal
+   latent (so the mean is ``m``; gamma rather than lognormal because its lighter right tail keeps the sample means
+   of ~100 patients close to normal). Values are floored at a detection limit of 0.5 % of the group mean. The latent
    ``z_j = l_j * s + sqrt(1 - l_j**2) * e_j`` mixes the rank-based normal score ``s`` of ``endocrine_damage`` (within
    the cell) with independent noise, so ``z_j`` is standard normal and the cell mean stays at Table 1's while the
    indicator correlates with damage with sign ``l_j`` (:func:`planted_endocrine_loadings`): rising with damage TSH
@@ -27,8 +29,8 @@ Generative model (per split x tumour group cell of ``n`` subjects)
    relations hold WITHIN each split x group; a correlation pooled over iGCT and other tumours also carries Table 1's
    between-group differences (e.g. TSH is lower in iGCTs although iGCTs are more damaged).
    TT3/TT4 (not in Table 1): means iGCT 105 / other 120 ng/dL and 6.8 / 7.9 µg/dL, CV 0.25, every split.
-   CVs: ACTH 0.6, cortisol 0.5, TSH 0.8, FT3 0.35, FT4 0.3, GH 1.2, IGF-1 0.5, IGFBP-3 0.35, FSH 1.0, LH 1.2,
-   testosterone 1.2, estradiol 1.0, progesterone 1.0, prolactin 0.8; duration 0.9, BMI 0.18 (both lognormal).
+   CVs: ACTH 0.6, cortisol 0.5, TSH 0.8, FT3 0.35, FT4 0.3, GH 1.0, IGF-1 0.5, IGFBP-3 0.35, FSH 0.9, LH 1.0,
+   testosterone 1.0, estradiol 0.9, progesterone 0.9, prolactin 0.8; duration 0.8, BMI 0.18 (both gamma).
 7. **hCG-driven precocious puberty** (truth only): boys with iGCT, 40 % on average, more likely when younger
    (log-odds -0.8 per SD of age); such tumours are NGGCT with probability 0.5 (otherwise 0.32).
 8. **Symptoms** (0/1): ``logit p_i = a + b_k * s_i`` (+1.0 for sexual abnormality with hCG precocious puberty), the
@@ -82,6 +84,8 @@ AXES: tuple[str, ...] = ("axis_thyroid", "axis_gh", "axis_adrenal", "axis_gonada
 DECIMALS: dict[str, int] = {"age_years": 2, "duration_months": 1, "bmi": 2,
                             **{c: 4 for c in schema.ENDOCRINE_COLUMNS}}
 TRUTH_DECIMALS = 4
+#: Lower detection limit of the continuous clinical variables, as a fraction of the group mean.
+DETECTION_LIMIT_FRACTION = 0.005
 
 
 def planted_endocrine_loadings() -> pd.Series:
@@ -149,9 +153,14 @@ def _calibrated_bernoulli(rng: np.random.Generator, target: float, linpred: np.n
     return (rng.random(len(linpred)) < p).astype(int)
 
 
-def _lognormal(mean: float, cv: float, z: np.ndarray) -> np.ndarray:
-    sigma2 = math.log1p(cv * cv)
-    return np.exp(math.log(mean) - sigma2 / 2.0 + math.sqrt(sigma2) * z)
+def _gamma_from_latent(mean: float, cv: float, z: np.ndarray) -> np.ndarray:
+    """Gamma(shape 1/cv², mean ``mean``) quantile of the standard-normal latent ``z`` (rank-preserving).
+
+    Values are floored at a detection limit of 0.5 % of the mean (keeps them positive after rounding).
+    """
+    k = 1.0 / (cv * cv)
+    x = special.gammaincinv(k, special.ndtr(z)) * mean / k
+    return np.maximum(x, DETECTION_LIMIT_FRACTION * mean)
 
 
 class _Targets:
@@ -232,9 +241,9 @@ def _tumour_cell(rng: np.random.Generator, split: str, group: str, n: int, tg: _
     rows: dict[str, object] = {
         "group": group, "split": split, "site": site, "sex": sex, "age_years": age,
         "tumor_site": tumor_site, "tumor_type": tumor_type,
-        "duration_months": _lognormal(tg.value(split, group, "duration_months", "mean"), disp["duration_months"],
-                                      rng.standard_normal(n)),
-        "bmi": _lognormal(tg.value(split, group, "bmi", "mean"), disp["bmi"], rng.standard_normal(n)),
+        "duration_months": _gamma_from_latent(tg.value(split, group, "duration_months", "mean"),
+                                              disp["duration_months"], rng.standard_normal(n)),
+        "bmi": _gamma_from_latent(tg.value(split, group, "bmi", "mean"), disp["bmi"], rng.standard_normal(n)),
     }
     slopes = params["symptom_slopes"]
     for col in schema.SYMPTOM_COLUMNS:
@@ -251,7 +260,7 @@ def _tumour_cell(rng: np.random.Generator, split: str, group: str, n: int, tg: _
             mean = float(extra[col][group])
         lam = float(loadings[col])
         z = lam * s + math.sqrt(1.0 - lam * lam) * rng.standard_normal(n)
-        rows[col] = _lognormal(mean, disp[col], z)
+        rows[col] = _gamma_from_latent(mean, disp[col], z)
     rows["hpt_damage"] = hpt
     manifest = pd.DataFrame(rows)
     truth = pd.DataFrame({
