@@ -396,7 +396,7 @@ def fit_logistic(
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             res = sm.Logit(y, x.to_numpy()).fit(method="newton", maxiter=100, disp=0)
-        p_hat = np.asarray(res.predict(x.to_numpy()))
+            p_hat = np.asarray(res.predict(x.to_numpy()))
         if not res.mle_retvals.get("converged", True) or np.min(np.abs(p_hat - y)) < 1e-8 and \
                 np.max(np.abs(p_hat - y)) < 1e-4:
             raise SeparationError("logistic regression did not converge: the predictors (quasi-)separate the "
