@@ -47,6 +47,7 @@ import torch.nn.functional as F
 
 from . import schema
 from .manifest import load_manifest
+from .preprocess import load_stack
 
 __all__ = [
     "AUGMENT",
@@ -171,15 +172,6 @@ def stage_subjects(subjects: pd.DataFrame, stage: int) -> pd.DataFrame:
     return out.reset_index(drop=True)
 
 
-def _load_one(path: str) -> np.ndarray:
-    try:
-        from .preprocess import load_stack
-    except ImportError:
-        load_stack = None
-    arr = load_stack(path) if load_stack is not None else np.load(path, allow_pickle=False)
-    return np.asarray(arr)
-
-
 def load_stacks(paths: Sequence[str], image_size: int, in_channels: int = 12) -> torch.Tensor:
     """Read stacks into one uint8 tensor of shape (N, in_channels, image_size, image_size).
 
@@ -195,7 +187,7 @@ def load_stacks(paths: Sequence[str], image_size: int, in_channels: int = 12) ->
     """
     out = torch.empty((len(paths), in_channels, image_size, image_size), dtype=torch.uint8)
     for i, p in enumerate(paths):
-        arr = _load_one(str(p))
+        arr = np.asarray(load_stack(p))
         if arr.dtype != np.uint8 or arr.shape != (in_channels, image_size, image_size):
             raise ValueError(f"stack {p}: expected uint8 {(in_channels, image_size, image_size)}, got "
                              f"{arr.dtype} {arr.shape} (preprocessed for another image_size?)")

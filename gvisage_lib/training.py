@@ -328,7 +328,7 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
             return TrainedModel(name, stage, net, final, io.sha256_file(final), config_hash,
                                 pd.DataFrame(history, columns=list(HISTORY_COLUMNS)), False, dev)
     net.eval()
-    return TrainedModel(name, stage, net, ckpt, io.sha256_file(ckpt), config_hash,
+    return TrainedModel(name, stage, net, ckpt, io.sha256_file(ckpt) if ckpt.is_file() else "", config_hash,
                         pd.DataFrame(history, columns=list(HISTORY_COLUMNS)), False, dev)
 
 
