@@ -125,11 +125,15 @@ def _render_html(executed: Path, dest: Path) -> None:
 
 
 def _kernel_env() -> None:
-    """Make the notebook kernels use this interpreter and a non-interactive matplotlib backend."""
+    """Make the notebook kernels use this interpreter.
+
+    ``MPLBACKEND`` is removed from the kernels' environment: ipykernel then selects its inline backend, which is
+    what puts figures into the executed notebook and its HTML (with ``Agg`` they would be saved but not shown).
+    """
     bindir = str(Path(sys.executable).parent)
     if not os.environ.get("PATH", "").startswith(bindir + os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
-    os.environ.setdefault("MPLBACKEND", "Agg")
+    os.environ.pop("MPLBACKEND", None)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
