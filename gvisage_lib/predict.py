@@ -35,8 +35,8 @@ from torch import nn
 from . import schema
 from .datasets import prepare_batch
 
-__all__ = ["CASCADE_COLUMNS", "CASCADE_THRESHOLD", "PAPER_AUC", "auc_by_candidate", "cascade_table", "pick_device",
-           "predict_scores", "predictions_frame", "select_gvisagenet"]
+__all__ = ["CASCADE_COLUMNS", "CASCADE_THRESHOLD", "PAPER_AUC", "auc_by_candidate", "cascade_summary", "cascade_table",
+           "pick_device", "predict_scores", "predictions_frame", "select_gvisagenet"]
 
 #: Stage-1 score at or above which a subject is called tumour (argmax of two softmax outputs), and likewise stage 2.
 CASCADE_THRESHOLD: float = 0.5
@@ -229,3 +229,21 @@ def cascade_table(subjects: pd.DataFrame, stage1_score: Sequence[float] | np.nda
                         "stage1_call": call1, "stage2_score": s2, "final_call": final})
     return out[list(CASCADE_COLUMNS)]
 
+
+
+def cascade_summary(cascade: pd.DataFrame) -> pd.DataFrame:
+    """Counts of true group x final call per split (tidy: ``split, group, final_call, n``) from cascade.parquet.
+
+    Examples
+    --------
+    >>> cas = pd.DataFrame({"split": "test", "group": ["NC", "iGCT", "iGCT"], "final_call": ["NC", "iGCT", "NC"]})
+    >>> cascade_summary(cas).query("group == 'iGCT'")[["final_call", "n"]].values.tolist()
+    [['NC', 1], ['iGCT', 1], ['other', 0]]
+    """
+    missing = {"split", "group", "final_call"} - set(cascade.columns)
+    if missing:
+        raise ValueError(f"cascade lacks column(s) {sorted(missing)}")
+    idx = pd.MultiIndex.from_product([[s for s in schema.SPLITS if s in set(cascade["split"])], schema.GROUPS,
+                                      ("NC", "iGCT", "other")], names=["split", "group", "final_call"])
+    n = cascade.groupby(["split", "group", "final_call"]).size().reindex(idx, fill_value=0)
+    return n.rename("n").reset_index()
