@@ -184,7 +184,7 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     cy = H * 0.46 + rng.uniform(-0.05, 0.05) * H
     angle = rng.uniform(-7, 7)
     smile = rng.uniform(-0.2, 1.0) * (1 - 0.6 * p["phen_fatigue"])
-    brow_raise = rng.uniform(-0.03, 0.05) - 0.05 * p["phen_fatigue"]
+    brow_raise = rng.uniform(-0.02, 0.05) - 0.03 * p["phen_fatigue"]
     eye_open = rng.uniform(0.85, 1.1) * (1 - 0.35 * p["phen_periorbital"]) * (1 - 0.25 * p["phen_fatigue"])
     gaze = rng.uniform(-0.04, 0.04)
 
@@ -231,11 +231,11 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     d2 = ((xx - lcx) / la) ** 2 + ((yy - lcy) / (la * look.aspect)) ** 2
     shade *= 1.0 - 0.25 * np.clip(d2, 0, 1.0) ** 1.5
     # eye sockets darker, nose bridge lighter, cheeks lighter, under-nose and under-lip shadows
-    _ellipse(shade, lcx, lcy, la, 0.0, ey - 0.02, 0.78, 0.2, 0.62)
+    _ellipse(shade, lcx, lcy, la, 0.0, ey - 0.02, 0.78, 0.2, 0.58)
     for s in (-1, 1):
-        _ellipse(shade, lcx, lcy, la, s * look.eye_dx, ey, look.eye_w * 1.6, 0.2, 0.55)
+        _ellipse(shade, lcx, lcy, la, s * look.eye_dx, ey, look.eye_w * 1.6, 0.2, 0.48)
         _ellipse(shade, lcx, lcy, la, s * 0.45, ey + 0.45, 0.25, 0.2, 1.1)
-    _ellipse(shade, lcx, lcy, la, 0.0, ey + look.nose_len * 0.45, 0.09, look.nose_len * 0.55, 1.2)
+    _ellipse(shade, lcx, lcy, la, 0.0, ey + look.nose_len * 0.45, 0.09, look.nose_len * 0.55, 1.3)
     _ellipse(shade, lcx, lcy, la, 0.0, ey + look.nose_len + 0.08, 0.16, 0.05, 0.75)
     _ellipse(shade, lcx, lcy, la, 0.0, -0.55 * look.aspect, 0.5, 0.2, 1.08)  # forehead highlight
     # fatigue: dark circles; periorbital swelling: bags (light bulge with a shadow under it)
@@ -260,7 +260,9 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
 
     # --- skin texture overlays: redness and acne, oily shine, stubble
     if p["phen_acne"] > 0.02:
-        acne_red = (float(look.skin[0]) * 0.95, float(look.skin[1]) * 0.55, float(look.skin[2]) * 0.55)
+        # papules: redder but about as bright as the skin (luminance kept), so they colour the face without
+        # breaking its light/dark structure
+        acne_red = (min(255.0, float(look.skin[0]) * 1.12 + 12), float(look.skin[1]) * 0.8, float(look.skin[2]) * 0.8)
         n_spots = int(rng.poisson(45 * p["phen_acne"]))
         regions = np.array([[-0.5, 0.35], [0.5, 0.35], [0.0, -0.55 * look.aspect], [0.0, 0.85 * look.aspect]])
         for _ in range(n_spots):
@@ -272,8 +274,9 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
         for s in (-1, 1):
             _ellipse(red, cx - x0, cy - y0, a, s * 0.5, 0.38, 0.3, 0.25, 1.0)
         red = cv2.GaussianBlur(red, (0, 0), 0.1 * a)
-        img[y0:y1, x0:x1, 1] -= 40 * p["phen_acne"] * red
-        img[y0:y1, x0:x1, 2] -= 40 * p["phen_acne"] * red
+        img[y0:y1, x0:x1, 0] += 25 * p["phen_acne"] * red
+        img[y0:y1, x0:x1, 1] -= 15 * p["phen_acne"] * red
+        img[y0:y1, x0:x1, 2] -= 15 * p["phen_acne"] * red
     if p["phen_oily"] > 0.02:
         shine = np.zeros((roi_h, roi_w), np.float32)
         _ellipse(shine, cx - x0, cy - y0, a, 0.0, -0.5 * look.aspect, 0.35, 0.1, 1.0)
@@ -309,8 +312,12 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
                     max(1, int(round(0.03 * a))), lineType=cv2.LINE_AA, shift=4)
         # swollen upper lid covering part of the eye
         if p["phen_periorbital"] > 0.05:
-            _ellipse(img, cx, cy, a, ex, ey - eh * 0.9, ew * 1.1, eh * (0.4 + 0.6 * p["phen_periorbital"]),
-                     tuple(float(x) * 0.97 for x in look.skin), start=0, end=180)
+            lid_h = eh * (0.4 + 0.6 * p["phen_periorbital"])
+            _ellipse(img, cx, cy, a, ex, ey - eh * 0.9, ew * 1.1, lid_h, tuple(float(x) * 0.97 for x in look.skin),
+                     start=0, end=180)
+            # lash line along the swollen lid's edge keeps the eye dark
+            cv2.ellipse(img, _pt(cx, cy, a, ex, ey - eh * 0.9), _axes(a, ew * 0.95, lid_h), 0, 20, 160,
+                        (25.0, 20.0, 20.0), max(1, int(round(0.035 * a))), lineType=cv2.LINE_AA, shift=4)
     # nose: nostrils and tip
     ny = ey + look.nose_len
     for s in (-1, 1):
