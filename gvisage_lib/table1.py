@@ -405,8 +405,11 @@ def calibration_vs_paper(manifest: pd.DataFrame, *, flag_z: float = 3.0) -> pd.D
 
     One row per split x group x variable (x level) that the paper reports:
 
-    * means: ``z = (twin - paper) / (sd_twin / sqrt(n))``;
-    * the SD of age: ``z = (sd_twin - sd_paper) / (sd_twin / sqrt(2 (n - 1)))`` (normal-theory SE of an SD);
+    * means: ``z = (twin - paper) / (sigma / sqrt(n))`` with ``sigma`` the SD under the paper's value: the paper's
+      SD where it gives one (age), else the twin's documented dispersion ``cv * paper mean``
+      (:func:`gvisage_lib.twin.targets.effective_dispersions`), else the cohort's sample SD. The sample SD of a
+      strongly skewed variable (CV up to 2) underestimates sigma in most samples and would overstate z;
+    * the SD of age: ``z = (sd_twin - sd_paper) / (sd_paper / sqrt(2 (n - 1)))`` (normal-theory SE of an SD);
     * percentages (symptoms; sex and tumour site as the percent of each level, from the paper's counts):
       ``z = (twin - paper) / (100 sqrt(p (1 - p) / n))`` with the paper's ``p`` (binomial SE under the paper's value);
     * group sizes and the HPT strata of the validation iGCTs: counts side by side, no z.
@@ -423,7 +426,11 @@ def calibration_vs_paper(manifest: pd.DataFrame, *, flag_z: float = 3.0) -> pd.D
     True
     """
     _check_manifest(manifest)
+    from .twin.targets import effective_dispersions
+
     paper = paper_table1()
+    cvs = effective_dispersions()
+    paper_sd = {(r.split, r.group, r.variable): r.value for r in paper[paper.statistic == "sd"].itertuples()}
     twin_p = table1_all_splits(manifest)[["split", "variable", "p_value", "test"]].rename(
         columns={"p_value": "this_run_p", "test": "this_run_test"})
     pcheck = paper_p_check()[["split", "variable", "paper_p", "recomputed_p", "recomputed_test", "consistent"]]
@@ -441,10 +448,13 @@ def calibration_vs_paper(manifest: pd.DataFrame, *, flag_z: float = 3.0) -> pd.D
             x = pd.to_numeric(cell[r.variable], errors="coerce").dropna()
             nn = len(x)
             sd = float(x.std(ddof=1)) if nn > 1 else math.nan
+            sigma = paper_sd.get((r.split, r.group, r.variable))
+            if sigma is None:
+                sigma = cvs[r.variable] * r.value if r.variable in cvs else sd
             if r.statistic == "mean":
-                val, se = float(x.mean()) if nn else math.nan, sd / math.sqrt(nn) if nn > 1 else math.nan
+                val, se = float(x.mean()) if nn else math.nan, sigma / math.sqrt(nn) if nn > 1 else math.nan
             else:
-                val, se = sd, sd / math.sqrt(2 * (nn - 1)) if nn > 1 else math.nan
+                val, se = sd, sigma / math.sqrt(2 * (nn - 1)) if nn > 1 else math.nan
             rows.append({**base, "statistic": r.statistic, "paper": r.value, "this_run": val, "this_run_se": se,
                          "z": (val - r.value) / se if se and se > 0 else math.nan, "n": nn})
             continue

@@ -121,9 +121,10 @@ def test_twin_strata_truth():
     """3x twin, validation tumours, score simulated from the truth (expit(2 * damage_z + N(0, 1))).
 
     What the twin plants: damage drives the score, so the MEAN score is ordered complete > incomplete > none (in
-    each class). Within a stratum, iGCTs and other tumours draw their axis deficits from the same distribution, so
-    the twin plants NO within-stratum AUC difference: the heterogeneity test must not reject and every stratum AUC
-    is near 0.5, although the pooled AUC is above 0.5 (iGCTs are more often damaged).
+    each class); and within a damage level iGCTs' impaired axes are more severely impaired than other tumours', with
+    a gap that widens with the level (twin_parameters.json, hpt_damage.axis_beta). So the within-stratum AUC is
+    ordered complete > incomplete > none, the strata are heterogeneous and the trend is significant, while the
+    undamaged stratum carries no endocrine separation (its AUC CI spans 0.5).
     """
     from gvisage_lib.twin.tabular import generate_tabular
 
@@ -138,7 +139,10 @@ def test_twin_strata_truth():
     assert strata.strata_order_check(t3, metric="mean_score").holds.all()
     assert strata.strata_order_check(t3, metric="mean_score_pos").holds.all()
     assert strata.strata_order_check(t3, metric="mean_score_neg").holds.all()
+    assert strata.strata_order_check(t3, metric="auc").holds.all()
     tests = strata.strata_tests(t3).set_index("test")
-    assert tests.loc["chi-square heterogeneity of independent AUCs", "p_value"] > 0.05
-    assert (t3.auc_ci_low < 0.5).all() and (t3.auc_ci_high > 0.5).all()
+    assert tests.loc["chi-square heterogeneity of independent AUCs", "p_value"] < 0.05
+    assert tests.loc["trend of AUC over ordered strata", "p_value"] < 0.05
+    none = t3.set_index("stratum").loc["none"]
+    assert none.auc_ci_low < 0.5 < none.auc_ci_high
     assert roc_auc_delong(df.label, df.score).ci_low > 0.5

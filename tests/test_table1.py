@@ -187,7 +187,7 @@ def test_twin_within_sampling_error_of_paper(scale, twin1):
 def test_calibration_detects_a_miscalibrated_cohort(twin1):
     bad = twin1.copy()
     sel = (bad.split == "train") & (bad.group == "iGCT")
-    bad.loc[sel, "gh"] = bad.loc[sel, "gh"] * 2
+    bad.loc[sel, "gh"] = bad.loc[sel, "gh"] * 3  # the hormones CV is up to 2: a tripled mean is ~6 SE off
     c = calibration_vs_paper(bad).set_index(["split", "group", "variable", "statistic"])
     assert c.loc[("train", "iGCT", "gh", "mean"), "flag"]
     assert c.loc[("train", "iGCT", "gh", "mean"), "z"] > 4

@@ -104,3 +104,63 @@ def group_sizes(scale: float = 1.0) -> pd.Series:
     out = {(s, g): max(2, _round_half_up(float(n.loc[(s, g)]) * scale)) for s in schema.SPLITS for g in schema.GROUPS}
     idx = pd.MultiIndex.from_tuples(list(out), names=["split", "group"])
     return pd.Series(list(out.values()), index=idx, dtype="int64", name="n")
+
+
+def implied_cv(variable: str) -> float:
+    """Coefficient of variation that the paper's own Table 1 P values imply for ``variable`` (NaN if none).
+
+    Table 1 gives means without SDs for duration, BMI and the hormones, together with a P value per split. With a
+    common CV in both groups, a two-sided z test of the means would give that P when
+    ``cv = |m1 - m2| / (z_{P/2} * sqrt(m1**2 / n1 + m2**2 / n2))``; the value returned is the median over the splits
+    whose P is printed as a number (``"<.01"`` is read as .01).
+
+    Examples
+    --------
+    >>> round(implied_cv("tsh"), 2)
+    2.88
+    >>> math.isnan(implied_cv("tt3"))
+    True
+    """
+    from scipy import stats
+
+    from ..table1 import parse_paper_p
+
+    t = paper_table1()
+    cvs = []
+    for split in schema.SPLITS:
+        rows = t[(t.split == split) & (t.variable == variable) & (t.statistic == "mean")].set_index("group")
+        if not {"iGCT", "other"} <= set(rows.index):
+            continue
+        p = parse_paper_p(rows.loc["iGCT", "paper_p"])
+        if not 0.0 < p < 1.0:
+            continue
+        n = t[(t.split == split) & (t.variable == "n")].set_index("group")["value"]
+        m1, m2 = float(rows.loc["iGCT", "value"]), float(rows.loc["other", "value"])
+        z = float(stats.norm.isf(p / 2.0))
+        cvs.append(abs(m1 - m2) / (z * math.sqrt(m1**2 / float(n["iGCT"]) + m2**2 / float(n["other"]))))
+    return float(pd.Series(cvs).median()) if cvs else math.nan
+
+
+def effective_dispersions() -> dict[str, float]:
+    """The CV the twin draws each continuous clinical variable with (``twin_parameters.json``, "dispersion_rule").
+
+    ``cv = min(cap, max(chosen, implied))``: the chosen CV (from paediatric reference ranges) unless the paper's P
+    values imply a larger spread (:func:`implied_cv`), capped. Variables listed as exempt keep the chosen CV.
+
+    Examples
+    --------
+    >>> d = effective_dispersions()
+    >>> d["bmi"], d["tsh"]
+    (0.18, 2.0)
+    """
+    params = twin_parameters()
+    chosen = {k: float(v) for k, v in params["dispersions"].items() if not k.startswith("_")}
+    rule = params["dispersion_rule"]
+    out = {}
+    for var, cv in chosen.items():
+        imp = implied_cv(var)
+        if var in rule["exempt"] or math.isnan(imp):
+            out[var] = cv
+        else:
+            out[var] = round(min(float(rule["cap"]), max(cv, imp)), 4)
+    return out
