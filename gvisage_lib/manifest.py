@@ -120,6 +120,27 @@ class ValidationReport:
             lambda v: v if len(v) <= max_value_width else v[: max_value_width - 3] + "...")
         return head + "\n" + shown.to_string(index=False)
 
+    def redacted(self) -> ValidationReport:
+        """A copy fit for a rendered output of a real cohort (DESIGN.md §7).
+
+        Photo paths can carry a patient's name, so the values of the photo columns are withheld and the manifest is
+        named by its file name only. Subject ids are pseudonymous and stay. The command line (``gvisage validate``)
+        prints the full report to the cohort's owner; notebooks of a non-synthetic cohort show this one.
+
+        Examples
+        --------
+        >>> rep = ValidationReport(Path("/home/someone/cohort/manifest.csv"), pd.DataFrame(
+        ...     [{"row": 2, "subject_id": "S1", "column": "photo_1", "value": "photos/jane_doe.jpg",
+        ...       "problem": "photo file not found", "severity": "error"}], columns=REPORT_COLUMNS), 1)
+        >>> red = rep.redacted()
+        >>> str(red.path), red.problems.value.tolist()
+        ('manifest.csv', ['<withheld>'])
+        """
+        problems = self.problems.copy()
+        is_photo = problems["column"].astype(str).str.match(r"^photo_\d+$|^face_box_\d+$")
+        problems.loc[is_photo & (problems["value"].astype(str) != ""), "value"] = "<withheld>"
+        return ValidationReport(Path(self.path.name), problems, self.n_subjects)
+
     def raise_for_errors(self) -> ValidationReport:
         """Raise :class:`ManifestError` (carrying this report) if there is any error; return self otherwise."""
         if not self.ok:
