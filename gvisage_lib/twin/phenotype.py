@@ -121,19 +121,19 @@ class PhenotypeEffects:
     """
 
     childlike_gh: float = 0.55
-    childlike_growth: float = 0.35
+    childlike_growth: float = 0.5
     childlike_gonadal: float = 0.25
     puberty_age: float = 11.0
     puffiness_thyroid: float = 0.8
     periorbital_thyroid: float = 0.85
-    acne_hcg: float = 0.8
-    oily_hcg: float = 0.7
-    beard_hcg: float = 0.6
+    acne_hcg: float = 0.9
+    oily_hcg: float = 0.8
+    beard_hcg: float = 0.7
     pallor_adrenal: float = 0.5
-    pallor_ich: float = 0.4
+    pallor_ich: float = 0.5
     pallor_damage: float = 0.3
-    fatigue_ich: float = 0.55
-    fatigue_vision: float = 0.2
+    fatigue_ich: float = 0.6
+    fatigue_vision: float = 0.35
     fatigue_adrenal: float = 0.3
     susceptibility_spread: float = 0.3
     baseline_sd: float = 0.06

@@ -111,16 +111,16 @@ class SubjectLook:
         skin = skin * rng.uniform(0.95, 1.05, size=3).astype(np.float32)
         # Pallor: desaturate towards grey and lighten a little; puffiness: slightly sallow (hypothyroid).
         grey = skin.mean()
-        skin = skin + phen["phen_pallor"] * (0.75 * (grey - skin) + 22.0)
+        skin = skin + phen["phen_pallor"] * (0.85 * (grey - skin) + 18.0)
         skin = skin + phen["phen_puffiness"] * np.array([6.0, 4.0, -10.0], dtype=np.float32)
         lips = skin * np.array([0.82, 0.52, 0.52], dtype=np.float32) * rng.uniform(0.9, 1.05)
-        lips = lips + phen["phen_pallor"] * 0.7 * (skin * 0.95 - lips)
+        lips = lips + phen["phen_pallor"] * 0.85 * (skin * 0.95 - lips)
         hair = _HAIR_PALETTE[rng.choice(len(_HAIR_PALETTE), p=_HAIR_WEIGHTS)] * rng.uniform(0.85, 1.15)
         hair_long = bool(rng.random() < (0.75 if sex == "F" else 0.1))
         base_aspect = 1.18 + 0.22 * maturity + (0.04 if sex == "M" else 0.0)
-        aspect = base_aspect * rng.uniform(0.94, 1.06) - 0.12 * phen["phen_puffiness"]
+        aspect = base_aspect * rng.uniform(0.94, 1.06) - 0.18 * phen["phen_puffiness"]
         jaw = (0.78 + 0.1 * maturity + (0.07 if sex == "M" else 0.0)) * rng.uniform(0.93, 1.07)
-        jaw += 0.2 * phen["phen_puffiness"]
+        jaw += 0.3 * phen["phen_puffiness"]
         return cls(
             sex=sex,
             maturity=maturity,
@@ -132,8 +132,8 @@ class SubjectLook:
             aspect=float(aspect),
             jaw=float(jaw),
             eye_dx=float(rng.uniform(0.38, 0.46)),
-            eye_y=float(-0.02 + rng.uniform(-0.03, 0.03) + 0.12 * (1 - maturity)),
-            eye_w=float(rng.uniform(0.17, 0.21) * (1.0 + 0.18 * (1 - maturity))),
+            eye_y=float(-0.02 + rng.uniform(-0.03, 0.03) + 0.1 * (1 - maturity)),
+            eye_w=float(rng.uniform(0.17, 0.21) * (1.0 + 0.22 * (1 - maturity))),
             eye_h=float(rng.uniform(0.075, 0.095) * (1.0 + 0.2 * (1 - maturity))),
             iris=np.array(rng.choice([[50, 35, 25], [80, 55, 35], [40, 30, 30], [70, 80, 90]]), dtype=np.float32),
             brow_thick=float(rng.uniform(0.045, 0.07) * (1.15 if sex == "M" else 1.0) * (0.7 + 0.3 * maturity)),
@@ -178,14 +178,14 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     p = look.phen
     # --- pose and expression (per photo)
     scale = rng.uniform(0.88, 1.12)
-    a = 0.205 * W * scale * (1.0 + 0.06 * p["phen_puffiness"])  # face half-width in pixels
+    a = 0.205 * W * scale * (1.0 + 0.12 * p["phen_puffiness"])  # face half-width in pixels
     b = a * look.aspect
     cx = W / 2 + rng.uniform(-0.06, 0.06) * W
     cy = H * 0.46 + rng.uniform(-0.05, 0.05) * H
     angle = rng.uniform(-7, 7)
     smile = rng.uniform(-0.2, 1.0) * (1 - 0.6 * p["phen_fatigue"])
     brow_raise = rng.uniform(-0.02, 0.05) - 0.03 * p["phen_fatigue"]
-    eye_open = rng.uniform(0.85, 1.1) * (1 - 0.35 * p["phen_periorbital"]) * (1 - 0.25 * p["phen_fatigue"])
+    eye_open = rng.uniform(0.85, 1.1) * (1 - 0.2 * p["phen_periorbital"]) * (1 - 0.15 * p["phen_fatigue"])
     gaze = rng.uniform(-0.04, 0.04)
 
     # --- background: smooth colour field
@@ -211,7 +211,7 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     for s in (-1, 1):
         _ellipse(img, cx, cy, a, s * 0.98, 0.02, 0.16, 0.26, skin_dark)
     # face: upper skull ellipse + jaw ellipse
-    top_ext = 1.0 + 0.18 * (1 - look.maturity)  # children: larger cranium
+    top_ext = 1.0 + 0.2 * (1 - look.maturity)  # children: larger cranium
     _ellipse(img, cx, cy, a, 0.0, 0.0, 1.0, look.aspect * top_ext, skin, start=180, end=360)
     _ellipse(img, cx, cy, a, 0.0, 0.0, 1.0, look.aspect * 0.35, skin)
     chin = look.aspect * (0.85 + 0.15 * look.maturity)
@@ -241,8 +241,8 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     # fatigue: dark circles; periorbital swelling: bags (light bulge with a shadow under it)
     for s in (-1, 1):
         if p["phen_fatigue"] > 0:
-            _ellipse(shade, lcx, lcy, la, s * look.eye_dx, ey + 0.13, look.eye_w * 1.2, 0.09,
-                     1.0 - 0.45 * p["phen_fatigue"])
+            _ellipse(shade, lcx, lcy, la, s * look.eye_dx, ey + 0.14, look.eye_w * 1.3, 0.11,
+                     1.0 - 0.55 * p["phen_fatigue"])
         if p["phen_periorbital"] > 0:
             _ellipse(shade, lcx, lcy, la, s * look.eye_dx, ey + 0.22, look.eye_w * 1.25, 0.05,
                      1.0 - 0.3 * p["phen_periorbital"])
@@ -263,20 +263,20 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
         # papules: redder but about as bright as the skin (luminance kept), so they colour the face without
         # breaking its light/dark structure
         acne_red = (min(255.0, float(look.skin[0]) * 1.12 + 12), float(look.skin[1]) * 0.8, float(look.skin[2]) * 0.8)
-        n_spots = int(rng.poisson(45 * p["phen_acne"]))
+        n_spots = int(rng.poisson(60 * p["phen_acne"]))
         regions = np.array([[-0.5, 0.35], [0.5, 0.35], [0.0, -0.55 * look.aspect], [0.0, 0.85 * look.aspect]])
         for _ in range(n_spots):
             ru, rv = regions[rng.integers(0, len(regions))]
             u, v = ru + rng.normal(0, 0.2), rv + rng.normal(0, 0.12)
-            r = rng.uniform(0.025, 0.05)
+            r = rng.uniform(0.04, 0.08)
             _ellipse(img, cx, cy, a, u, v, r, r, acne_red)
         red = np.zeros((roi_h, roi_w), np.float32)
         for s in (-1, 1):
             _ellipse(red, cx - x0, cy - y0, a, s * 0.5, 0.38, 0.3, 0.25, 1.0)
         red = cv2.GaussianBlur(red, (0, 0), 0.1 * a)
-        img[y0:y1, x0:x1, 0] += 25 * p["phen_acne"] * red
-        img[y0:y1, x0:x1, 1] -= 15 * p["phen_acne"] * red
-        img[y0:y1, x0:x1, 2] -= 15 * p["phen_acne"] * red
+        img[y0:y1, x0:x1, 0] += 45 * p["phen_acne"] * red
+        img[y0:y1, x0:x1, 1] -= 25 * p["phen_acne"] * red
+        img[y0:y1, x0:x1, 2] -= 25 * p["phen_acne"] * red
     if p["phen_oily"] > 0.02:
         shine = np.zeros((roi_h, roi_w), np.float32)
         _ellipse(shine, cx - x0, cy - y0, a, 0.0, -0.5 * look.aspect, 0.35, 0.1, 1.0)
@@ -284,7 +284,7 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
         for s in (-1, 1):
             _ellipse(shine, cx - x0, cy - y0, a, s * 0.5, 0.25, 0.12, 0.07, 0.8)
         shine = cv2.GaussianBlur(shine, (0, 0), 0.05 * a)
-        img[y0:y1, x0:x1] += (70 * p["phen_oily"] * shine)[..., None]
+        img[y0:y1, x0:x1] += (90 * p["phen_oily"] * shine)[..., None]
     mouth_y = ey + look.nose_len + 0.3
     if p["phen_beard"] > 0.02:
         stub = np.zeros((roi_h, roi_w), np.float32)
@@ -292,10 +292,10 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
         _ellipse(stub, cx - x0, cy - y0, a, 0.0, chin * 0.85, 0.4, 0.18, 1.0)
         stub *= rng.uniform(0.5, 1.0, size=stub.shape).astype(np.float32)
         stub = cv2.GaussianBlur(stub, (0, 0), 0.02 * a + 0.5)
-        img[y0:y1, x0:x1] *= (1.0 - 0.45 * p["phen_beard"] * stub)[..., None]
+        img[y0:y1, x0:x1] *= (1.0 - 0.55 * p["phen_beard"] * stub)[..., None]
 
     # --- features
-    brow_col = tuple(float(x) * 0.9 for x in look.hair)
+    brow_col = tuple(min(float(x) * 0.8, 55.0) for x in look.hair)  # brows stay dark whatever the hair colour
     for s in (-1, 1):
         ex = s * look.eye_dx
         ew, eh = look.eye_w, look.eye_h * eye_open
@@ -312,7 +312,7 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
                     max(1, int(round(0.03 * a))), lineType=cv2.LINE_AA, shift=4)
         # swollen upper lid covering part of the eye
         if p["phen_periorbital"] > 0.05:
-            lid_h = eh * (0.4 + 0.6 * p["phen_periorbital"])
+            lid_h = eh * (0.3 + 0.35 * p["phen_periorbital"])
             _ellipse(img, cx, cy, a, ex, ey - eh * 0.9, ew * 1.1, lid_h, tuple(float(x) * 0.97 for x in look.skin),
                      start=0, end=180)
             # lash line along the swollen lid's edge keeps the eye dark
