@@ -367,7 +367,7 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
     --------
     See the module documentation.
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if not isinstance(run_paths, RunPaths):
         raise TypeError(f"run_paths must be a RunPaths, got {type(run_paths).__name__}")
@@ -473,8 +473,8 @@ def qc_counts(qc_photos: pd.DataFrame, faces: pd.DataFrame | None = None) -> pd.
     Examples
     --------
     >>> qc = pd.DataFrame({"passed": [True, False, False], "qc_reason": ["", "blurred", "no_face"]})
-    >>> qc_counts(qc).set_index("reason").loc["blurred", "n_photos"]
-    np.int64(1)
+    >>> int(qc_counts(qc).set_index("reason").loc["blurred", "n_photos"])
+    1
     """
     for col in ("passed", "qc_reason"):
         if col not in qc_photos.columns:
@@ -489,3 +489,40 @@ def qc_counts(qc_photos: pd.DataFrame, faces: pd.DataFrame | None = None) -> pd.
         out["n_subjects_excluded"] = [0 if r == "passed" else int(sum(r in s.split(";") for s in exc))
                                       for r in reasons]
     return out
+
+
+def preprocess_summary(faces: pd.DataFrame) -> pd.DataFrame:
+    """One-row-per-measure summary of a faces index: subjects, included, excluded, cache hits, photos used.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"subject_id": ["a", "b"], "included": [True, False], "n_photos": [4, 0],
+    ...                   "cache_hit": [True, False]})
+    >>> int(preprocess_summary(f).set_index("measure").loc["excluded", "value"])
+    1
+    """
+    for col in ("included", "n_photos", "cache_hit"):
+        if col not in faces.columns:
+            raise ValueError(f"faces lacks column {col!r}")
+    inc = faces["included"].astype(bool)
+    rows = [("subjects", len(faces)), ("included", int(inc.sum())), ("excluded", int((~inc).sum())),
+            ("cache hits", int(faces["cache_hit"].astype(bool).sum()))]
+    rows += [(f"included with {k} distinct photo(s)", int(((faces["n_photos"] == k) & inc).sum())) for k in (1, 2, 3, 4)]
+    return pd.DataFrame(rows, columns=["measure", "value"])
+
+
+def excluded_subjects(faces: pd.DataFrame) -> pd.DataFrame:
+    """The excluded subjects (pseudonymous ``subject_id``) with the QC reasons of their photos.
+
+    Examples
+    --------
+    >>> f = pd.DataFrame({"subject_id": ["a", "b"], "included": [True, False], "qc_reason": ["", "no_face"],
+    ...                   "n_available": [4, 2]})
+    >>> excluded_subjects(f).values.tolist()
+    [['b', 'no_face', 2]]
+    """
+    for col in ("subject_id", "included", "qc_reason", "n_available"):
+        if col not in faces.columns:
+            raise ValueError(f"faces lacks column {col!r}")
+    out = faces.loc[~faces["included"].astype(bool), ["subject_id", "qc_reason", "n_available"]]
+    return out.rename(columns={"n_available": "n_photos_listed"}).reset_index(drop=True)

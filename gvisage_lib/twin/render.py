@@ -482,7 +482,7 @@ def render_cohort(manifest: pd.DataFrame, truth: pd.DataFrame, out_dir: str | os
     >>> m2.loc[0, "photo_4"], "phen_pallor" in t2
     ('photos/s1_4.jpg', True)
     """
-    from tqdm.auto import tqdm
+    from tqdm import tqdm
 
     if not isinstance(manifest, pd.DataFrame) or not isinstance(truth, pd.DataFrame):
         raise TypeError("manifest and truth must be pandas DataFrames")
