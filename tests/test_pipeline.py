@@ -53,6 +53,8 @@ def test_repository_notebooks_are_stored_without_outputs() -> None:
         code = [c for c in nb.cells if c.cell_type == "code"]
         assert "parameters" in code[0].metadata.get("tags", []), book.name
         assert all(not c.outputs and c.execution_count is None for c in code), book.name
+        # the kernel's inline backend puts figures into the rendering; Agg would hide them
+        assert not any("matplotlib.use(" in c.source for c in code), book.name
 
 
 def test_failure_names_notebook_and_cell_and_keeps_partial(tiny_cohort: Path, books: Path, tmp_path: Path) -> None:
