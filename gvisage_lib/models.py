@@ -13,7 +13,10 @@ Choices where the paper is silent
   same way. Weight files that carry ``AuxLogits.*`` tensors are accepted; those tensors are ignored.
 * **Inception-v3 input transform: off** (``transform_input=False``); inputs are normalised by the training code.
 * **Minimum input size**: Inception-v3 needs at least 75x75 px, AlexNet 63x63 px (its three max-pools must each see
-  a 3x3 map), ResNet-50 32x32 px. :func:`check_input_size` raises a ``ValueError`` below these.
+  a 3x3 map), ResNet-50 32x32 px. A smaller input is upsampled (bilinear, in a forward pre-hook that every built
+  network carries, so checkpoints and state dicts are unchanged) to that minimum, so all three candidates can be
+  trained on the same small crops of a CPU profile (the quick profile's 64 px: Inception then sees 75 px).
+  Inputs below :data:`ABSOLUTE_MIN_SIZE` (32 px) are refused by :func:`check_input_size`.
 * **Pretrained weights** (optional, ``weights=<local file>``): a 3-channel torchvision state dict (for example the
   ImageNet weights a user keeps offline) is loaded with ``torch.load(..., weights_only=True)`` so no pickled code can
   run. The first convolution's RGB filters are *inflated*: repeated across the 4 photos and divided by 4, so a stack
@@ -42,7 +45,11 @@ import torch
 import torchvision
 from torch import nn
 
-__all__ = ["MODEL_REGISTRY", "ModelSpec", "build_model", "check_input_size", "load_inflated_weights"]
+__all__ = ["ABSOLUTE_MIN_SIZE", "MODEL_REGISTRY", "ModelSpec", "build_model", "check_input_size",
+           "load_inflated_weights"]
+
+#: Smallest crop side (px) any candidate accepts; between this and a model's ``min_size`` inputs are upsampled.
+ABSOLUTE_MIN_SIZE = 32
 
 
 @dataclass(frozen=True)
@@ -89,23 +96,38 @@ def _spec(name: str) -> ModelSpec:
 
 
 def check_input_size(name: str, image_size: int) -> int:
-    """Validate that the architecture ``name`` accepts square inputs of side ``image_size``; return it.
+    """Validate a crop side ``image_size`` for architecture ``name``; return the side the network computes on.
+
+    Below the architecture's ``min_size`` the built network upsamples its input to ``min_size`` (module doc).
 
     Examples
     --------
-    >>> check_input_size("inception_v3", 80)
-    80
-    >>> check_input_size("inception_v3", 64)
+    >>> check_input_size("inception_v3", 80), check_input_size("inception_v3", 64)
+    (80, 75)
+    >>> check_input_size("resnet50", 16)
     Traceback (most recent call last):
     ...
-    ValueError: image_size must be >= 75 px for inception_v3, got 64
+    ValueError: image_size must be >= 32 px, got 16
     """
     spec = _spec(name)
     if isinstance(image_size, bool) or not isinstance(image_size, int):
         raise TypeError(f"image_size must be an int, got {image_size!r}")
-    if image_size < spec.min_size:
-        raise ValueError(f"image_size must be >= {spec.min_size} px for {name}, got {image_size}")
-    return image_size
+    if image_size < ABSOLUTE_MIN_SIZE:
+        raise ValueError(f"image_size must be >= {ABSOLUTE_MIN_SIZE} px, got {image_size}")
+    return max(image_size, spec.min_size)
+
+
+def _upsample_small_inputs(min_size: int) -> Callable[[nn.Module, tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...] | None]:
+    """Forward pre-hook: bilinear upsampling of inputs smaller than ``min_size`` (square) to ``min_size``."""
+
+    def hook(_module: nn.Module, args: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...] | None:
+        x = args[0]
+        if x.shape[-1] >= min_size and x.shape[-2] >= min_size:
+            return None
+        size = (max(x.shape[-2], min_size), max(x.shape[-1], min_size))
+        return (nn.functional.interpolate(x, size=size, mode="bilinear", align_corners=False), *args[1:])
+
+    return hook
 
 
 def _get_module(root: nn.Module, dotted: str) -> nn.Module:
@@ -170,6 +192,7 @@ def build_model(name: str, *, in_channels: int = 12, num_classes: int = 2,
         _replace_first_conv(net, spec.first_conv, in_channels)
     if weights is not None:
         load_inflated_weights(net, name, weights)
+    net.register_forward_pre_hook(_upsample_small_inputs(spec.min_size))
     return net
 
 

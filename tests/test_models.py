@@ -38,12 +38,25 @@ def test_profile_sizes_are_valid_for_every_candidate():
     for prof in ("smoke", "quick", "paper"):
         p = get_profile(prof)
         for name in p.models:
-            assert check_input_size(name, p.image_size) == p.image_size
+            assert check_input_size(name, p.image_size) == max(p.image_size, MODEL_REGISTRY[name].min_size)
 
 
-def test_inception_rejects_inputs_below_75px_and_builder_rejects_bad_args():
-    with pytest.raises(ValueError, match="inception_v3.*74"):
-        check_input_size("inception_v3", 74)
+def test_small_inputs_are_upsampled_to_the_architecture_minimum():
+    import torch
+
+    net = build_model("inception_v3").eval()
+    seen = []
+    net.Conv2d_1a_3x3.register_forward_pre_hook(lambda m, a: seen.append(tuple(a[0].shape[-2:])))
+    with torch.no_grad():
+        assert net(torch.zeros(2, 12, 64, 64)).shape == (2, 2)
+        net(torch.zeros(1, 12, 80, 80))
+    assert seen == [(75, 75), (80, 80)]
+    assert check_input_size("inception_v3", 64) == 75 and check_input_size("alexnet", 64) == 64
+
+
+def test_tiny_inputs_and_bad_args_are_rejected():
+    with pytest.raises(ValueError, match="32 px, got 31"):
+        check_input_size("inception_v3", 31)
     with pytest.raises(ValueError, match="name must be one of"):
         build_model("vgg")
     with pytest.raises(ValueError, match="num_classes"):

@@ -109,10 +109,11 @@ class SubjectLook:
         lo = int(min(math.floor(tone), len(_SKIN_PALETTE) - 2))
         skin = _SKIN_PALETTE[lo] * (1 - (tone - lo)) + _SKIN_PALETTE[lo + 1] * (tone - lo)
         skin = skin * rng.uniform(0.95, 1.05, size=3).astype(np.float32)
-        # Pallor: desaturate towards grey and lighten a little; puffiness: slightly sallow (hypothyroid).
+        # Pallor: desaturate towards grey and lighten a little; puffiness: sallow, yellowish skin (hypothyroid
+        # carotenaemia).
         grey = skin.mean()
         skin = skin + phen["phen_pallor"] * (0.85 * (grey - skin) + 18.0)
-        skin = skin + phen["phen_puffiness"] * np.array([6.0, 4.0, -10.0], dtype=np.float32)
+        skin = skin + phen["phen_puffiness"] * np.array([16.0, 9.0, -24.0], dtype=np.float32)
         lips = skin * np.array([0.82, 0.52, 0.52], dtype=np.float32) * rng.uniform(0.9, 1.05)
         lips = lips + phen["phen_pallor"] * 0.85 * (skin * 0.95 - lips)
         hair = _HAIR_PALETTE[rng.choice(len(_HAIR_PALETTE), p=_HAIR_WEIGHTS)] * rng.uniform(0.85, 1.15)

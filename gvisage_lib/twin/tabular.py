@@ -14,10 +14,10 @@ Generative model (per split x tumour group cell of ``n`` subjects)
    20 %, Sanbo 15 % (allocated counts). Normal controls: ``WYLF`` (the public "Wild Young Labeled Faces" set).
 4. **HPT-axis damage** (latent): complete / incomplete / none with counts allocated from the proportions
    iGCT 37:54:39 (the paper's validation iGCTs, exact at scale 1, used for every split) and other midline tumours
-   17 % / 35 % / 48 % (chosen: iGCTs are more damaged on average). The manifest's ``hpt_damage`` is this level.
+   12 % / 33 % / 55 % (chosen: iGCTs are more damaged on average). The manifest's ``hpt_damage`` is this level.
 5. **Axis deficits** ``axis_thyroid, axis_gh, axis_adrenal, axis_gonadal`` in [0, 1]: complete -> every axis
-   impaired ~ Beta(9, 2) in iGCTs, Beta(5, 4.5) in other tumours; incomplete -> 1 to 3 axes (uniform) impaired
-   ~ Beta(6, 4) / Beta(4.5, 5), the rest spared ~ Beta(1.2, 12); none -> all spared. The iGCT-vs-other gap in
+   impaired ~ Beta(9, 2) in iGCTs, Beta(3.5, 6) in other tumours; incomplete -> 1 to 3 axes (uniform) impaired
+   ~ Beta(6, 3.5) / Beta(3, 6), the rest spared ~ Beta(1.2, 12); none -> all spared. The iGCT-vs-other gap in
    severity widens with the damage level, so separation within a stratum runs complete > incomplete > none (the
    ordering of the paper's Table 3). ``endocrine_damage`` = mean of the four axes. Normal controls: 0.
 6. **Endocrine indicators** (16): gamma distribution with the paper's group mean ``m`` and a chosen coefficient of
@@ -30,7 +30,7 @@ Generative model (per split x tumour group cell of ``n`` subjects)
    (+0.5), IGFBP-3 (+0.4); falling TT4, FT3, FT4, GH (-0.5), prolactin, estradiol (-0.4); the rest 0. The planted
    relations hold WITHIN each split x group; a correlation pooled over iGCT and other tumours also carries Table 1's
    between-group differences (e.g. TSH is lower in iGCTs although iGCTs are more damaged).
-   TT3/TT4 (not in Table 1): means iGCT 105 / other 120 ng/dL and 6.8 / 7.9 µg/dL, CV 0.25, every split.
+   TT3/TT4 (not in Table 1): means iGCT 110 / other 116 ng/dL and 7.2 / 7.6 µg/dL, CV 0.35, every split.
    CVs (:func:`gvisage_lib.twin.targets.effective_dispersions`): the larger of a CV chosen from paediatric
    reference ranges (ACTH 0.6, cortisol 0.5, TSH 0.8, FT3 0.35, FT4 0.3, GH 1.0, IGF-1 0.5, IGFBP-3 0.35, FSH 0.9,
    LH 1.0, testosterone 1.0, estradiol 0.9, progesterone 0.9, prolactin 0.8, duration 0.8) and the CV that the
