@@ -1,7 +1,7 @@
 """Named parameter sets (profiles) for the whole pipeline.
 
 * ``smoke``: the test suite's end-to-end run; a small twin, tiny images, one epoch. About a minute on 2 CPU cores.
-* ``quick``: the default of ``make reproduce`` on a laptop CPU: the full-size twin, 64 px crops and 4 epochs
+* ``quick``: the default of ``make reproduce`` on a laptop CPU: the full-size twin with 240x300 photos, 64 px crops and 4 epochs
   (the design is the paper's; only image size and epochs shrink; Inception-v3 upsamples the crops to its minimum
   75 px, see :mod:`gvisage_lib.models`). Whole pipeline within 10 minutes on 2 cores.
 * ``paper``: the paper's settings (256x256 crops, 4 photos -> 12 channels, 10 epochs, Adam 1e-4 with cosine decay);
@@ -66,7 +66,7 @@ PROFILES: dict[str, Profile] = {
         learning_rate=1e-3, n_bootstrap=200,
     ),
     "quick": Profile(
-        name="quick", twin_scale=1.0, photo_size=(320, 400), image_size=64, epochs=4, batch_size=32,
+        name="quick", twin_scale=1.0, photo_size=(240, 300), image_size=64, epochs=4, batch_size=32,
         learning_rate=1e-3, n_bootstrap=1000,
     ),
     "paper": Profile(name="paper"),

@@ -33,6 +33,9 @@ The default effect sizes were raised once after the first end-to-end quick run (
 stage 1 and 0.47 in stage 2, below the issue's 0.85 / 0.65): thyroid-driven puffiness and periorbital swelling and
 GH-driven child-like proportions to full strength, hCG acne/shine/stubble to full strength, pallor from overall
 damage 0.3 -> 0.5, the sallow hypothyroid tint about 2.5x, and the per-subject susceptibility spread 0.3 -> 0.2.
+After the second run (0.81 / 0.62) pallor from overall damage went to 0.9 and fatigue from adrenal deficit to 0.5;
+after the third (stage 1 0.92, stage 2 0.63) pallor and fatigue from raised intracranial pressure, which is no more
+common in iGCTs than in other tumours and so only blurs stage 2, went down to 0.35 and 0.45.
 
 Intensities are a linear map of the drivers, times a per-subject susceptibility (so two subjects with the same state
 do not look the same) plus a small non-negative baseline that every subject has, controls included (so a control can
@@ -135,11 +138,11 @@ class PhenotypeEffects:
     oily_hcg: float = 1.0
     beard_hcg: float = 0.9
     pallor_adrenal: float = 0.5
-    pallor_ich: float = 0.5
-    pallor_damage: float = 0.5
-    fatigue_ich: float = 0.6
+    pallor_ich: float = 0.35
+    pallor_damage: float = 0.9
+    fatigue_ich: float = 0.45
     fatigue_vision: float = 0.35
-    fatigue_adrenal: float = 0.3
+    fatigue_adrenal: float = 0.5
     susceptibility_spread: float = 0.2
     baseline_sd: float = 0.06
 

@@ -14,10 +14,10 @@ Generative model (per split x tumour group cell of ``n`` subjects)
    20 %, Sanbo 15 % (allocated counts). Normal controls: ``WYLF`` (the public "Wild Young Labeled Faces" set).
 4. **HPT-axis damage** (latent): complete / incomplete / none with counts allocated from the proportions
    iGCT 37:54:39 (the paper's validation iGCTs, exact at scale 1, used for every split) and other midline tumours
-   12 % / 33 % / 55 % (chosen: iGCTs are more damaged on average). The manifest's ``hpt_damage`` is this level.
+   8 % / 27 % / 65 % (chosen: iGCTs are more damaged on average). The manifest's ``hpt_damage`` is this level.
 5. **Axis deficits** ``axis_thyroid, axis_gh, axis_adrenal, axis_gonadal`` in [0, 1]: complete -> every axis
-   impaired ~ Beta(9, 2) in iGCTs, Beta(3.5, 6) in other tumours; incomplete -> 1 to 3 axes (uniform) impaired
-   ~ Beta(6, 3.5) / Beta(3, 6), the rest spared ~ Beta(1.2, 12); none -> all spared. The iGCT-vs-other gap in
+   impaired ~ Beta(9, 2) in iGCTs, Beta(3, 7) in other tumours; incomplete -> 1 to 3 axes (uniform) impaired
+   ~ Beta(6, 3.5) / Beta(2.5, 7), the rest spared ~ Beta(2, 10) (a small subclinical deficit from compression); none -> all spared. The iGCT-vs-other gap in
    severity widens with the damage level, so separation within a stratum runs complete > incomplete > none (the
    ordering of the paper's Table 3). ``endocrine_damage`` = mean of the four axes. Normal controls: 0.
 6. **Endocrine indicators** (16): gamma distribution with the paper's group mean ``m`` and a chosen coefficient of
