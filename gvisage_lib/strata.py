@@ -202,18 +202,30 @@ def strata_tests(table3: pd.DataFrame, *, order: Sequence[str] = ORDERED_LEVELS,
     rows = [{"test": "Friedman (paper's)", "statistic": stat, "df": dof, "p_value": p, "estimate": np.nan,
              "assumption": FRIEDMAN_BLOCKING}]
     if "auc_variance" in table3.columns:
-        q, qdf, qp, pooled = auc_heterogeneity(table3["auc"], table3["auc_variance"])
-        rows.append({"test": "chi-square heterogeneity of independent AUCs", "statistic": q, "df": qdf,
-                     "p_value": qp, "estimate": pooled,
-                     "assumption": "independent strata; DeLong variances; estimate = inverse-variance pooled AUC"})
         rank_of = {lv: i for i, lv in enumerate(order)}
         if not set(table3["stratum"]) <= set(rank_of):
             raise ValueError(f"strata {sorted(table3['stratum'])} are not all in order {list(order)}")
-        tr = auc_trend(table3["auc"], table3["auc_variance"], table3["stratum"].map(rank_of))
+        # A stratum with one case or one control (or perfect separation) has no usable DeLong variance: it is left
+        # out of the tests of independent AUCs, and the rows say which strata were used.
+        var = pd.to_numeric(table3["auc_variance"], errors="coerce")
+        usable = table3[np.isfinite(var) & (var > 0)]
+        left_out = sorted(set(table3["stratum"]) - set(usable["stratum"]))
+        note = f"; left out (no DeLong variance): {', '.join(left_out)}" if left_out else ""
+        het = "independent strata; DeLong variances; estimate = inverse-variance pooled AUC" + note
+        trend = (f"weighted least squares on rank ({' < '.join(order)}); estimate = AUC change per step; "
+                 f"statistic = z{note}")
+        if len(usable) >= 2:
+            q, qdf, qp, pooled = auc_heterogeneity(usable["auc"], usable["auc_variance"])
+            tr = auc_trend(usable["auc"], usable["auc_variance"], usable["stratum"].map(rank_of))
+        else:
+            q, qdf, qp, pooled = np.nan, np.nan, np.nan, np.nan
+            tr = {"z": np.nan, "p_value": np.nan, "slope": np.nan}
+            het += " (fewer than 2 strata usable: not computed)"
+            trend += " (fewer than 2 strata usable: not computed)"
+        rows.append({"test": "chi-square heterogeneity of independent AUCs", "statistic": q, "df": qdf,
+                     "p_value": qp, "estimate": pooled, "assumption": het})
         rows.append({"test": "trend of AUC over ordered strata", "statistic": tr["z"], "df": np.nan,
-                     "p_value": tr["p_value"], "estimate": tr["slope"],
-                     "assumption": f"weighted least squares on rank ({' < '.join(order)}); estimate = AUC change "
-                                   "per step; statistic = z"})
+                     "p_value": tr["p_value"], "estimate": tr["slope"], "assumption": trend})
     return pd.DataFrame(rows)
 
 

@@ -146,3 +146,17 @@ def test_twin_strata_truth():
     none = t3.set_index("stratum").loc["none"]
     assert none.auc_ci_low < 0.5 < none.auc_ci_high
     assert roc_auc_delong(df.label, df.score).ci_low > 0.5
+
+
+def test_strata_tests_leave_out_a_stratum_without_delong_variance():
+    t3 = pd.DataFrame({"stratum": ["complete", "incomplete", "none"], "auc": [0.8, 0.7, 0.55],
+                       "auc_variance": [np.nan, 0.004, 0.003], "accuracy": [0.7, 0.6, 0.5],
+                       "sensitivity": [0.7, 0.6, 0.5], "specificity": [0.6, 0.6, 0.5]})
+    out = strata.strata_tests(t3).set_index("test")
+    het = out.loc["chi-square heterogeneity of independent AUCs"]
+    assert het.df == 1 and "left out (no DeLong variance): complete" in het.assumption
+    q, dof, p, pooled = strata.auc_heterogeneity([0.7, 0.55], [0.004, 0.003])
+    assert het.statistic == pytest.approx(q) and het.p_value == pytest.approx(p)
+    t3.loc[1, "auc_variance"] = np.nan
+    out = strata.strata_tests(t3).set_index("test")
+    assert np.isnan(out.loc["trend of AUC over ordered strata", "p_value"])
