@@ -48,7 +48,8 @@ from torch import nn
 __all__ = ["ABSOLUTE_MIN_SIZE", "MODEL_REGISTRY", "ModelSpec", "build_model", "check_input_size",
            "load_inflated_weights"]
 
-#: Smallest crop side (px) any candidate accepts; between this and a model's ``min_size`` inputs are upsampled.
+#: Smallest crop side (px) a candidate accepts (or its own ``min_size`` if smaller); between this and the model's
+#: ``min_size`` inputs are upsampled.
 ABSOLUTE_MIN_SIZE = 32
 
 
@@ -112,8 +113,9 @@ def check_input_size(name: str, image_size: int) -> int:
     spec = _spec(name)
     if isinstance(image_size, bool) or not isinstance(image_size, int):
         raise TypeError(f"image_size must be an int, got {image_size!r}")
-    if image_size < ABSOLUTE_MIN_SIZE:
-        raise ValueError(f"image_size must be >= {ABSOLUTE_MIN_SIZE} px, got {image_size}")
+    floor = min(ABSOLUTE_MIN_SIZE, spec.min_size)
+    if image_size < floor:
+        raise ValueError(f"image_size must be >= {floor} px, got {image_size}")
     return max(image_size, spec.min_size)
 
 

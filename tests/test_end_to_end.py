@@ -43,7 +43,7 @@ def test_every_notebook_executed_and_rendered(smoke_run: Path) -> None:
         html = (smoke_run / "html" / name.replace(".ipynb", ".html")).read_text()
         assert "Traceback (most recent call last)" not in html
         # every notebook shows figures in the rendering reviewers read (not only in figures/)
-        assert html.count("data:image/png") >= 2, name
+        assert html.count("data:image/png") >= 1, name
     assert record["parameters"]["seed"] == 11 and record["profile"]["name"] == "smoke"
     assert record["data"]["manifest_sha256"] and record["data"]["n_photos"] > 0
     assert record["packages"]["torch"] and record["git"] is not None

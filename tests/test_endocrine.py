@@ -114,11 +114,12 @@ def _twin_validation(seed: int = 11, scale: float = 3.0) -> pd.DataFrame:
 
 
 def test_twin_planted_signs_are_recovered_within_group():
-    """On a 3x twin (390 validation iGCTs, 318 others) every planted sign comes back, BH-significant, in each group,
-    and no indicator planted at 0 is a BH-significant discovery in both groups."""
+    """On a 5x twin (650 validation iGCTs, 530 others) every planted sign comes back, BH-significant, in each group,
+    and no indicator planted at 0 is a BH-significant discovery in both groups. (Other tumours are mostly spared, so
+    their damage varies little and the simulated score tracks it weakly: a 3x twin is not enough for them.)"""
     from gvisage_lib.twin.tabular import planted_endocrine_loadings
 
-    df = _twin_validation()
+    df = _twin_validation(scale=5.0)
     loadings = planted_endocrine_loadings()
     for group in ("iGCT", "other"):
         corr = endocrine.score_correlations(df[df.group == group])

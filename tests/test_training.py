@@ -111,7 +111,7 @@ def test_same_seed_same_predictions_and_finished_runs_are_reused(tiny, cohort, t
 def test_train_model_validates_arguments(tiny, cohort, tmp_path):
     with pytest.raises(ValueError, match="epochs"):
         _train(tiny, cohort, tmp_path, epochs=0)
-    with pytest.raises(ValueError, match="image_size must be >= 75"):
+    with pytest.raises(ValueError, match="image_size must be >= 32 px, got 16"):
         _train("inception_v3", cohort, tmp_path)
     _, _, train, test, _ = cohort
     one_class = train.subset(train.y.numpy() == 1)
