@@ -154,24 +154,6 @@ def test_same_seed_same_bytes_different_seed_differs(tmp_path):
     assert np.allclose(back.tsh.to_numpy(), m.tsh.to_numpy(), equal_nan=True)
 
 
-def test_synthesize_with_photos_without_renderer_is_clear(tmp_path, monkeypatch):
-    import importlib
-    import sys
-
-    real = importlib.import_module
-
-    def fake(name, *a, **k):
-        if name == "gvisage_lib.twin.render":
-            raise ModuleNotFoundError("No module named 'gvisage_lib.twin.render'", name=name)
-        return real(name, *a, **k)
-
-    monkeypatch.setattr(importlib, "import_module", fake)
-    monkeypatch.delitem(sys.modules, "gvisage_lib.twin.render", raising=False)
-    with pytest.raises(RuntimeError, match="photos=False"):
-        synthesize(tmp_path / "x", seed=1, scale=0.05, photos=True)
-    assert not (tmp_path / "x" / "manifest.csv").exists()
-
-
 def test_paper_table_transcription_is_consistent():
     t = paper_table1()
     n = t[t.variable == "n"].set_index(["split", "group"]).value

@@ -14,7 +14,6 @@ Examples
 
 from __future__ import annotations
 
-import importlib
 import os
 from pathlib import Path
 
@@ -47,33 +46,22 @@ def synthesize(out_dir: str | os.PathLike[str], *, seed: int = 20250130, scale: 
         Render face photos with :func:`gvisage_lib.twin.render.render_cohort` (otherwise photo columns stay empty
         and the manifest does not pass :func:`gvisage_lib.manifest.validate_manifest`).
     photo_size, capture_shift, workers
-        Passed to the renderer: photo width x height in pixels, strength of a site-dependent capture shift, and
-        worker processes.
+        Passed to the renderer: photo width x height in pixels, strength of the capture shift (controls
+        photographed differently from patients; 0 = off) and worker processes.
 
     Returns
     -------
     pathlib.Path
         ``out_dir / "manifest.csv"``.
-
-    Raises
-    ------
-    RuntimeError
-        If ``photos=True`` and the renderer module is not available.
     """
     out = Path(out_dir)
     manifest, truth = generate_tabular(seed, scale)
     if photos:
-        try:
-            render = importlib.import_module("gvisage_lib.twin.render")
-        except ModuleNotFoundError as exc:
-            if exc.name != "gvisage_lib.twin.render":
-                raise
-            raise RuntimeError("synthesize(photos=True) needs gvisage_lib.twin.render (the face renderer), which is "
-                               "not installed in this checkout; call synthesize(..., photos=False) for the tables "
-                               "only") from exc
+        from .render import render_cohort
+
         out.mkdir(parents=True, exist_ok=True)
-        manifest, truth = render.render_cohort(manifest, truth, out, seed=seed, photo_size=photo_size,
-                                               capture_shift=capture_shift, workers=workers)
+        manifest, truth = render_cohort(manifest, truth, out, seed=seed, photo_size=photo_size,
+                                        capture_shift=capture_shift, workers=workers)
     write_twin_tables(manifest, truth, out)
     return out / "manifest.csv"
 
