@@ -35,7 +35,7 @@ from torch import nn
 from . import schema
 from .datasets import prepare_batch
 
-__all__ = ["CASCADE_COLUMNS", "CASCADE_THRESHOLD", "PAPER_AUC", "auc_by_candidate", "cascade_summary", "cascade_table",
+__all__ = ["CASCADE_COLUMNS", "CASCADE_THRESHOLD", "paper_auc", "auc_by_candidate", "cascade_summary", "cascade_table",
            "pick_device", "predict_scores", "predictions_frame", "select_gvisagenet"]
 
 #: Stage-1 score at or above which a subject is called tumour (argmax of two softmax outputs), and likewise stage 2.
@@ -45,14 +45,27 @@ CASCADE_THRESHOLD: float = 0.5
 CASCADE_COLUMNS: tuple[str, ...] = ("subject_id", "split", "group", "stage1_score", "stage1_call", "stage2_score",
                                     "final_call")
 
-#: AUCs the paper reports per candidate, stage and split (Results, "Comparison of candidate models"; GVisageNet =
-#: ResNet-50 in the testing and validation sets). The paper also gives 0.942 for ResNet-50's stage-1 test AUC in the
-#: GVisageNet section, against 0.972 in the candidate comparison; the table shows the candidate-comparison value.
-PAPER_AUC: dict[tuple[str, int, str], float] = {
-    ("alexnet", 1, "test"): 0.963, ("resnet50", 1, "test"): 0.972, ("inception_v3", 1, "test"): 0.983,
-    ("alexnet", 2, "test"): 0.667, ("resnet50", 2, "test"): 0.705, ("inception_v3", 2, "test"): 0.657,
-    ("resnet50", 1, "validation"): 0.938, ("resnet50", 2, "validation"): 0.739,
-}
+def paper_auc() -> dict[tuple[str, int, str], float]:
+    """AUCs the paper reports per candidate, stage and split, from ``gvisage_lib/data/paper_results.csv``.
+
+    Test AUCs come from the candidate comparison (Results, "Evaluation of Three Candidate Algorithmic Models");
+    validation AUCs exist for GVisageNet only, i.e. ResNet-50. The paper also gives 0.942 for ResNet-50's stage-1
+    test AUC in the GVisageNet section, against 0.972 in the candidate comparison; the candidate-comparison value is
+    used here (both are in the data file).
+
+    Examples
+    --------
+    >>> paper_auc()[("resnet50", 2, "test")], paper_auc()[("resnet50", 1, "validation")]
+    (0.705, 0.938)
+    """
+    from .stage_roc import load_paper_results
+
+    pr = load_paper_results().query("metric == 'auc'")
+    out = {(r.model_key, int(r.stage), r.split): float(r.estimate)
+           for r in pr.itertuples() if r.model_key in schema.CANDIDATE_MODELS and r.split == "test"}
+    out.update({("resnet50", int(r.stage), r.split): float(r.estimate)
+                for r in pr.itertuples() if r.model_key == "gvisagenet" and r.split == "validation"})
+    return out
 
 
 def pick_device(device: str | torch.device = "auto") -> torch.device:
@@ -142,12 +155,12 @@ def auc_by_candidate(predictions: pd.DataFrame, split: str = "test") -> pd.DataF
     """
     if split not in schema.SPLITS:
         raise ValueError(f"split must be one of {list(schema.SPLITS)}, got {split!r}")
-    rows = []
+    rows, reported = [], paper_auc()
     sub = predictions[predictions["split"] == split]
     for (model, stage), g in sub.groupby(["model", "stage"], sort=False):
         y, s = g["label"].to_numpy(), g["score"].to_numpy()
         rows.append({"model": model, "stage": int(stage), "split": split, "n": len(g), "n_positive": int(y.sum()),
-                     "auc": _auc(y, s), "paper_auc": PAPER_AUC.get((str(model), int(stage), split), np.nan)})
+                     "auc": _auc(y, s), "paper_auc": reported.get((str(model), int(stage), split), np.nan)})
     return pd.DataFrame(rows, columns=["model", "stage", "split", "n", "n_positive", "auc", "paper_auc"])
 
 
