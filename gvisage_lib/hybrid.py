@@ -417,17 +417,30 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
 
 
 def paper_table2() -> pd.DataFrame:
-    """The paper's Table 2 stage-2 rows (GVisageNet, logistic regression, hybrid; test and validation).
+    """The paper's Table 2 stage-2 rows (GVisageNet, logistic regression, hybrid; test and validation), one row each.
+
+    Read from ``gvisage_lib/data/paper_results.csv`` (:func:`gvisage_lib.stage_roc.load_paper_results`), the one
+    transcription of the paper's reported numbers.
 
     Examples
     --------
     >>> paper_table2().set_index(["model", "dataset"]).loc[(HYBRID, "validation"), "auc"]
     np.float64(0.789)
     """
-    from importlib.resources import files
+    from .stage_roc import load_paper_results
 
-    with files("gvisage_lib.data").joinpath("paper_table2_stage2.csv").open() as fh:
-        return pd.read_csv(fh)
+    pr = load_paper_results()
+    pr = pr[pr["source"] == "Table 2"]
+    wide = pr.pivot_table(index=["model", "split"], columns="metric", values=["estimate", "ci_low", "ci_high"],
+                          aggfunc="first", sort=False)
+    out = pd.DataFrame({"model": wide.index.get_level_values("model"),
+                        "dataset": wide.index.get_level_values("split")})
+    for metric in ("auc", "accuracy", "sensitivity", "specificity"):
+        out[metric] = wide[("estimate", metric)].to_numpy()
+        out[f"{metric}_ci_low"] = wide[("ci_low", metric)].to_numpy()
+        out[f"{metric}_ci_high"] = wide[("ci_high", metric)].to_numpy()
+    out["source"] = "Li et al. 2025 Table 2"
+    return out
 
 
 def plot_roc(scores: pd.DataFrame, dataset: str = "validation"):
