@@ -90,7 +90,7 @@ class TrainedModel:
     net: nn.Module
     #: ``model.pt`` of the finished run.
     path: Path
-    #: SHA-256 of ``model.pt`` (recorded beside every prediction).
+    #: SHA-256 of the weights (:func:`weights_sha256`; recorded beside every prediction).
     sha256: str
     config_hash: str
     #: per-epoch loss and AUC, columns :data:`HISTORY_COLUMNS`.
@@ -137,6 +137,27 @@ def _deterministic(device: torch.device) -> Iterator[None]:
         torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
         torch.set_num_threads(prev_threads)
         torch.backends.cudnn.benchmark = prev_bench
+
+
+def weights_sha256(net: nn.Module) -> str:
+    """SHA-256 of a network's weights (state-dict tensors in key order, CPU bytes).
+
+    This is the ``checkpoint_sha256`` of predictions.parquet: unlike the checkpoint file's hash it does not change
+    with the training log the file also carries (wall times), so a rerun with the same seed gives the same value.
+
+    Examples
+    --------
+    >>> import torch
+    >>> a, b = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+    >>> _ = b.load_state_dict(a.state_dict())
+    >>> weights_sha256(a) == weights_sha256(b)
+    True
+    """
+    h = hashlib.sha256()
+    for key, tensor in net.state_dict().items():
+        h.update(key.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
 
 
 def _auc(y: np.ndarray, s: np.ndarray) -> float:
@@ -236,7 +257,7 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
         rec = _load(final)
         if rec["config_hash"] == config_hash and rec.get("finished"):
             net, _ = load_trained(final, device=dev)
-            return TrainedModel(name, stage, net, final, io.sha256_file(final), config_hash,
+            return TrainedModel(name, stage, net, final, weights_sha256(net), config_hash,
                                 pd.DataFrame(rec["history"], columns=list(HISTORY_COLUMNS)), True, dev)
 
     with _deterministic(dev):
@@ -325,10 +346,10 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                 torch.save(record, tmp)
             ckpt.unlink(missing_ok=True)
             net.eval()
-            return TrainedModel(name, stage, net, final, io.sha256_file(final), config_hash,
+            return TrainedModel(name, stage, net, final, weights_sha256(net), config_hash,
                                 pd.DataFrame(history, columns=list(HISTORY_COLUMNS)), False, dev)
     net.eval()
-    return TrainedModel(name, stage, net, ckpt, io.sha256_file(ckpt) if ckpt.is_file() else "", config_hash,
+    return TrainedModel(name, stage, net, ckpt, weights_sha256(net), config_hash,
                         pd.DataFrame(history, columns=list(HISTORY_COLUMNS)), False, dev)
 
 
