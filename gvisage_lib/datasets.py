@@ -254,10 +254,11 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator, params: dict[str,
     return photos.clamp_(0.0, 1.0).view_as(x)
 
 
-def prepare_batch(x_uint8: torch.Tensor, device: torch.device, generator: torch.Generator | None) -> torch.Tensor:
+def prepare_batch(x_uint8: torch.Tensor, device: torch.device, generator: torch.Generator | None, *,
+                  channels_last: bool | None = None) -> torch.Tensor:
     """uint8 stacks -> normalised float batch on ``device`` (augmented when ``generator`` is given).
 
-    On CUDA the batch is returned in channels_last memory format.
+    The batch is returned in channels_last memory format when ``channels_last`` is true (default: on CUDA).
 
     Examples
     --------
@@ -268,7 +269,7 @@ def prepare_batch(x_uint8: torch.Tensor, device: torch.device, generator: torch.
     if generator is not None:
         x = augment_batch(x, generator)
     x = normalise(x)
-    if device.type == "cuda":
+    if device.type == "cuda" if channels_last is None else channels_last:
         x = x.contiguous(memory_format=torch.channels_last)
     return x
 

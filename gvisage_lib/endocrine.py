@@ -249,6 +249,30 @@ def plot_correlation_heatmap(r: pd.DataFrame, p: pd.DataFrame | None = None, *, 
     return fig
 
 
+def fig5a_signs_with_paper(correlations: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
+    """The paper's Fig 5A signs beside this run's correlations (one row per indicator).
+
+    ``paper_sign`` is +1/-1 where the paper reports a significant correlation and 0 where it reports none;
+    ``this_run_sign`` is the sign of r where the BH-adjusted P is below ``alpha``, else 0; ``agrees`` compares them.
+
+    Examples
+    --------
+    >>> corr = pd.DataFrame({"indicator": ["tsh", "lh"], "r": [0.3, 0.01], "ci_low": [0.1, -0.2], "ci_high": [0.5, 0.2],
+    ...                      "p_bh": [0.01, 0.9], "paper_sign": [1, 0]})
+    >>> fig5a_signs_with_paper(corr)[["indicator", "paper_sign", "this_run_sign", "agrees"]].values.tolist()
+    [['tsh', 1, 1, True], ['lh', 0, 0, True]]
+    """
+    need = ("indicator", "r", "ci_low", "ci_high", "p_bh", "paper_sign")
+    missing = [c for c in need if c not in correlations.columns]
+    if missing:
+        raise ValueError(f"correlations lack column(s) {missing}")
+    out = correlations[list(need)].copy()
+    out["this_run_sign"] = np.where(out["p_bh"] < alpha, np.sign(out["r"]), 0).astype(int)
+    out["paper_sign"] = out["paper_sign"].astype(int)
+    out["agrees"] = out["this_run_sign"] == out["paper_sign"]
+    return out[["indicator", "paper_sign", "r", "ci_low", "ci_high", "p_bh", "this_run_sign", "agrees"]]
+
+
 def planted_sign_check(correlations: pd.DataFrame, loadings: pd.Series, *, alpha: float = 0.05) -> pd.DataFrame:
     """Compare observed correlation signs with the twin's planted loadings (truth check).
 
@@ -290,6 +314,10 @@ def twin_truth_check(frame: pd.DataFrame, truth: pd.DataFrame, loadings: pd.Seri
     * each planted non-zero loading comes back with its sign and BH-significant, within each tumour group (the
       planted relations hold within split x group; a pooled correlation also carries Table 1's group differences);
     * indicators planted at 0 are not BH-significant;
+    * the planted signs once more on both tumour groups together, adjusted for the group (partial Spearman
+      correlation with the group as covariate, pingouin ``partial_corr``): the planted relation is the same in both
+      groups, so this is the more powerful test of it, and it is free of the between-group differences that a
+      pooled correlation carries;
     * HPT strata: the mean score rises with damage (planted: complete > incomplete > none), and so does the
       within-stratum AUC (planted: within a damage level iGCTs' impaired axes are more severely impaired than other
       tumours', a gap that widens with the level; ``twin_parameters.json``, hpt_damage.axis_beta), the ordering of
@@ -331,12 +359,34 @@ def twin_truth_check(frame: pd.DataFrame, truth: pd.DataFrame, loadings: pd.Seri
         rows.append({"check": "no BH-significant correlation where none was planted", "group": g,
                      "planted": ", ".join(nul.indicator), "observed": ", ".join(fd) or "none significant",
                      "recovered": not fd})
+    rows.append(_pooled_within_group_signs(df, loadings, score=score, group=group, alpha=alpha))
     for metric, planted in (("mean_score", "complete > incomplete > none"), ("auc", "complete > incomplete > none")):
         oc = strata_order_check(table3, metric=metric).set_index("comparison")
         obs = ", ".join(f"{k}: {v:+.3f}" for k, v in oc["difference"].items() if k != "all")
         rows.append({"check": f"HPT strata ordered by {metric}", "group": "all tumours", "planted": planted,
                      "observed": obs, "recovered": bool(oc.loc["all", "holds"])})
     return pd.DataFrame(rows)
+
+
+def _pooled_within_group_signs(df: pd.DataFrame, loadings: pd.Series, *, score: str, group: str,
+                               alpha: float) -> dict[str, object]:
+    """Truth-check row: planted signs, partial Spearman of score and indicator adjusted for the tumour group."""
+    import pingouin as pg
+
+    planted = loadings[loadings != 0]
+    data = df.assign(_group=pd.factorize(df[group])[0].astype(float))
+    rs, ps = [], []
+    for ind in planted.index:
+        sub = data[[score, ind, "_group"]].dropna()
+        res = pg.partial_corr(sub, x=score, y=ind, covar="_group", method="spearman")
+        rs.append(float(res["r"].iloc[0]))
+        ps.append(float(res["p_val"].iloc[0]))
+    p_bh = bh_adjust(ps)
+    hits = [bool(p < alpha and np.sign(r) == np.sign(lo)) for r, p, lo in zip(rs, p_bh, planted)]
+    return {"check": "planted signs recovered, BH-significant (both groups, adjusted for group)",
+            "group": "all tumours",
+            "planted": ", ".join(f"{i} {'+' if v > 0 else '-'}" for i, v in planted.items()),
+            "observed": f"{sum(hits)} of {len(hits)}", "recovered": bool(all(hits))}
 
 
 TRUTH_CHECK_COLUMNS = ("check", "group", "planted", "observed", "recovered")

@@ -174,6 +174,8 @@ class HybridFits:
     cnn_only: LogisticFit
     clinical_variables: list[str]
     scores: pd.DataFrame
+    #: labels of the clinical and the hybrid model in ``scores`` and the tables.
+    names: tuple[str, str] = (CLINICAL, HYBRID)
 
     @property
     def method(self) -> str:
@@ -182,12 +184,13 @@ class HybridFits:
 
     def coefficient_table(self) -> pd.DataFrame:
         """Odds ratios of the clinical and hybrid models, stacked (column ``model``)."""
-        return pd.concat([self.clinical.table.assign(model=CLINICAL), self.hybrid.table.assign(model=HYBRID)],
+        return pd.concat([self.clinical.table.assign(model=self.names[0]),
+                          self.hybrid.table.assign(model=self.names[1])],
                          ignore_index=True)[["model", *self.clinical.table.columns]]
 
 
 def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train",
-               method: str = "auto") -> HybridFits:
+               method: str = "auto", names: tuple[str, str] = (CLINICAL, HYBRID)) -> HybridFits:
     """Fit the clinical and hybrid logistic regressions on ``train_split`` and score every row.
 
     Parameters
@@ -202,6 +205,9 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
         Estimation of all three models: maximum likelihood (the paper), Firth's penalised likelihood, or "auto":
         maximum likelihood unless the clinical or hybrid model meets (quasi-)separation (no ML estimate exists),
         then Firth for all three, so that they stay comparable and nested (``HybridFits.method`` says which).
+    names : (str, str)
+        Labels of the clinical and the hybrid model (default: the paper's Table 2 labels); a sensitivity analysis
+        with other variables uses its own labels, so its rows are never mistaken for the paper's models.
 
     Returns
     -------
@@ -252,10 +258,10 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     base = data[["subject_id", "split", "label"]]
     scores = pd.concat([
         base.assign(model=CNN, score=data["score"].to_numpy()),
-        base.assign(model=CLINICAL, score=clin.predict(data)),
-        base.assign(model=HYBRID, score=hyb.predict(data)),
+        base.assign(model=names[0], score=clin.predict(data)),
+        base.assign(model=names[1], score=hyb.predict(data)),
     ], ignore_index=True)[["subject_id", "split", "model", "label", "score"]]
-    return HybridFits(clin, hyb, cnn, clinical_variables, scores)
+    return HybridFits(clin, hyb, cnn, clinical_variables, scores, tuple(names))
 
 
 def train_threshold(y: np.ndarray, s: np.ndarray, rule: str | None = "youden") -> tuple[float, str]:
@@ -380,8 +386,9 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
 
     if n_boot < 100:
         raise ValueError(f"n_boot must be at least 100, got {n_boot}")
-    pairs = [(CNN, CLINICAL, False, None), (HYBRID, CLINICAL, True, (fits.hybrid, fits.clinical)),
-             (HYBRID, CNN, True, (fits.hybrid, fits.cnn_only))]
+    clin_name, hyb_name = fits.names
+    pairs = [(CNN, clin_name, False, None), (hyb_name, clin_name, True, (fits.hybrid, fits.clinical)),
+             (hyb_name, CNN, True, (fits.hybrid, fits.cnn_only))]
     wide = fits.scores.pivot_table(index=["subject_id", "split", "label"], columns="model", values="score",
                                    observed=True).reset_index()
     rows = []

@@ -86,7 +86,8 @@ def predict_scores(net: nn.Module, x: torch.Tensor, *, batch_size: int = 64,
     """Softmax probability of class 1 (the stage's positive class) for uint8 stacks ``x`` (N, C, S, S).
 
     The network is put in eval mode (plain logits, no dropout, BatchNorm running statistics); on CUDA the forward
-    pass runs in mixed precision and channels_last.
+    pass runs in mixed precision and channels_last, on the CPU in float32 and the default memory layout, whatever
+    layout the network was trained in (so a trained network and its reloaded weights give identical scores).
 
     Examples
     --------
@@ -97,7 +98,9 @@ def predict_scores(net: nn.Module, x: torch.Tensor, *, batch_size: int = 64,
     """
     dev = pick_device(device)
     net.eval()
-    net.to(dev)
+    # one memory format for every prediction (a network fresh from channels_last training and the same weights
+    # loaded from model.pt must give identical scores): channels_last on CUDA, the default layout on the CPU
+    net.to(dev, memory_format=torch.channels_last if dev.type == "cuda" else torch.contiguous_format)
     out = []
     with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.float16, enabled=dev.type == "cuda"):
         for i in range(0, x.shape[0], batch_size):

@@ -176,3 +176,79 @@ def cohort_signal_check(faces_index: str | os.PathLike[str], manifest_path: str 
     inc = inc.merge(man[["subject_id", "group"]], on="subject_id", how="inner", validate="one_to_one")
     stacks = [load_stack(Path(run_root) / p) for p in inc["stack_path"]]
     return signal_check(image_statistics(stacks), inc["group"].to_numpy(), n_splits=n_splits, seed=seed)
+
+
+def phenotype_ceiling(truth: pd.DataFrame, *, n_splits: int = 5, seed: int = 0) -> pd.DataFrame:
+    """Cross-validated AUC of a logistic regression on the twin's true phenotype intensities, for each stage.
+
+    The synthetic twin knows what it drew into every face (``phen_*`` columns of ``truth.csv``, see
+    :mod:`gvisage_lib.twin.phenotype`). A model that recovered those intensities exactly from the photos would reach
+    this AUC, so it is the ceiling any image model can approach on the twin (all splits pooled, stratified k-fold,
+    seeded; same model and folds as :func:`signal_check`).
+
+    Parameters
+    ----------
+    truth : DataFrame
+        The twin's truth table with ``group`` and the phenotype columns.
+    n_splits, seed : int
+        Folds and fold seed, as in :func:`signal_check`.
+
+    Returns
+    -------
+    DataFrame
+        As :func:`signal_check`.
+
+    Examples
+    --------
+    >>> from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS
+    >>> rng = np.random.default_rng(0)
+    >>> g = np.array(["NC"] * 50 + ["iGCT"] * 50 + ["other"] * 50)
+    >>> t = pd.DataFrame({c: rng.random(150) for c in PHENOTYPE_COLUMNS}).assign(group=g)
+    >>> t.loc[t.group != "NC", "phen_pallor"] += 1.0
+    >>> res = phenotype_ceiling(t)
+    >>> bool(res.loc[res.stage == 1, "auc_pooled"].iloc[0] > 0.9), bool(res.loc[res.stage == 2, "auc_pooled"].iloc[0] < 0.7)
+    (True, True)
+    """
+    from .twin.phenotype import PHENOTYPE_COLUMNS
+
+    missing = [c for c in ("group", *PHENOTYPE_COLUMNS) if c not in truth.columns]
+    if missing:
+        raise ValueError(f"truth lacks column(s) {missing}: the ceiling needs the twin's phenotype intensities")
+    return signal_check(truth[list(PHENOTYPE_COLUMNS)], truth["group"].to_numpy(), n_splits=n_splits, seed=seed,
+                        features=tuple(PHENOTYPE_COLUMNS))
+
+
+#: Columns of :func:`twin_ceilings`.
+CEILING_COLUMNS: tuple[str, ...] = ("stage", "comparison", "n", "phenotype_ceiling_auc", "image_statistics_auc",
+                                    "paper_validation_auc")
+
+
+def twin_ceilings(signal: pd.DataFrame, truth_path: str | os.PathLike[str], faces_index: str | os.PathLike[str], *,
+                  n_splits: int = 5, seed: int = 0) -> pd.DataFrame:
+    """Per stage: the phenotype ceiling, the image-statistics check and the paper's validation AUC side by side.
+
+    ``signal`` is the output of :func:`cohort_signal_check`. The ceiling (:func:`phenotype_ceiling`) is computed on
+    the subjects whose faces passed quality control (those the CNN sees). The paper's AUC is GVisageNet's on its
+    independent validation set (stage 1 0.938, stage 2 0.739). A user's own cohort has no ``truth.csv``: the result
+    is then an empty table with the same columns.
+
+    Examples
+    --------
+    >>> twin_ceilings(pd.DataFrame(), "/nonexistent/truth.csv", "/nonexistent/faces.parquet").columns.tolist()
+    ['stage', 'comparison', 'n', 'phenotype_ceiling_auc', 'image_statistics_auc', 'paper_validation_auc']
+    """
+    tp = Path(truth_path)
+    if not tp.is_file():
+        return pd.DataFrame(columns=list(CEILING_COLUMNS))
+    from .predict import paper_auc
+
+    truth = pd.read_csv(tp, dtype={"subject_id": str})
+    faces = pd.read_parquet(faces_index)
+    included = set(faces.loc[faces["included"].astype(bool), "subject_id"].astype(str))
+    ceiling = phenotype_ceiling(truth[truth["subject_id"].isin(included)], n_splits=n_splits, seed=seed)
+    paper = paper_auc()
+    out = ceiling[["stage", "comparison", "n"]].copy()
+    out["phenotype_ceiling_auc"] = ceiling["auc_pooled"].to_numpy()
+    out["image_statistics_auc"] = out["stage"].map(signal.set_index("stage")["auc_pooled"]).to_numpy()
+    out["paper_validation_auc"] = [paper.get(("resnet50", int(s), "validation"), np.nan) for s in out["stage"]]
+    return out[list(CEILING_COLUMNS)]

@@ -9,6 +9,7 @@ from scipy import stats
 
 from gvisage_lib import schema
 from gvisage_lib.twin import TRUTH_COLUMNS, generate_tabular, planted_endocrine_loadings, synthesize
+from gvisage_lib.twin.tabular import factor_loadings
 from gvisage_lib.twin.targets import group_sizes, paper_table1
 
 
@@ -113,17 +114,70 @@ def test_planted_endocrine_signs_recovered(big_twin):
             rho = stats.spearmanr(d, m.loc[idx, col]).statistic
             if lam != 0:
                 assert np.sign(rho) == np.sign(lam), (split, group, col, rho)
-                assert abs(rho) > 0.15
+                assert abs(rho) > 0.6 * abs(lam), (split, group, col, rho)
             else:
                 assert abs(rho) < 0.2, (split, group, col, rho)
 
 
-def test_symptoms_rise_with_damage(big_twin):
+def _within_cells(m: pd.DataFrame, t: pd.DataFrame, driver: str, col: str) -> list[float]:
+    out = []
+    for _, idx in m[m.group != "NC"].groupby(["split", "group"]).groups.items():
+        out.append(stats.spearmanr(t.loc[idx, driver], m.loc[idx, col]).statistic)
+    return out
+
+
+def test_variables_follow_their_latent_causes(big_twin):
     m, t = big_twin
-    tum = m.group != "NC"
-    for col in ("diabetes_insipidus", "growth_retardation", "sexual_abnormality"):
-        r = stats.spearmanr(t.loc[tum, "endocrine_damage"], m.loc[tum, col]).statistic
-        assert r > 0.1, (col, r)
+    # endocrine damage: growth retardation and sexual abnormality
+    for col in ("growth_retardation", "sexual_abnormality"):
+        assert min(_within_cells(m, t, "endocrine_damage", col)) > 0.1, col
+    # neurological burden: the four neurological symptoms come together, TSH and GH fall with it
+    for col in ("limb_movement_disorder", "diabetes_insipidus", "affective_disturbance", "convulsive_seizure"):
+        assert min(_within_cells(m, t, "neuro_burden", col)) > 0.3, col  # bounded by the symptom's rarity
+    for col in ("tsh", "gh"):
+        assert max(_within_cells(m, t, "neuro_burden", col)) < -0.6, col
+    # the two factors are uncorrelated within a cell
+    assert max(abs(r) for r in _within_cells(m, t, "endocrine_damage", "intracranial_hypertension")) < 0.15
+
+
+def test_symptom_counts_are_allocated_exactly(twin):
+    m, _ = twin
+    tab = paper_table1()
+    for (split, group), d in m[m.group != "NC"].groupby(["split", "group"]):
+        for col in schema.SYMPTOM_COLUMNS:
+            pct = tab.query("split == @split and group == @group and variable == @col and statistic == 'percent'")
+            if pct.empty:
+                pct = tab.query("split == 'train' and group == @group and variable == @col and statistic == 'percent'")
+            expected = int(np.floor(float(pct.value.iloc[0]) / 100 * len(d) + 0.5))
+            assert int(d[col].sum()) == expected, (split, group, col)
+
+
+def test_factor_loadings_are_valid_and_documented():
+    f = factor_loadings()
+    assert list(f.index) == [*schema.SYMPTOM_COLUMNS, *schema.ENDOCRINE_COLUMNS]
+    assert ((f["damage"] ** 2 + f["neuro"] ** 2 + f["unique"] ** 2 - 1).abs() < 1e-12).all()
+    assert (f["unique"] > 0).all()
+
+
+def _seven_variable_aucs(seed: int) -> dict[str, float]:
+    from sklearn.metrics import roc_auc_score
+
+    from gvisage_lib.clinical import PAPER_SELECTED, fit_logistic
+
+    m, _ = generate_tabular(seed=seed, scale=1.0)
+    tum = m[m.group != "NC"].assign(label=lambda d: (d.group == "iGCT").astype(int))
+    fit = fit_logistic(tum[tum.split == "train"], "label", list(PAPER_SELECTED))
+    return {sp: roc_auc_score(d.label, fit.predict(d)) for sp, d in tum.groupby("split")}
+
+
+def test_papers_seven_variable_regression_is_in_the_papers_regime():
+    """The dependence calibration: the paper's clinical model reaches the paper's AUCs (test .612, validation .632)
+    and not the 0.84 / 0.71 that independent variables gave, at the default seed and over seeds 1-5."""
+    default = _seven_variable_aucs(20250130)
+    assert 0.58 <= default["test"] <= 0.68 and 0.60 <= default["validation"] <= 0.70, default
+    runs = pd.DataFrame([_seven_variable_aucs(s) for s in range(1, 6)])
+    med = runs.median()
+    assert 0.58 <= med["test"] <= 0.68 and 0.60 <= med["validation"] <= 0.70, med.to_dict()
 
 
 def test_nc_matched_to_tumours(big_twin):

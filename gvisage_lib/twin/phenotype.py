@@ -23,6 +23,8 @@ phen_acne          hcg_precocious_puberty                                 red pa
                                                                           forehead and chin
 phen_oily          hcg_precocious_puberty                                 specular shine on forehead, nose, cheeks
 phen_beard         hcg_precocious_puberty                                 dark stubble shadow on upper lip/chin
+phen_mature        hcg_precocious_puberty                                 advanced maturity: adult proportions
+                                                                          (longer face, larger nose and jaw)
 phen_pallor        axis_adrenal, intracranial_hypertension,               desaturated, paler skin and lips
                    endocrine_damage
 phen_fatigue       intracranial_hypertension, vision_change,              dark circles, drooping lids, lowered
@@ -35,7 +37,10 @@ GH-driven child-like proportions to full strength, hCG acne/shine/stubble to ful
 damage 0.3 -> 0.5, the sallow hypothyroid tint about 2.5x, and the per-subject susceptibility spread 0.3 -> 0.2.
 After the second run (0.81 / 0.62) pallor from overall damage went to 0.9 and fatigue from adrenal deficit to 0.5;
 after the third (stage 1 0.92, stage 2 0.63) pallor and fatigue from raised intracranial pressure, which is no more
-common in iGCTs than in other tumours and so only blurs stage 2, went down to 0.35 and 0.45.
+common in iGCTs than in other tumours and so only blurs stage 2, went down to 0.35 and 0.45, and with render version
+2 (standardised capture, see :mod:`gvisage_lib.twin.render`) to 0.15 and 0.3, fatigue from visual disturbance to
+0.2; hCG-driven precocious puberty also advances the face's maturity (``phen_mature``; the paper's Discussion names
+skeletal maturity among its signs).
 
 Intensities are a linear map of the drivers, times a per-subject susceptibility (so two subjects with the same state
 do not look the same) plus a small non-negative baseline that every subject has, controls included (so a control can
@@ -85,6 +90,7 @@ PHENOTYPE_COLUMNS: tuple[str, ...] = (
     "phen_acne",
     "phen_oily",
     "phen_beard",
+    "phen_mature",
     "phen_pallor",
     "phen_fatigue",
 )
@@ -108,9 +114,9 @@ class PhenotypeEffects:
         Age in years from which a gonadal deficit shows as delayed maturation.
     puffiness_thyroid, periorbital_thyroid : float
         Facial and periorbital puffiness from thyroid-axis deficit (hypothyroid profile).
-    acne_hcg, oily_hcg, beard_hcg : float
-        Acne, oily skin and beard growth from hCG-induced precocious puberty (boys with iGCT only; the truth table
-        carries the flag).
+    acne_hcg, oily_hcg, beard_hcg, mature_hcg : float
+        Acne, oily skin, beard growth and advanced (skeletal) maturity from hCG-induced precocious puberty (boys
+        with iGCT only; the truth table carries the flag).
     pallor_adrenal, pallor_ich, pallor_damage : float
         Pallor from adrenal deficit, raised intracranial pressure, and the overall endocrine damage.
     fatigue_ich, fatigue_vision, fatigue_adrenal : float
@@ -137,11 +143,12 @@ class PhenotypeEffects:
     acne_hcg: float = 1.0
     oily_hcg: float = 1.0
     beard_hcg: float = 0.9
+    mature_hcg: float = 0.9
     pallor_adrenal: float = 0.5
-    pallor_ich: float = 0.35
+    pallor_ich: float = 0.15
     pallor_damage: float = 0.9
-    fatigue_ich: float = 0.45
-    fatigue_vision: float = 0.35
+    fatigue_ich: float = 0.3
+    fatigue_vision: float = 0.2
     fatigue_adrenal: float = 0.5
     susceptibility_spread: float = 0.2
     baseline_sd: float = 0.06
@@ -212,6 +219,7 @@ def phenotype_from_truth(truth: pd.DataFrame, effects: PhenotypeEffects = Phenot
         "phen_acne": e.acne_hcg * v["hcg_precocious_puberty"],
         "phen_oily": e.oily_hcg * v["hcg_precocious_puberty"],
         "phen_beard": e.beard_hcg * v["hcg_precocious_puberty"],
+        "phen_mature": e.mature_hcg * v["hcg_precocious_puberty"],
         "phen_pallor": e.pallor_adrenal * v["axis_adrenal"] + e.pallor_ich * v["intracranial_hypertension"]
         + e.pallor_damage * v["endocrine_damage"],
         "phen_fatigue": e.fatigue_ich * v["intracranial_hypertension"] + e.fatigue_vision * v["vision_change"]

@@ -5,9 +5,16 @@ a head-and-shoulders portrait on a background: skin-shaded face ellipse with ear
 eye sockets darker than the cheeks, a lighter nose bridge, brows, eyes, nostrils and mouth, so that OpenCV's Haar
 frontal-face cascade finds it like a real face.
 
-Between subjects: sex, age (child-like proportions under ~15 years), skin tone, hair colour and style, face shape,
-eye, nose and mouth geometry. Between the four photos of a subject: head position, scale and in-plane rotation,
-lighting direction, strength and colour, expression (smile, brow raise, eye opening), sensor noise and JPEG quality.
+Between subjects: sex, age (:func:`facial_maturity`: child-like proportions fade mostly before ten years), skin tone
+(an East Asian range, the paper's cohort being Chinese), hair colour and style, face shape, eye, nose and mouth
+geometry. Between the four photos of a subject: head position, scale and in-plane rotation, lighting direction,
+strength and colour, expression (smile, brow raise, eye opening), sensor noise and JPEG quality.
+
+Capture protocol: the paper photographed patients "using a standardized protocol" (Method S1) with a >10-megapixel
+camera. The twin's photos therefore have a plain, light clinic backdrop (off-white, grey, pale blue, pale green or
+beige, brightness within about ±8 %), overall exposure within ±4 %, a light gradient of at most 20 % across the
+frame and white balance within ±3 % per channel. (Render version 1 drew saturated random backdrops and light within
+±14 %: a CNN trained from scratch on ~550 stacks then learnt the backdrop and the light before the face.)
 
 The phenotype (:mod:`gvisage_lib.twin.phenotype`) changes large-scale shape, colour and texture, so that it survives
 the 80x80 crops of the quick profile: child-like proportions, a fuller face, swollen eyelids with bags, acne and
@@ -49,13 +56,30 @@ from .phenotype import PHENOTYPE_COLUMNS, PhenotypeEffects, phenotype_from_truth
 
 GENERATOR_NAME = "gvisage.twin.render"
 #: Bump when the drawing changes: twin.json records it, and the face cache keys on the photo bytes anyway.
-RENDER_VERSION = "1.0.0"
+RENDER_VERSION = "2.0.0"
 
 # Skin palette from light to dark (RGB); a subject's tone interpolates it.
-_SKIN_PALETTE = np.array([[242, 212, 190], [228, 188, 160], [205, 160, 125], [170, 120, 85], [120, 80, 55]],
-                         dtype=np.float32)
-_HAIR_PALETTE = np.array([[20, 16, 14], [38, 28, 22], [60, 42, 30], [95, 65, 40], [140, 100, 60]], dtype=np.float32)
-_HAIR_WEIGHTS = np.array([0.45, 0.3, 0.15, 0.07, 0.03])
+_SKIN_PALETTE = np.array([[240, 212, 188], [229, 195, 166], [215, 177, 144], [197, 156, 120]], dtype=np.float32)
+_HAIR_PALETTE = np.array([[20, 16, 14], [38, 28, 22], [60, 42, 30], [95, 65, 40]], dtype=np.float32)
+_HAIR_WEIGHTS = np.array([0.55, 0.3, 0.11, 0.04])
+_BACKDROPS = np.array([[232, 230, 224], [205, 207, 210], [196, 212, 228], [204, 220, 206], [226, 214, 192]],
+                      dtype=np.float32)
+
+
+def facial_maturity(age_years: float) -> float:
+    """Craniofacial maturity in [0, 1] drawn for a chronological age (0 = infant proportions, 1 = adult).
+
+    ``1 - 0.75 * exp(-(age - 2) / 4.5)``, clipped: proportions change fastest in early childhood (large cranium, big
+    eyes, small chin and nose) and only slowly through adolescence. At the study's ages (about 8-20 years) age
+    therefore changes the face less than the planted endocrine phenotype does, as in the paper, where age did not
+    differ between iGCTs and other tumours (its printed P values) although its printed means do.
+
+    Examples
+    --------
+    >>> round(facial_maturity(2.0), 2), round(facial_maturity(10.5), 2), round(facial_maturity(17.0), 2)
+    (0.25, 0.89, 0.97)
+    """
+    return float(np.clip(1.0 - 0.75 * math.exp(-(float(age_years) - 2.0) / 4.5), 0.0, 1.0))
 
 
 @dataclass
@@ -102,13 +126,15 @@ class SubjectLook:
         age = float(age_years)
         if not math.isfinite(age) or age < 0:
             raise ValueError(f"age_years must be a finite number >= 0, got {age_years!r}")
-        maturity = float(np.clip((age - 2.0) / 14.0, 0.0, 1.0))
-        # Growth retardation / delayed maturation: the face keeps child proportions.
+        maturity = facial_maturity(age)
+        # hCG-driven precocious puberty advances maturation (skeletal maturity, the paper's Discussion)...
+        maturity = maturity + 0.8 * phen["phen_mature"] * (1.0 - maturity)
+        # ...growth retardation and delayed maturation keep child proportions.
         maturity = float(np.clip(maturity * (1.0 - 0.75 * phen["phen_childlike"]), 0.0, 1.0))
-        tone = rng.beta(2.0, 2.5) * (len(_SKIN_PALETTE) - 1)
+        tone = rng.beta(2.0, 2.0) * (len(_SKIN_PALETTE) - 1)
         lo = int(min(math.floor(tone), len(_SKIN_PALETTE) - 2))
         skin = _SKIN_PALETTE[lo] * (1 - (tone - lo)) + _SKIN_PALETTE[lo + 1] * (tone - lo)
-        skin = skin * rng.uniform(0.95, 1.05, size=3).astype(np.float32)
+        skin = skin * rng.uniform(0.97, 1.03, size=3).astype(np.float32)
         # Pallor: desaturate towards grey and lighten a little; puffiness: sallow, yellowish skin (hypothyroid
         # carotenaemia).
         grey = skin.mean()
@@ -190,10 +216,10 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     gaze = rng.uniform(-0.04, 0.04)
 
     # --- background: smooth colour field
-    bg_base = rng.uniform(90, 230, size=3).astype(np.float32)
+    bg_base = _BACKDROPS[rng.integers(len(_BACKDROPS))] * rng.uniform(0.88, 1.04)
     if capture_shift > 0:
         bg_base = bg_base + capture_shift * (np.array([40.0, 60.0, 20.0], np.float32) - bg_base) * 0.6
-    grid = bg_base[None, None, :] * (1 + 0.18 * rng.uniform(-1, 1, size=(4, 3, 1)).astype(np.float32))
+    grid = bg_base[None, None, :] * (1 + 0.06 * rng.uniform(-1, 1, size=(4, 3, 1)).astype(np.float32))
     img = cv2.resize(np.clip(grid, 0, 255).astype(np.float32), (W, H), interpolation=cv2.INTER_CUBIC)
     skin = tuple(float(x) for x in look.skin)
     skin_dark = tuple(float(x) * 0.78 for x in look.skin)
@@ -353,15 +379,15 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     rot = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
     img = cv2.warpAffine(img, rot, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     theta = rng.uniform(0, 2 * math.pi)
-    strength = rng.uniform(0.0, 0.35)
-    wb = rng.uniform(0.94, 1.06, size=3).astype(np.float32)
+    strength = rng.uniform(0.0, 0.2)
+    wb = rng.uniform(0.97, 1.03, size=3).astype(np.float32)
     if capture_shift > 0:
         wb = wb * (1 + capture_shift * np.array([0.10, 0.02, -0.12], np.float32))
     # lighting: a linear gradient in a random direction times white balance; linear, so a 2x2 grid resized
     # bilinearly (corner-aligned) gives the exact full-resolution field
     gx = np.array([-1.0, 1.0], np.float32)[None, :] * math.cos(theta)
     gy = np.array([-1.0, 1.0], np.float32)[:, None] * math.sin(theta)
-    corners = rng.uniform(0.85, 1.12) * (1 + 0.5 * strength * (gx + gy))
+    corners = rng.uniform(0.96, 1.04) * (1 + 0.5 * strength * (gx + gy))
     gain = corners[..., None] * wb[None, None, :]
     ys = np.linspace(0, 1, H, dtype=np.float32)[:, None, None]
     xs = np.linspace(0, 1, W, dtype=np.float32)[None, :, None]

@@ -17,32 +17,55 @@ Generative model (per split x tumour group cell of ``n`` subjects)
    8 % / 27 % / 65 % (chosen: iGCTs are more damaged on average). The manifest's ``hpt_damage`` is this level.
 5. **Axis deficits** ``axis_thyroid, axis_gh, axis_adrenal, axis_gonadal`` in [0, 1]: complete -> every axis
    impaired ~ Beta(9, 2) in iGCTs, Beta(3, 7) in other tumours; incomplete -> 1 to 3 axes (uniform) impaired
-   ~ Beta(6, 3.5) / Beta(2.5, 7), the rest spared ~ Beta(2, 10) (a small subclinical deficit from compression); none -> all spared. The iGCT-vs-other gap in
-   severity widens with the damage level, so separation within a stratum runs complete > incomplete > none (the
-   ordering of the paper's Table 3). ``endocrine_damage`` = mean of the four axes. Normal controls: 0.
-6. **Endocrine indicators** (16): gamma distribution with the paper's group mean ``m`` and a chosen coefficient of
-   variation ``cv`` (shape ``1 / cv**2``, scale ``m * cv**2``), reached as the gamma quantile of a standard-normal
-   latent (so the mean is ``m``; gamma rather than lognormal because its lighter right tail keeps the sample means
-   of ~100 patients close to normal). Values are floored at a detection limit of 0.5 % of the group mean. The latent
-   ``z_j = l_j * s + sqrt(1 - l_j**2) * e_j`` mixes the rank-based normal score ``s`` of ``endocrine_damage`` (within
-   the cell) with independent noise, so ``z_j`` is standard normal and the cell mean stays at Table 1's while the
-   indicator correlates with damage with sign ``l_j`` (:func:`planted_endocrine_loadings`): rising with damage TSH
-   (+0.5), IGFBP-3 (+0.4); falling TT4, FT3, FT4, GH (-0.5), prolactin, estradiol (-0.4); the rest 0. The planted
-   relations hold WITHIN each split x group; a correlation pooled over iGCT and other tumours also carries Table 1's
-   between-group differences (e.g. TSH is lower in iGCTs although iGCTs are more damaged).
+   ~ Beta(6, 3.5) / Beta(2.5, 7), the rest spared ~ Beta(2, 10) (a small subclinical deficit from compression);
+   none -> all spared. The iGCT-vs-other gap in severity widens with the damage level, so separation within a
+   stratum runs complete > incomplete > none (the ordering of the paper's Table 3). ``endocrine_damage`` = mean of
+   the four axes. Normal controls: 0.
+6. **Shared latent causes** (a Gaussian copula over the Table 1 margins). Table 1 fixes each variable's margin
+   within a split x group cell, not how the variables go together; drawn independently, their small differences add
+   up and the paper's seven-variable regression reached AUC 0.84 on the test split (paper: 0.612). In patients the
+   variables share causes, so their information overlaps. Every symptom and endocrine indicator ``j`` has a
+   standard-normal latent ``z_j = a_j * D + b_j * N + u_j * e_j`` with two factors, uncorrelated within a cell
+   (``factor_correlation`` 0):
+
+   * ``D``, **endocrine damage**: the rank-based normal score of ``endocrine_damage`` within the cell. It drives
+     the faces (:mod:`gvisage_lib.twin.phenotype`) and the planted endocrine signs.
+   * ``N``, **neurological burden** (``neuro_burden`` in truth.csv): mass effect and hypothalamic involvement,
+     drawn standard normal; it does not reach the face.
+
+   ``u_j = sqrt(1 - a_j**2 - b_j**2)`` and ``e_j`` is the variable's own noise; :func:`factor_loadings` lists every
+   loading and ``twin_parameters.json`` ("dependence") documents each. The chosen loadings:
+
+   * the neurological symptoms carry N almost alone: limb movement disorder (D -0.1, N 0.95), diabetes insipidus
+     (0, 0.95), affective disturbance (-0.15, 0.95), convulsive seizure (-0.15, 0.95), so among patients of one
+     group they come together (latent correlations about 0.9); intracranial hypertension and vision change N 0.3;
+   * TSH (D 0.25, N -0.95) and GH (D -0.25, N -0.95): central hypothyroidism and GH deficiency of hypothalamic
+     origin go with the neurological burden, so the two hormones of the paper's model overlap with its symptoms;
+   * sexual abnormality (D 0.5, N -0.3, plus 0.7 latent SD for a boy with hCG-driven precocious puberty); growth
+     retardation D 0.6; abnormal feeding and sleep-wake abnormality D 0.3, N 0.5;
+   * the planted endocrine signs (paper's Fig 5A): FT3, TT4, FT4, estradiol, prolactin D -0.85, IGFBP-3 D +0.85,
+     TSH D +0.25, GH D -0.25 (:func:`planted_endocrine_loadings`); ACTH, cortisol, TT3, IGF-1, FSH, LH,
+     testosterone and progesterone load on neither factor.
+
+   With these, the paper's seven-variable regression fitted on the training split has AUC about 0.65 on test and
+   validation (median over seeds 11-30: 0.650 and 0.658; paper 0.612 and 0.632). The planted relations hold WITHIN
+   each split x group; a correlation pooled over iGCT and other tumours also carries Table 1's between-group
+   differences (e.g. TSH is lower in iGCTs although it rises with damage).
+7. **Endocrine indicators** (16): gamma margin with the paper's group mean ``m`` and coefficient of variation
+   ``cv`` (shape ``1 / cv**2``, scale ``m * cv**2``), reached as the gamma quantile of the latent ``z_j`` (so the
+   cell mean is ``m``; gamma rather than lognormal because its lighter right tail keeps the sample means of ~100
+   patients close to normal). Values are floored at a detection limit of 0.5 % of the group mean.
    TT3/TT4 (not in Table 1): means iGCT 110 / other 116 ng/dL and 7.2 / 7.6 µg/dL, CV 0.35, every split.
    CVs (:func:`gvisage_lib.twin.targets.effective_dispersions`): the larger of a CV chosen from paediatric
    reference ranges (ACTH 0.6, cortisol 0.5, TSH 0.8, FT3 0.35, FT4 0.3, GH 1.0, IGF-1 0.5, IGFBP-3 0.35, FSH 0.9,
    LH 1.0, testosterone 1.0, estradiol 0.9, progesterone 0.9, prolactin 0.8, duration 0.8) and the CV that the
-   paper's own Table 1 P values imply, capped at 2.0; BMI keeps 0.18. Without the implied spread the twin's hormones
-   separated the tumour groups almost perfectly, which the paper's clinical-model AUC (0.61-0.63) contradicts.
-7. **hCG-driven precocious puberty** (truth only): boys with iGCT, 40 % on average, more likely when younger
+   paper's own Table 1 P values imply, capped at 2.0; BMI keeps 0.18.
+8. **hCG-driven precocious puberty** (truth only): boys with iGCT, 40 % on average, more likely when younger
    (log-odds -0.8 per SD of age); such tumours are NGGCT with probability 0.5 (otherwise 0.32).
-8. **Symptoms** (0/1): ``logit p_i = a + b_k * s_i`` (+1.0 for sexual abnormality with hCG precocious puberty), the
-   intercept ``a`` solved per cell so the expected proportion is Table 1's. Slopes ``b_k``: diabetes insipidus 1.0,
-   growth retardation 0.8, sexual abnormality 0.7, abnormal feeding 0.5, sleep-wake 0.5, affective 0.2, others 0.
-   Growth retardation has Table 1 values for the training split only; test and validation use the training value of
-   the same group.
+   **Symptoms** (0/1): the binary margin of the copula with the count allocated exactly, like sex and site: in a
+   cell of ``n`` with Table 1 percentage ``p``, the ``round(p * n)`` subjects with the largest latent ``z_j`` have
+   the symptom. Growth retardation has Table 1 values for the training split only; test and validation use the
+   training value of the same group.
 9. **Tumour type** given site: iGCT germinoma / NGGCT; other: sellar craniopharyngioma 55 %, pituitary adenoma 30 %,
    glioma 15 %; pineal parenchymal tumour 50 %, glioma 35 %, meningioma 15 %; fourth ventricle medulloblastoma 55 %,
    ependymoma 45 %.
@@ -79,9 +102,12 @@ from .targets import effective_dispersions, group_sizes, paper_table1, twin_para
 TRUTH_COLUMNS: tuple[str, ...] = (
     "subject_id", "group", "split", "sex", "age_years", "hpt_damage",
     "axis_thyroid", "axis_gh", "axis_adrenal", "axis_gonadal",
-    "hcg_precocious_puberty", "endocrine_damage",
+    "hcg_precocious_puberty", "endocrine_damage", "neuro_burden",
     "intracranial_hypertension", "vision_change", "growth_retardation",
 )
+
+#: The shared latent causes of the clinical and endocrine variables (``twin_parameters.json``, "dependence").
+FACTORS: tuple[str, ...] = ("damage", "neuro")
 
 AXES: tuple[str, ...] = ("axis_thyroid", "axis_gh", "axis_adrenal", "axis_gonadal")
 
@@ -93,11 +119,44 @@ TRUTH_DECIMALS = 4
 DETECTION_LIMIT_FRACTION = 0.005
 
 
+def factor_loadings() -> pd.DataFrame:
+    """Loading of every symptom and endocrine indicator on the twin's two latent causes (a fresh copy).
+
+    Rows are :data:`schema.SYMPTOM_COLUMNS` then :data:`schema.ENDOCRINE_COLUMNS`; columns :data:`FACTORS` and
+    ``unique`` (the standard deviation of the variable's own noise, so that its latent has variance 1 given the
+    factor correlation). See the module docstring for what they mean.
+
+    Examples
+    --------
+    >>> f = factor_loadings()
+    >>> f.loc["convulsive_seizure", "neuro"], f.loc["ft4", "damage"]
+    (np.float64(0.95), np.float64(-0.85))
+    >>> bool((f["unique"] > 0).all())
+    True
+    """
+    dep = twin_parameters()["dependence"]
+    rho = float(dep["factor_correlation"])
+    rows = {}
+    for col in (*schema.SYMPTOM_COLUMNS, *schema.ENDOCRINE_COLUMNS):
+        ld = dep["loadings"].get(col, {})
+        unknown = set(ld) - set(FACTORS)
+        if unknown:
+            raise ValueError(f"twin_parameters.json dependence.loadings[{col!r}] names unknown factor(s) {sorted(unknown)}")
+        a, b = float(ld.get("damage", 0.0)), float(ld.get("neuro", 0.0))
+        explained = a * a + b * b + 2.0 * a * b * rho
+        if not 0.0 <= explained < 1.0:
+            raise ValueError(f"twin_parameters.json dependence.loadings[{col!r}] = {ld!r} explain {explained:.3f} of the "
+                             "latent variance; it must be in [0, 1)")
+        rows[col] = {"damage": a, "neuro": b, "unique": math.sqrt(1.0 - explained)}
+    return pd.DataFrame.from_dict(rows, orient="index")
+
+
 def planted_endocrine_loadings() -> pd.Series:
     """Signed loading of each endocrine indicator on ``endocrine_damage`` (0 = no planted relation).
 
-    The loading is the correlation between the indicator's standard-normal latent and the normal score of
-    ``endocrine_damage`` within a split x group cell (see the module docstring).
+    The loading is the indicator's coefficient on the damage factor, the normal score of ``endocrine_damage``
+    within a split x group cell (see the module docstring); because the factors are uncorrelated it is also the
+    correlation of the indicator's latent with that score.
 
     Examples
     --------
@@ -107,8 +166,7 @@ def planted_endocrine_loadings() -> pd.Series:
     >>> list(l.index) == list(schema.ENDOCRINE_COLUMNS)
     True
     """
-    p = twin_parameters()["endocrine_loadings"]
-    return pd.Series({c: float(p[c]) for c in schema.ENDOCRINE_COLUMNS}, name="loading", dtype=float)
+    return factor_loadings().loc[list(schema.ENDOCRINE_COLUMNS), "damage"].rename("loading").astype(float)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -156,6 +214,32 @@ def _calibrated_bernoulli(rng: np.random.Generator, target: float, linpred: np.n
         a = optimize.brentq(lambda a: special.expit(a + linpred).mean() - target, -40.0, 40.0, xtol=1e-10)
         p = special.expit(a + linpred)
     return (rng.random(len(linpred)) < p).astype(int)
+
+
+def _latent_part(col: str, damage: np.ndarray, neuro: np.ndarray, dep: dict) -> tuple[np.ndarray, float]:
+    """Factor part ``eta`` of a variable's standard-normal latent and the SD of its own noise."""
+    ld = dep["loadings"].get(col, {})
+    a, b = float(ld.get("damage", 0.0)), float(ld.get("neuro", 0.0))
+    rho = float(dep["factor_correlation"])
+    return a * damage + b * neuro, math.sqrt(1.0 - (a * a + b * b + 2.0 * a * b * rho))
+
+
+def _allocated_binary(rng: np.random.Generator, target: float, eta: np.ndarray, psi: float) -> np.ndarray:
+    """0/1 values with exactly ``round(target * n)`` ones: the subjects with the largest latent ``eta + psi * e``.
+
+    This is the binary margin of the Gaussian copula with the count allocated exactly (as sex, tumour site and HPT
+    level are), so a cell's percentage is Table 1's up to rounding and only the dependence is random.
+    """
+    if not 0.0 <= target <= 1.0:
+        raise ValueError(f"target proportion must be in [0, 1], got {target!r}")
+    n = len(eta)
+    k = int(math.floor(target * n + 0.5))
+    out = np.zeros(n, dtype=int)
+    if k == 0:
+        return out
+    z = eta + psi * rng.standard_normal(n)
+    out[np.argsort(-z, kind="stable")[:k]] = 1
+    return out
 
 
 def _gamma_from_latent(mean: float, cv: float, z: np.ndarray) -> np.ndarray:
@@ -242,7 +326,9 @@ def _tumour_cell(rng: np.random.Generator, split: str, group: str, n: int, tg: _
 
     disp = effective_dispersions()
     extra = params["not_in_table1"]
-    loadings = planted_endocrine_loadings()
+    dep = params["dependence"]
+    rho = float(dep["factor_correlation"])
+    neuro = rho * s + math.sqrt(1.0 - rho * rho) * rng.standard_normal(n)
     rows: dict[str, object] = {
         "group": group, "split": split, "site": site, "sex": sex, "age_years": age,
         "tumor_site": tumor_site, "tumor_type": tumor_type,
@@ -250,28 +336,26 @@ def _tumour_cell(rng: np.random.Generator, split: str, group: str, n: int, tg: _
                                               disp["duration_months"], rng.standard_normal(n)),
         "bmi": _gamma_from_latent(tg.value(split, group, "bmi", "mean"), disp["bmi"], rng.standard_normal(n)),
     }
-    slopes = params["symptom_slopes"]
     for col in schema.SYMPTOM_COLUMNS:
         pct = tg.value(split, group, col, "percent", "1")
         if pct is None:  # growth_retardation outside the training split
             pct = tg.value(extra["growth_retardation_from_split"], group, col, "percent", "1")
-        lin = slopes[col] * s
+        eta, psi = _latent_part(col, s, neuro, dep)
         if col == "sexual_abnormality":
-            lin = lin + slopes["hcg_on_sexual_abnormality"] * hcg
-        rows[col] = _calibrated_bernoulli(rng, pct / 100.0, lin)
+            eta = eta + float(dep["hcg_on_sexual_abnormality"]) * hcg
+        rows[col] = _allocated_binary(rng, pct / 100.0, eta, psi)
     for col in schema.ENDOCRINE_COLUMNS:
         mean = tg.value(split, group, col, "mean")
         if mean is None:
             mean = float(extra[col][group])
-        lam = float(loadings[col])
-        z = lam * s + math.sqrt(1.0 - lam * lam) * rng.standard_normal(n)
-        rows[col] = _gamma_from_latent(mean, disp[col], z)
+        eta, psi = _latent_part(col, s, neuro, dep)
+        rows[col] = _gamma_from_latent(mean, disp[col], eta + psi * rng.standard_normal(n))
     rows["hpt_damage"] = hpt
     manifest = pd.DataFrame(rows)
     truth = pd.DataFrame({
         "group": group, "split": split, "sex": sex, "age_years": age, "hpt_damage": hpt,
         **{a: axes[:, j] for j, a in enumerate(AXES)},
-        "hcg_precocious_puberty": hcg, "endocrine_damage": damage,
+        "hcg_precocious_puberty": hcg, "endocrine_damage": damage, "neuro_burden": neuro,
     })
     return manifest, truth
 
@@ -339,7 +423,8 @@ def generate_tabular(seed: int, scale: float = 1.0) -> tuple[pd.DataFrame, pd.Da
                    ignore_index=True)
     manifest = pd.concat([tumours_m, nc], ignore_index=True)
     nc_truth = nc[["group", "split", "sex", "age_years"]].assign(
-        hpt_damage="none", **{a: 0.0 for a in AXES}, hcg_precocious_puberty=0, endocrine_damage=0.0)
+        hpt_damage="none", **{a: 0.0 for a in AXES}, hcg_precocious_puberty=0, endocrine_damage=0.0,
+        neuro_burden=0.0)
     truth = pd.concat([tumours_t, nc_truth], ignore_index=True)
 
     # pseudonymous ids in random order
@@ -361,7 +446,7 @@ def generate_tabular(seed: int, scale: float = 1.0) -> tuple[pd.DataFrame, pd.Da
     for col, dec in DECIMALS.items():
         manifest[col] = manifest[col].astype(float).round(dec)
     truth["age_years"] = manifest["age_years"]
-    for col in (*AXES, "endocrine_damage"):
+    for col in (*AXES, "endocrine_damage", "neuro_burden"):
         truth[col] = truth[col].astype(float).round(TRUTH_DECIMALS)
     truth["hcg_precocious_puberty"] = truth["hcg_precocious_puberty"].astype(int)
     truth = truth.reindex(columns=list(TRUTH_COLUMNS))
