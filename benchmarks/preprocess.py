@@ -1,7 +1,7 @@
 """Benchmark of face preprocessing: photos per second, cold (empty cache) and cached, on the default twin.
 
 Generates the twin (scale 1, the quick profile's photo size) once into a temporary folder, then times
-:func:`gvisage_lib.preprocess.preprocess_cohort` with the quick profile's image size: ``--repeats`` cold runs (each
+:func:`gvisage_lib.faces.preprocess.preprocess_cohort` with the quick profile's image size: ``--repeats`` cold runs (each
 into an empty run folder) and as many cached runs (same run folder again), and prints the median of each. Also
 prints the twin's rendering time and the Haar detection rate (share of photos passing QC).
 
@@ -20,9 +20,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from gvisage_lib.paths import RunPaths
-from gvisage_lib.preprocess import load_qc_photos, preprocess_cohort
-from gvisage_lib.profiles import get_profile
+from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.faces.preprocess import load_qc_photos, preprocess_cohort
+from gvisage_lib.core.profiles import get_profile
 from gvisage_lib.twin import synthesize
 
 

@@ -1,7 +1,7 @@
 """Training throughput (images/s) of each candidate CNN at the profiles' image sizes.
 
 Measures full optimisation steps (augmentation, forward, cross-entropy, backward, Adam step) on random 12-channel
-uint8 stacks, exactly the code path of :func:`gvisage_lib.training.train_model`. On the CPU: float32. On CUDA,
+uint8 stacks, exactly the code path of :func:`gvisage_lib.cnn.training.train_model`. On the CPU: float32. On CUDA,
 additionally: mixed precision (float16 autocast + GradScaler) vs float32, channels_last vs contiguous, and
 ``torch.compile`` on vs off. Prints the machine first; timings on a shared machine are noisy.
 
@@ -21,9 +21,9 @@ import time
 import torch
 import torch.nn.functional as F
 
-from gvisage_lib.datasets import augment_batch, normalise, to_float
-from gvisage_lib.models import build_model
-from gvisage_lib.profiles import get_profile
+from gvisage_lib.cnn.datasets import augment_batch, normalise, to_float
+from gvisage_lib.cnn.models import build_model
+from gvisage_lib.core.profiles import get_profile
 
 
 def machine() -> str:

@@ -2,6 +2,6 @@
 
 import sys
 
-from .cli import main
+from gvisage_lib.run.cli import main
 
 sys.exit(main())

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from gvisage_lib import schema
+from gvisage_lib.core import schema
 
 
 def write_tiny_cohort(folder: Path, n_per_cell: int = 1) -> Path:

@@ -1,4 +1,4 @@
-"""Tests of gvisage_lib.calibration against R glm (slope, intercept) and hand-computed net benefit.
+"""Tests of gvisage_lib.clinical.calibration against R glm (slope, intercept) and hand-computed net benefit.
 
 Reference values: tests/data/ref_issue6_reference.json (``Rscript tests/r/issue6_reference.R``; R 4.2.2):
 ``glm(y ~ qlogis(p), binomial)``, ``glm(y ~ 1, offset = qlogis(p), binomial)``, ``mean((p - y)^2)``.
@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gvisage_lib import calibration
+from gvisage_lib.clinical import calibration
 
 REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from gvisage_lib.signal_check import CEILING_COLUMNS, phenotype_ceiling, twin_ceilings
+from gvisage_lib.faces.signal_check import CEILING_COLUMNS, phenotype_ceiling, twin_ceilings
 from gvisage_lib.twin import generate_tabular
 from gvisage_lib.twin.phenotype import phenotype_from_truth
 

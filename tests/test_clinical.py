@@ -1,4 +1,4 @@
-"""Tests of gvisage_lib.clinical: logistic regression vs R glm and statsmodels, VIF vs car::vif, screening.
+"""Tests of gvisage_lib.clinical.logistic: logistic regression vs R glm and statsmodels, VIF vs car::vif, screening.
 
 Reference values: tests/data/ref_issue6_reference.json, written by ``Rscript tests/r/issue6_reference.R``
 (R 4.2.2, car 3.1.1; calls listed in that script).
@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gvisage_lib import clinical
+from gvisage_lib.clinical import logistic as clinical
 
 REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
 
@@ -92,7 +92,7 @@ def test_bad_inputs_raise_with_names():
 
 
 def test_screening_uses_table1_tests_and_selects_at_alpha():
-    from gvisage_lib.table1 import compare_two_groups
+    from gvisage_lib.cohort.table1 import compare_two_groups
 
     rng = np.random.default_rng(7)
     n = 200

@@ -14,8 +14,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from gvisage_lib import schema
-from gvisage_lib.pipeline import list_notebooks
+from gvisage_lib.core import schema
+from gvisage_lib.run.pipeline import list_notebooks
 
 pytestmark = pytest.mark.slow
 

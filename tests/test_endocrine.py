@@ -1,4 +1,4 @@
-"""Tests of gvisage_lib.endocrine: BH vs R p.adjust, correlations vs R cor.test and pingouin, twin truth check.
+"""Tests of gvisage_lib.endocrine.correlation: BH vs R p.adjust, correlations vs R cor.test and pingouin, twin truth check.
 
 Reference values: tests/data/ref_issue6_reference.json (``Rscript tests/r/issue6_reference.R``; R 4.2.2):
 ``p.adjust(p, method = "BH")``, ``cor.test(x, z, method = "pearson")``, ``cor.test(x, z, method = "spearman",
@@ -21,7 +21,9 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-from gvisage_lib import endocrine, schema
+from gvisage_lib.endocrine import correlation as endocrine
+
+from gvisage_lib.core import schema
 
 REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
 

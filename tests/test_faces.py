@@ -1,4 +1,4 @@
-"""Tests of gvisage_lib.faces: Haar detection on a real photograph, blur measure, crops."""
+"""Tests of gvisage_lib.faces.detection: Haar detection on a real photograph, blur measure, crops."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from skimage import data
 
-from gvisage_lib.faces import check_rgb_image, crop_square, decode_image, detect_faces, laplacian_variance, resize_square
+from gvisage_lib.faces.detection import check_rgb_image, crop_square, decode_image, detect_faces, laplacian_variance, resize_square
 
 
 def test_detects_the_astronaut_once():

@@ -8,8 +8,8 @@ import pytest
 import torch
 import torchvision
 
-from gvisage_lib.models import MODEL_REGISTRY, build_model, check_input_size
-from gvisage_lib.profiles import get_profile
+from gvisage_lib.cnn.models import MODEL_REGISTRY, build_model, check_input_size
+from gvisage_lib.core.profiles import get_profile
 
 SMOKE = get_profile("smoke").image_size
 

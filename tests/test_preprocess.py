@@ -1,4 +1,4 @@
-"""Tests of gvisage_lib.preprocess: QC reasons, stack layout, fewer-photo policy, crop modes, cache."""
+"""Tests of gvisage_lib.faces.preprocess: QC reasons, stack layout, fewer-photo policy, crop modes, cache."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from skimage import data
 
-from gvisage_lib import preprocess as P
-from gvisage_lib.paths import RunPaths
+from gvisage_lib.faces import preprocess as P
+from gvisage_lib.core.paths import RunPaths
 
 
 def _write(path, rgb):

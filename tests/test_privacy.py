@@ -1,4 +1,4 @@
-"""Tests of the privacy guard (gvisage_lib.privacy) and of its use by the face figures."""
+"""Tests of the privacy guard (gvisage_lib.cohort.privacy) and of its use by the face figures."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gvisage_lib import face_figures
-from gvisage_lib.privacy import PrivacyError, assert_renderable, is_synthetic_cohort
+from gvisage_lib.faces import figures as face_figures
+from gvisage_lib.cohort.privacy import PrivacyError, assert_renderable, is_synthetic_cohort
 from gvisage_lib.twin.render import render_cohort
 
 from test_render import make_truth

@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gvisage_lib import io
-from gvisage_lib.faces import decode_image, detect_faces
+from gvisage_lib.core import io
+from gvisage_lib.faces.detection import decode_image, detect_faces
 from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS, PhenotypeEffects, phenotype_from_truth
 from gvisage_lib.twin.render import render_cohort, render_subject
 

@@ -1,4 +1,4 @@
-"""Stage-wise ROC analysis (gvisage_lib.stage_roc, gvisage_lib.roc_figures) and notebook 04.
+"""Stage-wise ROC analysis (gvisage_lib.roc.metrics, gvisage_lib.roc.figures) and notebook 04.
 
 The analyses are compositions of the functions tested against R in test_stats_delong.py / test_stats_metrics.py;
 here they are checked against direct calls of those functions on the same subsets, and the inputs' validation is
@@ -21,7 +21,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gvisage_lib import roc_figures, stage_roc
+from gvisage_lib import paper
+from gvisage_lib.roc import figures as roc_figures
+
+from gvisage_lib.roc import metrics as stage_roc
 from gvisage_lib.stats import delong_test, diagnostic_metrics, operating_points, roc_auc_delong
 
 REPO = Path(__file__).resolve().parents[1]
@@ -91,7 +94,7 @@ def test_roc_bands_are_seeded(pred: pd.DataFrame) -> None:
 
 
 def test_paper_results_transcription() -> None:
-    p = stage_roc.load_paper_results()
+    p = paper.results()
     assert (p["source"] == "Table 2").sum() == 24
     t2 = p[p["source"] == "Table 2"].set_index(["model_key", "split", "metric"])
     assert t2.loc[("gvisagenet", "test", "auc"), "estimate"] == 0.705
@@ -105,7 +108,7 @@ def test_paper_results_transcription() -> None:
 
 def test_paper_comparison_labels_and_values(pred: pd.DataFrame) -> None:
     tidy = pd.concat([stage_roc.gvisagenet_metrics(pred, SEL), stage_roc.candidate_metrics(pred)])
-    cmp = stage_roc.paper_comparison(tidy, stage_roc.load_paper_results(), SEL)
+    cmp = stage_roc.paper_comparison(tidy, paper.results(), SEL)
     assert {"paper", "this_run", "paper_ci", "this_run_ci"} <= set(cmp.columns)
     assert cmp["this_run"].notna().all() and len(cmp) == 22
     row = cmp.query("source == 'Table 2' and split == 'test' and metric == 'auc'").iloc[0]

@@ -1,4 +1,4 @@
-"""Tests of gvisage_lib.strata: Friedman vs R friedman.test, heterogeneity and trend vs statsmodels, Table 3, twin.
+"""Tests of gvisage_lib.endocrine.strata: Friedman vs R friedman.test, heterogeneity and trend vs statsmodels, Table 3, twin.
 
 Reference values: tests/data/ref_issue6_reference.json (``Rscript tests/r/issue6_reference.R``; R 4.2.2):
 ``friedman.test(m)`` with m = the paper's Table 3 (rows AUC, accuracy, sensitivity, specificity; columns complete,
@@ -20,7 +20,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gvisage_lib import strata
+from gvisage_lib import paper
+from gvisage_lib.endocrine import strata
 from gvisage_lib.stats import diagnostic_metrics, roc_auc_delong
 
 REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
@@ -48,7 +49,7 @@ def test_friedman_matches_r(case):
 
 
 def test_friedman_on_paper_table3_cannot_give_its_p():
-    t3 = strata.paper_table3().assign(auc=lambda d: d.auc_text)
+    t3 = paper.table3().assign(auc=lambda d: d.auc_text)
     stat, dof, p = strata.friedman_as_paper(t3)
     assert stat == 8.0 and p == pytest.approx(np.exp(-4))  # perfect concordance: the smallest P with 4 blocks
     assert p != pytest.approx(0.03, abs=0.005)

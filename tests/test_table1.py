@@ -30,12 +30,12 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gvisage_lib.table1 import (
+from gvisage_lib import paper
+from gvisage_lib.cohort.table1 import (
     TestResult,
     calibration_vs_paper,
     compare_two_groups,
     paper_p_check,
-    parse_paper_p,
     table1,
     table1_all_splits,
 )
@@ -111,7 +111,7 @@ def test_fisher_freeman_halton_3_levels_matches_r():
 
 
 def test_fisher_2xk_agrees_with_scipy_2x2_and_is_deterministic():
-    from gvisage_lib.table1 import _fisher_2xk
+    from gvisage_lib.cohort.table1 import _fisher_2xk
 
     for t in ([[3, 9], [9, 2]], [[0, 5], [7, 1]], [[10, 2], [3, 8]]):
         assert _fisher_2xk(np.array(t))[1] == pytest.approx(stats.fisher_exact(t).pvalue, rel=1e-9)
@@ -146,7 +146,7 @@ def test_paper_p_recomputed_from_summaries_matches_r():
     assert c.loc[("train", "sex"), "recomputed_p"] == pytest.approx(0.014197061290644, rel=1e-9)
     assert c.loc[("train", "tumor_site"), "recomputed_p"] == pytest.approx(2.13594480423738e-11, rel=1e-8)
     assert c.loc[("train", "age_years"), "consistent"] is False
-    assert parse_paper_p("<.01") == 0.01
+    assert paper.parse_p("<.01") == 0.01
 
 
 @pytest.fixture(scope="module")
@@ -206,7 +206,7 @@ def test_cohort_figures_counts_come_from_the_manifest(twin1):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from gvisage_lib import cohort_figures as cf
+    from gvisage_lib.cohort import figures as cf
 
     flow = cf.study_flow_counts(twin1).set_index("split")
     assert flow.loc["validation", ["NC", "iGCT", "other", "stage1_n", "stage2_n"]].tolist() == [100, 130, 106, 336, 236]

@@ -15,13 +15,15 @@ import pytest
 import torch
 from torch import nn
 
-from gvisage_lib import models, schema
-from gvisage_lib.datasets import (AUGMENT, StackSet, augment_batch, load_stacks, load_subjects, stage_subjects,
+from gvisage_lib.cnn import models
+
+from gvisage_lib.core import schema
+from gvisage_lib.cnn.datasets import (AUGMENT, StackSet, augment_batch, load_stacks, load_subjects, stage_subjects,
                                   write_synthetic_stacks)
-from gvisage_lib.paths import RunPaths
-from gvisage_lib.predict import auc_by_candidate, cascade_table, select_gvisagenet
-from gvisage_lib.profiles import get_profile
-from gvisage_lib.training import load_trained, predict_scores, train_candidates, train_model
+from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.cnn.predict import auc_by_candidate, cascade_table, select_gvisagenet
+from gvisage_lib.core.profiles import get_profile
+from gvisage_lib.cnn.training import load_trained, predict_scores, train_candidates, train_model
 
 SIZE = 16
 

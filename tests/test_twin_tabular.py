@@ -7,10 +7,11 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gvisage_lib import schema
+from gvisage_lib.core import schema
 from gvisage_lib.twin import TRUTH_COLUMNS, generate_tabular, planted_endocrine_loadings, synthesize
 from gvisage_lib.twin.tabular import factor_loadings
-from gvisage_lib.twin.targets import group_sizes, paper_table1
+from gvisage_lib.paper import table1 as paper_table1
+from gvisage_lib.twin.parameters import group_sizes
 
 
 @pytest.fixture(scope="module")
@@ -162,11 +163,12 @@ def test_factor_loadings_are_valid_and_documented():
 def _seven_variable_aucs(seed: int) -> dict[str, float]:
     from sklearn.metrics import roc_auc_score
 
-    from gvisage_lib.clinical import PAPER_SELECTED, fit_logistic
+    from gvisage_lib.clinical.logistic import fit_logistic
+    from gvisage_lib.paper import CLINICAL_MODEL
 
     m, _ = generate_tabular(seed=seed, scale=1.0)
     tum = m[m.group != "NC"].assign(label=lambda d: (d.group == "iGCT").astype(int))
-    fit = fit_logistic(tum[tum.split == "train"], "label", list(PAPER_SELECTED))
+    fit = fit_logistic(tum[tum.split == "train"], "label", list(CLINICAL_MODEL))
     return {sp: roc_auc_score(d.label, fit.predict(d)) for sp, d in tum.groupby("split")}
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import check_binary_labels, check_level, check_scores
+from gvisage_lib.core.validation import check_binary_labels, check_level, check_scores
 from .delong import midrank
 
 __all__ = ["bootstrap_indices", "bootstrap_ci", "batched_auc", "sensitivity_at_specificity", "roc_confidence_band"]

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import check_binary_labels, check_scores
+from gvisage_lib.core.validation import check_binary_labels, check_scores
 
 __all__ = ["roc_curve", "pr_curve", "average_precision"]
 

@@ -53,7 +53,7 @@ from typing import Any
 import numpy as np
 from scipy import special, stats
 
-from ._validation import check_binary_labels, check_choice, check_level, check_scores
+from gvisage_lib.core.validation import check_binary_labels, check_choice, check_level, check_scores
 from .results import StatResult
 
 __all__ = [

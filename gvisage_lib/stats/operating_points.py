@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from ._validation import check_binary_labels, check_scores
+from gvisage_lib.core.validation import check_binary_labels, check_scores
 from .curves import roc_curve
 from .metrics import diagnostic_metrics
 

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 from scipy import special
 
-from ._validation import check_choice, check_level
+from gvisage_lib.core.validation import check_choice, check_level
 
 __all__ = ["proportion_ci"]
 

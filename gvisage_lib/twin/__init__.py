@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from .. import io
+from gvisage_lib.core import io
 from .tabular import TRUTH_COLUMNS, generate_tabular, planted_endocrine_loadings
 
 __all__ = ["synthesize", "generate_tabular", "planted_endocrine_loadings", "TRUTH_COLUMNS"]
@@ -44,7 +44,7 @@ def synthesize(out_dir: str | os.PathLike[str], *, seed: int = 20250130, scale: 
         Multiplier of the paper's group sizes.
     photos : bool
         Render face photos with :func:`gvisage_lib.twin.render.render_cohort` (otherwise photo columns stay empty
-        and the manifest does not pass :func:`gvisage_lib.manifest.validate_manifest`).
+        and the manifest does not pass :func:`gvisage_lib.cohort.manifest.validate_manifest`).
     photo_size, capture_shift, workers
         Passed to the renderer: photo width x height in pixels, strength of the capture shift (controls
         photographed differently from patients; 0 = off) and worker processes.

@@ -50,8 +50,8 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from .. import io
-from ..schema import PHOTO_COLUMNS
+from gvisage_lib.core import io
+from gvisage_lib.core.schema import PHOTO_COLUMNS
 from .phenotype import PHENOTYPE_COLUMNS, PhenotypeEffects, phenotype_from_truth
 
 GENERATOR_NAME = "gvisage.twin.render"
@@ -472,7 +472,7 @@ def render_cohort(manifest: pd.DataFrame, truth: pd.DataFrame, out_dir: str | os
     out_dir : path-like
         Cohort folder. Photos go to ``out_dir/photos/<subject_id>_<k>.jpg`` (k = 1..4); ``out_dir/twin.json`` gets
         the generator, version, seed, effects, capture shift and the SHA-256 of every photo (the privacy guard of
-        :mod:`gvisage_lib.privacy` trusts only photos listed there). Keys already in twin.json are kept.
+        :mod:`gvisage_lib.cohort.privacy` trusts only photos listed there). Keys already in twin.json are kept.
     seed : int
         Master seed. Subject ``i`` (row position) draws from ``SeedSequence([seed, i])``: same seed, byte-identical
         JPEGs, whatever ``workers``.

@@ -1,8 +1,8 @@
 """Tabular part of the synthetic digital-twin cohort: manifest rows and the latent ground truth.
 
 The twin has the paper's group sizes (DESIGN.md §5) and, per split x tumour group, every Table 1 variable drawn to
-match the paper's mean or percentage (``gvisage_lib/data/table1_paper.csv``). Where the paper is silent, the choices
-are in ``gvisage_lib/data/twin_parameters.json`` and summarised here.
+match the paper's mean or percentage (``gvisage_lib/paper/data/table1.csv``). Where the paper is silent, the choices
+are in ``gvisage_lib/twin/data/twin_parameters.json`` and summarised here.
 
 Generative model (per split x tumour group cell of ``n`` subjects)
 ------------------------------------------------------------------
@@ -56,7 +56,7 @@ Generative model (per split x tumour group cell of ``n`` subjects)
    cell mean is ``m``; gamma rather than lognormal because its lighter right tail keeps the sample means of ~100
    patients close to normal). Values are floored at a detection limit of 0.5 % of the group mean.
    TT3/TT4 (not in Table 1): means iGCT 110 / other 116 ng/dL and 7.2 / 7.6 µg/dL, CV 0.35, every split.
-   CVs (:func:`gvisage_lib.twin.targets.effective_dispersions`): the larger of a CV chosen from paediatric
+   CVs (:func:`gvisage_lib.twin.parameters.effective_dispersions`): the larger of a CV chosen from paediatric
    reference ranges (ACTH 0.6, cortisol 0.5, TSH 0.8, FT3 0.35, FT4 0.3, GH 1.0, IGF-1 0.5, IGFBP-3 0.35, FSH 0.9,
    LH 1.0, testosterone 1.0, estradiol 0.9, progesterone 0.9, prolactin 0.8, duration 0.8) and the CV that the
    paper's own Table 1 P values imply, capped at 2.0; BMI keeps 0.18.
@@ -95,8 +95,9 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from .. import schema
-from .targets import effective_dispersions, group_sizes, paper_table1, twin_parameters
+from gvisage_lib.core import schema
+from gvisage_lib import paper
+from gvisage_lib.twin.parameters import effective_dispersions, group_sizes, twin_parameters
 
 #: Columns of truth.csv, in order.
 TRUTH_COLUMNS: tuple[str, ...] = (
@@ -256,7 +257,7 @@ class _Targets:
     """Lookup of the paper's values for one split x group."""
 
     def __init__(self) -> None:
-        t = paper_table1()
+        t = paper.table1()
         self._d = {(r.split, r.group, r.variable, r.statistic, r.level): float(r.value) for r in t.itertuples()}
 
     def value(self, split: str, group: str, variable: str, statistic: str, level: str = "") -> float | None:
@@ -385,7 +386,7 @@ def generate_tabular(seed: int, scale: float = 1.0) -> tuple[pd.DataFrame, pd.Da
     seed : int
         Seed of :func:`numpy.random.default_rng`; the same seed gives identical frames.
     scale : float, default 1.0
-        Multiplier of the paper's group sizes (:func:`gvisage_lib.twin.targets.group_sizes`).
+        Multiplier of the paper's group sizes (:func:`gvisage_lib.twin.parameters.group_sizes`).
 
     Returns
     -------

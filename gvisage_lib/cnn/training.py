@@ -1,0 +1,533 @@
+"""Training of one candidate CNN for one stage, as in the paper, with checkpoints and exact resume.
+
+Settings (paper, Methods): Adam, initial learning rate from the profile (1e-4 in ``paper``) with cosine decay,
+cross-entropy loss, ``profile.epochs`` epochs, resampling of the training set against class imbalance.
+
+Documented choices
+------------------
+* **Resampling**: every epoch draws ``len(train)`` subjects *with replacement* by
+  :class:`torch.utils.data.WeightedRandomSampler` with weight 1 / (size of the subject's class), so both classes are
+  seen equally often on average (the paper says only "resampling"; Method S3 is not public).
+* **Cosine decay** per optimisation step, from the initial rate to 0 at the end of the last epoch
+  (:class:`torch.optim.lr_scheduler.CosineAnnealingLR` with ``T_max`` = total steps).
+* **Augmentation**: see :mod:`gvisage_lib.cnn.datasets` (one geometric transform and flip per stack, photometric jitter
+  per photo, no vertical flips).
+* **Device**: CUDA when available (mixed precision float16 with a gradient scaler, channels_last memory format),
+  else the CPU (all cores, ``torch.use_deterministic_algorithms(True, warn_only=True)`` for the duration of the
+  call): bfloat16 autocast and channels_last where the processor computes bfloat16 natively
+  (:func:`cpu_mixed_precision`; about 1.8x faster for ResNet-50 on a 2-core AVX512-BF16 machine), float32
+  otherwise. The precision is part of the configuration hash. Adam runs its fused kernel (about 1.7x faster for
+  AlexNet, whose 57M classifier weights make the optimizer step the bottleneck on a CPU). Every random draw (initial weights, resampling, augmentation, dropout) is seeded from
+  ``(seed, model, stage, epoch)``, so on the CPU the same seed gives the same weights and predictions.
+* **Train AUC in the learning curve** is computed from the outputs of the training pass itself (augmented,
+  resampled batches while the weights change), a free running estimate; the **test AUC** comes from a clean
+  evaluation pass over the test split after each epoch. Neither is used to pick an epoch: the final weights are
+  those of the last epoch. The validation split (the external set) is never touched during training.
+* **Checkpoints**: ``<run>/models/<model>_stage<k>/checkpoint.pt`` is rewritten atomically after every epoch with the
+  model, optimizer, scheduler, gradient-scaler and RNG state dicts (tensors and plain Python values only, loadable
+  with ``torch.load(..., weights_only=True)``). ``resume=True`` continues from it; because every epoch reseeds its
+  generators, a resumed run ends with the same weights as an uninterrupted one. When training ends, ``model.pt``
+  (weights, configuration, history) replaces the checkpoint.
+* **No retraining**: when ``model.pt`` exists with the same configuration hash (model, stage, profile training fields,
+  seed, augmentation, and the training and test subjects with their labels and stack files), it is loaded instead of
+  retraining, so rerunning the notebooks only recomputes predictions. Pass ``retrain=True`` to force training.
+
+Examples
+--------
+>>> import tempfile
+>>> from gvisage_lib.cnn.datasets import write_synthetic_stacks, load_subjects, stage_subjects, load_stacks, StackSet
+>>> root = write_synthetic_stacks(tempfile.mkdtemp(), n_per_group=4, image_size=64, seed=0)
+>>> subj = stage_subjects(load_subjects(root / "manifest.csv", root / "faces.parquet", root), 1)
+>>> data = StackSet(tuple(subj.subject_id), load_stacks(subj.stack_path, 64), torch.tensor(subj.label.values))
+>>> res = train_model("alexnet", data.subset(subj.split == "train"), data.subset(subj.split == "test"),
+...                   stage=1, epochs=1, batch_size=8, learning_rate=1e-4, seed=1, out_dir=root / "models",
+...                   progress=False)
+>>> res.history[["epoch", "split"]].values.tolist()
+[[1, 'train'], [1, 'test']]
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import sys
+import time
+import zlib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import torch
+import torch.nn.functional as F
+from sklearn.metrics import roc_auc_score
+from torch import nn
+from torch.utils.data import WeightedRandomSampler
+from tqdm import tqdm
+
+from gvisage_lib.core import io
+from gvisage_lib.cnn.datasets import AUGMENT, StackSet, load_stacks, load_subjects, prepare_batch, stage_subjects
+from gvisage_lib.cnn.models import build_model, check_input_size
+from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.cnn.predict import (CASCADE_THRESHOLD, auc_by_candidate, cascade_table, pick_device, predict_scores,
+                      predictions_frame, select_gvisagenet)
+from gvisage_lib.core.profiles import Profile, get_profile
+
+__all__ = ["CandidateRun", "HISTORY_COLUMNS", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates", "train_model"]
+
+#: Columns of the per-epoch training history (one row per model x stage x epoch x split).
+HISTORY_COLUMNS: tuple[str, ...] = ("model", "stage", "epoch", "split", "loss", "auc", "n", "learning_rate",
+                                    "images_per_s", "seconds")
+
+
+@dataclass
+class TrainedModel:
+    """A trained network and where it came from."""
+
+    name: str
+    stage: int
+    net: nn.Module
+    #: ``model.pt`` of the finished run.
+    path: Path
+    #: SHA-256 of the weights (:func:`weights_sha256`; recorded beside every prediction).
+    sha256: str
+    config_hash: str
+    #: per-epoch loss and AUC, columns :data:`HISTORY_COLUMNS`.
+    history: pd.DataFrame
+    #: True when loaded from an earlier finished run instead of trained now.
+    reused: bool
+    device: torch.device
+
+
+def checkpoint_dir(out_dir: str | os.PathLike[str], name: str, stage: int) -> Path:
+    """Folder of one model x stage run: ``<out_dir>/<name>_stage<stage>``."""
+    return Path(out_dir) / f"{name}_stage{stage}"
+
+
+def _seed(*parts: int | str) -> int:
+    """A 63-bit seed derived from integers and strings (stable across processes and platforms)."""
+    ints = [p if isinstance(p, int) else zlib.crc32(p.encode()) for p in parts]
+    return int(np.random.SeedSequence([abs(int(i)) for i in ints]).generate_state(2, np.uint64)[0] >> np.uint64(1))
+
+
+def _fingerprint(data: StackSet) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps(list(data.subject_ids)).encode())
+    h.update(data.y.numpy().astype(np.int64).tobytes())
+    h.update(hashlib.sha256(data.x.numpy().tobytes()).digest())
+    return h.hexdigest()
+
+
+@contextlib.contextmanager
+def _deterministic(device: torch.device) -> Iterator[None]:
+    """CPU: all cores and deterministic algorithms for the block; CUDA: cuDNN autotuning. Restores the settings."""
+    prev_det = torch.are_deterministic_algorithms_enabled()
+    prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    prev_threads = torch.get_num_threads()
+    prev_bench = torch.backends.cudnn.benchmark
+    try:
+        if device.type == "cpu":
+            torch.set_num_threads(os.cpu_count() or 1)
+            torch.use_deterministic_algorithms(True, warn_only=True)
+        else:
+            torch.backends.cudnn.benchmark = True
+        yield
+    finally:
+        torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
+        torch.set_num_threads(prev_threads)
+        torch.backends.cudnn.benchmark = prev_bench
+
+
+def cpu_mixed_precision() -> bool:
+    """True when the CPU computes bfloat16 natively (oneDNN reports it), so CPU training uses bfloat16 autocast.
+
+    Set the environment variable ``GVISAGE_CPU_FP32=1`` to train in float32 anyway.
+
+    Examples
+    --------
+    >>> isinstance(cpu_mixed_precision(), bool)
+    True
+    """
+    if os.environ.get("GVISAGE_CPU_FP32", "") not in ("", "0"):
+        return False
+    try:
+        return bool(torch.backends.mkldnn.is_available() and torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):
+        return False
+
+
+def _precision(dev: torch.device) -> tuple[torch.dtype | None, bool]:
+    """(autocast dtype or None, channels_last) of training on ``dev``."""
+    if dev.type == "cuda":
+        return torch.float16, True
+    if dev.type == "cpu" and cpu_mixed_precision():
+        return torch.bfloat16, True
+    return None, False
+
+
+def weights_sha256(net: nn.Module) -> str:
+    """SHA-256 of a network's weights (state-dict tensors in key order, CPU bytes).
+
+    This is the ``checkpoint_sha256`` of predictions.parquet: unlike the checkpoint file's hash it does not change
+    with the training log the file also carries (wall times), so a rerun with the same seed gives the same value.
+
+    Examples
+    --------
+    >>> import torch
+    >>> a, b = torch.nn.Linear(2, 1), torch.nn.Linear(2, 1)
+    >>> _ = b.load_state_dict(a.state_dict())
+    >>> weights_sha256(a) == weights_sha256(b)
+    True
+    """
+    h = hashlib.sha256()
+    for key, tensor in net.state_dict().items():
+        h.update(key.encode())
+        h.update(tensor.detach().cpu().contiguous().numpy().tobytes())
+    return h.hexdigest()
+
+
+def _auc(y: np.ndarray, s: np.ndarray) -> float:
+    return float(roc_auc_score(y, s)) if len(np.unique(y)) == 2 else float("nan")
+
+
+def _load(path: Path) -> dict[str, Any]:
+    obj = torch.load(path, map_location="cpu", weights_only=True)
+    if not isinstance(obj, dict) or "model" not in obj or "config_hash" not in obj:
+        raise ValueError(f"checkpoint {path} is not a GVisage checkpoint (keys 'model', 'config_hash' missing)")
+    return obj
+
+
+def load_trained(path: str | os.PathLike[str], *, device: str | torch.device = "cpu") -> tuple[nn.Module, dict]:
+    """Load a finished ``model.pt`` (without executing pickled code); return (network in eval mode, its record).
+
+    Examples
+    --------
+    >>> load_trained("/nonexistent/model.pt")
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: model file not found: /nonexistent/model.pt
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"model file not found: {path}")
+    rec = _load(path)
+    cfg = rec["config"]
+    net = build_model(cfg["model"], in_channels=cfg["in_channels"], num_classes=2)
+    net.load_state_dict(rec["model"])
+    return net.to(pick_device(device)).eval(), rec
+
+
+def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epochs: int, batch_size: int,
+                learning_rate: float, seed: int, out_dir: str | os.PathLike[str], weight_decay: float = 0.0,
+                weights: str | os.PathLike[str] | None = None, init_from: str | os.PathLike[str] | None = None,
+                resume: bool = True, retrain: bool = False,
+                device: str | torch.device = "auto", progress: bool = True,
+                stop_after_epochs: int | None = None) -> TrainedModel:
+    """Train candidate ``name`` for ``stage`` on ``train``; evaluate on ``test`` after every epoch.
+
+    Parameters
+    ----------
+    name : str
+        Architecture (``models.MODEL_REGISTRY``).
+    train, test : StackSet
+        Training split and the paper's testing split (25 % of the development set).
+    stage : {1, 2}
+        Recorded in the history and the checkpoint folder name; labels come with the data.
+    epochs, batch_size, learning_rate, weight_decay : training settings (from the profile).
+    seed : int
+        Master seed; every random draw of this run is derived from it, ``name`` and ``stage``.
+    out_dir : path-like
+        Folder for checkpoints (``<run>/models``).
+    weights : path-like, optional
+        3-channel torchvision weights to start from (``models.build_model``); part of the configuration hash.
+    init_from : path-like, optional
+        A finished ``model.pt`` of the same architecture and input channels (the stage-1 network, for stage 2) whose
+        weights, classifier head included, are the starting point instead of a random initialisation; the hash of
+        those weights is part of the configuration hash. Not together with ``weights``.
+    resume : bool, default True
+        Continue from ``checkpoint.pt`` when it has the same configuration hash.
+    retrain : bool, default False
+        Train even when a finished ``model.pt`` with the same configuration exists.
+    device : "auto", "cpu", "cuda" or torch.device
+    progress : bool
+        Show a tqdm bar (loss, images/s) on stderr.
+    stop_after_epochs : int, optional
+        Stop (as if interrupted) after this many epochs in total have been trained; the checkpoint stays behind.
+
+    Returns
+    -------
+    TrainedModel
+
+    Examples
+    --------
+    See the module docstring.
+    """
+    check_input_size(name, int(train.x.shape[-1]))
+    for arg, val in (("epochs", epochs), ("batch_size", batch_size)):
+        if isinstance(val, bool) or not isinstance(val, int) or val < 1:
+            raise ValueError(f"{arg} must be a positive int, got {val!r}")
+    if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
+        raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
+    ytr = train.y.numpy()
+    if len(np.unique(ytr)) != 2:
+        raise ValueError(f"train must hold both classes for stage {stage}, got labels {sorted(set(ytr.tolist()))}")
+    if weights is not None and init_from is not None:
+        raise ValueError(f"give weights or init_from, not both (weights={weights!r}, init_from={init_from!r})")
+    init_state = None
+    if init_from is not None:
+        init_net, init_rec = load_trained(init_from)
+        if init_rec["config"]["model"] != name or int(init_rec["config"]["in_channels"]) != int(train.x.shape[1]):
+            raise ValueError(f"init_from {init_from} holds {init_rec['config']['model']} with "
+                             f"{init_rec['config']['in_channels']} input channels; {name} with {int(train.x.shape[1])} "
+                             "is being trained")
+        init_state = init_net.state_dict()
+    dev = pick_device(device)
+    amp_dtype, channels_last = _precision(dev)
+    in_channels = int(train.x.shape[1])
+    config = {
+        "model": name, "stage": int(stage), "image_size": int(train.x.shape[-1]), "in_channels": in_channels,
+        "epochs": int(epochs), "batch_size": int(batch_size), "learning_rate": float(learning_rate),
+        "weight_decay": float(weight_decay), "seed": int(seed), "augment": dict(AUGMENT),
+        "weights": None if weights is None else io.sha256_file(weights),
+        "init_from": None if init_from is None else weights_sha256(init_net),
+        "train_data": _fingerprint(train), "test_data": _fingerprint(test), "optimizer": "adam+cosine",
+        "precision": {None: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}[amp_dtype],
+    }
+    config_hash = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
+    folder = checkpoint_dir(out_dir, name, stage)
+    final, ckpt = folder / "model.pt", folder / "checkpoint.pt"
+
+    if final.is_file() and not retrain:
+        rec = _load(final)
+        if rec["config_hash"] == config_hash and rec.get("finished"):
+            net, _ = load_trained(final, device=dev)
+            return TrainedModel(name, stage, net, final, weights_sha256(net), config_hash,
+                                pd.DataFrame(rec["history"], columns=list(HISTORY_COLUMNS)), True, dev)
+
+    with _deterministic(dev):
+        torch.manual_seed(_seed(seed, name, stage, "init"))
+        net = build_model(name, in_channels=in_channels, num_classes=2, weights=weights)
+        if init_state is not None:
+            net.load_state_dict(init_state)
+        net = net.to(dev)
+        if channels_last:
+            net = net.to(memory_format=torch.channels_last)
+        n = len(train)
+        steps = n // batch_size + (1 if n % batch_size >= 2 else 0)  # a lone last sample would break BatchNorm
+        opt = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay, fused=True)
+        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
+        scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda")
+        history: list[dict[str, Any]] = []
+        start = 0
+        if resume and ckpt.is_file() and not retrain:
+            state = _load(ckpt)
+            if state["config_hash"] == config_hash:
+                net.load_state_dict(state["model"])
+                opt.load_state_dict(state["optimizer"])
+                sched.load_state_dict(state["scheduler"])
+                scaler.load_state_dict(state["scaler"])
+                torch.set_rng_state(state["rng"]["torch"])
+                if dev.type == "cuda" and state["rng"]["cuda"]:
+                    torch.cuda.set_rng_state_all(list(state["rng"]["cuda"]))
+                history = list(state["history"])
+                start = int(state["epoch"])
+        counts = np.bincount(ytr, minlength=2).astype(np.float64)
+        sample_w = torch.from_numpy(1.0 / counts[ytr])
+        for epoch in range(start, epochs):
+            if stop_after_epochs is not None and epoch >= stop_after_epochs:
+                break
+            gen = torch.Generator().manual_seed(_seed(seed, name, stage, "epoch", epoch))
+            torch.manual_seed(_seed(seed, name, stage, "dropout", epoch))
+            order = torch.tensor(list(WeightedRandomSampler(sample_w, n, replacement=True, generator=gen)))
+            net.train()
+            t0, seen, loss_sum = time.perf_counter(), 0, 0.0
+            scores, labels = [], []
+            bar = tqdm(range(steps), desc=f"{name} stage {stage} epoch {epoch + 1}/{epochs}", disable=not progress,
+                       file=sys.stderr, mininterval=2.0, leave=False)
+            for b in bar:
+                idx = order[b * batch_size:(b + 1) * batch_size]
+                xb = prepare_batch(train.x[idx], dev, gen, channels_last=channels_last)
+                yb = train.y[idx].to(dev)
+                opt.zero_grad(set_to_none=True)
+                with torch.autocast(dev.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
+                    logits = net(xb)
+                    loss = F.cross_entropy(logits, yb)
+                scaler.scale(loss).backward()
+                scaler.step(opt)
+                scaler.update()
+                sched.step()
+                loss_sum += float(loss.detach()) * len(idx)
+                seen += len(idx)
+                scores.append(torch.softmax(logits.detach().float(), 1)[:, 1].cpu())
+                labels.append(yb.cpu())
+                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", img_s=f"{seen / (time.perf_counter() - t0):.1f}")
+            bar.close()
+            secs = time.perf_counter() - t0
+            s_tr, y_tr = torch.cat(scores).numpy(), torch.cat(labels).numpy()
+            lr = float(opt.param_groups[0]["lr"])
+            history.append({"model": name, "stage": int(stage), "epoch": epoch + 1, "split": "train",
+                            "loss": loss_sum / seen, "auc": _auc(y_tr, s_tr), "n": seen, "learning_rate": lr,
+                            "images_per_s": seen / secs, "seconds": secs})
+            t1 = time.perf_counter()
+            s_te = predict_scores(net, test.x, batch_size=max(batch_size, 64), device=dev)
+            if channels_last:  # predict_scores evaluates in its own canonical layout; training goes on in ours
+                net = net.to(memory_format=torch.channels_last)
+            y_te = test.y.numpy()
+            te_loss = float(F.binary_cross_entropy(torch.from_numpy(s_te).clamp(1e-7, 1 - 1e-7),
+                                                   torch.from_numpy(y_te).double())) if len(y_te) else float("nan")
+            secs_te = time.perf_counter() - t1
+            history.append({"model": name, "stage": int(stage), "epoch": epoch + 1, "split": "test",
+                            "loss": te_loss, "auc": _auc(y_te, s_te), "n": len(y_te), "learning_rate": lr,
+                            "images_per_s": len(y_te) / secs_te if secs_te > 0 else float("nan"),
+                            "seconds": secs_te})
+            state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                     "scaler": scaler.state_dict(),
+                     "rng": {"torch": torch.get_rng_state(),
+                             "cuda": torch.cuda.get_rng_state_all() if dev.type == "cuda" else []},
+                     "epoch": epoch + 1, "config": config, "config_hash": config_hash, "history": history,
+                     "finished": False}
+            with io.atomic_path(ckpt) as tmp:
+                torch.save(state, tmp)
+        else:
+            record = {"model": {k: v.detach().cpu() for k, v in net.state_dict().items()}, "config": config,
+                      "config_hash": config_hash, "history": history, "finished": True}
+            with io.atomic_path(final) as tmp:
+                torch.save(record, tmp)
+            ckpt.unlink(missing_ok=True)
+            net.eval()
+            return TrainedModel(name, stage, net, final, weights_sha256(net), config_hash,
+                                pd.DataFrame(history, columns=list(HISTORY_COLUMNS)), False, dev)
+    net.eval()
+    return TrainedModel(name, stage, net, ckpt, weights_sha256(net), config_hash,
+                        pd.DataFrame(history, columns=list(HISTORY_COLUMNS)), False, dev)
+
+
+@dataclass
+class CandidateRun:
+    """Everything :func:`train_candidates` produced (also written to the run folder)."""
+
+    #: predictions.parquet: every included subject x candidate x stage (``schema.PREDICTION_COLUMNS``).
+    predictions: pd.DataFrame
+    #: per-epoch loss and AUC of every candidate x stage (:data:`HISTORY_COLUMNS`).
+    history: pd.DataFrame
+    #: AUC per candidate and stage on the test split, with the paper's values.
+    test_auc: pd.DataFrame
+    #: the same on the external validation split (reported, never used for selection).
+    validation_auc: pd.DataFrame
+    #: selected_model.json content.
+    selected: dict[str, Any]
+    #: cascade.parquet (``predict.CASCADE_COLUMNS``).
+    cascade: pd.DataFrame
+    #: per candidate x stage: whether it was trained now or reused, its checkpoint, and seconds spent.
+    runs: pd.DataFrame
+
+
+def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, profile: Profile | str, seed: int, *,
+                     weights: dict[str, str | os.PathLike[str]] | None = None, resume: bool = True,
+                     retrain: bool = False, device: str | torch.device = "auto",
+                     progress: bool = True) -> CandidateRun:
+    """Train every candidate of ``profile`` for both stages, predict every included subject, select GVisageNet.
+
+    Stage 1 trains on all subjects of the ``train`` split (tumour = 1), stage 2 on its tumours (iGCT = 1); after
+    every epoch the ``test`` split is scored. With ``profile.stage2_from_stage1`` (every built-in profile), each
+    candidate's stage-2 network starts from its own finished stage-1 network (transfer within the cascade, see
+    :mod:`gvisage_lib.core.profiles`). Then every included subject of train, test and validation that takes
+    part in a stage is scored by each candidate of that stage, GVisageNet is chosen by the paper's rule
+    (:func:`gvisage_lib.cnn.predict.select_gvisagenet`) and the cascade is built with it (threshold
+    :data:`gvisage_lib.cnn.predict.CASCADE_THRESHOLD`). Finished models with the same configuration are reused
+    (see the module docstring), so a rerun only recomputes predictions.
+
+    Writes ``paths.predictions``, ``paths.cascade``, ``paths.selected_model`` and checkpoints under ``paths.models``.
+
+    Parameters
+    ----------
+    manifest_path : path-like
+        Cohort manifest (groups and splits).
+    paths : RunPaths
+        Run folder; ``paths.faces_index`` must exist (preprocessing).
+    profile : Profile or str
+        Training fields used: image_size, models, epochs, batch_size, learning_rate, weight_decay.
+    seed : int
+        Master seed.
+    weights : dict, optional
+        ``{model name: local 3-channel weights file}`` to start candidates from (default: random initialisation).
+    resume, retrain, device, progress
+        As in :func:`train_model`.
+
+    Returns
+    -------
+    CandidateRun
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gvisage_lib.cnn.datasets import write_synthetic_stacks
+    >>> from gvisage_lib.core.profiles import get_profile
+    >>> root = write_synthetic_stacks(tempfile.mkdtemp(), n_per_group=3, image_size=64, seed=0)
+    >>> prof = get_profile("smoke", image_size=64, models=("alexnet",), batch_size=8)
+    >>> out = train_candidates(root / "manifest.csv", RunPaths(root), prof, 1, progress=False)
+    >>> out.selected["gvisagenet"], sorted(out.predictions["stage"].unique().tolist())
+    ('alexnet', [1, 2])
+    """
+    prof = get_profile(profile) if isinstance(profile, str) else profile
+    if not prof.models:
+        raise ValueError(f"profile {prof.name!r} lists no candidate models")
+    for name in prof.models:
+        check_input_size(name, prof.image_size)
+    weights = dict(weights or {})
+    unknown = set(weights) - set(prof.models)
+    if unknown:
+        raise ValueError(f"weights given for model(s) {sorted(unknown)} not in the profile's models {prof.models}")
+    subjects = load_subjects(manifest_path, paths.faces_index, paths.root)
+    if subjects.empty:
+        raise ValueError(f"no included subjects: faces index {paths.faces_index} and manifest {manifest_path}")
+    x_all = load_stacks(subjects["stack_path"].tolist(), prof.image_size)
+    pos = {sid: i for i, sid in enumerate(subjects["subject_id"])}
+    preds, hist, runs = [], [], []
+    for stage in (1, 2):
+        st = stage_subjects(subjects, stage)
+        idx = torch.tensor([pos[s] for s in st["subject_id"]], dtype=torch.long)
+        data = StackSet(tuple(st["subject_id"]), x_all[idx], torch.tensor(st["label"].to_numpy(), dtype=torch.long))
+        train, test = data.subset(st["split"] == "train"), data.subset(st["split"] == "test")
+        for name in prof.models:
+            t0 = time.perf_counter()
+            from_stage1 = stage == 2 and prof.stage2_from_stage1
+            tm = train_model(name, train, test, stage=stage, epochs=prof.epochs_for(stage), batch_size=prof.batch_size,
+                             learning_rate=prof.learning_rate, weight_decay=prof.weight_decay, seed=seed,
+                             out_dir=paths.models, weights=None if from_stage1 else weights.get(name),
+                             init_from=checkpoint_dir(paths.models, name, 1) / "model.pt" if from_stage1 else None,
+                             resume=resume, retrain=retrain,
+                             device=device, progress=progress)
+            scores = predict_scores(tm.net, data.x, batch_size=max(prof.batch_size, 64), device=tm.device)
+            preds.append(predictions_frame(st, scores, stage=stage, model=name, profile=prof.name, seed=seed,
+                                           checkpoint_sha256=tm.sha256))
+            hist.append(tm.history)
+            secs = time.perf_counter() - t0
+            runs.append({"model": name, "stage": stage, "reused": tm.reused, "checkpoint": str(tm.path),
+                         "checkpoint_sha256": tm.sha256, "seconds": secs})
+            if progress:
+                print(f"{name} stage {stage}: {'reused' if tm.reused else 'trained'} + predicted in {secs:.0f} s",
+                      flush=True)
+            del tm
+    predictions = pd.concat(preds, ignore_index=True)
+    history = pd.concat(hist, ignore_index=True)
+    selected = select_gvisagenet(predictions, prof.models)
+    best = selected["gvisagenet"]
+    s1 = predictions[(predictions["model"] == best) & (predictions["stage"] == 1)].set_index("subject_id")["score"]
+    stage1 = s1.reindex(subjects["subject_id"]).to_numpy()
+    called = stage1 >= CASCADE_THRESHOLD
+    net2, _ = load_trained(checkpoint_dir(paths.models, best, 2) / "model.pt", device=pick_device(device))
+    stage2 = np.full(len(subjects), np.nan)
+    if called.any():
+        stage2[called] = predict_scores(net2, x_all[torch.from_numpy(np.flatnonzero(called))],
+                                        batch_size=max(prof.batch_size, 64), device=device)
+    cascade = cascade_table(subjects, stage1, stage2)
+    io.write_parquet(predictions, paths.predictions)
+    io.write_parquet(cascade, paths.cascade)
+    io.write_json(selected, paths.selected_model)
+    return CandidateRun(predictions, history, auc_by_candidate(predictions, "test"),
+                        auc_by_candidate(predictions, "validation"), selected, cascade, pd.DataFrame(runs))

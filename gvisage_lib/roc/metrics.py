@@ -1,0 +1,433 @@
+"""Stage-wise diagnostic accuracy from ``predictions.parquet`` (notebook 04: Table 2's GVisageNet rows, Fig 3C, Fig 4).
+
+Everything here reads saved predictions only (no torch), so the whole analysis reruns on a CPU in seconds.
+
+Statistical choices (also stated in notebook 04)
+------------------------------------------------
+* AUC: DeLong CI (:func:`gvisage_lib.stats.roc_auc_delong`, equal to R pROC). Accuracy, sensitivity, specificity,
+  PPV, NPV: exact Clopper-Pearson CIs.
+* Thresholds: chosen on the ``train`` split of the same model and stage (:func:`gvisage_lib.stats.operating_points`:
+  Youden, max-sensitivity at a specificity floor, max-specificity at a sensitivity floor) and carried unchanged to
+  test and validation. The Table 2 row uses the Youden point (the paper reports one operating point per row).
+* Candidate comparison: paired DeLong tests between every pair of candidates, per stage and split, on the subjects
+  that both candidates scored; Holm-adjusted p values within each stage x split beside the raw ones.
+* ROC bands: pointwise stratified-bootstrap percentile band of the sensitivity at 101 fixed specificities (the
+  analogue of pROC's ``ci.se``), seeded.
+
+Examples
+--------
+>>> pred = demo_predictions(seed=0)
+>>> tidy = stage_metrics(pred, model="resnet50", stage=2)
+>>> sorted(tidy["split"].unique())
+['test', 'validation']
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import os
+from collections.abc import Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from statsmodels.stats.multitest import multipletests
+
+from gvisage_lib import paper
+from gvisage_lib.core import schema
+from gvisage_lib.stats import (
+    apply_operating_points,
+    average_precision,
+    delong_test,
+    operating_points,
+    roc_auc_delong,
+    roc_confidence_band,
+)
+
+__all__ = [
+    "load_predictions",
+    "load_selected_model",
+    "demo_predictions",
+    "train_operating_points",
+    "selected_operating_points",
+    "stage_metrics",
+    "gvisagenet_metrics",
+    "format_table2",
+    "candidate_metrics",
+    "pairwise_delong",
+    "roc_bands",
+    "pr_summary",
+    "paper_comparison",
+]
+
+EVAL_SPLITS: tuple[str, ...] = ("test", "validation")
+TABLE2_METRICS: tuple[str, ...] = ("auc", "accuracy", "sensitivity", "specificity")
+
+
+# --------------------------------------------------------------------------------------------------- inputs
+
+
+def load_predictions(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read and validate ``predictions.parquet`` (schema: :data:`gvisage_lib.core.schema.PREDICTION_COLUMNS`).
+
+    Raises ``FileNotFoundError`` when missing and ``ValueError`` naming the file, row, column and value of the first
+    bad entry of each kind (all kinds at once).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "predictions.parquet"
+    >>> demo_predictions(seed=0).to_parquet(p)
+    >>> load_predictions(p).shape[1]
+    9
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"predictions file not found: {p} (written by notebook 03 / issue 4)")
+    df = pd.read_parquet(p)
+    missing = [c for c in schema.PREDICTION_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{p}: missing column(s) {missing}; expected {list(schema.PREDICTION_COLUMNS)}")
+    df = df.reset_index(drop=True)
+    problems = []
+
+    def bad(mask: pd.Series, column: str, why: str) -> None:
+        if mask.any():
+            i = int(np.flatnonzero(mask.to_numpy())[0])
+            v = df.loc[i, column]
+            v = v.item() if isinstance(v, np.generic) else v
+            problems.append(f"row {i}, column {column!r}, value {v!r}: {why} ({int(mask.sum())} row(s); rows "
+                            "counted from 0)")
+
+    bad(~df["split"].isin(schema.SPLITS), "split", f"must be one of {list(schema.SPLITS)}")
+    stage = pd.to_numeric(df["stage"], errors="coerce")
+    bad(~stage.isin(list(schema.STAGES)), "stage", f"must be one of {sorted(schema.STAGES)}")
+    label = pd.to_numeric(df["label"], errors="coerce")
+    bad(~label.isin([0, 1]), "label", "must be 0 or 1")
+    score = pd.to_numeric(df["score"], errors="coerce")
+    bad(~np.isfinite(score.astype(float)), "score", "must be a finite number")
+    bad(df["model"].isna(), "model", "must not be missing")
+    dup = df.duplicated(["subject_id", "stage", "model"], keep="first")
+    bad(dup, "subject_id", "duplicate (subject_id, stage, model)")
+    if problems:
+        raise ValueError(f"{p}: invalid predictions:\n  " + "\n  ".join(problems))
+    return df.assign(stage=stage.astype(int), label=label.astype(int), score=score.astype(float))
+
+
+def load_selected_model(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read ``selected_model.json``; it must name the model of ``stage1`` and ``stage2``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "selected_model.json"
+    >>> _ = p.write_text(json.dumps({"stage1": "resnet50", "stage2": "resnet50", "rule": "x"}))
+    >>> load_selected_model(p)["stage2"]
+    'resnet50'
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"selected-model file not found: {p} (written by notebook 03 / issue 4)")
+    sel = json.loads(p.read_text())
+    for key in ("stage1", "stage2"):
+        if not isinstance(sel.get(key), str) or not sel[key]:
+            raise ValueError(f"{p}: key {key!r} must name a model, got {sel.get(key)!r}")
+    return sel
+
+
+def demo_predictions(seed: int = 0, scale: float = 1.0) -> pd.DataFrame:
+    """Synthetic predictions with the real schema, for examples and tests only (never written to a run).
+
+    Group sizes follow DESIGN.md §5 (times ``scale``); scores are logistic of a normal latent variable with a
+    model-specific separation.
+
+    Examples
+    --------
+    >>> d = demo_predictions(seed=1, scale=0.2)
+    >>> sorted(d["model"].unique()) == sorted(schema.CANDIDATE_MODELS)
+    True
+    """
+    rng = np.random.default_rng(seed)
+    sizes = {"train": (358, 189, 300), "test": (79, 63, 70), "validation": (130, 106, 100)}
+    sep = {1: {"alexnet": 2.4, "resnet50": 2.6, "inception_v3": 2.5}, 2: {"alexnet": 0.6, "resnet50": 0.8,
+                                                                        "inception_v3": 0.55}}
+    rows = []
+    for split, counts in sizes.items():
+        groups = np.repeat(["iGCT", "other", "NC"], [max(2, round(c * scale)) for c in counts])
+        ids = [f"{split[:2]}{i:04d}" for i in range(groups.size)]
+        shared = rng.normal(size=groups.size)
+        for stage in (1, 2):
+            labels = [schema.stage_label(g, stage) for g in groups]
+            keep = np.array([lab is not None for lab in labels])
+            y = np.array([lab for lab in labels if lab is not None])
+            for model in schema.CANDIDATE_MODELS:
+                z = sep[stage][model] * y + 0.7 * shared[keep] + 0.7 * rng.normal(size=y.size)
+                rows.append(pd.DataFrame({
+                    "subject_id": np.asarray(ids)[keep], "split": split, "stage": stage, "model": model, "label": y,
+                    "score": 1.0 / (1.0 + np.exp(-(z - sep[stage][model] / 2))), "profile": "demo", "seed": seed,
+                    "checkpoint_sha256": "0" * 64}))
+    return pd.concat(rows, ignore_index=True)[list(schema.PREDICTION_COLUMNS)]
+
+
+# --------------------------------------------------------------------------------------------------- analyses
+
+
+def _subset(pred: pd.DataFrame, model: str, stage: int, split: str) -> pd.DataFrame:
+    return pred[(pred["model"] == model) & (pred["stage"] == stage) & (pred["split"] == split)]
+
+
+def _require(df: pd.DataFrame, what: str) -> pd.DataFrame:
+    if df.empty:
+        raise ValueError(f"predictions hold no rows for {what}")
+    if df["label"].nunique() < 2:
+        raise ValueError(f"predictions for {what} hold a single class (label {int(df['label'].iloc[0])})")
+    return df
+
+
+def train_operating_points(pred: pd.DataFrame, model: str, stage: int, train_split: str = "train",
+                           min_sensitivity: float = 0.90, min_specificity: float = 0.90) -> pd.DataFrame:
+    """Operating points of ``model`` in ``stage`` chosen on ``train_split`` (see :mod:`gvisage_lib.stats.operating_points`).
+
+    Examples
+    --------
+    >>> train_operating_points(demo_predictions(0), "resnet50", 1)["rule"].tolist()
+    ['youden', 'max_sensitivity', 'max_specificity']
+    """
+    tr = _require(_subset(pred, model, stage, train_split), f"model={model!r}, stage={stage}, split={train_split!r}")
+    op = operating_points(tr["label"], tr["score"], min_sensitivity=min_sensitivity, min_specificity=min_specificity)
+    return op.assign(model=model, stage=stage, chosen_on=train_split)
+
+
+def selected_operating_points(pred: pd.DataFrame, selected: dict[str, Any], train_split: str = "train",
+                              min_sensitivity: float = 0.90, min_specificity: float = 0.90) -> pd.DataFrame:
+    """:func:`train_operating_points` of the selected model of stage 1 and stage 2, stacked.
+
+    Examples
+    --------
+    >>> op = selected_operating_points(demo_predictions(0), {"stage1": "resnet50", "stage2": "alexnet"})
+    >>> op[["stage", "model"]].drop_duplicates().to_numpy().tolist()
+    [[1, 'resnet50'], [2, 'alexnet']]
+    """
+    cols = ["stage", "model", "chosen_on", "rule", "threshold", "sensitivity", "specificity", "youden_j", "constraint"]
+    return pd.concat([train_operating_points(pred, selected[f"stage{s}"], s, train_split, min_sensitivity,
+                                             min_specificity) for s in (1, 2)], ignore_index=True)[cols]
+
+
+def stage_metrics(pred: pd.DataFrame, model: str, stage: int, splits: Sequence[str] = EVAL_SPLITS,
+                  train_split: str = "train", rules: Sequence[str] | None = None, min_sensitivity: float = 0.90,
+                  min_specificity: float = 0.90, level: float = 0.95) -> pd.DataFrame:
+    """Tidy diagnostic accuracy of one model and stage on each split, thresholds from ``train_split``.
+
+    Returns
+    -------
+    DataFrame with ``model, stage, split, rule, threshold, metric, estimate, ci_low, ci_high, k, n, ci_method``;
+    one AUC row per split (``rule`` = "", threshold NaN, DeLong CI) and, per rule, accuracy, sensitivity,
+    specificity, PPV and NPV (exact CIs).
+
+    Examples
+    --------
+    >>> t = stage_metrics(demo_predictions(0), "resnet50", 1, rules=["youden"])
+    >>> t.query("split == 'test'")["metric"].tolist()
+    ['auc', 'accuracy', 'sensitivity', 'specificity', 'ppv', 'npv']
+    """
+    ops = train_operating_points(pred, model, stage, train_split, min_sensitivity, min_specificity)
+    if rules is not None:
+        unknown = set(rules) - set(ops["rule"])
+        if unknown:
+            raise ValueError(f"rules must be among {ops['rule'].tolist()}, got {sorted(unknown)}")
+        ops = ops[ops["rule"].isin(rules)]
+    frames = []
+    for split in splits:
+        d = _require(_subset(pred, model, stage, split), f"model={model!r}, stage={stage}, split={split!r}")
+        r = roc_auc_delong(d["label"], d["score"], level=level)
+        frames.append(pd.DataFrame([{"rule": "", "threshold": np.nan, "metric": "auc", "estimate": r.auc,
+                                     "ci_low": r.ci_low, "ci_high": r.ci_high, "k": np.nan, "n": len(d),
+                                     "ci_method": "DeLong"}]))
+        pts = apply_operating_points(ops, d["label"], d["score"], level=level).assign(ci_method="Clopper-Pearson")
+        frames.append(pts)
+        frames[-2]["split"] = split
+        frames[-1]["split"] = split
+    out = pd.concat(frames, ignore_index=True).assign(model=model, stage=stage)
+    return out[["model", "stage", "split", "rule", "threshold", "metric", "estimate", "ci_low", "ci_high", "k", "n",
+                "ci_method"]]
+
+
+def gvisagenet_metrics(pred: pd.DataFrame, selected: dict[str, Any], **kwargs: Any) -> pd.DataFrame:
+    """:func:`stage_metrics` of the selected model of stage 1 and stage 2 (``selected_model.json``), stacked.
+
+    Examples
+    --------
+    >>> t = gvisagenet_metrics(demo_predictions(0), {"stage1": "resnet50", "stage2": "resnet50"})
+    >>> sorted(t["stage"].unique().tolist())
+    [1, 2]
+    """
+    return pd.concat([stage_metrics(pred, selected[f"stage{s}"], s, **kwargs) for s in (1, 2)], ignore_index=True)
+
+
+def format_table2(tidy: pd.DataFrame, rule: str = "youden", digits: int = 3) -> pd.DataFrame:
+    """Table 2 layout: one row per model x stage x split, ``estimate (low-high)`` strings; proportions in percent.
+
+    Examples
+    --------
+    >>> t = format_table2(gvisagenet_metrics(demo_predictions(0), {"stage1": "resnet50", "stage2": "resnet50"}))
+    >>> list(t.columns)
+    ['model', 'stage', 'split', 'threshold', 'AUC (95% CI)', 'Accuracy (95% CI)', 'Sensitivity (95% CI)', 'Specificity (95% CI)']
+    """
+    d = tidy[(tidy["metric"] == "auc") | (tidy["rule"] == rule)]
+    d = d[d["metric"].isin(TABLE2_METRICS)]
+    rows = []
+    for (model, stage, split), g in d.groupby(["model", "stage", "split"], sort=False):
+        g = g.set_index("metric")
+        row: dict[str, Any] = {"model": model, "stage": stage, "split": split,
+                               "threshold": g["threshold"].dropna().iloc[0] if g["threshold"].notna().any() else np.nan}
+        for m in TABLE2_METRICS:
+            lvl = "95% CI"
+            e, lo, hi = g.loc[m, ["estimate", "ci_low", "ci_high"]]
+            if m == "auc":
+                row[f"AUC ({lvl})"] = f"{e:.{digits}f} ({lo:.{digits}f}-{hi:.{digits}f})"
+            else:
+                row[f"{m.capitalize()} ({lvl})"] = f"{100 * e:.2f}% ({100 * lo:.2f}%-{100 * hi:.2f}%)"
+        rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def candidate_metrics(pred: pd.DataFrame, split: str = "test", stages: Sequence[int] = (1, 2),
+                      models: Sequence[str] | None = None, rule: str = "youden", level: float = 0.95,
+                      **kwargs: Any) -> pd.DataFrame:
+    """Fig 3C data: AUC, accuracy, sensitivity and specificity of every candidate on ``split``, per stage.
+
+    Thresholds of each candidate are chosen on its own train predictions (``rule``).
+
+    Examples
+    --------
+    >>> c = candidate_metrics(demo_predictions(0))
+    >>> sorted(c["model"].unique()) == sorted(schema.CANDIDATE_MODELS)
+    True
+    """
+    models = list(models) if models is not None else [m for m in schema.CANDIDATE_MODELS if m in set(pred["model"])]
+    frames = [stage_metrics(pred, m, s, splits=[split], rules=[rule], level=level, **kwargs)
+              for s in stages for m in models]
+    out = pd.concat(frames, ignore_index=True)
+    return out[out["metric"].isin(TABLE2_METRICS)].reset_index(drop=True)
+
+
+def pairwise_delong(pred: pd.DataFrame, stages: Sequence[int] = (1, 2), splits: Sequence[str] = EVAL_SPLITS,
+                    models: Sequence[str] | None = None, level: float = 0.95) -> pd.DataFrame:
+    """Paired DeLong tests between every pair of candidates, per stage and split (two-sided).
+
+    Subjects are matched by ``subject_id``; only subjects scored by both models enter (``n``). ``p_holm``: Holm
+    adjustment over the pairs of one stage x split.
+
+    Examples
+    --------
+    >>> t = pairwise_delong(demo_predictions(0), stages=[2], splits=["test"])
+    >>> t[["model_a", "model_b"]].to_numpy().tolist()
+    [['alexnet', 'resnet50'], ['alexnet', 'inception_v3'], ['resnet50', 'inception_v3']]
+    """
+    models = list(models) if models is not None else [m for m in schema.CANDIDATE_MODELS if m in set(pred["model"])]
+    rows = []
+    for stage, split in itertools.product(stages, splits):
+        block = []
+        for a, b in itertools.combinations(models, 2):
+            da = _subset(pred, a, stage, split)[["subject_id", "label", "score"]]
+            db = _subset(pred, b, stage, split)[["subject_id", "label", "score"]]
+            m = da.merge(db, on="subject_id", suffixes=("_a", "_b"))
+            if m.empty:
+                continue
+            if not (m["label_a"] == m["label_b"]).all():
+                sid = m.loc[m["label_a"] != m["label_b"], "subject_id"].iloc[0]
+                raise ValueError(f"label of subject {sid!r} differs between models {a!r} and {b!r} "
+                                 f"(stage {stage}, split {split!r})")
+            _require(m.rename(columns={"label_a": "label"}), f"stage={stage}, split={split!r}")
+            r = delong_test(m["label_a"], m["score_a"], m["score_b"], level=level)
+            block.append({"stage": stage, "split": split, "model_a": a, "model_b": b, "n": len(m),
+                          "auc_a": r.auc_a, "auc_b": r.auc_b, "difference": r.difference,
+                          "diff_ci_low": r.diff_ci_low, "diff_ci_high": r.diff_ci_high, "z": r.z, "p_value": r.p_value})
+        if block:
+            p = np.array([row["p_value"] for row in block])
+            adj = multipletests(p, method="holm")[1]
+            for row, pa in zip(block, adj, strict=True):
+                row["p_holm"] = float(pa)
+            rows.extend(block)
+    return pd.DataFrame(rows)
+
+
+def roc_bands(pred: pd.DataFrame, model: str, stage: int, splits: Sequence[str] = EVAL_SPLITS,
+              n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> pd.DataFrame:
+    """Bootstrap confidence bands of the ROC curve of ``model`` in ``stage`` on each split (tidy, ``split`` column).
+
+    Examples
+    --------
+    >>> b = roc_bands(demo_predictions(0), "resnet50", 2, n_boot=100)
+    >>> sorted(b["split"].unique()), len(b)
+    (['test', 'validation'], 202)
+    """
+    frames = []
+    for i, split in enumerate(splits):
+        d = _require(_subset(pred, model, stage, split), f"model={model!r}, stage={stage}, split={split!r}")
+        band = roc_confidence_band(d["label"], d["score"], n_boot=n_boot, level=level, seed=seed + 1000 * stage + i)
+        frames.append(band.assign(model=model, stage=stage, split=split))
+    return pd.concat(frames, ignore_index=True)
+
+
+def pr_summary(pred: pd.DataFrame, selected: dict[str, Any], splits: Sequence[str] = EVAL_SPLITS) -> pd.DataFrame:
+    """Average precision and prevalence (the no-skill precision) of the selected model per stage and split.
+
+    Examples
+    --------
+    >>> s = pr_summary(demo_predictions(0), {"stage1": "resnet50", "stage2": "resnet50"})
+    >>> list(s.columns)
+    ['model', 'stage', 'split', 'n', 'prevalence', 'average_precision']
+    """
+    rows = []
+    for stage in (1, 2):
+        model = selected[f"stage{stage}"]
+        for split in splits:
+            d = _require(_subset(pred, model, stage, split), f"model={model!r}, stage={stage}, split={split!r}")
+            rows.append({"model": model, "stage": stage, "split": split, "n": len(d),
+                         "prevalence": float(d["label"].mean()),
+                         "average_precision": average_precision(d["label"], d["score"])})
+    return pd.DataFrame(rows)
+
+
+def paper_comparison(tidy: pd.DataFrame, paper: pd.DataFrame, selected: dict[str, Any],
+                     rule: str = "youden") -> pd.DataFrame:
+    """The paper's numbers beside this run's, labelled, for the GVisageNet rows and the candidates' AUCs.
+
+    Paper rows with ``model_key == "gvisagenet"`` are matched with the selected model of their stage; candidate
+    rows (``alexnet``, ``resnet50``, ``inception_v3``) with that candidate. Rows of this run use ``rule``.
+
+    Returns
+    -------
+    DataFrame: ``source, stage, split, model, metric, paper, paper_ci, this_run, this_run_ci, note``.
+
+    Examples
+    --------
+    >>> pred = demo_predictions(0)
+    >>> sel = {"stage1": "resnet50", "stage2": "resnet50"}
+    >>> tidy = pd.concat([gvisagenet_metrics(pred, sel), candidate_metrics(pred)])
+    >>> cmp = paper_comparison(tidy, paper.results(), sel)
+    >>> int(cmp["this_run"].notna().sum()) >= 20
+    True
+    """
+    ours = tidy[(tidy["metric"] == "auc") | (tidy["rule"] == rule)].drop_duplicates(
+        ["model", "stage", "split", "metric"])
+    ours = ours.set_index(["model", "stage", "split", "metric"])
+    rows = []
+    for r in paper.itertuples(index=False):
+        key = r.model_key
+        model = selected.get(f"stage{int(r.stage)}") if key == "gvisagenet" else key
+        if model not in schema.CANDIDATE_MODELS:
+            continue  # logistic regression and hybrid rows belong to notebook 05
+        idx = (model, int(r.stage), r.split, r.metric)
+        has = idx in ours.index
+        o = ours.loc[idx] if has else None
+        rows.append({"source": r.source, "stage": int(r.stage), "split": r.split,
+                     "model": f"{r.model} -> {model}", "metric": r.metric, "paper": r.estimate,
+                     "paper_ci": f"{r.ci_low:.3f}-{r.ci_high:.3f}",
+                     "this_run": float(o["estimate"]) if has else np.nan,
+                     "this_run_ci": f"{o['ci_low']:.3f}-{o['ci_high']:.3f}" if has else "", "note": r.note})
+    return pd.DataFrame(rows)

@@ -1,0 +1,113 @@
+"""The ``gvisage`` command: ``reproduce``, ``validate`` and ``synth``.
+
+Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named); 2 invalid input (a bad
+manifest, a bad argument).
+
+Examples
+--------
+>>> main(["--version"])  # doctest: +SKIP
+gvisage 0.1.0
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from gvisage_lib import __version__
+from gvisage_lib.run.pipeline import DEFAULT_SEED
+from gvisage_lib.core.profiles import PROFILES
+
+
+def _build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gvisage", description="GVisage: reproduce the GVisageNet study end to end.")
+    parser.add_argument("--version", action="version", version=f"gvisage {__version__}")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    rep = sub.add_parser("reproduce", help="run every numbered notebook through papermill into a run folder")
+    rep.add_argument("--profile", choices=sorted(PROFILES), default="quick", help="parameter set (default: quick)")
+    rep.add_argument("--manifest", type=Path, default=None,
+                     help="cohort manifest of your own; without it the synthetic twin is generated into the run folder")
+    rep.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<profile>)")
+    rep.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"master seed (default: {DEFAULT_SEED})")
+    rep.add_argument("--from", dest="start_at", default=None, metavar="NN",
+                     help="rerun from notebook NN on (e.g. 04), reusing what earlier notebooks wrote")
+
+    val = sub.add_parser("validate", help="check a cohort manifest and print every problem at once")
+    val.add_argument("manifest", type=Path, help="manifest CSV (photo paths relative to its folder)")
+
+    syn = sub.add_parser("synth", help="write the synthetic digital-twin cohort (manifest.csv, truth.csv, photos/)")
+    syn.add_argument("--out", type=Path, required=True, help="output folder")
+    syn.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed (default: {DEFAULT_SEED})")
+    syn.add_argument("--scale", type=float, default=1.0, help="multiplier of the paper's group sizes (default: 1)")
+    syn.add_argument("--photo-size", type=int, nargs=2, default=(320, 400), metavar=("W", "H"),
+                     help="photo width and height in pixels (default: 320 400)")
+    syn.add_argument("--capture-shift", type=float, default=0.0,
+                     help="photograph controls differently from patients (0 = off; see docs)")
+    syn.add_argument("--no-photos", action="store_true", help="write the tables only")
+    return parser
+
+
+def _err(msg: str) -> None:
+    print(f"gvisage: error: {msg}", file=sys.stderr, flush=True)
+
+
+def _log(msg: str) -> None:
+    print(msg, file=sys.stderr, flush=True)
+
+
+def _cmd_validate(args: argparse.Namespace) -> int:
+    from gvisage_lib.cohort.manifest import validate_manifest
+
+    report = validate_manifest(args.manifest)
+    print(report)
+    return 0 if report.ok else 2
+
+
+def _cmd_synth(args: argparse.Namespace) -> int:
+    from gvisage_lib.twin import synthesize
+
+    if args.scale <= 0:
+        _err(f"--scale must be positive, got {args.scale}")
+        return 2
+    if args.capture_shift < 0:
+        _err(f"--capture-shift must be >= 0, got {args.capture_shift}")
+        return 2
+    path = synthesize(args.out, seed=args.seed, scale=args.scale, photos=not args.no_photos,
+                      photo_size=tuple(args.photo_size), capture_shift=args.capture_shift)
+    print(path)
+    return 0
+
+
+def _cmd_reproduce(args: argparse.Namespace) -> int:
+    from gvisage_lib.cohort.manifest import ManifestError
+    from gvisage_lib.run.pipeline import NotebookFailed, reproduce
+
+    out = args.out if args.out is not None else Path("runs") / args.profile
+    try:
+        reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at, log=_log)
+    except ManifestError as exc:
+        report = getattr(exc, "report", None)
+        print(report if report is not None else exc, file=sys.stderr)
+        _err("the cohort manifest is invalid; nothing was written")
+        return 2
+    except NotebookFailed as exc:
+        _err(str(exc))
+        return 1
+    except (ValueError, FileNotFoundError) as exc:
+        _err(str(exc))
+        return 2
+    return 0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the ``gvisage`` console script; returns the exit code."""
+    args = _build_parser().parse_args(argv)
+    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth}
+    return handlers[args.command](args)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

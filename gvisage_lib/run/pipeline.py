@@ -1,0 +1,245 @@
+"""Run the numbered notebooks in order with papermill: the one command behind ``gvisage reproduce``.
+
+A run folder (see :mod:`gvisage_lib.core.paths`) receives the synthetic twin (unless ``manifest`` points at a cohort of
+the user's own), every executed notebook, its HTML rendering and ``run.json``.
+
+Behaviour worth knowing:
+
+* The cohort is validated first. An invalid manifest of the user's writes nothing at all (not even the run
+  folder) and raises :class:`gvisage_lib.cohort.manifest.ManifestError`.
+* The twin is regenerated only when the run folder holds none made with the same seed and profile settings;
+  likewise the face cache and finished checkpoints are reused by the notebooks, so a rerun redoes only what changed.
+* Notebooks run in file-name order (``NN_name.ipynb``); ``start_at="04"`` reruns from that notebook on, reading
+  what the earlier ones wrote.
+* On a failing cell the run stops, the partially executed notebook is kept in ``notebooks/`` (papermill saves it
+  cell by cell, on purpose), ``run.json`` records the notebook and the cell, and :class:`NotebookFailed` is raised.
+  The cell is named by its execution count in the executed notebook (``In [N]``; papermill's injected-parameters
+  cell counts) and its first source line.
+* Each executed notebook is written by papermill; the HTML rendering and ``run.json`` are written atomically.
+
+Examples
+--------
+>>> [p.name for p in list_notebooks()][:1]
+['01_cohort.ipynb']
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from gvisage_lib import __version__
+from gvisage_lib.core.io import write_json, write_text
+from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.core.profiles import get_profile
+from gvisage_lib.core.provenance import environment_info, git_state, manifest_hashes, output_hashes, package_versions
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+_NB_NAME = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.ipynb$")
+DEFAULT_SEED = 20250130
+
+
+class NotebookFailed(RuntimeError):
+    """A notebook of the pipeline raised; names the notebook, the cell and the error."""
+
+    def __init__(self, notebook: str, cell: int | None, error: str, partial: Path, source: str = "") -> None:
+        self.notebook, self.cell, self.error, self.partial, self.source = notebook, cell, error, partial, source
+        where = f"cell In [{cell}]" if cell is not None else "an unknown cell"
+        first = source.strip().splitlines()[0] if source.strip() else ""
+        super().__init__(f"notebook {notebook} failed in {where} ({first!r}): {error}\n"
+                         f"partial executed notebook kept at {partial}")
+
+
+@dataclass(frozen=True)
+class NotebookTiming:
+    """Wall time of one executed notebook."""
+
+    notebook: str
+    seconds: float
+
+
+def list_notebooks(directory: str | os.PathLike[str] | None = None) -> list[Path]:
+    """The pipeline's notebooks (``NN_name.ipynb``) in run order.
+
+    Examples
+    --------
+    >>> all(p.suffix == ".ipynb" for p in list_notebooks())
+    True
+    """
+    folder = Path(NOTEBOOK_DIR if directory is None else directory)
+    if not folder.is_dir():
+        raise FileNotFoundError(f"notebook folder {folder} does not exist")
+    return sorted(p for p in folder.iterdir() if _NB_NAME.match(p.name))
+
+
+def _twin_params(seed: int, profile_name: str) -> dict[str, Any]:
+    prof = get_profile(profile_name)
+    return {"seed": seed, "scale": prof.twin_scale, "photo_size": list(prof.photo_size), "capture_shift": 0.0}
+
+
+def prepare_cohort(paths: RunPaths, *, seed: int, profile: str, log: Callable[[str], None] = print) -> Path:
+    """Generate the synthetic twin into ``paths.cohort`` unless one with the same parameters is there already.
+
+    Returns the manifest path. The twin's parameters are kept in ``cohort/twin_params.json`` (written last, so an
+    interrupted generation is redone).
+    """
+    import json
+
+    from gvisage_lib.twin import synthesize
+
+    params = _twin_params(seed, profile)
+    marker = paths.cohort / "twin_params.json"
+    if marker.is_file() and paths.twin_manifest.is_file():
+        try:
+            if json.loads(marker.read_text()) == params:
+                log(f"synthetic twin: reusing {paths.cohort} (same parameters)")
+                return paths.twin_manifest
+        except ValueError:
+            pass
+    if marker.exists():
+        marker.unlink()
+    t0 = time.perf_counter()
+    log(f"synthetic twin: generating (seed {seed}, scale {params['scale']}) into {paths.cohort}")
+    manifest = synthesize(paths.cohort, seed=seed, scale=params["scale"], photos=True,
+                          photo_size=tuple(params["photo_size"]), capture_shift=params["capture_shift"])
+    write_json(params, marker)
+    log(f"synthetic twin: done in {time.perf_counter() - t0:.1f} s")
+    return Path(manifest)
+
+
+def _render_html(executed: Path, dest: Path) -> None:
+    import nbformat
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.read(executed, as_version=4)
+    body, _ = HTMLExporter().from_notebook_node(nb)
+    write_text(body, dest)
+
+
+def _kernel_env() -> None:
+    """Make the notebook kernels use this interpreter.
+
+    ``MPLBACKEND`` is removed from the kernels' environment: ipykernel then selects its inline backend, which is
+    what puts figures into the executed notebook and its HTML (with ``Agg`` they would be saved but not shown).
+    """
+    bindir = str(Path(sys.executable).parent)
+    if not os.environ.get("PATH", "").startswith(bindir + os.pathsep):
+        os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    os.environ.pop("MPLBACKEND", None)
+    os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
+
+
+def reproduce(out: str | os.PathLike[str], *, profile: str = "quick", manifest: str | os.PathLike[str] | None = None,
+              seed: int = DEFAULT_SEED, start_at: str | None = None,
+              notebooks_dir: str | os.PathLike[str] | None = None,
+              log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Run the whole pipeline into the run folder ``out`` and return the run record (also in ``run.json``).
+
+    Parameters
+    ----------
+    out : path-like
+        Run folder; created if missing.
+    profile : {"smoke", "quick", "paper"}
+        Parameter set (:mod:`gvisage_lib.core.profiles`).
+    manifest : path-like, optional
+        A cohort manifest of the user's. Without it the synthetic twin is generated into ``out/cohort``.
+    seed : int
+        Master seed: the twin, the splits' resampling, the CNN initialisation and the bootstraps derive from it.
+    start_at : str, optional
+        Two-digit prefix of the first notebook to run (e.g. ``"04"``); earlier notebooks' outputs must exist.
+    notebooks_dir : path-like, optional
+        Folder of the numbered notebooks (default: the repository's ``notebooks/``).
+    log : callable
+        Receives one progress line at a time.
+
+    Raises
+    ------
+    gvisage_lib.cohort.manifest.ManifestError
+        The cohort manifest is invalid (nothing has been written).
+    NotebookFailed
+        A notebook raised; the partial executed notebook is kept.
+
+    Examples
+    --------
+    >>> reproduce("/tmp/x", profile="nope")
+    Traceback (most recent call last):
+    ...
+    ValueError: profile must be one of ['paper', 'quick', 'smoke'], got 'nope'
+    """
+    import papermill as pm
+
+    from gvisage_lib.cohort.manifest import load_manifest
+
+    prof = get_profile(profile)
+    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    notebooks_dir = NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir
+    books = list_notebooks(notebooks_dir)
+    if not books:
+        raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {notebooks_dir}")
+    if start_at is not None:
+        if not any(b.name.startswith(f"{start_at}_") for b in books):
+            raise ValueError(f"start_at must be the prefix of a notebook ({[b.name[:2] for b in books]}), got {start_at!r}")
+        books = [b for b in books if b.name[:2] >= start_at]
+
+    user_manifest = Path(manifest).resolve() if manifest is not None else None
+    if user_manifest is not None:
+        load_manifest(user_manifest)  # raises ManifestError before anything is written
+    paths = RunPaths(out).ensure()
+    t_start = time.perf_counter()
+    manifest_path = user_manifest if user_manifest is not None else prepare_cohort(paths, seed=seed, profile=profile, log=log)
+    if user_manifest is None:
+        load_manifest(manifest_path)
+
+    record: dict[str, Any] = {
+        "gvisage_version": __version__,
+        "status": "running",
+        "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "run_dir": str(paths.root),
+        "parameters": {"profile": profile, "seed": seed, "manifest": str(manifest_path),
+                       "synthetic_twin": user_manifest is None, "start_at": start_at},
+        "profile": prof.to_dict(),
+        "git": git_state(REPO_ROOT),
+        "packages": package_versions(),
+        "environment": environment_info(),
+        "data": manifest_hashes(manifest_path),
+        "notebooks": [],
+    }
+    write_json(record, paths.run_json)
+    _kernel_env()
+    params = {"run_dir": str(paths.root), "manifest": str(user_manifest) if user_manifest else "",
+              "profile": profile, "seed": seed}
+    for i, book in enumerate(books, 1):
+        executed = paths.notebooks / book.name
+        log(f"[{i}/{len(books)}] {book.stem}: running (elapsed {time.perf_counter() - t_start:.0f} s)")
+        t0 = time.perf_counter()
+        try:
+            pm.execute_notebook(str(book), str(executed), parameters=params, cwd=str(paths.root),
+                                kernel_name="python3", progress_bar=False, log_output=False)
+        except pm.PapermillExecutionError as err:
+            failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed,
+                                     source=err.source or "")
+            record["notebooks"].append({"notebook": book.name, "seconds": round(time.perf_counter() - t0, 2),
+                                        "status": "failed", "cell": err.exec_count,
+                                        "error": f"{err.ename}: {err.evalue}"})
+            record.update(status="failed", finished_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+            write_json(record, paths.run_json)
+            raise failure from None
+        secs = time.perf_counter() - t0
+        _render_html(executed, paths.html / f"{book.stem}.html")
+        record["notebooks"].append({"notebook": book.name, "seconds": round(secs, 2), "status": "succeeded"})
+        write_json(record, paths.run_json)
+        log(f"[{i}/{len(books)}] {book.stem}: done in {secs:.1f} s")
+    record.update(status="succeeded", finished_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+                  total_seconds=round(time.perf_counter() - t_start, 2), outputs=output_hashes(paths.root))
+    write_json(record, paths.run_json)
+    log(f"run finished in {record['total_seconds']:.1f} s: {paths.root}")
+    return record
