@@ -102,7 +102,7 @@ def test_render_cohort_deterministic_and_recorded(tmp_path):
 
 
 def test_haar_detects_rendered_faces():
-    # The twin's own latent state (issue 2's generator), so the phenotype mix is the cohort's.
+    # The twin's own latent state (the twin's generator), so the phenotype mix is the cohort's.
     from gvisage_lib.twin import generate_tabular
 
     _, truth = generate_tabular(seed=21, scale=0.05)

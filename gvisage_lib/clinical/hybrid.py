@@ -63,7 +63,7 @@ def logit(p: np.ndarray, eps: float = EPS) -> np.ndarray:
 
 
 def read_selected_model(path: str | os.PathLike[str], stage_key: str = "stage2") -> str:
-    """Name of the selected stage-2 model in ``selected_model.json`` (written by the training step, issue 4).
+    """Name of the selected stage-2 model in ``selected_model.json`` (written by the training step, notebook 03).
 
     The file's ``rule`` field describes how the model was selected, not a decision threshold; thresholds here are
     chosen on the training split (:func:`train_threshold`).
@@ -96,7 +96,7 @@ def stage2_frame(manifest: pd.DataFrame, predictions: pd.DataFrame, model: str) 
     Parameters
     ----------
     manifest : DataFrame
-        Cohort manifest (DESIGN.md §4).
+        Cohort manifest (docs/data.md).
     predictions : DataFrame
         ``predictions.parquet`` (schema.PREDICTION_COLUMNS).
     model : str

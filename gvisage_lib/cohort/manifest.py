@@ -1,4 +1,4 @@
-"""Read and validate a cohort manifest (DESIGN.md §4): every problem reported at once, nothing written.
+"""Read and validate a cohort manifest (docs/data.md): every problem reported at once, nothing written.
 
 Conventions of the report
 -------------------------
@@ -121,7 +121,7 @@ class ValidationReport:
         return head + "\n" + shown.to_string(index=False)
 
     def redacted(self) -> ValidationReport:
-        """A copy fit for a rendered output of a real cohort (DESIGN.md §7).
+        """A copy fit for a rendered output of a real cohort (docs/privacy.md).
 
         Photo paths can carry a patient's name, so the values of the photo columns are withheld and the manifest is
         named by its file name only. Subject ids are pseudonymous and stay. The command line (``gvisage validate``)

@@ -1,4 +1,4 @@
-"""Privacy guard (DESIGN.md §7): faces are rendered only for the synthetic twin.
+"""Privacy guard (docs/privacy.md): faces are rendered only for the synthetic twin.
 
 A cohort counts as synthetic only when ``twin.json`` sits beside its manifest and every photo the manifest
 references has exactly the SHA-256 recorded there by the twin's renderer (:func:`gvisage_lib.twin.render.render_cohort`).
@@ -20,7 +20,7 @@ False
 >>> assert_renderable(d / "manifest.csv")
 Traceback (most recent call last):
 ...
-gvisage_lib.cohort.privacy.PrivacyError: refusing to render faces of manifest.csv: no twin.json beside the manifest, so this is not the synthetic twin (DESIGN.md §7)
+gvisage_lib.cohort.privacy.PrivacyError: refusing to render faces of manifest.csv: no twin.json beside the manifest, so this is not the synthetic twin (docs/privacy.md)
 """
 
 from __future__ import annotations
@@ -134,7 +134,7 @@ def assert_renderable(manifest_path: str | os.PathLike[str], subject_ids: list[s
     reason = _reason(manifest_path)
     name = Path(manifest_path).name
     if reason:
-        raise PrivacyError(f"refusing to render faces of {name}: {reason} (DESIGN.md §7)")
+        raise PrivacyError(f"refusing to render faces of {name}: {reason} (docs/privacy.md)")
     if subject_ids is not None:
         man = pd.read_csv(manifest_path, dtype=str, keep_default_na=False, usecols=["subject_id"])
         unknown = sorted(set(map(str, subject_ids)) - set(man["subject_id"]))

@@ -32,7 +32,7 @@ class Profile:
     """One coherent set of pipeline parameters. Field comments say which step reads them."""
 
     name: str
-    #: twin: multiplier of the paper's group sizes (DESIGN.md §5).
+    #: twin: multiplier of the paper's group sizes (docs/paper.md).
     twin_scale: float = 1.0
     #: twin: width and height in pixels of the rendered JPEG photos.
     photo_size: tuple[int, int] = (480, 600)

@@ -1,6 +1,6 @@
 """Column names and allowed values of the cohort manifest and of the files that flow between the steps.
 
-This module is the single source of the data contract (DESIGN.md §4). Every other module imports the names from
+This module is the single source of the data contract (docs/data.md). Every other module imports the names from
 here rather than typing them again.
 
 Examples

@@ -47,7 +47,7 @@ decodes no image (``cache_hit=True``). Renaming a photo file does not invalidate
 Outputs: ``faces.parquet`` (:attr:`RunPaths.faces_index`; one row per subject: ``subject_id, included, qc_reason,
 n_photos, stack_path, cache_hit, n_available, cache_key``) and ``qc_photos.parquet`` beside it (one row per
 listed photo: ``subject_id, photo, passed, qc_reason, face_x, face_y, face_w, face_h, face_fraction,
-sharpness``). Neither holds a photo path or file name (privacy: DESIGN.md §7).
+sharpness``). Neither holds a photo path or file name (privacy: docs/privacy.md).
 
 Examples
 --------

@@ -86,7 +86,7 @@ def load_predictions(path: str | os.PathLike[str]) -> pd.DataFrame:
     """
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"predictions file not found: {p} (written by notebook 03 / issue 4)")
+        raise FileNotFoundError(f"predictions file not found: {p} (written by notebook 03)")
     df = pd.read_parquet(p)
     missing = [c for c in schema.PREDICTION_COLUMNS if c not in df.columns]
     if missing:
@@ -130,7 +130,7 @@ def load_selected_model(path: str | os.PathLike[str]) -> dict[str, Any]:
     """
     p = Path(path)
     if not p.exists():
-        raise FileNotFoundError(f"selected-model file not found: {p} (written by notebook 03 / issue 4)")
+        raise FileNotFoundError(f"selected-model file not found: {p} (written by notebook 03)")
     sel = json.loads(p.read_text())
     for key in ("stage1", "stage2"):
         if not isinstance(sel.get(key), str) or not sel[key]:
@@ -141,7 +141,7 @@ def load_selected_model(path: str | os.PathLike[str]) -> dict[str, Any]:
 def demo_predictions(seed: int = 0, scale: float = 1.0) -> pd.DataFrame:
     """Synthetic predictions with the real schema, for examples and tests only (never written to a run).
 
-    Group sizes follow DESIGN.md §5 (times ``scale``); scores are logistic of a normal latent variable with a
+    Group sizes follow docs/paper.md (times ``scale``); scores are logistic of a normal latent variable with a
     model-specific separation.
 
     Examples

@@ -1,6 +1,6 @@
 """Empirical ROC and precision-recall curves.
 
-Convention (DESIGN.md §6): a subject is called positive when ``score >= threshold``; higher scores mean "more likely
+Convention (docs/statistics.md): a subject is called positive when ``score >= threshold``; higher scores mean "more likely
 positive". The thresholds are pROC's: ``+inf`` (nobody positive), the midpoints between consecutive distinct
 scores, and ``-inf`` (everybody positive); a midpoint threshold classifies the data it was computed on exactly as
 the score values around it would, and is neutral when carried to new data.

@@ -12,7 +12,7 @@ in O((m+n) log(m+n)) instead of the O(m n) of the pairwise definition (``benchma
 * ``delong_test``         = ``roc.test(roc_a, roc_b, method="delong", paired=TRUE, alternative=..., conf.level=...)``
 * ``delong_test_unpaired`` = ``roc.test(roc_a, roc_b, method="delong", paired=FALSE)``
 
-Conventions (DESIGN.md §6)
+Conventions (docs/statistics.md)
 --------------------------
 * Higher scores mean "more likely positive" (pROC's ``direction="<"``: controls < cases). A curve whose AUC is below
   0.5 is reported as such; it is never flipped.

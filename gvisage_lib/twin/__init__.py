@@ -1,6 +1,6 @@
 """Synthetic digital-twin cohort: the paper's group sizes and Table 1, with a known latent endocrine state.
 
-:func:`synthesize` writes ``manifest.csv`` (the data contract, DESIGN.md §4) and ``truth.csv`` (the latent ground
+:func:`synthesize` writes ``manifest.csv`` (the data contract, docs/data.md) and ``truth.csv`` (the latent ground
 truth, kept apart) into a folder, and, with ``photos=True``, the rendered face photos
 (:mod:`gvisage_lib.twin.render`). The tabular model is documented in :mod:`gvisage_lib.twin.tabular`.
 

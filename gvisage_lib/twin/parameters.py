@@ -51,7 +51,7 @@ def _round_half_up(x: float) -> int:
 
 
 def group_sizes(scale: float = 1.0) -> pd.Series:
-    """Number of subjects per (split, group) at ``scale`` times the paper's sizes (DESIGN.md §5).
+    """Number of subjects per (split, group) at ``scale`` times the paper's sizes (docs/paper.md).
 
     Each cell is rounded half up and kept at 2 or more, so every split keeps the classes of both stages.
 

@@ -1,6 +1,6 @@
 """Tabular part of the synthetic digital-twin cohort: manifest rows and the latent ground truth.
 
-The twin has the paper's group sizes (DESIGN.md §5) and, per split x tumour group, every Table 1 variable drawn to
+The twin has the paper's group sizes (docs/paper.md) and, per split x tumour group, every Table 1 variable drawn to
 match the paper's mean or percentage (``gvisage_lib/paper/data/table1.csv``). Where the paper is silent, the choices
 are in ``gvisage_lib/twin/data/twin_parameters.json`` and summarised here.
 

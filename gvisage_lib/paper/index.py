@@ -1,0 +1,165 @@
+"""Where each of the paper's items is regenerated: the one list of every output the notebooks write.
+
+Each :class:`Output` names one figure or table: its key (what a notebook asks for), its file name (the paper's
+numbering, spelled here once: ``fig4a_...`` for the paper's Figure 4A, ``figS<n>_...`` for a supplementary figure of
+this package, ``table2_...`` for a Table 2 piece), the paper item it regenerates (empty when the paper has none), the
+notebook that writes it and the function that computes it. Figures are written as ``<name>.png`` and ``<name>.pdf``
+under ``<run>/figures``, tables as ``<name>.csv`` under ``<run>/tables``.
+
+Examples
+--------
+>>> figure_name("fig4a")
+'fig4a_roc_stage1_test_validation'
+>>> outputs().query("paper_item == 'Table 3' and kind == 'table'")["name"].tolist()[:2]
+['table3_hpt_strata', 'table3_paper_vs_this_run']
+>>> figure_name("nope")
+Traceback (most recent call last):
+...
+KeyError: "no figure with key 'nope' in gvisage_lib.paper.index; keys: ['fig1', 'fig3a', 'fig3b', 'fig3c', 'fig4a', 'fig4b', 'fig4c', 'fig4d', 'fig5a', 'fig5b', 'figS1', 'figS2', 'figS3', 'figS4', 'figS5', 'figS6_test', 'figS6_validation', 'figS7_test', 'figS7_validation', 'figS8']"
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import pandas as pd
+
+__all__ = ["OUTPUTS", "Output", "figure_name", "outputs", "table_name"]
+
+
+@dataclass(frozen=True)
+class Output:
+    """One output file of the pipeline and where it comes from."""
+
+    key: str
+    kind: str  # "figure" or "table"
+    name: str
+    paper_item: str
+    notebook: str
+    function: str
+    caption: str
+
+
+def _f(key, name, item, nb, fn, cap) -> Output:
+    return Output(key, "figure", name, item, nb, fn, cap)
+
+
+def _t(name, item, nb, fn, cap) -> Output:
+    return Output(name, "table", name, item, nb, fn, cap)
+
+
+_C, _F, _N, _R, _H, _E = ("gvisage_lib.cohort", "gvisage_lib.faces", "gvisage_lib.cnn", "gvisage_lib.roc",
+                          "gvisage_lib.clinical", "gvisage_lib.endocrine")
+
+#: Every output, in notebook order.
+OUTPUTS: tuple[Output, ...] = (
+    # 01 cohort
+    _t("manifest_validation", "", "01_cohort", f"{_C}.manifest.validate_manifest", "Every problem of the manifest (row, column, value, why)."),
+    _t("study_flow", "Figure 1", "01_cohort", f"{_C}.figures.study_flow_counts", "Subjects per split and group."),
+    _f("fig1", "fig1_study_flow", "Figure 1", "01_cohort", f"{_C}.figures.plot_study_flow", "Study design and participant flow."),
+    _t("table1", "Table 1", "01_cohort", f"{_C}.table1.table1_all_splits", "Demographics, symptoms and hormones by split and tumour group, with the paper's tests."),
+    _t("table1_calibration", "Table 1", "01_cohort", f"{_C}.table1.calibration_vs_paper", "The twin's Table 1 against the paper's, in standard errors."),
+    _t("table1_paper_p_check", "Table 1", "01_cohort", f"{_C}.table1.paper_p_check", "The paper's Table 1 P values recomputed from its own summaries."),
+    _t("tumour_site_by_institution", "Figure 3A", "01_cohort", f"{_C}.figures.site_by_institution", "iGCT tumour sites per institution and split."),
+    _f("fig3a", "fig3a_tumour_site_by_institution", "Figure 3A", "01_cohort", f"{_C}.figures.plot_site_by_institution", "Tumour site of iGCTs by institution and split."),
+    _t("other_tumour_types", "Figure 3B", "01_cohort", f"{_C}.figures.other_tumour_types", "Tumour types of the other midline tumours."),
+    _f("fig3b", "fig3b_other_tumour_types", "Figure 3B", "01_cohort", f"{_C}.figures.plot_other_tumour_types", "Tumour types in the other-midline-tumour group."),
+    # 02 faces
+    _t("faces_preprocessing_summary", "", "02_faces", f"{_F}.preprocess.preprocess_summary", "Subjects and photos through preprocessing."),
+    _t("face_qc_photos", "", "02_faces", f"{_F}.preprocess.load_qc_photos", "Quality control of every photo."),
+    _t("face_qc_counts", "", "02_faces", f"{_F}.preprocess.qc_counts", "Photos and subjects by QC outcome."),
+    _f("figS1", "figS1_face_qc_by_reason", "", "02_faces", f"{_F}.figures.qc_reason_figure", "Photos and subjects by quality-control outcome."),
+    _t("face_excluded_subjects", "", "02_faces", f"{_F}.preprocess.excluded_subjects", "Subjects without a photo passing QC."),
+    _f("figS2", "figS2_twin_phenotype_montage", "", "02_faces", f"{_F}.figures.phenotype_montage", "Synthetic twins by group and latent damage, with their planted phenotype."),
+    _f("figS3", "figS3_twin_preprocessed_crops", "", "02_faces", f"{_F}.figures.crops_montage", "The preprocessed crops the CNN sees (synthetic twins)."),
+    _t("face_signal_check", "", "02_faces", f"{_F}.signal_check.cohort_signal_check", "Cross-validated AUC of a regression on image statistics, per stage."),
+    _t("twin_ceilings", "", "02_faces", f"{_F}.signal_check.twin_ceilings", "Per stage: the twin's phenotype ceiling, the image-statistics check and the paper's AUC."),
+    # 03 training
+    _t("training_history", "", "03_train", f"{_N}.training.train_candidates", "Loss and AUC per epoch, candidate and stage."),
+    _f("figS4", "figS4_learning_curves_candidates", "", "03_train", f"{_N}.figures.plot_learning_curves", "Learning curves of every candidate and stage."),
+    _t("test_auc_by_candidate", "Figure 3C", "03_train", f"{_N}.predict.auc_by_candidate", "Test AUC per candidate and stage, beside the paper's."),
+    _t("validation_auc_by_candidate", "", "03_train", f"{_N}.predict.auc_by_candidate", "Validation AUC per candidate and stage."),
+    _t("cascade_calls", "", "03_train", f"{_N}.predict.cascade_summary", "Final calls of the two-stage cascade per split and group."),
+    # 04 stage-wise ROC
+    _t("operating_points_train", "Table 2", "04_stage_roc", f"{_R}.metrics.selected_operating_points", "Operating points of GVisageNet chosen on the training split."),
+    _t("table2_gvisagenet", "Table 2", "04_stage_roc", f"{_R}.metrics.format_table2", "Table 2, GVisageNet rows (both stages)."),
+    _t("gvisagenet_metrics_long", "Table 2", "04_stage_roc", f"{_R}.metrics.gvisagenet_metrics", "GVisageNet's metrics at every operating point, tidy."),
+    _t("stage_roc_paper_vs_this_run", "Table 2", "04_stage_roc", f"{_R}.metrics.paper_comparison", "This run's stage-wise numbers beside the paper's."),
+    _t("candidates", "Figure 3C", "04_stage_roc", f"{_R}.metrics.candidate_metrics", "Test metrics of every candidate."),
+    _f("fig3c", "fig3c_candidate_models_test", "Figure 3C", "04_stage_roc", f"{_R}.figures.plot_candidates", "Accuracy, sensitivity, specificity and AUC of the candidates (test)."),
+    _t("delong_pairwise", "", "04_stage_roc", f"{_R}.metrics.pairwise_delong", "Paired DeLong comparisons of the candidates."),
+    _t("roc_bands", "Figure 4", "04_stage_roc", f"{_R}.metrics.roc_bands", "Bootstrap confidence bands of GVisageNet's ROC curves."),
+    _f("fig4a", "fig4a_roc_stage1_test_validation", "Figure 4A", "04_stage_roc", f"{_R}.figures.plot_roc_stage", "ROC of GVisageNet, stage 1 (test and validation)."),
+    _f("fig4b", "fig4b_roc_stage2_test_validation", "Figure 4B", "04_stage_roc", f"{_R}.figures.plot_roc_stage", "ROC of GVisageNet, stage 2 (test and validation)."),
+    _f("fig4c", "fig4c_gvisagenet_metrics_test", "Figure 4C", "04_stage_roc", f"{_R}.figures.plot_gvisagenet_bars", "GVisageNet's AUC, accuracy, sensitivity and specificity (test)."),
+    _f("fig4d", "fig4d_gvisagenet_metrics_validation", "Figure 4D", "04_stage_roc", f"{_R}.figures.plot_gvisagenet_bars", "GVisageNet's AUC, accuracy, sensitivity and specificity (validation)."),
+    _t("pr_summary", "", "04_stage_roc", f"{_R}.metrics.pr_summary", "Average precision of GVisageNet per stage and split."),
+    _f("figS5", "figS5_pr_curves_gvisagenet", "", "04_stage_roc", f"{_R}.figures.plot_pr_curves", "Precision-recall curves of GVisageNet."),
+    # 05 clinical and hybrid
+    _t("stage2_univariate_screening", "Table 1", "05_clinical_hybrid", f"{_H}.logistic.screen_univariate", "Univariate screening of the clinical variables (training split)."),
+    _t("stage2_logistic_coefficients", "", "05_clinical_hybrid", f"{_H}.hybrid.HybridFits.coefficient_table", "Odds ratios of the clinical and hybrid models."),
+    _t("stage2_vif", "", "05_clinical_hybrid", f"{_H}.logistic.vif", "Variance inflation factors of the clinical and hybrid models."),
+    _t("table2_stage2_models", "Table 2", "05_clinical_hybrid", f"{_H}.hybrid.model_metrics", "Table 2, stage 2: GVisageNet, logistic regression, hybrid model."),
+    _t("stage2_model_scores", "", "05_clinical_hybrid", f"{_H}.hybrid.fit_models", "Every stage-2 subject's score under each model."),
+    _t("table2_stage2_models_vs_paper", "Table 2", "05_clinical_hybrid", f"{_H}.hybrid.table2_with_paper", "Table 2's stage-2 rows beside the paper's."),
+    _f("figS6_test", "figS6_stage2_models_roc_test", "", "05_clinical_hybrid", f"{_H}.figures.plot_models_roc", "ROC of the three stage-2 models (test)."),
+    _f("figS6_validation", "figS6_stage2_models_roc_validation", "", "05_clinical_hybrid", f"{_H}.figures.plot_models_roc", "ROC of the three stage-2 models (validation)."),
+    _t("stage2_model_comparisons", "", "05_clinical_hybrid", f"{_H}.hybrid.compare_models", "DeLong, likelihood-ratio and bootstrap comparisons of the stage-2 models."),
+    _t("stage2_sensitivity_screened_models", "", "05_clinical_hybrid", f"{_H}.hybrid.model_metrics", "Sensitivity analysis: the models on the screened variables."),
+    _t("stage2_calibration", "", "05_clinical_hybrid", f"{_H}.calibration.calibration_table", "Calibration slope, intercept and Brier score of the stage-2 models."),
+    _f("figS7_test", "figS7_stage2_calibration_test", "", "05_clinical_hybrid", f"{_H}.figures.plot_calibration", "Calibration curves of the stage-2 models (test)."),
+    _f("figS7_validation", "figS7_stage2_calibration_validation", "", "05_clinical_hybrid", f"{_H}.figures.plot_calibration", "Calibration curves of the stage-2 models (validation)."),
+    _t("stage2_decision_curves_validation", "", "05_clinical_hybrid", f"{_H}.calibration.decision_curves", "Net benefit of the stage-2 models (validation)."),
+    _f("figS8", "figS8_stage2_decision_curves_validation", "", "05_clinical_hybrid", f"{_H}.figures.plot_decision_curve", "Decision curves of the stage-2 models (validation)."),
+    # 06 endocrine
+    _t("fig5a_score_endocrine_correlations", "Figure 5A", "06_endocrine", f"{_E}.correlation.score_correlations", "Correlation of the stage-2 score with 15 endocrine indicators."),
+    _t("fig5a_signs_paper_vs_this_run", "Figure 5A", "06_endocrine", f"{_E}.correlation.fig5a_signs_with_paper", "The paper's Fig 5A signs beside this run's."),
+    _t("fig5a_correlation_matrix", "Figure 5A", "06_endocrine", f"{_E}.correlation.correlation_matrix", "Pairwise correlations of the score and the indicators."),
+    _f("fig5a", "fig5a_score_endocrine_correlation_heatmap", "Figure 5A", "06_endocrine", f"{_E}.figures.plot_correlation_heatmap", "Correlations of the score and 15 endocrine indicators (validation tumours)."),
+    _t("fig5a_score_endocrine_correlations_by_group", "Figure 5A", "06_endocrine", f"{_E}.correlation.score_correlations", "The correlations within each tumour group."),
+    _t("table3_hpt_strata", "Table 3", "06_endocrine", f"{_E}.strata.strata_metrics", "Stage 2 by HPT-axis damage (validation)."),
+    _t("table3_paper_vs_this_run", "Table 3", "06_endocrine", f"{_E}.strata.table3_with_paper", "Table 3 beside the paper's."),
+    _f("fig5b", "fig5b_hpt_strata_metrics", "Figure 5B", "06_endocrine", f"{_E}.figures.plot_strata", "AUC, accuracy, sensitivity and specificity by HPT-axis damage."),
+    _t("table3_hpt_strata_tests", "Table 3", "06_endocrine", f"{_E}.strata.strata_tests", "Friedman test as the paper's and tests for independent strata."),
+    _t("table3_paper_friedman_recomputed", "Table 3", "06_endocrine", f"{_E}.strata.strata_tests", "The paper's Friedman test recomputed from its own Table 3."),
+    _t("twin_truth_check_mechanism", "", "06_endocrine", f"{_E}.correlation.run_truth_check", "Does the analysis recover what the twin planted?"),
+)
+
+_BY_KEY = {(o.kind, o.key): o for o in OUTPUTS}
+if len(_BY_KEY) != len(OUTPUTS) or len({o.name for o in OUTPUTS}) != len(OUTPUTS):
+    raise RuntimeError("gvisage_lib.paper.index: output keys and names must be unique")
+
+
+def _get(kind: str, key: str) -> Output:
+    try:
+        return _BY_KEY[(kind, key)]
+    except KeyError:
+        keys = sorted(k for (kd, k) in _BY_KEY if kd == kind)
+        raise KeyError(f"no {kind} with key {key!r} in gvisage_lib.paper.index; keys: {keys}") from None
+
+
+def figure_name(key: str) -> str:
+    """File stem of the figure with ``key`` (``.png`` and ``.pdf`` are added when it is saved)."""
+    return _get("figure", key).name
+
+
+def table_name(key: str) -> str:
+    """File stem of the table with ``key`` (``.csv`` is added when it is saved).
+
+    Examples
+    --------
+    >>> table_name("table3_hpt_strata")
+    'table3_hpt_strata'
+    """
+    return _get("table", key).name
+
+
+def outputs() -> pd.DataFrame:
+    """The index as a table: key, kind, name, paper_item, notebook, function, caption.
+
+    Examples
+    --------
+    >>> sorted(outputs().query("paper_item != ''")["paper_item"].unique())[:3]
+    ['Figure 1', 'Figure 3A', 'Figure 3B']
+    """
+    return pd.DataFrame([asdict(o) for o in OUTPUTS])

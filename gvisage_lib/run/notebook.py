@@ -1,0 +1,90 @@
+"""The one call every notebook starts with: run folder, profile, cohort, display settings, and named outputs.
+
+A notebook's first code cell after its parameters is::
+
+    from gvisage_lib.run.notebook import setup_notebook
+    nb = setup_notebook(run_dir, manifest=manifest, profile=profile, seed=seed)
+
+and it saves what it computes by the keys of :mod:`gvisage_lib.paper.index`, so the file names (the paper's
+numbering) are spelled in one place: ``nb.save_table(frame, "table1")``, ``nb.save_figure(fig, "fig4a")``.
+
+Examples
+--------
+>>> import tempfile, pathlib
+>>> run = pathlib.Path(tempfile.mkdtemp())
+>>> (run / "m.csv").write_text("subject_id\\n")
+11
+>>> nb = setup_notebook(run, manifest=str(run / "m.csv"), profile="smoke", seed=1, quiet=True)
+>>> nb.profile.name, nb.manifest_path.name, nb.synthetic
+('smoke', 'm.csv', False)
+>>> nb.save_table(__import__("pandas").DataFrame({"a": [1]}), "table1").name
+'table1.csv'
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from gvisage_lib.cohort.privacy import is_synthetic_cohort
+from gvisage_lib.core import io
+from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.core.profiles import Profile, get_profile
+from gvisage_lib.paper.index import figure_name, table_name
+
+__all__ = ["NotebookRun", "setup_notebook"]
+
+
+@dataclass
+class NotebookRun:
+    """What a notebook needs about its run: folders, profile, cohort manifest and seed; writers of named outputs."""
+
+    paths: RunPaths
+    profile: Profile
+    manifest_path: Path
+    seed: int
+    #: the cohort is the synthetic twin (faces may be shown; see :mod:`gvisage_lib.cohort.privacy`).
+    synthetic: bool
+
+    def save_table(self, frame: pd.DataFrame, key: str, **kwargs: Any) -> Path:
+        """Write ``frame`` to ``<run>/tables/<name>.csv`` (name from :func:`gvisage_lib.paper.index.table_name`)."""
+        return io.write_csv(frame, self.paths.tables / f"{table_name(key)}.csv", **kwargs)
+
+    def save_figure(self, fig: Any, key: str) -> list[Path]:
+        """Write ``fig`` as PNG and PDF under ``<run>/figures/`` (name from :func:`gvisage_lib.paper.index.figure_name`)."""
+        return io.save_figure(fig, self.paths.figures / figure_name(key))
+
+
+def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profile: str = "quick", seed: int = 0,
+                   quiet: bool = False) -> NotebookRun:
+    """Prepare a notebook of the pipeline and return its :class:`NotebookRun`.
+
+    Parameters
+    ----------
+    run_dir : path-like
+        Run folder (created with its sub-folders if missing).
+    manifest : str
+        The cohort manifest; empty means the synthetic twin at ``<run_dir>/cohort/manifest.csv``.
+    profile : str
+        Pipeline profile (:mod:`gvisage_lib.core.profiles`).
+    seed : int
+        Master seed of the run.
+    quiet : bool
+        Do not print the one-line summary.
+    """
+    pd.set_option("display.max_rows", 300)
+    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.width", 200)
+    paths = RunPaths(run_dir).ensure()
+    prof = get_profile(profile)
+    manifest_path = paths.resolve_manifest(manifest or None)
+    # notebooks 04-06 can run from predictions alone; only a manifest that exists can be a twin
+    synthetic = Path(manifest_path).is_file() and is_synthetic_cohort(manifest_path)
+    if not quiet:
+        cohort = "the synthetic twin" if synthetic else f"{manifest_path.name} (own cohort)"
+        print(f"cohort: {cohort}; profile: {prof.name}; seed: {seed}")
+    return NotebookRun(paths, prof, Path(manifest_path), int(seed), bool(synthetic))
