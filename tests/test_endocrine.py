@@ -22,6 +22,7 @@ import pingouin as pg
 import pytest
 
 from gvisage_lib.endocrine import correlation as endocrine
+from gvisage_lib.stats import bh_adjust
 
 from gvisage_lib.core import schema
 
@@ -38,14 +39,14 @@ def test_doctests():
 
 
 def test_bh_matches_r():
-    np.testing.assert_allclose(endocrine.bh_adjust(REF["data"]["bh_p"]), REF["bh"], rtol=1e-12)
+    np.testing.assert_allclose(bh_adjust(REF["data"]["bh_p"]), REF["bh"], rtol=1e-12)
 
 
 def test_bh_matches_statsmodels_and_keeps_nan():
     from statsmodels.stats.multitest import multipletests
 
     p = np.array([0.2, np.nan, 0.01, 0.03, 0.5])
-    out = endocrine.bh_adjust(p)
+    out = bh_adjust(p)
     assert np.isnan(out[1])
     np.testing.assert_allclose(out[~np.isnan(p)], multipletests(p[~np.isnan(p)], method="fdr_bh")[1])
 
@@ -85,7 +86,7 @@ def test_pairwise_complete_and_bh_columns():
     df.loc[[0, 1, 2], "tsh"] = np.nan
     out = endocrine.score_correlations(df, indicators=["tsh", "gh"]).set_index("indicator")
     assert out.loc["tsh", "n"] == len(df) - 3 and out.loc["gh", "n"] == len(df)
-    np.testing.assert_allclose(out["p_bh"], endocrine.bh_adjust(out["p_value"]))
+    np.testing.assert_allclose(out["p_bh"], bh_adjust(out["p_value"]))
     r, p = endocrine.correlation_matrix(df, indicators=["tsh", "gh"])
     assert r.loc["score", "tsh"] == pytest.approx(out.loc["tsh", "r"])
     assert p.loc["tsh", "score"] == pytest.approx(out.loc["tsh", "p_value"])
@@ -98,7 +99,7 @@ def test_bad_inputs():
     with pytest.raises(ValueError, match="lacks"):
         endocrine.score_correlations(_corr_frame(), indicators=["acth"])
     with pytest.raises(ValueError, match="\\[0, 1\\]"):
-        endocrine.bh_adjust([0.5, 1.5])
+        bh_adjust([0.5, 1.5])
 
 
 def _twin_validation(seed: int = 11, scale: float = 3.0) -> pd.DataFrame:

@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from gvisage_lib import paper
+from gvisage_lib.core import schema
 from gvisage_lib.clinical import hybrid
 from gvisage_lib.clinical.logistic import fit_logistic
 from gvisage_lib.stats import delong_test, diagnostic_metrics, operating_points, roc_auc_delong
@@ -35,7 +36,8 @@ def test_lr_test_matches_r_anova():
     df = pd.DataFrame({k: [np.nan if v is None else v for v in g[k]] for k in ("y", "x1", "x2", "x3", "sex")})
     full = fit_logistic(df, "y", ["x1", "x2", "x3", "sex"])
     red = fit_logistic(df, "y", ["x1", "x2", "sex"])
-    stat, dof, p = hybrid.likelihood_ratio_test(full, red)
+    lr = hybrid.likelihood_ratio_test(full, red)
+    stat, dof, p = lr.statistic, lr.df, lr.p_value
     assert red.llf == pytest.approx(REF["glm"]["reduced_loglik"], rel=1e-9)
     assert stat == pytest.approx(REF["glm"]["lrt_stat"], rel=1e-7)
     assert dof == REF["glm"]["lrt_df"]
@@ -80,33 +82,36 @@ def test_table2_rows_carry_train_threshold():
     df = _frame()
     fits = hybrid.fit_models(df, ["tsh", "diabetes_insipidus"])
     t2 = hybrid.model_metrics(fits.scores)
-    assert t2[["model", "dataset"]].values.tolist() == [[m, d] for m in hybrid.MODEL_ORDER
-                                                        for d in ("test", "validation")]
+    assert list(t2.columns) == list(schema.TABLE2_COLUMNS)
+    assert t2[["model", "split"]].drop_duplicates().values.tolist() == [[m, d] for m in hybrid.MODEL_ORDER
+                                                                        for d in ("test", "validation")]
+    assert set(t2.metric) == {"auc", "accuracy", "sensitivity", "specificity"} and (t2.stage == 2).all()
     for m in hybrid.MODEL_ORDER:
         tr = fits.scores[(fits.scores.model == m) & (fits.scores.split == "train")]
         thr = operating_points(tr.label, tr.score).set_index("rule").loc["youden", "threshold"]
-        rows = t2[t2.model == m]
-        assert (rows.threshold == thr).all()
+        rows = t2[(t2.model == m) & (t2.metric != "auc")]
+        assert (rows.threshold == thr).all() and (rows.rule == "youden").all()
         ev = fits.scores[(fits.scores.model == m) & (fits.scores.split == "validation")]
         dm = diagnostic_metrics(ev.label, ev.score, thr)
-        r = rows[rows.dataset == "validation"].iloc[0]
-        assert (r.sensitivity, r.specificity_ci_low) == (dm.sensitivity, dm.specificity_ci_low)
-        assert r.auc == pytest.approx(roc_auc_delong(ev.label, ev.score).auc)
-        assert r.n == 200
+        r = t2[(t2.model == m) & (t2.split == "validation")].set_index("metric")
+        assert r.loc["sensitivity", "estimate"] == dm.sensitivity
+        assert r.loc["specificity", "ci_low"] == dm.specificity_ci_low
+        assert r.loc["auc", "estimate"] == pytest.approx(roc_auc_delong(ev.label, ev.score).auc)
+        assert r.loc["auc", "n"] == r.loc["accuracy", "n"] == 200  # n = the denominator of each metric
 
 
 def test_comparisons_delong_lrt_bootstrap():
     df = _frame()
     fits = hybrid.fit_models(df, ["tsh", "diabetes_insipidus"])
     out = hybrid.compare_models(fits, n_boot=300, seed=3)
-    assert out.loc[out.method == "likelihood-ratio test", "dataset"].eq("train").all()
+    assert out.loc[out.method == "likelihood-ratio test", "split"].eq("train").all()
     lrt = out[(out.method == "likelihood-ratio test") & (out.model_b == hybrid.CLINICAL)].iloc[0]
     assert lrt.df == 1
     assert lrt.statistic == pytest.approx(2 * (fits.hybrid.llf - fits.clinical.llf))
     wide = fits.scores[fits.scores.split == "validation"].pivot(index="subject_id", columns="model", values="score")
     y = df.set_index("subject_id").loc[wide.index, "label"]
     d = delong_test(y, wide[hybrid.CNN], wide[hybrid.CLINICAL])
-    row = out[(out.comparison == f"{hybrid.CNN} vs {hybrid.CLINICAL}") & (out.dataset == "validation")].iloc[0]
+    row = out[(out.comparison == f"{hybrid.CNN} vs {hybrid.CLINICAL}") & (out.split == "validation")].iloc[0]
     assert row.p_value == pytest.approx(d.p_value) and not row.nested
     boot = out[out.method == "bootstrap ΔAUC"]
     assert len(boot) == 4 and (boot.ci_low <= boot.delta_auc).all() and (boot.delta_auc <= boot.ci_high).all()

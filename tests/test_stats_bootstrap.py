@@ -34,11 +34,12 @@ def test_vectorized_equals_loop_and_auc_is_mann_whitney() -> None:
     y, s = _data()
     a = bootstrap_ci(batched_auc, y, s, n_boot=300, seed=1, vectorized=True)
     b = bootstrap_ci(lambda yy, ss: roc_auc_delong(yy, ss).auc, y, s, n_boot=300, seed=1)
-    assert np.allclose(a, b, rtol=0, atol=1e-12)
+    assert np.allclose([a.estimate, a.ci_low, a.ci_high], [b.estimate, b.ci_low, b.ci_high], rtol=0, atol=1e-12)
     r = roc_auc_delong(y, s)
-    assert abs(a[0] - r.auc) < 1e-12
+    assert abs(a.estimate - r.auc) < 1e-12
+    assert a.n_boot == 300 and a.stratified and list(a.to_frame().columns)[:3] == ["estimate", "ci_low", "ci_high"]
     # The percentile interval is close to DeLong's for a moderate sample.
-    assert abs(a[1] - r.ci_low) < 0.05 and abs(a[2] - r.ci_high) < 0.05
+    assert abs(a.ci_low - r.ci_low) < 0.05 and abs(a.ci_high - r.ci_high) < 0.05
 
 
 def test_unstratified_drops_single_class_replicates_with_warning() -> None:

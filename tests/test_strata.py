@@ -22,6 +22,7 @@ import pytest
 
 from gvisage_lib import paper
 from gvisage_lib.endocrine import strata
+from gvisage_lib.stats import auc_heterogeneity, auc_trend
 from gvisage_lib.stats import diagnostic_metrics, roc_auc_delong
 
 REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
@@ -41,7 +42,8 @@ def _as_table(m):
 def test_friedman_matches_r(case):
     m = REF["data"][f"friedman_{case}"]
     t = _as_table(m)
-    stat, dof, p = strata.friedman_as_paper(t, [c for c in t.columns if c != "stratum"])
+    fr = strata.friedman_as_paper(t, [c for c in t.columns if c != "stratum"])
+    stat, dof, p = fr.statistic, fr.df, fr.p_value
     r = REF["friedman"][case]
     assert stat == pytest.approx(r["statistic"], rel=1e-10)
     assert dof == r["df"]
@@ -50,7 +52,8 @@ def test_friedman_matches_r(case):
 
 def test_friedman_on_paper_table3_cannot_give_its_p():
     t3 = paper.table3().assign(auc=lambda d: d.auc_text)
-    stat, dof, p = strata.friedman_as_paper(t3)
+    fr = strata.friedman_as_paper(t3)
+    stat, p = fr.statistic, fr.p_value
     assert stat == 8.0 and p == pytest.approx(np.exp(-4))  # perfect concordance: the smallest P with 4 blocks
     assert p != pytest.approx(0.03, abs=0.005)
 
@@ -59,7 +62,8 @@ def test_heterogeneity_matches_statsmodels_meta():
     from statsmodels.stats.meta_analysis import combine_effects
 
     auc, var = np.array([0.68, 0.575, 0.517, 0.61]), np.array([0.004, 0.003, 0.0045, 0.002])
-    q, dof, p, pooled = strata.auc_heterogeneity(auc, var)
+    h = auc_heterogeneity(auc, var)
+    q, dof, p, pooled = h.statistic, h.df, h.p_value, h.pooled_auc
     ref = combine_effects(auc, var)
     assert q == pytest.approx(ref.q, rel=1e-12) and dof == 3
     assert pooled == pytest.approx(ref.mean_effect_fe, rel=1e-12)
@@ -72,7 +76,7 @@ def test_trend_matches_statsmodels_wls_fixed_scale():
     import statsmodels.api as sm
 
     auc, var, rank = np.array([0.517, 0.575, 0.68]), np.array([0.004, 0.003, 0.0045]), np.array([0, 1, 2])
-    out = strata.auc_trend(auc, var, rank)
+    out = auc_trend(auc, var, rank).to_dict()
     ref = sm.WLS(auc, sm.add_constant(rank), weights=1 / var).fit(cov_type="fixed scale")
     assert out["slope"] == pytest.approx(ref.params[1], rel=1e-10)
     assert out["se"] == pytest.approx(ref.bse[1], rel=1e-10)
@@ -115,7 +119,7 @@ def test_strata_errors():
     with pytest.raises(ValueError, match="stratum 'none' .* single class"):
         strata.strata_metrics(one_class, 0.0)
     with pytest.raises(ValueError, match="positive"):
-        strata.auc_heterogeneity([0.6, 0.7], [0.0, 0.01])
+        auc_heterogeneity([0.6, 0.7], [0.0, 0.01])
 
 
 def test_twin_strata_truth():
@@ -156,7 +160,8 @@ def test_strata_tests_leave_out_a_stratum_without_delong_variance():
     out = strata.strata_tests(t3).set_index("test")
     het = out.loc["chi-square heterogeneity of independent AUCs"]
     assert het.df == 1 and "left out (no DeLong variance): complete" in het.assumption
-    q, dof, p, pooled = strata.auc_heterogeneity([0.7, 0.55], [0.004, 0.003])
+    h = auc_heterogeneity([0.7, 0.55], [0.004, 0.003])
+    q, dof, p, pooled = h.statistic, h.df, h.p_value, h.pooled_auc
     assert het.statistic == pytest.approx(q) and het.p_value == pytest.approx(p)
     t3.loc[1, "auc_variance"] = np.nan
     out = strata.strata_tests(t3).set_index("test")

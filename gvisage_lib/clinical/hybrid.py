@@ -35,6 +35,8 @@ from scipy import stats as sps
 
 from gvisage_lib import paper
 from gvisage_lib.core import schema
+from gvisage_lib.core.validation import check_frame
+from gvisage_lib.stats.results import StatResult
 from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, fit_logistic
 
 #: Model names used in the tables (the paper's Table 2 labels).
@@ -66,7 +68,7 @@ def read_selected_model(path: str | os.PathLike[str], stage_key: str = "stage2")
     """Name of the selected stage-2 model in ``selected_model.json`` (written by the training step, notebook 03).
 
     The file's ``rule`` field describes how the model was selected, not a decision threshold; thresholds here are
-    chosen on the training split (:func:`train_threshold`).
+    chosen on the training split (:func:`gvisage_lib.stats.choose_threshold`).
 
     Examples
     --------
@@ -117,9 +119,7 @@ def stage2_frame(manifest: pd.DataFrame, predictions: pd.DataFrame, model: str) 
     [['a', 1, 0.8], ['b', 0, 0.3]]
     """
     need = ["subject_id", "split", "stage", "model", "label", "score"]
-    missing = [c for c in need if c not in predictions.columns]
-    if missing:
-        raise ValueError(f"predictions lack column(s) {missing}")
+    check_frame(predictions, "predictions", need)
     for c in ("subject_id", "group", "split"):
         if c not in manifest.columns:
             raise ValueError(f"manifest lacks column {c!r}")
@@ -144,9 +144,21 @@ def stage2_frame(manifest: pd.DataFrame, predictions: pd.DataFrame, model: str) 
     return out.reset_index(drop=True)
 
 
+@dataclass
+class Stage2Data:
+    """The stage-2 subjects with the selected model's score (:func:`stage2_frame`) and that model's name."""
+
+    frame: pd.DataFrame
+    model: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """The subjects (a copy)."""
+        return self.frame.copy()
+
+
 def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: str | os.PathLike[str],
-                      selected_model_path: str | os.PathLike[str]) -> tuple[pd.DataFrame, str]:
-    """Read the manifest, predictions and selected model; return (:func:`stage2_frame`, model name).
+                      selected_model_path: str | os.PathLike[str]) -> Stage2Data:
+    """Read the manifest, predictions and selected model; return the :func:`stage2_frame` and the model's name.
 
     Examples
     --------
@@ -163,7 +175,7 @@ def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: s
     model = read_selected_model(selected_model_path)
     man = load_manifest(manifest_path, validate=False)
     pred = pd.read_parquet(predictions_path)
-    return stage2_frame(man, pred, model), model
+    return Stage2Data(stage2_frame(man, pred, model), model)
 
 
 @dataclass
@@ -231,9 +243,7 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     if not clinical_variables:
         raise ValueError("clinical_variables is empty: the screening selected no variable, no clinical model to fit")
     need = ["subject_id", "split", "label", "score", *clinical_variables]
-    missing = [c for c in need if c not in frame.columns]
-    if missing:
-        raise ValueError(f"frame lacks column(s) {missing}")
+    check_frame(frame, "frame", need)
     if CNN_TERM in clinical_variables:
         raise ValueError(f"clinical_variables must not contain the reserved name {CNN_TERM!r}")
     data = frame.assign(**{CNN_TERM: logit(frame["score"].to_numpy())})
@@ -265,37 +275,19 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     return HybridFits(clin, hyb, cnn, clinical_variables, scores, tuple(names))
 
 
-def train_threshold(y: np.ndarray, s: np.ndarray, rule: str | None = "youden") -> tuple[float, str]:
-    """Threshold of operating point ``rule`` (:func:`gvisage_lib.stats.operating_points`) on training data.
-
-    Examples
-    --------
-    >>> thr, rule = train_threshold(np.array([0, 1, 0, 1]), np.array([0.1, 0.9, 0.3, 0.6]))
-    >>> round(thr, 6), rule
-    (0.45, 'youden')
-    """
-    from gvisage_lib.stats import operating_points
-
-    ops = operating_points(y, s)
-    want = (rule or "youden").lower()
-    hit = ops[ops["rule"].astype(str).str.lower() == want]
-    if hit.empty:
-        raise ValueError(f"threshold rule {rule!r} not among operating points {ops['rule'].tolist()}")
-    return float(hit["threshold"].iloc[0]), str(hit["rule"].iloc[0])
-
-
-def model_metrics(scores: pd.DataFrame, *, rule: str | None = "youden", train_split: str = "train",
+def model_metrics(scores: pd.DataFrame, *, rule: str = "youden", train_split: str = "train",
                   eval_splits: Sequence[str] = ("test", "validation"), level: float = 0.95) -> pd.DataFrame:
-    """Table 2 rows: AUC (DeLong CI), accuracy, sensitivity, specificity (exact CIs) of each model and split.
+    """Table 2 rows of each stage-2 model: AUC (DeLong CI), accuracy, sensitivity, specificity (exact CIs).
 
-    The threshold of each model is chosen on ``train_split`` by ``rule`` (an operating point of
-    :func:`gvisage_lib.stats.operating_points`, Youden by default) and carried unchanged to the evaluation splits.
+    The threshold of each model is chosen on ``train_split`` by ``rule`` (:func:`gvisage_lib.stats.choose_threshold`,
+    Youden by default) and carried unchanged to the evaluation splits; the rows are those of
+    :func:`gvisage_lib.roc.metrics.stage_metrics` (stage 2), the one schema of every Table 2 row.
 
     Returns
     -------
     DataFrame
-        model, dataset, n, n_pos, n_neg, threshold, rule, auc, auc_ci_low, auc_ci_high, and for accuracy,
-        sensitivity, specificity: the estimate with ``_ci_low``/``_ci_high``.
+        :data:`gvisage_lib.core.schema.TABLE2_COLUMNS`: model, stage, split, rule, threshold, metric, estimate,
+        ci_low, ci_high, k, n, ci_method; metrics auc, accuracy, sensitivity, specificity.
 
     Examples
     --------
@@ -303,38 +295,36 @@ def model_metrics(scores: pd.DataFrame, *, rule: str | None = "youden", train_sp
     >>> y = rng.integers(0, 2, 300)
     >>> sc = pd.DataFrame({"split": ["train"] * 200 + ["test"] * 100, "model": "m", "label": y,
     ...                    "score": y + rng.normal(size=300)})
-    >>> model_metrics(sc, eval_splits=["test"])[["model", "dataset", "n"]].values.tolist()
-    [['m', 'test', 100]]
+    >>> t = model_metrics(sc, eval_splits=["test"])
+    >>> t[["model", "split", "metric", "n"]].values.tolist()[:2]
+    [['m', 'test', 'auc', 100], ['m', 'test', 'accuracy', 100]]
     """
-    from gvisage_lib.stats import diagnostic_metrics, roc_auc_delong
+    from gvisage_lib.roc.metrics import TABLE2_METRICS, stage_metrics
 
-    rows = []
+    check_frame(scores, "scores", ["split", "model", "label", "score"])
     models = [m for m in MODEL_ORDER if m in set(scores["model"])] + sorted(set(scores["model"]) - set(MODEL_ORDER))
+    frames = []
     for m in models:
-        sm = scores[scores["model"] == m]
-        tr = sm[sm["split"] == train_split]
-        if tr.empty:
+        sm = scores[scores["model"] == m].assign(stage=2)
+        if (sm["split"] == train_split).sum() == 0:
             raise ValueError(f"model {m!r} has no rows of split {train_split!r} to choose a threshold on")
-        thr, rule_name = train_threshold(tr["label"].to_numpy(), tr["score"].to_numpy(), rule)
-        for sp in eval_splits:
-            ev = sm[sm["split"] == sp]
-            if ev.empty:
-                continue
-            y, s = ev["label"].to_numpy(), ev["score"].to_numpy()
-            roc = roc_auc_delong(y, s, level=level)
-            dm = diagnostic_metrics(y, s, thr, level=level)
-            row = {"model": m, "dataset": sp, "n": len(y), "n_pos": int(y.sum()), "n_neg": int(len(y) - y.sum()),
-                   "threshold": thr, "rule": rule_name, "auc": roc.auc, "auc_ci_low": roc.ci_low,
-                   "auc_ci_high": roc.ci_high}
-            for k in ("accuracy", "sensitivity", "specificity"):
-                for suffix in ("", "_ci_low", "_ci_high"):
-                    row[k + suffix] = float(getattr(dm, k + suffix))
-            rows.append(row)
-    return pd.DataFrame(rows)
+        splits = [sp for sp in eval_splits if (sm["split"] == sp).any()]
+        t = stage_metrics(sm, m, 2, splits=splits, train_split=train_split, rules=[rule], level=level)
+        frames.append(t[t["metric"].isin(TABLE2_METRICS)])
+    return pd.concat(frames, ignore_index=True)[list(schema.TABLE2_COLUMNS)]
 
 
-def likelihood_ratio_test(full: LogisticFit, reduced: LogisticFit) -> tuple[float, int, float]:
-    """LR test of ``reduced`` nested in ``full`` (same rows): (statistic, df, p).
+@dataclass(frozen=True)
+class LikelihoodRatioResult(StatResult):
+    """Likelihood-ratio test of a model nested in another (penalised for Firth fits)."""
+
+    statistic: float
+    df: int
+    p_value: float
+
+
+def likelihood_ratio_test(full: LogisticFit, reduced: LogisticFit) -> LikelihoodRatioResult:
+    """LR test of ``reduced`` nested in ``full`` (same rows).
 
     For Firth fits this is the penalised likelihood-ratio test (as R ``logistf``'s ``anova``), 2 (pl_full - pl_red).
 
@@ -343,8 +333,8 @@ def likelihood_ratio_test(full: LogisticFit, reduced: LogisticFit) -> tuple[floa
     >>> rng = np.random.default_rng(0)
     >>> df = pd.DataFrame({"a": rng.normal(size=200), "b": rng.normal(size=200)})
     >>> df["y"] = (rng.random(200) < 1 / (1 + np.exp(-df.a))).astype(int)
-    >>> stat, dof, p = likelihood_ratio_test(fit_logistic(df, "y", ["a", "b"]), fit_logistic(df, "y", ["a"]))
-    >>> dof, bool(p > 0.05)
+    >>> lr = likelihood_ratio_test(fit_logistic(df, "y", ["a", "b"]), fit_logistic(df, "y", ["a"]))
+    >>> lr.df, bool(lr.p_value > 0.05)
     (1, True)
     """
     if full.method != reduced.method:
@@ -357,7 +347,7 @@ def likelihood_ratio_test(full: LogisticFit, reduced: LogisticFit) -> tuple[floa
     if dof < 1:
         raise ValueError(f"full model must have more terms than the reduced one (df = {dof})")
     stat = max(0.0, 2.0 * (full.llf - reduced.llf))
-    return stat, dof, float(sps.chi2.sf(stat, dof))
+    return LikelihoodRatioResult(stat, dof, float(sps.chi2.sf(stat, dof)))
 
 
 def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "validation"), n_boot: int = 2000,
@@ -367,7 +357,7 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
     Returns
     -------
     DataFrame
-        comparison, model_a, model_b, nested, dataset, method, auc_a, auc_b, delta_auc, ci_low, ci_high,
+        comparison, model_a, model_b, nested, split, method, auc_a, auc_b, delta_auc, ci_low, ci_high,
         statistic, df, p_value, note. ``delta_auc = auc_a - auc_b``. LR-test rows are on the training split
         (where the models were fitted) and carry no AUC.
 
@@ -397,29 +387,29 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
         comp = f"{a} vs {b}"
         base = {"comparison": comp, "model_a": a, "model_b": b, "nested": nested}
         if nested and lr_pair is not None:
-            stat, dof, p = likelihood_ratio_test(*lr_pair)
+            lr = likelihood_ratio_test(*lr_pair)
             added = sorted(set(lr_pair[0].spec.columns) - set(lr_pair[1].spec.columns))
-            rows.append({**base, "dataset": "train", "method": "likelihood-ratio test", "statistic": stat,
-                         "df": dof, "p_value": p, "note": f"added term(s): {', '.join(added)}; {DEMLER_NOTE}"})
+            rows.append({**base, "split": "train", "method": "likelihood-ratio test", "statistic": lr.statistic,
+                         "df": lr.df, "p_value": lr.p_value, "note": f"added term(s): {', '.join(added)}; {DEMLER_NOTE}"})
         for sp in eval_splits:
             ev = wide[wide["split"] == sp]
             if ev.empty:
                 continue
             y, sa, sb = ev["label"].to_numpy(int), ev[a].to_numpy(float), ev[b].to_numpy(float)
             d = delong_test(y, sa, sb, level=level)
-            rows.append({**base, "dataset": sp, "method": "DeLong (paired)", "auc_a": d.auc_a, "auc_b": d.auc_b,
+            rows.append({**base, "split": sp, "method": "DeLong (paired)", "auc_a": d.auc_a, "auc_b": d.auc_b,
                          "delta_auc": d.auc_a - d.auc_b, "ci_low": d.diff_ci_low, "ci_high": d.diff_ci_high,
                          "statistic": d.z, "p_value": d.p_value,
                          "note": ("as the paper; invalid for nested models" if nested
                                   else "valid: models on different inputs, not nested")})
             if nested:
-                est, lo, hi = bootstrap_ci(lambda yy, xa, xb: batched_auc(yy, xa) - batched_auc(yy, xb), y, sa, sb,
-                                           n_boot=n_boot, level=level, seed=seed, stratified=True, vectorized=True)
-                rows.append({**base, "dataset": sp, "method": "bootstrap ΔAUC", "auc_a": d.auc_a, "auc_b": d.auc_b,
-                             "delta_auc": est, "ci_low": lo, "ci_high": hi,
+                bs = bootstrap_ci(lambda yy, xa, xb: batched_auc(yy, xa) - batched_auc(yy, xb), y, sa, sb,
+                                  n_boot=n_boot, level=level, seed=seed, stratified=True, vectorized=True)
+                rows.append({**base, "split": sp, "method": "bootstrap ΔAUC", "auc_a": d.auc_a, "auc_b": d.auc_b,
+                             "delta_auc": bs.estimate, "ci_low": bs.ci_low, "ci_high": bs.ci_high,
                              "note": f"stratified percentile bootstrap, {n_boot} resamples, seed {seed}; "
                                      "models held fixed"})
-    cols = ["comparison", "model_a", "model_b", "nested", "dataset", "method", "auc_a", "auc_b", "delta_auc",
+    cols = ["comparison", "model_a", "model_b", "nested", "split", "method", "auc_a", "auc_b", "delta_auc",
             "ci_low", "ci_high", "statistic", "df", "p_value", "note"]
     return pd.DataFrame(rows).reindex(columns=cols)
 
@@ -475,31 +465,23 @@ def hybrid_vif(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
 
 
 def table2_with_paper(metrics: pd.DataFrame) -> pd.DataFrame:
-    """:func:`model_metrics` rows beside the paper's Table 2 (long: one row per model, dataset and metric).
+    """:func:`model_metrics` rows beside the paper's Table 2 (one row per model, split and metric).
 
     Returns
     -------
     DataFrame
-        model, dataset, metric, this_run, this_run_ci_low, this_run_ci_high, paper, paper_ci_low, paper_ci_high.
+        model, split, metric, this_run, this_run_ci_low, this_run_ci_high, paper, paper_ci_low, paper_ci_high.
 
     Examples
     --------
-    >>> m = pd.DataFrame({"model": [HYBRID], "dataset": ["validation"], "auc": [0.7], "auc_ci_low": [0.6],
-    ...                   "auc_ci_high": [0.8]})
+    >>> m = pd.DataFrame({"model": [HYBRID], "split": ["validation"], "metric": ["auc"], "estimate": [0.7],
+    ...                   "ci_low": [0.6], "ci_high": [0.8]})
     >>> table2_with_paper(m)[["metric", "this_run", "paper"]].values.tolist()
     [['auc', 0.7, 0.789]]
     """
-    published = paper.table2().set_index(["model", "split", "metric"])
-    rows = []
-    for r in metrics.itertuples(index=False):
-        for m in ("auc", "accuracy", "sensitivity", "specificity"):
-            if not hasattr(r, m):
-                continue
-            key = (r.model, r.dataset, m)
-            pr = published.loc[key] if key in published.index else None
-            rows.append({"model": r.model, "dataset": r.dataset, "metric": m, "this_run": getattr(r, m),
-                         "this_run_ci_low": getattr(r, f"{m}_ci_low"), "this_run_ci_high": getattr(r, f"{m}_ci_high"),
-                         "paper": float(pr["estimate"]) if pr is not None else np.nan,
-                         "paper_ci_low": float(pr["ci_low"]) if pr is not None else np.nan,
-                         "paper_ci_high": float(pr["ci_high"]) if pr is not None else np.nan})
-    return pd.DataFrame(rows)
+    check_frame(metrics, "metrics", ["model", "split", "metric", "estimate", "ci_low", "ci_high"])
+    published = paper.table2()[["model", "split", "metric", "estimate", "ci_low", "ci_high"]].rename(
+        columns={"estimate": "paper", "ci_low": "paper_ci_low", "ci_high": "paper_ci_high"})
+    ours = metrics[["model", "split", "metric", "estimate", "ci_low", "ci_high"]].rename(
+        columns={"estimate": "this_run", "ci_low": "this_run_ci_low", "ci_high": "this_run_ci_high"})
+    return ours.merge(published, on=["model", "split", "metric"], how="left").reset_index(drop=True)

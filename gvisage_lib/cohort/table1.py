@@ -36,6 +36,7 @@ import pandas as pd
 from scipy import special, stats
 
 from gvisage_lib.core import schema
+from gvisage_lib.core.validation import check_frame
 from gvisage_lib.paper import parse_p
 from gvisage_lib.paper import table1 as paper_table1
 
@@ -224,9 +225,7 @@ def compare_two_groups(a: Any, b: Any, *, kind: str, alpha: float = 0.05) -> Tes
 def _check_manifest(manifest: pd.DataFrame) -> None:
     if not isinstance(manifest, pd.DataFrame):
         raise TypeError(f"manifest must be a pandas DataFrame, got {type(manifest).__name__}")
-    missing = [c for c in ("group", "split") if c not in manifest.columns]
-    if missing:
-        raise ValueError(f"manifest lacks column(s) {missing}")
+    check_frame(manifest, "manifest", ("group", "split"))
 
 
 def table1(manifest: pd.DataFrame, *, split: str) -> pd.DataFrame:

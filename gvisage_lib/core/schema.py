@@ -121,3 +121,9 @@ def stage_label(group: str, stage: int) -> int | None:
     if group not in spec["groups"]:  # type: ignore[operator]
         return None
     return int(group in spec["positive"])  # type: ignore[operator]
+
+#: The one schema of every Table 2 row (stage-wise GVisageNet metrics, the candidates, the stage-2 models): one row per
+#: model x stage x split x operating-point rule x metric; ``rule`` and ``threshold`` are empty for the AUC, ``k`` is the
+#: numerator of a proportion, ``ci_method`` names the interval (DeLong or Clopper-Pearson).
+TABLE2_COLUMNS: tuple[str, ...] = ("model", "stage", "split", "rule", "threshold", "metric", "estimate", "ci_low",
+                                   "ci_high", "k", "n", "ci_method")

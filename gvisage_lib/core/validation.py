@@ -1,7 +1,8 @@
-"""Input validators for the statistics functions (in the style of scikit-learn's ``utils/validation.py``).
+"""Input validators for the whole library (in the style of scikit-learn's ``utils/validation.py``).
 
-Each validator returns a clean NumPy array or raises ``ValueError``/``TypeError`` naming the argument and the bad
-value; none uses ``assert``.
+Each validator returns the clean input (a NumPy array, or the DataFrame itself) or raises
+``ValueError``/``TypeError`` naming the argument and the bad value; none uses ``assert``. :func:`check_frame` is the
+one check of a DataFrame argument and its columns that every module uses.
 
 Examples
 --------
@@ -15,9 +16,37 @@ ValueError: y_true must hold binary labels {0, 1} (or bool); found value 2 at in
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
 import numpy as np
+import pandas as pd
+
+__all__ = ["check_binary_labels", "check_choice", "check_frame", "check_level", "check_scores"]
+
+
+def check_frame(frame: Any, name: str, columns: Iterable[str] = ()) -> pd.DataFrame:
+    """``frame`` itself if it is a DataFrame holding every one of ``columns``; otherwise an error naming them.
+
+    Examples
+    --------
+    >>> check_frame(pd.DataFrame({"a": [1]}), "scores", ["a"]).shape
+    (1, 1)
+    >>> check_frame(pd.DataFrame({"a": [1]}), "scores", ["a", "split"])
+    Traceback (most recent call last):
+    ...
+    ValueError: scores lacks column(s) ['split']; it has ['a']
+    >>> check_frame([1, 2], "scores")
+    Traceback (most recent call last):
+    ...
+    TypeError: scores must be a pandas DataFrame, got list
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} lacks column(s) {missing}; it has {list(frame.columns)}")
+    return frame
 
 
 def _as_1d(x: Any, name: str) -> np.ndarray:

@@ -20,6 +20,7 @@ Benjamini-Hochberg adjusted p values are reported beside the raw ones.
 
 Examples
 --------
+>>> from gvisage_lib.stats import bh_adjust
 >>> bh_adjust([0.01, 0.04, 0.03, 0.2]).round(4).tolist()
 [0.04, 0.0533, 0.0533, 0.2]
 """
@@ -36,36 +37,11 @@ from scipy import stats as sps
 
 from gvisage_lib import paper
 from gvisage_lib.core import schema
+from gvisage_lib.core.validation import check_frame
+from gvisage_lib.stats import bh_adjust
 
 METHODS = ("spearman", "pearson")
 SE_METHODS = ("auto", "fisher", "bonett_wright")
-
-
-def bh_adjust(p_values: Sequence[float]) -> np.ndarray:
-    """Benjamini-Hochberg adjusted p values (R ``p.adjust(p, method = "BH")``); NaN stays NaN and is not counted.
-
-    Examples
-    --------
-    >>> bh_adjust([0.02, np.nan, 0.01]).tolist()
-    [0.02, nan, 0.02]
-    """
-    p = np.asarray(p_values, dtype=float)
-    if p.ndim != 1:
-        raise ValueError(f"p_values must be 1-D, got shape {p.shape}")
-    ok = ~np.isnan(p)
-    if ((p[ok] < 0) | (p[ok] > 1)).any():
-        raise ValueError("p_values must lie in [0, 1]")
-    out = np.full_like(p, np.nan)
-    q = p[ok]
-    m = len(q)
-    if m == 0:
-        return out
-    order = np.argsort(q)[::-1]
-    adj = np.minimum.accumulate(q[order] * m / np.arange(m, 0, -1))
-    res = np.empty(m)
-    res[order] = np.minimum(adj, 1.0)
-    out[ok] = res
-    return out
 
 
 def correlation_ci(r: float, n: int, *, method: str = "spearman", se_method: str = "auto",
@@ -146,9 +122,7 @@ def score_correlations(frame: pd.DataFrame, *, score: str = "score",
         out = pd.concat(parts, ignore_index=True)
         return out[[by, *[c for c in out.columns if c != by]]]
     indicators = list(indicators)
-    missing = [c for c in [score, *indicators] if c not in frame.columns]
-    if missing:
-        raise ValueError(f"frame lacks column(s) {missing}")
+    check_frame(frame, "frame", [score, *indicators])
     s = pd.to_numeric(frame[score], errors="coerce").to_numpy(float)
     rows = []
     for ind in indicators:
@@ -189,9 +163,7 @@ def correlation_matrix(frame: pd.DataFrame, *, score: str = "score",
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     cols = [score, *indicators]
-    missing = [c for c in cols if c not in frame.columns]
-    if missing:
-        raise ValueError(f"frame lacks column(s) {missing}")
+    check_frame(frame, "frame", cols)
     data = frame[cols].apply(pd.to_numeric, errors="coerce").to_numpy(float)
     k = len(cols)
     r = np.eye(k)
@@ -260,9 +232,7 @@ def fig5a_signs_with_paper(correlations: pd.DataFrame, *, alpha: float = 0.05) -
     [['tsh', 1, 1, True], ['lh', 0, 0, True]]
     """
     need = ("indicator", "r", "ci_low", "ci_high", "p_bh", "paper_sign")
-    missing = [c for c in need if c not in correlations.columns]
-    if missing:
-        raise ValueError(f"correlations lack column(s) {missing}")
+    check_frame(correlations, "correlations", need)
     out = correlations[list(need)].copy()
     out["this_run_sign"] = np.where(out["p_bh"] < alpha, np.sign(out["r"]), 0).astype(int)
     out["paper_sign"] = out["paper_sign"].astype(int)
@@ -330,13 +300,11 @@ def twin_truth_check(frame: pd.DataFrame, truth: pd.DataFrame, loadings: pd.Seri
     >>> twin_truth_check(pd.DataFrame(), pd.DataFrame(), pd.Series(dtype=float), pd.DataFrame())
     Traceback (most recent call last):
     ...
-    ValueError: frame lacks column(s) ['subject_id', 'score', 'group']
+    ValueError: frame lacks column(s) ['subject_id', 'score', 'group']; it has []
     """
     from gvisage_lib.endocrine.strata import strata_order_check
 
-    missing = [c for c in ("subject_id", score, group) if c not in frame.columns]
-    if missing:
-        raise ValueError(f"frame lacks column(s) {missing}")
+    check_frame(frame, "frame", ("subject_id", score, group))
     if "endocrine_damage" not in truth.columns:
         raise ValueError("truth lacks column 'endocrine_damage'")
     df = frame.merge(truth[["subject_id", "endocrine_damage"]], on="subject_id", how="left")

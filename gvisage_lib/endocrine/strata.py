@@ -36,6 +36,7 @@ from scipy import stats as sps
 
 from gvisage_lib import paper
 from gvisage_lib.core import schema
+from gvisage_lib.stats import FriedmanResult, auc_heterogeneity, auc_trend, friedman_test
 
 METRICS: tuple[str, ...] = ("auc", "accuracy", "sensitivity", "specificity")
 #: Order of increasing damage, used by the trend test.
@@ -109,17 +110,17 @@ def strata_metrics(frame: pd.DataFrame, threshold: float, *, stratum: str = "hpt
     return pd.DataFrame(rows)
 
 
-def friedman_as_paper(table3: pd.DataFrame, metrics: Sequence[str] = METRICS) -> tuple[float, int, float]:
-    """Friedman chi-square with the metrics as blocks and the strata as treatments: (statistic, df, p).
+def friedman_as_paper(table3: pd.DataFrame, metrics: Sequence[str] = METRICS) -> FriedmanResult:
+    """The paper's Friedman test of Table 3: the metrics as blocks, the strata as treatments.
 
-    Same as R ``friedman.test(m)`` with ``m`` a blocks x treatments matrix (rows = metrics, columns = strata) and
-    ``scipy.stats.friedmanchisquare`` with one argument per stratum.
+    Same as R ``friedman.test(m)`` with ``m`` a blocks x treatments matrix (rows = metrics, columns = strata);
+    :func:`gvisage_lib.stats.friedman_test` computes it.
 
     Examples
     --------
     >>> t = pd.DataFrame({"auc": [.7, .6, .5], "accuracy": [.7, .6, .5]})
-    >>> stat, df, p = friedman_as_paper(t, ["auc", "accuracy"])
-    >>> stat, df
+    >>> r = friedman_as_paper(t, ["auc", "accuracy"])
+    >>> r.statistic, r.df
     (4.0, 2)
     """
     metrics = list(metrics)
@@ -131,56 +132,7 @@ def friedman_as_paper(table3: pd.DataFrame, metrics: Sequence[str] = METRICS) ->
     m = table3[metrics].to_numpy(float).T  # blocks (metrics) x treatments (strata)
     if np.isnan(m).any():
         raise ValueError("table3 has missing metric values; Friedman needs a complete blocks x strata table")
-    res = sps.friedmanchisquare(*(m[:, j] for j in range(m.shape[1])))
-    k = m.shape[1]
-    stat = float(res.statistic)
-    return float(stat), k - 1, float(sps.chi2.sf(stat, k - 1))
-
-
-def auc_heterogeneity(auc: Sequence[float], variance: Sequence[float]) -> tuple[float, int, float, float]:
-    """Chi-square heterogeneity test of k independent AUCs: (Q, df, p, pooled AUC).
-
-    Examples
-    --------
-    >>> q, df, p, pooled = auc_heterogeneity([0.7, 0.7], [0.01, 0.02])
-    >>> q, df, round(pooled, 3)
-    (0.0, 1, 0.7)
-    """
-    a = np.asarray(auc, dtype=float)
-    v = np.asarray(variance, dtype=float)
-    if a.shape != v.shape or a.ndim != 1 or len(a) < 2:
-        raise ValueError(f"auc and variance must be 1-D of equal length >= 2, got {a.shape} and {v.shape}")
-    if (v <= 0).any() or np.isnan(v).any():
-        raise ValueError(f"variances must be positive, got {v.tolist()}")
-    w = 1 / v
-    pooled = float(np.sum(w * a) / np.sum(w))
-    q = float(np.sum(w * (a - pooled) ** 2))
-    return q, len(a) - 1, float(sps.chi2.sf(q, len(a) - 1)), pooled
-
-
-def auc_trend(auc: Sequence[float], variance: Sequence[float], rank: Sequence[float]) -> dict[str, float]:
-    """Weighted least-squares slope of AUC on stratum rank (weights 1/variance), with SE, z and two-sided p.
-
-    Examples
-    --------
-    >>> out = auc_trend([0.5, 0.6, 0.7], [0.001, 0.001, 0.001], [0, 1, 2])
-    >>> round(out["slope"], 3), round(out["z"], 2)
-    (0.1, 4.47)
-    """
-    a, v, x = (np.asarray(t, dtype=float) for t in (auc, variance, rank))
-    if not (a.shape == v.shape == x.shape) or len(a) < 2:
-        raise ValueError("auc, variance and rank must have equal length >= 2")
-    if (v <= 0).any():
-        raise ValueError(f"variances must be positive, got {v.tolist()}")
-    w = 1 / v
-    xbar = np.sum(w * x) / np.sum(w)
-    sxx = np.sum(w * (x - xbar) ** 2)
-    if sxx == 0:
-        raise ValueError("rank must vary across strata")
-    slope = float(np.sum(w * (x - xbar) * a) / sxx)
-    se = float(1 / np.sqrt(sxx))
-    z = slope / se
-    return {"slope": slope, "se": se, "z": z, "p_value": float(2 * sps.norm.sf(abs(z)))}
+    return friedman_test(m)
 
 
 def strata_tests(table3: pd.DataFrame, *, order: Sequence[str] = ORDERED_LEVELS,
@@ -199,8 +151,8 @@ def strata_tests(table3: pd.DataFrame, *, order: Sequence[str] = ORDERED_LEVELS,
     DataFrame
         test, statistic, df, p_value, estimate, assumption.
     """
-    stat, dof, p = friedman_as_paper(table3, metrics)
-    rows = [{"test": "Friedman (paper's)", "statistic": stat, "df": dof, "p_value": p, "estimate": np.nan,
+    fr = friedman_as_paper(table3, metrics)
+    rows = [{"test": "Friedman (paper's)", "statistic": fr.statistic, "df": fr.df, "p_value": fr.p_value, "estimate": np.nan,
              "assumption": FRIEDMAN_BLOCKING}]
     if "auc_variance" in table3.columns:
         rank_of = {lv: i for i, lv in enumerate(order)}
@@ -216,8 +168,10 @@ def strata_tests(table3: pd.DataFrame, *, order: Sequence[str] = ORDERED_LEVELS,
         trend = (f"weighted least squares on rank ({' < '.join(order)}); estimate = AUC change per step; "
                  f"statistic = z{note}")
         if len(usable) >= 2:
-            q, qdf, qp, pooled = auc_heterogeneity(usable["auc"], usable["auc_variance"])
-            tr = auc_trend(usable["auc"], usable["auc_variance"], usable["stratum"].map(rank_of))
+            h = auc_heterogeneity(usable["auc"], usable["auc_variance"])
+            q, qdf, qp, pooled = h.statistic, h.df, h.p_value, h.pooled_auc
+            t = auc_trend(usable["auc"], usable["auc_variance"], usable["stratum"].map(rank_of))
+            tr = {"z": t.z, "p_value": t.p_value, "slope": t.slope}
         else:
             q, qdf, qp, pooled = np.nan, np.nan, np.nan, np.nan
             tr = {"z": np.nan, "p_value": np.nan, "slope": np.nan}

@@ -1,5 +1,6 @@
 """Diagnostic-accuracy statistics: AUC and DeLong tests (fast, equal to R pROC), exact proportion CIs, 2x2 metrics,
-operating points and a seeded stratified bootstrap.
+operating points and threshold rules, a seeded stratified bootstrap, multiple-testing adjustment, and tests across
+independent strata of AUCs (heterogeneity, trend, Friedman).
 
 Examples
 --------
@@ -21,14 +22,27 @@ from .delong import (
     midrank,
     roc_auc_delong,
 )
-from .bootstrap import batched_auc, bootstrap_ci, bootstrap_indices, roc_confidence_band, sensitivity_at_specificity
+from .bootstrap import BootstrapResult, batched_auc, bootstrap_ci, bootstrap_indices, roc_confidence_band, sensitivity_at_specificity
 from .curves import average_precision, pr_curve, roc_curve
 from .metrics import DiagnosticMetrics, diagnostic_metrics, metrics_from_counts
-from .operating_points import RULES, apply_operating_points, operating_points
+from .heterogeneity import (FriedmanResult, HeterogeneityResult, TrendResult, auc_heterogeneity, auc_trend,
+                            friedman_test)
+from .multiple_testing import bh_adjust
+from .operating_points import RULES, Threshold, apply_operating_points, choose_threshold, operating_points
 from .proportions import proportion_ci
 
 __all__ = [
     "RULES",
+    "BootstrapResult",
+    "FriedmanResult",
+    "HeterogeneityResult",
+    "Threshold",
+    "TrendResult",
+    "auc_heterogeneity",
+    "auc_trend",
+    "bh_adjust",
+    "choose_threshold",
+    "friedman_test",
     "AUCResult",
     "DiagnosticMetrics",
     "apply_operating_points",

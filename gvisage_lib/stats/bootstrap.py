@@ -13,8 +13,8 @@ Examples
 >>> import numpy as np
 >>> y = np.r_[np.zeros(30, int), np.ones(30, int)]
 >>> s = y + np.random.default_rng(0).normal(size=60)
->>> est, lo, hi = bootstrap_ci(batched_auc, y, s, n_boot=500, seed=1, vectorized=True)
->>> lo < est < hi
+>>> b = bootstrap_ci(batched_auc, y, s, n_boot=500, seed=1, vectorized=True)
+>>> b.ci_low < b.estimate < b.ci_high
 True
 """
 
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -29,8 +30,9 @@ import pandas as pd
 
 from gvisage_lib.core.validation import check_binary_labels, check_level, check_scores
 from .delong import midrank
+from .results import StatResult
 
-__all__ = ["bootstrap_indices", "bootstrap_ci", "batched_auc", "sensitivity_at_specificity", "roc_confidence_band"]
+__all__ = ["BootstrapResult", "bootstrap_indices", "bootstrap_ci", "batched_auc", "sensitivity_at_specificity", "roc_confidence_band"]
 
 
 def _check_n_boot(n_boot: Any) -> int:
@@ -61,9 +63,22 @@ def bootstrap_indices(y_true: Any, n_boot: int = 2000, seed: int = 0, stratified
                            neg[rng.integers(0, neg.size, size=(b, neg.size))]], axis=1)
 
 
+@dataclass(frozen=True)
+class BootstrapResult(StatResult):
+    """Percentile bootstrap confidence interval of a statistic."""
+
+    estimate: float
+    ci_low: float
+    ci_high: float
+    level: float
+    n_boot: int
+    seed: int
+    stratified: bool
+
+
 def bootstrap_ci(statistic_fn: Callable[..., Any], y_true: Any, *arrays: Any, n_boot: int = 2000,
                  level: float = 0.95, seed: int = 0, stratified: bool = True,
-                 vectorized: bool = False) -> tuple[float, float, float]:
+                 vectorized: bool = False) -> BootstrapResult:
     """Percentile bootstrap CI of ``statistic_fn(y_true, *arrays)``.
 
     Parameters
@@ -88,16 +103,16 @@ def bootstrap_ci(statistic_fn: Callable[..., Any], y_true: Any, *arrays: Any, n_
 
     Returns
     -------
-    (estimate, low, high)
-        Replicates whose statistic is not finite are dropped with a warning (e.g. a one-class replicate when
-        ``stratified=False``).
+    BootstrapResult
+        ``estimate`` (on the data), ``ci_low``, ``ci_high``, and the replicates used. Replicates whose statistic is
+        not finite are dropped with a warning (e.g. a one-class replicate when ``stratified=False``).
 
     Examples
     --------
     >>> y = [0, 0, 0, 1, 1, 1]
     >>> s = [0.1, 0.5, 0.3, 0.4, 0.8, 0.9]
-    >>> est, lo, hi = bootstrap_ci(lambda y, s: float(np.mean(s[y == 1]) - np.mean(s[y == 0])), y, s, n_boot=200)
-    >>> round(est, 4), lo <= est <= hi
+    >>> b = bootstrap_ci(lambda y, s: float(np.mean(s[y == 1]) - np.mean(s[y == 0])), y, s, n_boot=200)
+    >>> round(b.estimate, 4), b.ci_low <= b.estimate <= b.ci_high
     (0.4, True)
     """
     y = check_binary_labels(y_true, "y_true", require_both=stratified)
@@ -117,7 +132,7 @@ def bootstrap_ci(statistic_fn: Callable[..., Any], y_true: Any, *arrays: Any, n_
         warnings.warn(f"bootstrap_ci: {int((~ok).sum())} of {reps.size} replicates were not finite and were dropped",
                       RuntimeWarning, stacklevel=2)
     lo, hi = np.quantile(reps[ok], [(1.0 - lv) / 2.0, (1.0 + lv) / 2.0])
-    return estimate, float(lo), float(hi)
+    return BootstrapResult(estimate, float(lo), float(hi), lv, int(ok.sum()), int(seed), bool(stratified))
 
 
 def batched_auc(y: Any, score: Any) -> np.ndarray | float:

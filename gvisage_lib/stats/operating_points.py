@@ -27,6 +27,7 @@ Examples
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,8 +36,9 @@ import pandas as pd
 from gvisage_lib.core.validation import check_binary_labels, check_scores
 from .curves import roc_curve
 from .metrics import diagnostic_metrics
+from .results import StatResult
 
-__all__ = ["operating_points", "apply_operating_points", "RULES"]
+__all__ = ["RULES", "Threshold", "apply_operating_points", "choose_threshold", "operating_points"]
 
 RULES: tuple[str, ...] = ("youden", "max_sensitivity", "max_specificity")
 
@@ -140,3 +142,48 @@ def apply_operating_points(points: pd.DataFrame, y_true: Any, score: Any, level:
         df.insert(0, "rule", rule)
         frames.append(df)
     return pd.concat(frames, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class Threshold(StatResult):
+    """A decision threshold chosen on development data by a named rule, with its sensitivity and specificity there."""
+
+    rule: str
+    threshold: float
+    sensitivity: float
+    specificity: float
+
+
+def choose_threshold(y_true: Any, score: Any, rule: str = "youden", *, min_sensitivity: float = 0.90,
+                     min_specificity: float = 0.90) -> Threshold:
+    """The threshold of operating point ``rule`` (one of :data:`RULES`) on development data.
+
+    Parameters
+    ----------
+    y_true, score : array-like
+        Labels and scores of the development (training) split.
+    rule : str
+        ``youden``, ``max_sensitivity`` or ``max_specificity`` (see the module docstring).
+    min_sensitivity, min_specificity : float
+        The floors of the constrained rules.
+
+    Returns
+    -------
+    Threshold
+
+    Examples
+    --------
+    >>> t = choose_threshold([0, 1, 0, 1], [0.1, 0.9, 0.3, 0.6])
+    >>> round(t.threshold, 6), t.rule
+    (0.45, 'youden')
+    >>> choose_threshold([0, 1], [0.1, 0.9], rule="best")
+    Traceback (most recent call last):
+    ...
+    ValueError: rule must be one of ('youden', 'max_sensitivity', 'max_specificity'), got 'best'
+    """
+    want = str(rule).lower()
+    if want not in RULES:
+        raise ValueError(f"rule must be one of {RULES}, got {rule!r}")
+    ops = operating_points(y_true, score, min_sensitivity=min_sensitivity, min_specificity=min_specificity)
+    hit = ops[ops["rule"] == want].iloc[0]
+    return Threshold(want, float(hit["threshold"]), float(hit["sensitivity"]), float(hit["specificity"]))
