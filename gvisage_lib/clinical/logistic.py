@@ -16,8 +16,9 @@ Choices where the paper is silent (stated here and in notebook 05):
   the observed values only (no imputation).
 * Continuous predictors enter on their raw scale (as SPSS would); categorical ones as treatment dummies against the
   first level in sorted order (``sex``: F is the reference; ``tumor_site``: ``fourth_ventricle``).
-* VIF is the design-matrix VIF, 1 / (1 - R^2) of each predictor on the others with an intercept (statsmodels
-  ``variance_inflation_factor`` on a design with a constant; R ``car::vif`` on an ``lm`` with the same predictors).
+* VIF is the design-matrix VIF, 1 / (1 - R^2) of each predictor on the others with an intercept, computed by
+  statsmodels' ``variance_inflation_factor`` on a design with a constant (R ``car::vif`` on an ``lm`` with the same
+  predictors).
 
 Examples
 --------
@@ -416,13 +417,12 @@ def vif(frame: pd.DataFrame, predictors: Sequence[str], *, kinds: Mapping[str, s
     x = design_matrix(frame, spec, constant=False)
     if x.shape[1] < 2:
         return pd.DataFrame({"term": list(x.columns), "vif": [1.0] * x.shape[1], "r_squared": [0.0] * x.shape[1]})
+    from statsmodels.stats.outliers_influence import variance_inflation_factor
+
+    exog = np.column_stack([np.ones(len(x)), x.to_numpy(dtype=float)])
     rows = []
-    for col in x.columns:
-        others = np.column_stack([np.ones(len(x)), x.drop(columns=col).to_numpy()])
-        target = x[col].to_numpy()
-        beta, *_ = np.linalg.lstsq(others, target, rcond=None)
-        resid = target - others @ beta
-        ss_tot = float(np.sum((target - target.mean()) ** 2))
-        r2 = 1.0 - float(resid @ resid) / ss_tot if ss_tot > 0 else np.nan
-        rows.append({"term": col, "vif": 1.0 / (1.0 - r2) if r2 < 1 else np.inf, "r_squared": r2})
+    with np.errstate(divide="ignore"):
+        for j, col in enumerate(x.columns, start=1):
+            v = float(variance_inflation_factor(exog, j))
+            rows.append({"term": col, "vif": v, "r_squared": 1.0 - 1.0 / v if np.isfinite(v) else 1.0})
     return pd.DataFrame(rows)

@@ -110,7 +110,7 @@ def _read_manifest(manifest_path: Path) -> pd.DataFrame:
 
 
 def load_subjects(manifest_path: str | os.PathLike[str], faces_index: str | os.PathLike[str],
-                  run_root: str | os.PathLike[str]) -> pd.DataFrame:
+                  run_dir: str | os.PathLike[str]) -> pd.DataFrame:
     """Included subjects with their group, split and absolute stack path.
 
     Parameters
@@ -119,7 +119,7 @@ def load_subjects(manifest_path: str | os.PathLike[str], faces_index: str | os.P
         Cohort manifest (``subject_id``, ``group``, ``split`` are read).
     faces_index : path-like
         ``faces.parquet`` written by preprocessing (``subject_id``, ``included``, ``stack_path``).
-    run_root : path-like
+    run_dir : path-like
         Run folder; ``stack_path`` is relative to it.
 
     Returns
@@ -134,7 +134,7 @@ def load_subjects(manifest_path: str | os.PathLike[str], faces_index: str | os.P
     >>> load_subjects(root / "manifest.csv", root / "faces.parquet", root).shape
     (18, 4)
     """
-    manifest_path, faces_index, run_root = Path(manifest_path), Path(faces_index), Path(run_root)
+    manifest_path, faces_index, run_dir = Path(manifest_path), Path(faces_index), Path(run_dir)
     man = _read_manifest(manifest_path)
     if not faces_index.is_file():
         raise FileNotFoundError(f"faces index not found: {faces_index} (run the preprocessing notebook first)")
@@ -152,7 +152,7 @@ def load_subjects(manifest_path: str | os.PathLike[str], faces_index: str | os.P
     inc = faces.loc[faces["included"].astype(bool), ["subject_id", "stack_path"]]
     df = man[["subject_id", "group", "split"]].assign(subject_id=lambda d: d["subject_id"].astype(str))
     df = df.merge(inc, on="subject_id", how="inner", validate="one_to_one")
-    df["stack_path"] = [str(run_root / p) for p in df["stack_path"]]
+    df["stack_path"] = [str(run_dir / p) for p in df["stack_path"]]
     return df.reset_index(drop=True)
 
 

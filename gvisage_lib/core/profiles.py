@@ -60,7 +60,7 @@ class Profile:
     #: preprocessing: parallel worker processes (None = all cores).
     preprocess_workers: int | None = None
     #: statistics: bootstrap resamples where no closed form exists.
-    n_bootstrap: int = 2000
+    n_boot: int = 2000
     #: free-form extras a step may read with ``profile.extra.get(key, default)``.
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -84,11 +84,11 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke", twin_scale=0.1, photo_size=(240, 300), image_size=80, epochs=1, batch_size=16,
-        learning_rate=1e-3, n_bootstrap=200,
+        learning_rate=1e-3, n_boot=200,
     ),
     "quick": Profile(
         name="quick", twin_scale=1.0, photo_size=(240, 300), image_size=64, epochs=10, stage_epochs=(6, 10),
-        batch_size=32, learning_rate=1e-3, n_bootstrap=1000,
+        batch_size=32, learning_rate=1e-3, n_boot=1000,
     ),
     "paper": Profile(name="paper"),
 }

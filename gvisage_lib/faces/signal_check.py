@@ -159,10 +159,10 @@ def signal_check(stats: pd.DataFrame, groups: pd.Series | np.ndarray | list[str]
 
 
 def cohort_signal_check(faces_index: str | os.PathLike[str], manifest_path: str | os.PathLike[str],
-                        run_root: str | os.PathLike[str], *, n_splits: int = 5, seed: int = 0) -> pd.DataFrame:
+                        run_dir: str | os.PathLike[str], *, n_splits: int = 5, seed: int = 0) -> pd.DataFrame:
     """:func:`signal_check` on the included subjects of a preprocessed cohort (all splits pooled).
 
-    Reads ``faces.parquet`` (stack paths relative to ``run_root``) and the manifest's ``group`` column. Only
+    Reads ``faces.parquet`` (stack paths relative to ``run_dir``) and the manifest's ``group`` column. Only
     statistics leave this function: no image is shown, so it is allowed on a real cohort.
     """
     from gvisage_lib.faces.preprocess import load_stack
@@ -174,7 +174,7 @@ def cohort_signal_check(faces_index: str | os.PathLike[str], manifest_path: str 
             raise ValueError(f"manifest {Path(manifest_path).name}: column {col!r} missing")
     inc = faces.loc[faces["included"].astype(bool), ["subject_id", "stack_path"]]
     inc = inc.merge(man[["subject_id", "group"]], on="subject_id", how="inner", validate="one_to_one")
-    stacks = [load_stack(Path(run_root) / p) for p in inc["stack_path"]]
+    stacks = [load_stack(Path(run_dir) / p) for p in inc["stack_path"]]
     return signal_check(image_statistics(stacks), inc["group"].to_numpy(), n_splits=n_splits, seed=seed)
 
 

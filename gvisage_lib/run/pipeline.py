@@ -137,20 +137,20 @@ def _kernel_env() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
-def reproduce(out: str | os.PathLike[str], *, profile: str = "quick", manifest: str | os.PathLike[str] | None = None,
+def reproduce(run_dir: str | os.PathLike[str], *, profile: str = "quick", manifest: str | os.PathLike[str] | None = None,
               seed: int = DEFAULT_SEED, start_at: str | None = None,
               notebooks_dir: str | os.PathLike[str] | None = None,
               log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Run the whole pipeline into the run folder ``out`` and return the run record (also in ``run.json``).
+    """Run the whole pipeline into the run folder ``run_dir`` and return the run record (also in ``run.json``).
 
     Parameters
     ----------
-    out : path-like
+    run_dir : path-like
         Run folder; created if missing.
     profile : {"smoke", "quick", "paper"}
         Parameter set (:mod:`gvisage_lib.core.profiles`).
     manifest : path-like, optional
-        A cohort manifest of the user's. Without it the synthetic twin is generated into ``out/cohort``.
+        A cohort manifest of the user's. Without it the synthetic twin is generated into ``run_dir/cohort``.
     seed : int
         Master seed: the twin, the splits' resampling, the CNN initialisation and the bootstraps derive from it.
     start_at : str, optional
@@ -193,7 +193,7 @@ def reproduce(out: str | os.PathLike[str], *, profile: str = "quick", manifest: 
     user_manifest = Path(manifest).resolve() if manifest is not None else None
     if user_manifest is not None:
         load_manifest(user_manifest)  # raises ManifestError before anything is written
-    paths = RunPaths(out).ensure()
+    paths = RunPaths(run_dir).ensure()
     t_start = time.perf_counter()
     manifest_path = user_manifest if user_manifest is not None else prepare_cohort(paths, seed=seed, profile=profile, log=log)
     if user_manifest is None:

@@ -1,4 +1,4 @@
-"""Empirical ROC and precision-recall curves.
+"""Empirical ROC and precision-recall curves (counts from scikit-learn, thresholds as pROC's).
 
 Convention (docs/statistics.md): a subject is called positive when ``score >= threshold``; higher scores mean "more likely
 positive". The thresholds are pROC's: ``+inf`` (nobody positive), the midpoints between consecutive distinct
@@ -25,16 +25,17 @@ __all__ = ["roc_curve", "pr_curve", "average_precision"]
 
 
 def _counts(y: np.ndarray, s: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    order = np.argsort(-s, kind="stable")
-    ss, yy = s[order], y[order].astype(np.int64)
-    last = np.r_[np.flatnonzero(ss[1:] != ss[:-1]), ss.size - 1]  # last index of each distinct value (descending)
-    tp = np.cumsum(yy)[last]
-    fp = np.cumsum(1 - yy)[last]
-    vals = ss[last]
+    """pROC's thresholds with the true/false positives at each: counts from :func:`sklearn.metrics.roc_curve`."""
+    from sklearn.metrics import roc_curve as sk_roc_curve
+
+    m, n = int(y.sum()), int(y.size - y.sum())
+    fpr, tpr, cut = sk_roc_curve(y, s, drop_intermediate=False)  # cut: +inf, then the distinct scores, descending
+    tp = np.rint(tpr * m).astype(np.int64)
+    fp = np.rint(fpr * n).astype(np.int64)
+    vals = cut[1:]
     mids = (vals[:-1] + vals[1:]) / 2.0
     mids = np.where(mids > vals[1:], mids, vals[:-1])  # adjacent floats: fall back to the higher value
-    thr = np.r_[np.inf, mids, -np.inf]
-    return thr, np.r_[0, tp], np.r_[0, fp]
+    return np.r_[np.inf, mids, -np.inf], tp, fp
 
 
 def roc_curve(y_true: Any, score: Any) -> pd.DataFrame:
@@ -86,13 +87,15 @@ def pr_curve(y_true: Any, score: Any) -> pd.DataFrame:
 
 
 def average_precision(y_true: Any, score: Any) -> float:
-    """Average precision, ``sum_k (R_k - R_{k-1}) P_k`` over thresholds (step interpolation; sklearn's definition).
+    """Average precision, ``sum_k (R_k - R_{k-1}) P_k`` over thresholds (:func:`sklearn.metrics.average_precision_score`).
 
     Examples
     --------
     >>> round(average_precision([0, 0, 1, 1], [0.1, 0.4, 0.35, 0.8]), 4)
     0.8333
     """
-    pr = pr_curve(y_true, score)
-    r = np.r_[0.0, pr["recall"].to_numpy()]
-    return float(np.sum(np.diff(r) * pr["precision"].to_numpy()))
+    from sklearn.metrics import average_precision_score
+
+    y = check_binary_labels(y_true, "y_true")
+    s = check_scores(score, "score", y.size)
+    return float(average_precision_score(y, s))
