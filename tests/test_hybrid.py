@@ -130,13 +130,23 @@ def test_stage2_frame_checks_labels_and_model():
         hybrid.stage2_frame(man, pred, "alexnet")
 
 
-def test_read_selected_model(tmp_path):
-    p = tmp_path / "sel.json"
-    p.write_text(json.dumps({"stage1": "resnet50", "stage2": {"model": "alexnet"}, "rule": "paper: ..."}))
-    assert hybrid.read_selected_model(p) == "alexnet"
-    p.write_text(json.dumps({"stage1": "resnet50"}))
+def test_load_stage2_frame_reads_through_the_run_folder_readers(tmp_path):
+    from gvisage_lib.cnn.outputs import load_predictions
+
+    man = pd.DataFrame({"subject_id": ["a", "b", "c"], "group": ["iGCT", "other", "NC"], "split": "train",
+                        "sex": "F", "age_years": 10.0})
+    man.to_csv(tmp_path / "m.csv", index=False)
+    row = {"split": "train", "stage": 2, "model": "alexnet", "profile": "smoke", "seed": 1, "checkpoint_sha256": "0"}
+    pred = pd.DataFrame([{**row, "subject_id": "a", "label": 1, "score": 0.8},
+                         {**row, "subject_id": "b", "label": 0, "score": 0.3}])
+    pred[list(schema.PREDICTION_COLUMNS)].to_parquet(tmp_path / "p.parquet")
+    (tmp_path / "s.json").write_text(json.dumps({"stage1": "resnet50", "stage2": "alexnet"}))
+    data = hybrid.load_stage2_frame(tmp_path / "m.csv", tmp_path / "p.parquet", tmp_path / "s.json")
+    assert data.model == "alexnet" and data.to_frame()[["subject_id", "label"]].values.tolist() == [["a", 1], ["b", 0]]
+    (tmp_path / "s.json").write_text(json.dumps({"stage1": "resnet50"}))
     with pytest.raises(ValueError, match="stage2"):
-        hybrid.read_selected_model(p)
+        hybrid.load_stage2_frame(tmp_path / "m.csv", tmp_path / "p.parquet", tmp_path / "s.json")
+    assert len(load_predictions(tmp_path / "p.parquet")) == 2
 
 
 def test_paper_table2_and_roc_plot():

@@ -22,6 +22,7 @@ import pandas as pd
 import pytest
 
 from gvisage_lib import paper
+from gvisage_lib.cnn.outputs import load_predictions, load_selected_model
 from gvisage_lib.roc import figures as roc_figures
 
 from gvisage_lib.roc import metrics as stage_roc
@@ -124,21 +125,21 @@ def test_load_predictions_reports_file_row_column(tmp_path: Path, pred: pd.DataF
     p = tmp_path / "predictions.parquet"
     bad.to_parquet(p)
     with pytest.raises(ValueError) as exc:
-        stage_roc.load_predictions(p)
+        load_predictions(p)
     msg = str(exc.value)
     assert str(p) in msg and "row 5, column 'label', value 2" in msg and "row 7, column 'score'" in msg
     pred.drop(columns="score").to_parquet(p)
     with pytest.raises(ValueError, match="missing column"):
-        stage_roc.load_predictions(p)
+        load_predictions(p)
     with pytest.raises(FileNotFoundError):
-        stage_roc.load_predictions(tmp_path / "nope.parquet")
+        load_predictions(tmp_path / "nope.parquet")
 
 
 def test_selected_model_validation(tmp_path: Path) -> None:
     p = tmp_path / "selected_model.json"
     p.write_text(json.dumps({"stage1": "resnet50"}))
     with pytest.raises(ValueError, match="key 'stage2' must name a model"):
-        stage_roc.load_selected_model(p)
+        load_selected_model(p)
 
 
 def test_single_class_split_is_reported(pred: pd.DataFrame) -> None:

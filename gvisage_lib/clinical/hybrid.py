@@ -64,34 +64,6 @@ def logit(p: np.ndarray, eps: float = EPS) -> np.ndarray:
     return np.log(p / (1 - p))
 
 
-def read_selected_model(path: str | os.PathLike[str], stage_key: str = "stage2") -> str:
-    """Name of the selected stage-2 model in ``selected_model.json`` (written by the training step, notebook 03).
-
-    The file's ``rule`` field describes how the model was selected, not a decision threshold; thresholds here are
-    chosen on the training split (:func:`gvisage_lib.stats.choose_threshold`).
-
-    Examples
-    --------
-    >>> import tempfile, pathlib, json
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "s.json"
-    >>> _ = p.write_text(json.dumps({"stage1": "resnet50", "stage2": "resnet50", "gvisagenet": "resnet50"}))
-    >>> read_selected_model(p)
-    'resnet50'
-    """
-    p = Path(path)
-    if not p.exists():
-        raise FileNotFoundError(f"selected-model file {p} does not exist (written by the training notebook)")
-    data = json.loads(p.read_text())
-    if stage_key not in data:
-        raise ValueError(f"{p}: key {stage_key!r} missing; keys are {sorted(data)}")
-    model = data[stage_key]
-    if isinstance(model, dict):
-        model = model.get("model")
-    if not isinstance(model, str):
-        raise ValueError(f"{p}: {stage_key!r} must name a model, got {data[stage_key]!r}")
-    return model
-
-
 def stage2_frame(manifest: pd.DataFrame, predictions: pd.DataFrame, model: str) -> pd.DataFrame:
     """Manifest rows of the stage-2 subjects joined with the stage-2 score of ``model``.
 
@@ -167,14 +139,15 @@ def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: s
     ...
     FileNotFoundError: manifest /nonexistent/m.csv does not exist
     """
+    from gvisage_lib.cnn.outputs import load_predictions, load_selected_model
     from gvisage_lib.cohort.manifest import load_manifest
 
     for name, p in (("manifest", manifest_path), ("predictions", predictions_path)):
         if not Path(p).exists():
             raise FileNotFoundError(f"{name} {p} does not exist")
-    model = read_selected_model(selected_model_path)
+    model = load_selected_model(selected_model_path)["stage2"]
     man = load_manifest(manifest_path, validate=False)
-    pred = pd.read_parquet(predictions_path)
+    pred = load_predictions(predictions_path)
     return Stage2Data(stage2_frame(man, pred, model), model)
 
 

@@ -1,1 +1,12 @@
-"""cohort"""
+"""Notebook 01: the cohort manifest (reading and validation), the privacy guard, Table 1 and the study flow.
+"""
+
+
+from gvisage_lib.cohort.manifest import ManifestError, ValidationReport, load_manifest, validate_manifest
+from gvisage_lib.cohort.privacy import PrivacyError, assert_renderable, is_synthetic_cohort
+from gvisage_lib.cohort.table1 import (TestResult, calibration_vs_paper, compare_two_groups, largest_deviation,
+                                       paper_p_check, table1, table1_all_splits)
+
+__all__ = ["assert_renderable", "calibration_vs_paper", "compare_two_groups", "is_synthetic_cohort",
+           "largest_deviation", "load_manifest", "ManifestError", "paper_p_check", "PrivacyError", "table1",
+           "table1_all_splits", "TestResult", "validate_manifest", "ValidationReport"]

@@ -1,1 +1,10 @@
-"""roc"""
+"""Notebook 04: stage-wise diagnostic accuracy of the candidates and GVisageNet (Table 2 rows, Fig 3C, Fig 4).
+"""
+
+
+from gvisage_lib.roc.metrics import (candidate_metrics, format_table2, gvisagenet_metrics, pairwise_delong,
+                                     paper_comparison, pr_summary, roc_bands, selected_operating_points,
+                                     stage_metrics, train_operating_points)
+
+__all__ = ["candidate_metrics", "format_table2", "gvisagenet_metrics", "pairwise_delong", "paper_comparison",
+           "pr_summary", "roc_bands", "selected_operating_points", "stage_metrics", "train_operating_points"]

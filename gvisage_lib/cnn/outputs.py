@@ -1,0 +1,95 @@
+"""Readers of the training step's outputs in a run folder: ``predictions.parquet`` and ``selected_model.json``.
+
+Every later step reads them through these functions only, so what is validated is what is used.
+
+Examples
+--------
+>>> load_selected_model("/nonexistent/selected_model.json")
+Traceback (most recent call last):
+...
+FileNotFoundError: selected-model file not found: /nonexistent/selected_model.json (written by notebook 03)
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from gvisage_lib.core import schema
+
+__all__ = ["load_predictions", "load_selected_model"]
+
+
+def load_predictions(path: str | os.PathLike[str]) -> pd.DataFrame:
+    """Read and validate ``predictions.parquet`` (schema: :data:`gvisage_lib.core.schema.PREDICTION_COLUMNS`).
+
+    Raises ``FileNotFoundError`` when missing and ``ValueError`` naming the file, row, column and value of the first
+    bad entry of each kind (all kinds at once).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "predictions.parquet"
+    >>> row = {"subject_id": "s1", "split": "test", "stage": 1, "model": "resnet50", "label": 1, "score": 0.9,
+    ...        "profile": "smoke", "seed": 1, "checkpoint_sha256": "0" * 64}
+    >>> pd.DataFrame([row])[list(schema.PREDICTION_COLUMNS)].to_parquet(p)
+    >>> load_predictions(p).shape[1]
+    9
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"predictions file not found: {p} (written by notebook 03)")
+    df = pd.read_parquet(p)
+    missing = [c for c in schema.PREDICTION_COLUMNS if c not in df.columns]
+    if missing:
+        raise ValueError(f"{p}: missing column(s) {missing}; expected {list(schema.PREDICTION_COLUMNS)}")
+    df = df.reset_index(drop=True)
+    problems = []
+
+    def bad(mask: pd.Series, column: str, why: str) -> None:
+        if mask.any():
+            i = int(np.flatnonzero(mask.to_numpy())[0])
+            v = df.loc[i, column]
+            v = v.item() if isinstance(v, np.generic) else v
+            problems.append(f"row {i}, column {column!r}, value {v!r}: {why} ({int(mask.sum())} row(s); rows "
+                            "counted from 0)")
+
+    bad(~df["split"].isin(schema.SPLITS), "split", f"must be one of {list(schema.SPLITS)}")
+    stage = pd.to_numeric(df["stage"], errors="coerce")
+    bad(~stage.isin(list(schema.STAGES)), "stage", f"must be one of {sorted(schema.STAGES)}")
+    label = pd.to_numeric(df["label"], errors="coerce")
+    bad(~label.isin([0, 1]), "label", "must be 0 or 1")
+    score = pd.to_numeric(df["score"], errors="coerce")
+    bad(~np.isfinite(score.astype(float)), "score", "must be a finite number")
+    bad(df["model"].isna(), "model", "must not be missing")
+    dup = df.duplicated(["subject_id", "stage", "model"], keep="first")
+    bad(dup, "subject_id", "duplicate (subject_id, stage, model)")
+    if problems:
+        raise ValueError(f"{p}: invalid predictions:\n  " + "\n  ".join(problems))
+    return df.assign(stage=stage.astype(int), label=label.astype(int), score=score.astype(float))
+
+
+def load_selected_model(path: str | os.PathLike[str]) -> dict[str, Any]:
+    """Read ``selected_model.json``; it must name the model of ``stage1`` and ``stage2``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib, json
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "selected_model.json"
+    >>> _ = p.write_text(json.dumps({"stage1": "resnet50", "stage2": "resnet50", "rule": "x"}))
+    >>> load_selected_model(p)["stage2"]
+    'resnet50'
+    """
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(f"selected-model file not found: {p} (written by notebook 03)")
+    sel = json.loads(p.read_text())
+    for key in ("stage1", "stage2"):
+        if not isinstance(sel.get(key), str) or not sel[key]:
+            raise ValueError(f"{p}: key {key!r} must name a model, got {sel.get(key)!r}")
+    return sel
