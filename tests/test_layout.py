@@ -41,7 +41,8 @@ def _imports(path: Path) -> set[str]:
                 continue
             for a in node.names:  # "from gvisage_lib.core import schema" imports the module, not the package
                 sub = f"{mod}.{a.name}"
-                if (LIB.parent / Path(*sub.split("."))).with_suffix(".py").is_file():
+                sub_path = LIB.parent / Path(*sub.split("."))
+                if sub_path.with_suffix(".py").is_file() or (sub_path / "__init__.py").is_file():
                     out.add(sub)
                 else:
                     out.add(mod)

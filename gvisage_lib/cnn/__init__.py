@@ -1,16 +1,36 @@
 """Notebook 03: the candidate CNNs, their training in two stages, predictions, the selection of GVisageNet and the
 readers of what training writes into the run folder.
+
+The readers (:mod:`gvisage_lib.cnn.outputs`) need no PyTorch; everything else is imported on first use, so the
+statistics notebooks (04-06), which only read predictions, do not load PyTorch.
+
+Examples
+--------
+>>> from gvisage_lib.cnn import load_selected_model
+>>> callable(load_selected_model)
+True
 """
 
+from __future__ import annotations
 
-from gvisage_lib.cnn.models import MODEL_REGISTRY, build_model
-from gvisage_lib.cnn.datasets import StackSet, load_stacks, load_subjects, stage_subjects
-from gvisage_lib.cnn.training import CandidateRun, TrainedModel, load_trained, train_candidates, train_model
-from gvisage_lib.cnn.predict import (auc_by_candidate, cascade_summary, cascade_table, pick_device, predict_scores,
-                                     select_gvisagenet)
+import importlib
+from typing import Any
+
 from gvisage_lib.cnn.outputs import load_predictions, load_selected_model
 
-__all__ = ["auc_by_candidate", "build_model", "CandidateRun", "cascade_summary", "cascade_table", "load_predictions",
-           "load_selected_model", "load_stacks", "load_subjects", "load_trained", "MODEL_REGISTRY", "pick_device",
-           "predict_scores", "select_gvisagenet", "StackSet", "stage_subjects", "train_candidates", "train_model",
-           "TrainedModel"]
+_LAZY = {
+    "MODEL_REGISTRY": "models", "build_model": "models",
+    "StackSet": "datasets", "load_stacks": "datasets", "load_subjects": "datasets", "stage_subjects": "datasets",
+    "CandidateRun": "training", "TrainedModel": "training", "load_trained": "training", "train_candidates": "training",
+    "train_model": "training",
+    "auc_by_candidate": "predict", "cascade_summary": "predict", "cascade_table": "predict", "pick_device": "predict",
+    "predict_scores": "predict", "select_gvisagenet": "predict",
+}
+
+__all__ = sorted(["load_predictions", "load_selected_model", *_LAZY], key=str.lower)
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(importlib.import_module(f"gvisage_lib.cnn.{_LAZY[name]}"), name)
+    raise AttributeError(f"module 'gvisage_lib.cnn' has no attribute {name!r}")

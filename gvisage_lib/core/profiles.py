@@ -21,7 +21,7 @@ ValueError: profile must be one of ['paper', 'quick', 'smoke'], got 'nope'
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from gvisage_lib.core.schema import CANDIDATE_MODELS
@@ -52,17 +52,10 @@ class Profile:
     #: stage-1 network (tumour vs control, trained on more subjects) is the face model the cascade already has.
     #: On the quick profile it raised the stage-2 validation AUC from 0.73 and 0.65 to 0.77 and 0.78 (two twins).
     stage2_from_stage1: bool = True
-    #: training: fraction of the development set used for training (the paper's 75:25); the twin's
-    #: manifest already carries this split, so it is only used when a manifest has no test split.
-    train_fraction: float = 0.75
-    #: training: DataLoader worker processes (0 = in the main process).
-    num_workers: int = 0
     #: preprocessing: parallel worker processes (None = all cores).
     preprocess_workers: int | None = None
     #: statistics: bootstrap resamples where no closed form exists.
     n_boot: int = 2000
-    #: free-form extras a step may read with ``profile.extra.get(key, default)``.
-    extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (for run.json and papermill parameters)."""

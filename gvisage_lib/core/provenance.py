@@ -79,8 +79,9 @@ def git_state(repo: str | os.PathLike[str]) -> dict[str, Any]:
 def manifest_hashes(manifest_path: str | os.PathLike[str]) -> dict[str, Any]:
     """SHA-256 of the manifest file and one combined SHA-256 over every photo it references.
 
-    The photo digest hashes, in manifest order, each referenced photo's relative path column and file digest, so a
-    changed, renamed or swapped photo changes it. Missing photos are recorded as ``missing``.
+    The photo digest hashes, in manifest order, each photo's subject id, photo column and file digest, so a changed
+    photo, or photos swapped between subjects or slots, change it; renaming a file (and its manifest entry) does not.
+    Missing photos are recorded as ``missing``.
 
     Examples
     --------
@@ -121,11 +122,25 @@ def output_hashes(root: str | os.PathLike[str], patterns: Iterable[str] = ("tabl
 
 
 def environment_info() -> dict[str, Any]:
-    """Python, platform and CPU facts of this machine (and the CUDA device when torch sees one)."""
+    """Python, platform and CPU facts of this machine, and the CUDA device when PyTorch sees one.
+
+    Examples
+    --------
+    >>> sorted(environment_info())[:3]
+    ['cpu_count', 'cuda_device', 'machine']
+    """
     info: dict[str, Any] = {
         "python": sys.version.split()[0],
         "platform": platform.platform(),
         "machine": platform.machine(),
         "cpu_count": os.cpu_count(),
+        "cuda_device": None,
     }
+    try:
+        import torch
+
+        if torch.cuda.is_available():
+            info["cuda_device"] = torch.cuda.get_device_name(0)
+    except ImportError:  # pragma: no cover - torch is a dependency
+        pass
     return info

@@ -3,9 +3,9 @@
 :func:`image_statistics` summarises each subject's 12-channel stack by a few hand-made numbers, averaged over its
 photos: mean colour of the central face (R, G, B), saturation, redness (R minus the mean of G and B), brightness of
 the eye band relative to the cheek band (dark circles, swollen lids), texture energy of the cheeks (mean absolute
-Laplacian: acne, stubble), the spread of brightness over the face (shine), and the height of the darkest row
-of the eye band (face proportions). :func:`signal_check` fits a standardised logistic regression on them for each
-stage and reports the cross-validated AUC (stratified k-fold, seeded). A reviewer sees how much a simple model
+Laplacian: acne, stubble), the spread of brightness over the face (shine), the height of the darkest row of the eye
+band (face proportions), and the darkness of the lower face (stubble). :func:`signal_check` fits a standardised
+logistic regression on them for each stage and reports the cross-validated AUC (stratified k-fold, seeded). A reviewer sees how much a simple model
 already finds, and a CNN should do at least as well; on a real cohort it is a quick look for capture artefacts.
 
 Examples

@@ -49,7 +49,7 @@ CLINICAL_MODEL: tuple[str, ...] = (
 )
 
 #: Signs the paper reports for Fig 5A (Results): "significant positive correlation ... TSH and IGFBP-3"; "negative
-#: ... TT4, FT3, FT4, GH, prolactin, and estradiol" (the abstract and Discussion say seven indicators but list eight).
+#: ... TT4, FT3, FT4, GH, prolactin, and estradiol": eight indicators, where the abstract says seven.
 FIG5A_SIGNS: dict[str, int] = {"tsh": 1, "igfbp3": 1, "tt4": -1, "ft3": -1, "ft4": -1, "gh": -1, "prolactin": -1,
                                "estradiol": -1}
 

@@ -1,7 +1,8 @@
 """The twin's documented choices where the paper is silent, and the group sizes it draws.
 
 ``gvisage_lib/twin/data/twin_parameters.json`` holds every choice of the twin (dispersions, institutions, tumour types,
-HPT-damage proportions and severities, the latent causes and their loadings, hCG), each with a ``_note``. The paper's
+HPT-damage proportions and severities, the latent causes and their loadings, hCG); each section has a ``_note``, and
+:mod:`gvisage_lib.twin.tabular` documents every number. The paper's
 own numbers are in :mod:`gvisage_lib.paper`.
 
 Examples

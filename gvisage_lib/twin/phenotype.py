@@ -45,8 +45,9 @@ skeletal maturity among its signs).
 Intensities are a linear map of the drivers, times a per-subject susceptibility (so two subjects with the same state
 do not look the same) plus a small non-negative baseline that every subject has, controls included (so a control can
 look a little pale or spotty). Effect sizes are the fields of :class:`PhenotypeEffects`; the defaults are the twin's
-and were chosen so that a small CNN trained from scratch on 80x80 crops separates tumours from controls well (stage 1,
-AUC about 0.9) and iGCTs from other tumours moderately (stage 2, AUC about 0.7), as in the paper.
+and were chosen so that a CNN trained from scratch on small crops (64 px in the quick profile) separates tumours from
+controls well (stage 1, AUC about 0.9) and iGCTs from other tumours moderately (stage 2, AUC about 0.75), as in the
+paper.
 
 Examples
 --------

@@ -12,12 +12,12 @@ strength and colour, expression (smile, brow raise, eye opening), sensor noise a
 
 Capture protocol: the paper photographed patients "using a standardized protocol" (Method S1) with a >10-megapixel
 camera. The twin's photos therefore have a plain, light clinic backdrop (off-white, grey, pale blue, pale green or
-beige, brightness within about ±8 %), overall exposure within ±4 %, a light gradient of at most 20 % across the
-frame and white balance within ±3 % per channel. (Render version 1 drew saturated random backdrops and light within
+beige, brightness between -12 % and +4 %), overall exposure within ±4 %, a linear light gradient of strength up to
+0.2 (the gain changes by at most ±10 % along each image axis) and white balance within ±3 % per channel. (Render version 1 drew saturated random backdrops and light within
 ±14 %: a CNN trained from scratch on ~550 stacks then learnt the backdrop and the light before the face.)
 
 The phenotype (:mod:`gvisage_lib.twin.phenotype`) changes large-scale shape, colour and texture, so that it survives
-the 80x80 crops of the quick profile: child-like proportions, a fuller face, swollen eyelids with bags, acne and
+the 64x64 crops of the quick profile: child-like proportions, a fuller face, swollen eyelids with bags, acne and
 redness, oily shine, stubble, pallor, dark circles and drooping lids. Group membership reaches the drawing only
 through these intensities, except under ``capture_shift`` (below).
 
@@ -483,7 +483,7 @@ def render_cohort(manifest: pd.DataFrame, truth: pd.DataFrame, out_dir: str | os
         controls come from a public web dataset: greenish outdoor background, warmer white balance, softer focus
         and heavier JPEG compression, with a strength that grows with the value (1 = strong). It is a shortcut that
         has nothing to do with disease: turn it on to see a CNN reach a high stage-1 AUC by learning how the photo
-        was taken, and watch the planted-phenotype checks (and the Grad-CAM maps) stop explaining its score.
+        was taken, and watch the planted-phenotype checks stop explaining its score.
     workers : int, optional
         Worker processes (None = all cores; 1 = in this process).
     effects : PhenotypeEffects, optional
