@@ -44,6 +44,7 @@ from scipy import special
 from scipy import stats as sps
 
 from gvisage_lib.cohort.table1 import TABLE1_VARIABLES
+from gvisage_lib.core.validation import check_columns
 from gvisage_lib.paper import CLINICAL_MODEL, training_p
 
 #: Variable kinds understood by the screening (the ``kind`` of ``table1.compare_two_groups``).
@@ -54,15 +55,6 @@ CANDIDATE_VARIABLES: dict[str, str] = dict(TABLE1_VARIABLES)
 
 class SeparationError(ValueError):
     """The outcome is (quasi-)perfectly separated by the predictors: no maximum-likelihood estimate exists."""
-
-
-def _check_frame(frame: object, name: str, columns: Sequence[str]) -> pd.DataFrame:
-    if not isinstance(frame, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
-    missing = [c for c in columns if c not in frame.columns]
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {missing}; it has {list(frame.columns)}")
-    return frame
 
 
 def _binary_outcome(frame: pd.DataFrame, outcome: str) -> np.ndarray:
@@ -124,7 +116,7 @@ def screen_univariate(
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")
     if variables is None:
         variables = {k: v for k, v in CANDIDATE_VARIABLES.items() if k in frame.columns}
-    _check_frame(frame, "frame", [outcome, *variables])
+    check_columns(frame, [outcome, *variables], "frame")
     y = _binary_outcome(frame, outcome)
     rows = []
     for var, kind in variables.items():
@@ -191,7 +183,7 @@ def fit_design(frame: pd.DataFrame, predictors: Sequence[str], kinds: Mapping[st
     predictors = list(predictors)
     if not predictors:
         raise ValueError("predictors must name at least one column, got an empty list")
-    _check_frame(frame, "frame", predictors)
+    check_columns(frame, predictors, "frame")
     kinds = dict(kinds or {})
     fill: dict[str, object] = {}
     levels: dict[str, list[str]] = {}
@@ -226,7 +218,7 @@ def design_matrix(frame: pd.DataFrame, spec: DesignSpec, *, constant: bool = Tru
     >>> design_matrix(pd.DataFrame({"a": [None, 5.0]}), spec).to_numpy().tolist()
     [[1.0, 2.0], [1.0, 5.0]]
     """
-    _check_frame(frame, "frame", spec.predictors)
+    check_columns(frame, spec.predictors, "frame")
     cols: dict[str, np.ndarray] = {}
     if constant:
         cols["const"] = np.ones(len(frame))
@@ -356,7 +348,7 @@ def fit_logistic(
 
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level!r}")
-    _check_frame(frame, "frame", [outcome, *predictors])
+    check_columns(frame, [outcome, *predictors], "frame")
     y = _binary_outcome(frame, outcome)
     spec = fit_design(frame, predictors, kinds)
     x = design_matrix(frame, spec)

@@ -1,7 +1,7 @@
-"""Input validators for the statistics functions (in the style of scikit-learn's ``utils/validation.py``).
+"""Input validators for the statistics and figure functions (in the style of scikit-learn's ``utils/validation.py``).
 
-Each validator returns a clean NumPy array or raises ``ValueError``/``TypeError`` naming the argument and the bad
-value; none uses ``assert``.
+Each validator returns a clean NumPy array (or the checked DataFrame) or raises ``ValueError``/``TypeError`` naming the
+argument and the bad value; none uses ``assert``.
 
 Examples
 --------
@@ -15,9 +15,11 @@ ValueError: y_true must hold binary labels {0, 1} (or bool); found value 2 at in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+import pandas as pd
 
 
 def _as_1d(x: Any, name: str) -> np.ndarray:
@@ -114,3 +116,22 @@ def check_choice(value: Any, name: str, choices: tuple[str, ...]) -> str:
     if value not in choices:
         raise ValueError(f"{name} must be one of {list(choices)}, got {value!r}")
     return str(value)
+
+
+def check_columns(frame: Any, columns: Sequence[str], name: str) -> pd.DataFrame:
+    """Validate that ``frame`` is a pandas DataFrame holding every one of ``columns``; return it.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> check_columns(pd.DataFrame({"a": [1]}), ["a", "b", "c"], "tidy")
+    Traceback (most recent call last):
+    ...
+    ValueError: tidy lacks column(s) ['b', 'c']; it has ['a']
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"{name} must be a pandas DataFrame, got {type(frame).__name__}")
+    missing = [c for c in columns if c not in frame.columns]
+    if missing:
+        raise ValueError(f"{name} lacks column(s) {missing}; it has {list(frame.columns)}")
+    return frame
