@@ -19,6 +19,7 @@ import pandas as pd
 import pytest
 
 from gvisage_lib.clinical import calibration
+from gvisage_lib.clinical import figures as clinical_figures
 
 REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
 
@@ -85,8 +86,8 @@ def test_tables_and_figures_from_long_scores():
     dc = calibration.decision_curves(sc)
     assert set(dc.strategy) == {"a", "b", "treat all", "treat none"}
     assert len(dc) == 4 * 99
-    calibration.plot_calibration(sc)
-    calibration.plot_decision_curve(dc)
+    clinical_figures.plot_calibration(sc)
+    clinical_figures.plot_decision_curve(dc)
 
 
 def test_bad_inputs():

@@ -23,6 +23,7 @@ import pytest
 
 from gvisage_lib.endocrine import correlation as endocrine
 from gvisage_lib.stats import bh_adjust
+from gvisage_lib.endocrine.figures import plot_correlation_heatmap
 
 from gvisage_lib.core import schema
 
@@ -90,7 +91,7 @@ def test_pairwise_complete_and_bh_columns():
     r, p = endocrine.correlation_matrix(df, indicators=["tsh", "gh"])
     assert r.loc["score", "tsh"] == pytest.approx(out.loc["tsh", "r"])
     assert p.loc["tsh", "score"] == pytest.approx(out.loc["tsh", "p_value"])
-    endocrine.plot_correlation_heatmap(r, p)
+    plot_correlation_heatmap(r, p)
 
 
 def test_bad_inputs():

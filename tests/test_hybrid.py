@@ -21,6 +21,7 @@ import pytest
 from gvisage_lib import paper
 from gvisage_lib.core import schema
 from gvisage_lib.clinical import hybrid
+from gvisage_lib.clinical.figures import plot_models_roc
 from gvisage_lib.clinical.logistic import fit_logistic
 from gvisage_lib.stats import delong_test, diagnostic_metrics, operating_points, roc_auc_delong
 
@@ -154,4 +155,4 @@ def test_paper_table2_and_roc_plot():
     auc = t[t.metric == "auc"]
     assert len(auc) == 6 and auc.estimate.between(0.5, 1).all()
     fits = hybrid.fit_models(_frame(), ["tsh"])
-    hybrid.plot_roc(fits.scores)
+    plot_models_roc(fits.scores)

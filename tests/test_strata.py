@@ -23,6 +23,7 @@ import pytest
 from gvisage_lib import paper
 from gvisage_lib.endocrine import strata
 from gvisage_lib.stats import auc_heterogeneity, auc_trend
+from gvisage_lib.endocrine.figures import plot_strata
 from gvisage_lib.stats import diagnostic_metrics, roc_auc_delong
 
 REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
@@ -108,7 +109,7 @@ def test_strata_metrics_per_stratum():
     assert tests.loc["trend of AUC over ordered strata", "estimate"] > 0
     assert "blocks = the 4 metrics" in tests.loc["Friedman (paper's)", "assumption"]
     assert strata.strata_order_check(t3).holds.all()
-    strata.plot_strata(t3)
+    plot_strata(t3)
 
 
 def test_strata_errors():

@@ -210,16 +210,16 @@ def test_cohort_figures_counts_come_from_the_manifest(twin1):
 
     flow = cf.study_flow_counts(twin1).set_index("split")
     assert flow.loc["validation", ["NC", "iGCT", "other", "stage1_n", "stage2_n"]].tolist() == [100, 130, 106, 336, 236]
-    fig = cf.study_flow_figure(twin1)
+    fig = cf.plot_study_flow(twin1)
     text = " ".join(t.get_text() for t in fig.axes[0].texts)
     assert "130 iGCT vs 106 other" in text and "547 tumours vs 300 NC" in text
     sites = cf.tumour_site_by_institution(twin1)
     v = sites[sites.split == "validation"].groupby("tumor_site", observed=True).n.sum()
     assert v.to_dict() == {"fourth_ventricle": 10, "pineal": 61, "sellar": 59}
-    assert len(cf.tumour_site_by_institution_figure(twin1).axes) == 3
+    assert len(cf.plot_site_by_institution(twin1).axes) == 3
     types = cf.other_tumour_types(twin1)
     assert types.n.sum() == 189 + 63 + 106
-    assert len(cf.other_tumour_types_figure(twin1).axes) == 1
+    assert len(cf.plot_other_tumour_types(twin1).axes) == 1
     plt.close("all")
     with pytest.raises(ValueError, match="lacks"):
         cf.study_flow_counts(pd.DataFrame({"group": ["NC"]}))

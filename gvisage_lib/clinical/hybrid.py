@@ -387,37 +387,6 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
-def plot_roc(scores: pd.DataFrame, dataset: str = "validation"):
-    """ROC curves of each model on ``dataset`` (one panel), AUC in the legend. Returns the figure.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> sc = pd.DataFrame({"split": "validation", "model": "m", "label": [0, 1, 0, 1], "score": [.1, .9, .6, .4]})
-    >>> fig = plot_roc(sc)
-    """
-    import matplotlib.pyplot as plt
-
-    from gvisage_lib.stats import roc_auc_delong, roc_curve
-
-    fig, ax = plt.subplots(figsize=(4.8, 4.6))
-    sub = scores[scores["split"] == dataset]
-    if sub.empty:
-        raise ValueError(f"no scores of dataset {dataset!r}")
-    models = [m for m in MODEL_ORDER if m in set(sub["model"])] + sorted(set(sub["model"]) - set(MODEL_ORDER))
-    for m in models:
-        g = sub[sub["model"] == m]
-        y, s = g["label"].to_numpy(int), g["score"].to_numpy(float)
-        roc = roc_curve(y, s)
-        ax.plot(roc["fpr"], roc["sensitivity"], label=f"{m} (AUC {roc_auc_delong(y, s).auc:.3f})")
-    ax.plot([0, 1], [0, 1], color="0.7", lw=0.8, ls="--")
-    ax.set(xlabel="1 - specificity", ylabel="Sensitivity", title=f"Stage 2, {dataset}", xlim=(0, 1), ylim=(0, 1))
-    ax.legend(loc="lower right", fontsize=8)
-    fig.tight_layout()
-    return fig
-
-
 def hybrid_vif(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train") -> pd.DataFrame:
     """VIFs of the hybrid model's design (selected clinical variables + logit CNN score) on the training split.
 

@@ -1,8 +1,12 @@
 """Figures of the training step: learning curves of every candidate and stage.
 
+:func:`plot_learning_curves` draws a grid of panels (one row per stage) and accepts ``fig``
+(:mod:`gvisage_lib.core.style`); it returns the Figure.
+
 Examples
 --------
->>> import pandas as pd
+>>> import pandas as pd, matplotlib
+>>> matplotlib.use("Agg")
 >>> h = pd.DataFrame({"model": "resnet50", "stage": [1, 1, 1, 1], "epoch": [1, 1, 2, 2],
 ...                   "split": ["train", "test"] * 2, "loss": [.7, .6, .5, .55], "auc": [.6, .7, .8, .75]})
 >>> fig = plot_learning_curves(h)
@@ -12,22 +16,17 @@ Examples
 
 from __future__ import annotations
 
-import matplotlib
+import pandas as pd
+from matplotlib.figure import Figure
 
-matplotlib.use("Agg")  # headless: notebooks and CI render to files
-
-import matplotlib.pyplot as plt  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-
-from gvisage_lib.core import schema  # noqa: E402
+from gvisage_lib.core import schema
+from gvisage_lib.core.style import FONT, MODEL_COLOUR, finish, grid_figsize, model_label, new_panels, pick_colour
+from gvisage_lib.core.validation import check_frame
 
 __all__ = ["plot_learning_curves"]
 
-_LABELS = {"alexnet": "AlexNet", "resnet50": "ResNet-50", "inception_v3": "Inception-v3"}
 
-
-def plot_learning_curves(history: pd.DataFrame) -> Figure:
+def plot_learning_curves(history: pd.DataFrame, *, fig: Figure | None = None) -> Figure:
     """Loss and AUC per epoch (train solid, test dashed) for every candidate; one row per stage.
 
     Parameters
@@ -35,21 +34,30 @@ def plot_learning_curves(history: pd.DataFrame) -> Figure:
     history : pandas.DataFrame
         Long format with ``model, stage, epoch, split, loss, auc`` (``training.HISTORY_COLUMNS``). The train values
         are running estimates over each epoch's training pass; the test values come from a clean pass after it.
+    fig : matplotlib.figure.Figure, optional
+        An empty figure to draw the panels (one row per stage: loss, AUC) into (default: a new figure).
 
     Returns
     -------
     matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib.pyplot as plt
+    >>> h = pd.DataFrame({"model": ["alexnet", "resnet50"] * 2, "stage": 2, "epoch": 1,
+    ...                   "split": ["train", "train", "test", "test"], "loss": .6, "auc": .7})
+    >>> fig = plot_learning_curves(h, fig=plt.figure(figsize=(8, 3)))
+    >>> fig.axes[1].get_legend_handles_labels()[1]
+    ['AlexNet (train)', 'ResNet-50 (train)', 'AlexNet (test)', 'ResNet-50 (test)']
     """
-    need = {"model", "stage", "epoch", "split", "loss", "auc"}
-    missing = need - set(history.columns)
-    if missing:
-        raise ValueError(f"history lacks column(s) {sorted(missing)}")
+    check_frame(history, "history", ("model", "stage", "epoch", "split", "loss", "auc"))
     if history.empty:
         raise ValueError("history is empty")
     stages = sorted(history["stage"].unique())
-    fig, axes = plt.subplots(len(stages), 2, figsize=(10, 3.4 * len(stages)), squeeze=False)
+    own = fig is None
+    fig, axes = new_panels(fig, len(stages), 2, grid_figsize("history", len(stages), 2))
     models = list(dict.fromkeys(history["model"]))
-    colours = dict(zip(models, plt.rcParams["axes.prop_cycle"].by_key()["color"]))
+    colours = {m: pick_colour(MODEL_COLOUR, m, i) for i, m in enumerate(models)}
     for r, stage in enumerate(stages):
         h = history[history["stage"] == stage]
         for c, (metric, label) in enumerate((("loss", "loss"), ("auc", "AUC"))):
@@ -58,16 +66,16 @@ def plot_learning_curves(history: pd.DataFrame) -> Figure:
                 g = g.sort_values("epoch")
                 ax.plot(g["epoch"], g[metric], marker="o", color=colours[model],
                         linestyle="-" if split == "train" else "--",
-                        label=f"{_LABELS.get(model, model)} ({split})")
+                        label=f"{model_label(model)} ({split})")
             ax.set_title(f"Stage {stage}: {label}")
             ax.set_xlabel("epoch")
-            ax.set_ylabel(label if metric == "loss" else f"{label} ({schema.STAGES[stage]['name']})", fontsize=8)
+            ax.set_ylabel(label if metric == "loss" else f"{label} ({schema.STAGES[stage]['name']})",
+                          fontsize=FONT.note)
             if metric == "auc":
                 ax.axhline(0.5, color="grey", lw=0.8, ls=":")
                 ax.set_ylim(0.3, 1.02)
             ax.xaxis.get_major_locator().set_params(integer=True)
-        axes[r, 1].legend(fontsize=7, loc="lower right")
+        axes[r, 1].legend(fontsize=FONT.small, loc="lower right")
     fig.suptitle("Learning curves (train: running estimate over the epoch; test: the 25% testing split)",
-                 fontsize=10)
-    fig.tight_layout()
-    return fig
+                 fontsize=FONT.title)
+    return finish(fig, own=own)

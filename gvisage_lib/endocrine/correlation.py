@@ -179,45 +179,6 @@ def correlation_matrix(frame: pd.DataFrame, *, score: str = "score",
     return pd.DataFrame(r, index=cols, columns=cols), pd.DataFrame(p, index=cols, columns=cols)
 
 
-def plot_correlation_heatmap(r: pd.DataFrame, p: pd.DataFrame | None = None, *, score_label: str = "CNN score",
-                             title: str = "Score and endocrine indicators"):
-    """Lower-triangle heatmap of a correlation matrix, stars where p < .05 (* ) / .01 (**). Returns the figure.
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> rng = np.random.default_rng(0)
-    >>> df = pd.DataFrame(rng.normal(size=(50, 3)), columns=["score", "tsh", "gh"])
-    >>> fig = plot_correlation_heatmap(*correlation_matrix(df, indicators=["tsh", "gh"]))
-    """
-    import matplotlib.pyplot as plt
-
-    short = {c: schema.ENDOCRINE_LABELS.get(c, c).split(" (")[0] for c in r.columns}
-    short[r.columns[0]] = score_label
-    k = r.shape[0]
-    mask = np.triu(np.ones((k, k), dtype=bool), 1)
-    vals = np.where(mask, np.nan, r.to_numpy())
-    fig, ax = plt.subplots(figsize=(0.48 * k + 2.2, 0.45 * k + 1.6))
-    im = ax.imshow(vals, cmap="RdBu_r", vmin=-1, vmax=1)
-    for i in range(k):
-        for j in range(i + 1):
-            if i == j or np.isnan(vals[i, j]):
-                continue
-            star = ""
-            if p is not None and not np.isnan(p.iat[i, j]):
-                star = "**" if p.iat[i, j] < 0.01 else ("*" if p.iat[i, j] < 0.05 else "")
-            ax.text(j, i, f"{vals[i, j]:.2f}{star}", ha="center", va="center", fontsize=5.5,
-                    color="white" if abs(vals[i, j]) > 0.6 else "black")
-    labels = [short[c] for c in r.columns]
-    ax.set_xticks(range(k), labels, rotation=90, fontsize=7)
-    ax.set_yticks(range(k), labels, fontsize=7)
-    ax.set_title(title, fontsize=9)
-    fig.colorbar(im, ax=ax, shrink=0.7, label="correlation")
-    fig.tight_layout()
-    return fig
-
-
 def fig5a_signs_with_paper(correlations: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:
     """The paper's Fig 5A signs beside this run's correlations (one row per indicator).
 

@@ -227,32 +227,3 @@ def table3_with_paper(table3: pd.DataFrame, published: pd.DataFrame | None = Non
                          "paper": pv, "this_run_n": int(r["n"]), "this_run": float(r[m]), "this_run_ci_low": lo,
                          "this_run_ci_high": hi, "paper_in_ci": bool(lo <= pv <= hi)})
     return pd.DataFrame(rows)
-
-
-def plot_strata(table3: pd.DataFrame, *, title: str = "Stage 2 by HPT-axis damage (validation)"):
-    """Grouped bars of AUC, accuracy, sensitivity, specificity per stratum with CI whiskers (Fig 5B).
-
-    Examples
-    --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
-    >>> fig = plot_strata(paper.table3())
-    """
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(6.4, 3.8))
-    width = 0.8 / len(table3)
-    x = np.arange(len(METRICS))
-    for i, (_, r) in enumerate(table3.iterrows()):
-        est = np.array([r[m] for m in METRICS], dtype=float)
-        lo = np.array([r.get(f"{m}_ci_low", np.nan) for m in METRICS], dtype=float)
-        hi = np.array([r.get(f"{m}_ci_high", np.nan) for m in METRICS], dtype=float)
-        err = np.vstack([np.clip(est - lo, 0, None), np.clip(hi - est, 0, None)])
-        ax.bar(x + (i - (len(table3) - 1) / 2) * width, est, width, yerr=err, capsize=2,
-               label=f"{r['stratum']} (n={int(r['n'])})")
-    ax.set_xticks(x, ["AUC", "Accuracy", "Sensitivity", "Specificity"])
-    ax.set(ylim=(0, 1), ylabel="Estimate (95% CI)", title=title)
-    ax.axhline(0.5, color="0.6", lw=0.7, ls="--")
-    ax.legend(fontsize=8, title="HPT damage", title_fontsize=8)
-    fig.tight_layout()
-    return fig

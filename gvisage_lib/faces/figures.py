@@ -2,14 +2,17 @@
 
 Every function that draws a face or a crop calls :func:`gvisage_lib.cohort.privacy.assert_renderable` first and so raises
 :class:`gvisage_lib.cohort.privacy.PrivacyError` for any cohort that is not the synthetic twin, whatever the caller asks.
-:func:`qc_reason_figure` draws counts only and is allowed on every cohort.
+:func:`plot_qc_reasons` draws counts only and is allowed on every cohort.
+
+The montages draw a grid of panels and accept ``fig``; :func:`plot_qc_reasons` draws one Axes and accepts ``ax``
+(:mod:`gvisage_lib.core.style`). Each returns the Figure.
 
 Examples
 --------
 >>> import pandas as pd, matplotlib
 >>> matplotlib.use("Agg")
 >>> counts = pd.DataFrame({"reason": ["passed", "no_face"], "n_photos": [10, 2], "pct_photos": [83.3, 16.7]})
->>> fig = qc_reason_figure(counts)
+>>> fig = plot_qc_reasons(counts)
 >>> len(fig.axes)
 1
 """
@@ -21,13 +24,19 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
+from matplotlib.figure import Figure
 
+from gvisage_lib.cohort.privacy import assert_renderable
+from gvisage_lib.core import schema
+from gvisage_lib.core.style import FIGSIZE, FONT, QC_COLOUR, finish, grid_figsize, new_axes, new_panels
+from gvisage_lib.core.validation import check_frame
 from gvisage_lib.faces.detection import read_image
 from gvisage_lib.faces.preprocess import load_stack
-from gvisage_lib.cohort.privacy import assert_renderable
 from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS
 
-_GROUP_ORDER = ("NC", "iGCT", "other")
+__all__ = ["crops_montage", "phenotype_montage", "pick_examples", "plot_qc_reasons"]
+
 _SHORT = {c: c.removeprefix("phen_") for c in PHENOTYPE_COLUMNS}
 
 
@@ -51,7 +60,7 @@ def pick_examples(truth: pd.DataFrame, *, n_per_group: int = 4, seed: int = 0) -
             raise ValueError(f"truth lacks column {col!r}")
     rng = np.random.default_rng(seed)
     out = []
-    for g in _GROUP_ORDER:
+    for g in schema.GROUPS:
         sub = truth[truth["group"] == g]
         if sub.empty:
             continue
@@ -72,7 +81,7 @@ def _caption(row: pd.Series) -> str:
 
 
 def phenotype_montage(manifest_path: str | os.PathLike[str], *, truth_path: str | os.PathLike[str] | None = None,
-                      n_per_group: int = 4, photo: int = 1, seed: int = 0):
+                      n_per_group: int = 4, photo: int = 1, seed: int = 0, fig: Figure | None = None) -> Figure:
     """Montage of example twins per group (rows), with group, sex, age, HPT damage and top-3 phenotype values.
 
     Parameters
@@ -87,13 +96,28 @@ def phenotype_montage(manifest_path: str | os.PathLike[str], *, truth_path: str 
         Which photo (1..4) to show.
     seed : int
         Seed of the tie-breaking shuffle.
+    fig : matplotlib.figure.Figure, optional
+        An empty figure to draw the montage (one row per group, one column per example) into (default: a new one).
 
     Returns
     -------
     matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
 
+    Examples
+    --------
+    >>> import tempfile
+    >>> from gvisage_lib.twin import generate_tabular
+    >>> from gvisage_lib.twin.render import render_cohort
+    >>> m, t = generate_tabular(seed=1, scale=0.05)
+    >>> keep = m.groupby("group").head(1)["subject_id"]
+    >>> d = Path(tempfile.mkdtemp())
+    >>> m, t = render_cohort(m[m.subject_id.isin(keep)], t[t.subject_id.isin(keep)], d, seed=1,
+    ...                      photo_size=(160, 200), workers=1, progress=False)
+    >>> m.to_csv(d / "manifest.csv", index=False); t.to_csv(d / "truth.csv", index=False)
+    >>> fig = phenotype_montage(d / "manifest.csv", n_per_group=1)
+    >>> len([ax for ax in fig.axes if ax.images])  # one twin of each group
+    3
+    """
     assert_renderable(manifest_path)
     mpath = Path(manifest_path)
     tpath = Path(truth_path) if truth_path is not None else mpath.parent / "truth.csv"
@@ -106,37 +130,59 @@ def phenotype_montage(manifest_path: str | os.PathLike[str], *, truth_path: str 
     ex = pick_examples(truth, n_per_group=n_per_group, seed=seed)
     man = pd.read_csv(mpath, dtype=str, keep_default_na=False).set_index("subject_id")
     assert_renderable(mpath, list(ex["subject_id"]))
-    groups = [g for g in _GROUP_ORDER if g in set(ex["group"])]
+    groups = [g for g in schema.GROUPS if g in set(ex["group"])]
     ncol = int(ex.groupby("group").size().max())
-    fig, axes = plt.subplots(len(groups), ncol, figsize=(2.3 * ncol, 3.4 * len(groups)), squeeze=False)
+    own = fig is None
+    fig, axes = new_panels(fig, len(groups), ncol, grid_figsize("face", len(groups), ncol))
     for ax in axes.ravel():
         ax.axis("off")
     for i, g in enumerate(groups):
         for j, (_, row) in enumerate(ex[ex["group"] == g].iterrows()):
             img = read_image(mpath.parent / man.at[row["subject_id"], f"photo_{int(photo)}"])
             axes[i, j].imshow(img)
-            axes[i, j].set_title(_caption(row), fontsize=7)
+            axes[i, j].set_title(_caption(row), fontsize=FONT.small)
     fig.suptitle("Synthetic twins by group (rows: NC, iGCT, other; columns: increasing endocrine damage)",
-                 fontsize=9)
-    fig.tight_layout()
-    return fig
+                 fontsize=FONT.medium)
+    return finish(fig, own=own)
 
 
 def crops_montage(manifest_path: str | os.PathLike[str], faces: pd.DataFrame, run_root: str | os.PathLike[str],
-                  subject_ids: list[str]):
+                  subject_ids: list[str], *, fig: Figure | None = None) -> Figure:
     """The four preprocessed crops (what the CNN sees) of each given subject, one row per subject.
 
     Raises :class:`~gvisage_lib.cohort.privacy.PrivacyError` for a cohort that is not the synthetic twin.
 
+    Parameters
+    ----------
+    manifest_path : path-like
+        The twin's manifest; must pass the privacy guard for ``subject_ids``.
+    faces : pandas.DataFrame
+        The face table of the preprocessing (``subject_id``, ``included``, ``stack_path``).
+    run_root : path-like
+        Run folder the ``stack_path`` values are relative to.
+    subject_ids : list of str
+        Subjects to show, one row each.
+    fig : matplotlib.figure.Figure, optional
+        An empty figure to draw the montage (one row per subject, four columns) into (default: a new one).
+
     Returns
     -------
     matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
 
+    Examples
+    --------
+    >>> import tempfile
+    >>> d = Path(tempfile.mkdtemp())
+    >>> _ = (d / "manifest.csv").write_text("subject_id,photo_1\\nS1,photos/S1_1.jpg\\n")
+    >>> crops_montage(d / "manifest.csv", pd.DataFrame(), d, ["S1"])  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gvisage_lib.cohort.privacy.PrivacyError: refusing to render faces of manifest.csv: no twin.json beside ...
+    """
     assert_renderable(manifest_path, list(subject_ids))
     idx = faces.set_index(faces["subject_id"].astype(str))
-    fig, axes = plt.subplots(len(subject_ids), 4, figsize=(6.4, 1.7 * len(subject_ids)), squeeze=False)
+    own = fig is None
+    fig, axes = new_panels(fig, len(subject_ids), 4, grid_figsize("crop", len(subject_ids), 4))
     for i, sid in enumerate(subject_ids):
         if sid not in idx.index or not bool(idx.at[sid, "included"]):
             raise ValueError(f"subject {sid!r} has no preprocessed stack (excluded or not in faces)")
@@ -146,33 +192,41 @@ def crops_montage(manifest_path: str | os.PathLike[str], faces: pd.DataFrame, ru
             axes[i, k].set_xticks([])
             axes[i, k].set_yticks([])
             if k == 0:
-                axes[i, k].set_ylabel(sid, fontsize=7)
+                axes[i, k].set_ylabel(sid, fontsize=FONT.small)
             if i == 0:
-                axes[i, k].set_title(f"slot {k + 1}", fontsize=8)
-    fig.tight_layout()
-    return fig
+                axes[i, k].set_title(f"slot {k + 1}", fontsize=FONT.note)
+    return finish(fig, own=own)
 
 
-def qc_reason_figure(counts: pd.DataFrame):
+def plot_qc_reasons(counts: pd.DataFrame, *, ax: Axes | None = None) -> Figure:
     """Bar chart of photos by QC outcome (from :func:`gvisage_lib.faces.preprocess.qc_counts`); no faces drawn.
+
+    Parameters
+    ----------
+    counts : pandas.DataFrame
+        One row per QC outcome: ``reason`` ("passed" or why a photo was excluded) and ``n_photos``.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw the bar chart into (default: a new figure).
 
     Returns
     -------
     matplotlib.figure.Figure
-    """
-    import matplotlib.pyplot as plt
 
-    for col in ("reason", "n_photos"):
-        if col not in counts.columns:
-            raise ValueError(f"counts lacks column {col!r}")
-    fig, ax = plt.subplots(figsize=(6, 3))
-    colours = ["tab:green" if r == "passed" else "tab:red" for r in counts["reason"]]
+    Examples
+    --------
+    >>> counts = pd.DataFrame({"reason": ["passed", "blurred"], "n_photos": [40, 3]})
+    >>> [t.get_text() for t in plot_qc_reasons(counts).axes[0].texts]
+    [' 40', ' 3']
+    """
+    check_frame(counts, "counts", ("reason", "n_photos"))
+    own = ax is None
+    fig, ax = new_axes(ax, FIGSIZE["strip"])
+    colours = [QC_COLOUR["passed"] if r == "passed" else QC_COLOUR["excluded"] for r in counts["reason"]]
     ax.barh(counts["reason"], counts["n_photos"], color=colours)
     ax.invert_yaxis()
     ax.set_xscale("symlog")
     for y, n in enumerate(counts["n_photos"]):
-        ax.text(n, y, f" {int(n)}", va="center", fontsize=8)
+        ax.text(n, y, f" {int(n)}", va="center", fontsize=FONT.note)
     ax.set_xlabel("photos (symmetric log scale)")
     ax.set_title("Face QC: photos by outcome")
-    fig.tight_layout()
-    return fig
+    return finish(fig, own=own)

@@ -4,6 +4,9 @@ points), Fig 4C/4D (metric bars with CIs) and precision-recall curves.
 Each function takes tidy tables from :mod:`gvisage_lib.roc.metrics` (or predictions) and returns a matplotlib Figure;
 nothing is computed here that the tables do not already hold, except the curves themselves
 (:func:`gvisage_lib.stats.roc_curve`, :func:`gvisage_lib.stats.pr_curve`). No figure shows a face.
+:func:`plot_roc_stage`, :func:`plot_metric_bars` and :func:`plot_gvisagenet_bars` draw one Axes and accept ``ax``;
+:func:`plot_candidates` and :func:`plot_pr_curves` draw one panel per stage and accept ``fig``
+(:mod:`gvisage_lib.core.style`).
 
 Examples
 --------
@@ -19,35 +22,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from gvisage_lib.core.style import (FIGSIZE, FONT, METRIC_LABEL, MODEL_COLOUR, RULE_LABEL, RULE_MARKER, SPLIT_COLOUR,
+                                    SPLIT_LABEL, STAGE_TITLE, finish, grid_figsize, model_label, new_axes, new_panels,
+                                    pick_colour)
+from gvisage_lib.core.validation import check_frame
 from gvisage_lib.stats import pr_curve, roc_curve
 
 __all__ = ["plot_roc_stage", "plot_metric_bars", "plot_candidates", "plot_gvisagenet_bars", "plot_pr_curves"]
 
-SPLIT_LABEL = {"train": "Training", "test": "Testing", "validation": "Independent validation"}
-STAGE_TITLE = {1: "Stage 1: midline tumour vs NC", 2: "Stage 2: iGCT vs other midline tumour"}
-MODEL_LABEL = {"alexnet": "AlexNet", "resnet50": "ResNet-50", "inception_v3": "Inception-v3"}
-METRIC_LABEL = {"auc": "AUC", "accuracy": "Accuracy", "sensitivity": "Sensitivity", "specificity": "Specificity"}
-SPLIT_COLOR = {"test": "#1f77b4", "validation": "#d62728", "train": "#7f7f7f"}
-RULE_MARKER = {"youden": "o", "max_sensitivity": "^", "max_specificity": "s"}
-RULE_LABEL = {"youden": "Youden", "max_sensitivity": "max sensitivity", "max_specificity": "max specificity"}
-
-
-def _need(df: pd.DataFrame, cols: Sequence[str], name: str) -> None:
-    if not isinstance(df, pd.DataFrame):
-        raise TypeError(f"{name} must be a pandas DataFrame, got {type(df).__name__}")
-    missing = [c for c in cols if c not in df.columns]
-    if missing:
-        raise ValueError(f"{name} lacks column(s) {missing}")
-
 
 def plot_roc_stage(pred: pd.DataFrame, model: str, stage: int, bands: pd.DataFrame | None = None,
                    metrics: pd.DataFrame | None = None, splits: Sequence[str] = ("test", "validation"),
-                   title: str | None = None) -> Figure:
+                   title: str | None = None, *, ax: Axes | None = None) -> Figure:
     """ROC curves of ``model`` in ``stage`` on each split, with bootstrap bands and the operating points.
 
     Parameters
@@ -59,24 +50,29 @@ def plot_roc_stage(pred: pd.DataFrame, model: str, stage: int, bands: pd.DataFra
     metrics : DataFrame, optional
         :func:`gvisage_lib.roc.metrics.stage_metrics` output: the AUC (with CI) goes in the legend and each rule's
         point (thresholds chosen on train) is marked on each split's curve.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw the curves and points into (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from gvisage_lib.roc.metrics import demo_predictions
     >>> fig = plot_roc_stage(demo_predictions(0), "resnet50", 1)
     >>> fig.axes[0].get_xlabel()
     '1 - specificity'
     """
-    _need(pred, ["model", "stage", "split", "label", "score"], "pred")
-    fig, ax = plt.subplots(figsize=(5.2, 5.0))
+    check_frame(pred, "pred", ["model", "stage", "split", "label", "score"])
+    own = ax is None
+    fig, ax = new_axes(ax, FIGSIZE["roc"])
     ax.plot([0, 1], [0, 1], ls=":", color="0.6", lw=1)
     for split in splits:
         d = pred[(pred["model"] == model) & (pred["stage"] == stage) & (pred["split"] == split)]
         if d.empty:
             continue
-        color = SPLIT_COLOR.get(split, None)
+        color = SPLIT_COLOUR.get(split, None)
         roc = roc_curve(d["label"], d["score"])
         label = SPLIT_LABEL.get(split, split)
         if metrics is not None:
@@ -107,116 +103,162 @@ def plot_roc_stage(pred: pd.DataFrame, model: str, stage: int, bands: pd.DataFra
     ax.set_xlabel("1 - specificity")
     ax.set_ylabel("Sensitivity")
     ax.set_aspect("equal")
-    ax.set_title(title or f"{STAGE_TITLE.get(stage, stage)}\n{MODEL_LABEL.get(model, model)}", fontsize=10)
-    ax.legend(loc="lower right", fontsize=7, frameon=False)
-    fig.tight_layout()
-    return fig
+    ax.set_title(title or f"{STAGE_TITLE.get(stage, stage)}\n{model_label(model)}", fontsize=FONT.title)
+    ax.legend(loc="lower right", fontsize=FONT.small, frameon=False)
+    return finish(fig, own=own)
 
 
-def plot_metric_bars(tidy: pd.DataFrame, hue: str, ax: plt.Axes | None = None, title: str = "",
+def plot_metric_bars(tidy: pd.DataFrame, hue: str, ax: Axes | None = None, title: str = "",
                      metrics: Sequence[str] = ("auc", "accuracy", "sensitivity", "specificity"),
                      hue_labels: dict | None = None) -> Figure:
     """Grouped bars of ``metrics`` (x) by ``hue`` with their CIs as error bars (Fig 4C/4D, Fig 3C panels).
 
-    ``tidy`` needs ``metric, estimate, ci_low, ci_high`` and the ``hue`` column, one row per metric x hue.
+    ``tidy`` needs ``metric, estimate, ci_low, ci_high`` and the ``hue`` column, one row per metric x hue. A split
+    or a model as ``hue`` takes its colour from :mod:`gvisage_lib.core.style`; other hues take the default cycle.
+
+    Parameters
+    ----------
+    tidy : pandas.DataFrame
+        The estimates and their CIs.
+    hue : str
+        Column whose values are the bars of each metric.
+    ax : matplotlib.axes.Axes, optional
+        Axes to draw the bars into (default: a new figure).
+    title : str
+        Title of the Axes.
+    metrics : sequence of str
+        Metrics on the x axis, in order.
+    hue_labels : dict, optional
+        Legend label of each hue value (default: the split or model display name, else the value).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> t = pd.DataFrame({"metric": ["auc", "auc"], "estimate": [0.7, 0.8], "ci_low": [0.6, 0.7],
     ...                   "ci_high": [0.8, 0.9], "split": ["test", "validation"]})
     >>> fig = plot_metric_bars(t, hue="split", metrics=["auc"])
     >>> len(fig.axes[0].patches)
     2
     """
-    _need(tidy, ["metric", "estimate", "ci_low", "ci_high", hue], "tidy")
+    check_frame(tidy, "tidy", ["metric", "estimate", "ci_low", "ci_high", hue])
     hues = list(dict.fromkeys(tidy[hue]))
     dup = tidy.duplicated(["metric", hue])
     if dup.any():
         raise ValueError(f"tidy must hold one row per metric x {hue}; duplicated: "
                          f"{tidy.loc[dup, ['metric', hue]].iloc[0].tolist()}")
-    if ax is None:
-        fig, ax = plt.subplots(figsize=(6.0, 3.6))
-    else:
-        fig = ax.figure
+    own = ax is None
+    fig, ax = new_axes(ax, FIGSIZE["bars"])
     width = 0.8 / max(1, len(hues))
     x = np.arange(len(metrics))
-    cmap = plt.get_cmap("tab10")
+    palette = {"split": SPLIT_COLOUR, "model": MODEL_COLOUR}.get(hue, {})
     for j, h in enumerate(hues):
         sub = tidy[tidy[hue] == h].set_index("metric").reindex(list(metrics))
         est = sub["estimate"].to_numpy(float)
         err = np.vstack([est - sub["ci_low"].to_numpy(float), sub["ci_high"].to_numpy(float) - est])
-        color = SPLIT_COLOR.get(h, cmap(j)) if hue == "split" else cmap(j)
-        lab = (hue_labels or {}).get(h, SPLIT_LABEL.get(h, MODEL_LABEL.get(h, str(h))))
+        color = pick_colour(palette, h, j)
+        lab = (hue_labels or {}).get(h, SPLIT_LABEL.get(h, model_label(str(h))))
         ax.bar(x + (j - (len(hues) - 1) / 2) * width, est, width, yerr=err, capsize=3, color=color, alpha=0.85,
                label=lab, error_kw={"lw": 1})
     ax.set_xticks(x, [METRIC_LABEL.get(m, m) for m in metrics])
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("Estimate (95% CI)")
-    ax.set_title(title, fontsize=10)
-    ax.legend(fontsize=7, frameon=False, loc="lower right")
+    ax.set_title(title, fontsize=FONT.title)
+    ax.legend(fontsize=FONT.small, frameon=False, loc="lower right")
     ax.grid(axis="y", alpha=0.3)
-    fig.tight_layout()
-    return fig
+    return finish(fig, own=own)
 
 
-def plot_candidates(cand: pd.DataFrame, stages: Sequence[int] = (2, 1)) -> Figure:
+def plot_candidates(cand: pd.DataFrame, stages: Sequence[int] = (2, 1), *, fig: Figure | None = None) -> Figure:
     """Fig 3C: AUC, accuracy, sensitivity and specificity of each candidate with CIs, one panel per stage.
 
-    ``cand`` is :func:`gvisage_lib.roc.metrics.candidate_metrics` output (one split).
+    Parameters
+    ----------
+    cand : pandas.DataFrame
+        :func:`gvisage_lib.roc.metrics.candidate_metrics` output (one split).
+    stages : sequence of int
+        Stages, one panel each, left to right.
+    fig : matplotlib.figure.Figure, optional
+        An empty figure to draw the panels (one per stage) into (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> from gvisage_lib.roc.metrics import demo_predictions, candidate_metrics
+    >>> [ax.get_title() for ax in plot_candidates(candidate_metrics(demo_predictions(0)), stages=[1]).axes]
+    ['Stage 1: midline tumour vs NC (Testing)']
     """
-    _need(cand, ["model", "stage", "metric", "estimate", "ci_low", "ci_high"], "cand")
-    fig, axes = plt.subplots(1, len(stages), figsize=(6.0 * len(stages), 3.8), squeeze=False)
+    check_frame(cand, "cand", ["model", "stage", "metric", "estimate", "ci_low", "ci_high"])
+    own = fig is None
+    fig, axes = new_panels(fig, 1, len(stages), grid_figsize("bars", 1, len(stages)))
     split = ", ".join(SPLIT_LABEL.get(s, s) for s in dict.fromkeys(cand.get("split", pd.Series(["test"]))))
     for ax, stage in zip(axes[0], stages, strict=True):
         plot_metric_bars(cand[cand["stage"] == stage], hue="model", ax=ax,
                          title=f"{STAGE_TITLE.get(stage, stage)} ({split})")
-    fig.tight_layout()
-    return fig
+    return finish(fig, own=own)
 
 
-def plot_gvisagenet_bars(tidy: pd.DataFrame, split: str, rule: str = "youden", title: str | None = None) -> Figure:
+def plot_gvisagenet_bars(tidy: pd.DataFrame, split: str, rule: str = "youden", title: str | None = None, *,
+                         ax: Axes | None = None) -> Figure:
     """Fig 4C/4D: AUC, accuracy, sensitivity and specificity of GVisageNet on ``split``, stage 1 and stage 2 bars.
 
-    ``tidy`` is :func:`gvisage_lib.roc.metrics.gvisagenet_metrics` output; proportions are those of ``rule``.
+    ``tidy`` is :func:`gvisage_lib.roc.metrics.gvisagenet_metrics` output; proportions are those of ``rule``. With
+    ``ax`` the bars are drawn into it (default: a new figure); returns the Figure.
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from gvisage_lib.roc.metrics import demo_predictions, gvisagenet_metrics
     >>> t = gvisagenet_metrics(demo_predictions(0), {"stage1": "resnet50", "stage2": "resnet50"})
     >>> len(plot_gvisagenet_bars(t, "test").axes[0].patches)
     8
     """
-    _need(tidy, ["stage", "split", "rule", "metric", "estimate", "ci_low", "ci_high"], "tidy")
+    check_frame(tidy, "tidy", ["stage", "split", "rule", "metric", "estimate", "ci_low", "ci_high"])
     d = tidy[(tidy["split"] == split) & ((tidy["metric"] == "auc") | (tidy["rule"] == rule))
              & tidy["metric"].isin(list(METRIC_LABEL))]
     if d.empty:
         raise ValueError(f"tidy holds no rows for split {split!r} and rule {rule!r}")
     labels = {s: STAGE_TITLE.get(s, str(s)) for s in d["stage"].unique()}
-    fig = plot_metric_bars(d, hue="stage", hue_labels=labels,
-                           title=title or f"GVisageNet, {SPLIT_LABEL.get(split, split)} ({rule} threshold from train)")
-    return fig
+    return plot_metric_bars(d, hue="stage", hue_labels=labels, ax=ax,
+                            title=title or f"GVisageNet, {SPLIT_LABEL.get(split, split)} ({rule} threshold from train)")
 
 
 def plot_pr_curves(pred: pd.DataFrame, selected: dict, splits: Sequence[str] = ("test", "validation"),
-                   summary: pd.DataFrame | None = None) -> Figure:
+                   summary: pd.DataFrame | None = None, *, fig: Figure | None = None) -> Figure:
     """Precision-recall curves of the selected model, one panel per stage, with the prevalence (no-skill) line.
+
+    Parameters
+    ----------
+    pred : pandas.DataFrame
+        Predictions (``model, stage, split, label, score``).
+    selected : dict
+        The selected model of each stage (``{"stage1": ..., "stage2": ...}``).
+    splits : sequence of str
+        Splits drawn in each panel.
+    summary : pandas.DataFrame, optional
+        :func:`gvisage_lib.roc.metrics.pr_summary` output: the average precision goes in the legend.
+    fig : matplotlib.figure.Figure, optional
+        An empty figure to draw the two panels (stage 1, stage 2) into (default: a new figure).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
 
     Examples
     --------
-    >>> import matplotlib
-    >>> matplotlib.use("Agg")
     >>> from gvisage_lib.roc.metrics import demo_predictions
     >>> fig = plot_pr_curves(demo_predictions(0), {"stage1": "resnet50", "stage2": "resnet50"})
     >>> [a.get_xlabel() for a in fig.axes]
     ['Recall (sensitivity)', 'Recall (sensitivity)']
     """
-    _need(pred, ["model", "stage", "split", "label", "score"], "pred")
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4.4))
-    for ax, stage in zip(axes, (1, 2), strict=True):
+    check_frame(pred, "pred", ["model", "stage", "split", "label", "score"])
+    own = fig is None
+    fig, axes = new_panels(fig, 1, 2, grid_figsize("curve", 1, 2))
+    for ax, stage in zip(axes[0], (1, 2), strict=True):
         model = selected[f"stage{stage}"]
         for split in splits:
             d = pred[(pred["model"] == model) & (pred["stage"] == stage) & (pred["split"] == split)]
@@ -228,7 +270,7 @@ def plot_pr_curves(pred: pd.DataFrame, selected: dict, splits: Sequence[str] = (
                 s = summary[(summary["stage"] == stage) & (summary["split"] == split)]
                 if len(s):
                     label += f": AP {s['average_precision'].iloc[0]:.3f}"
-            color = SPLIT_COLOR.get(split)
+            color = SPLIT_COLOUR.get(split)
             ax.step(np.r_[0, pr["recall"]], np.r_[pr["precision"].iloc[0], pr["precision"]], where="pre",
                     color=color, lw=1.6, label=label)
             ax.axhline(d["label"].mean(), color=color, ls=":", lw=1)
@@ -236,7 +278,6 @@ def plot_pr_curves(pred: pd.DataFrame, selected: dict, splits: Sequence[str] = (
         ax.set_ylim(0, 1.02)
         ax.set_xlabel("Recall (sensitivity)")
         ax.set_ylabel("Precision (PPV)")
-        ax.set_title(f"{STAGE_TITLE[stage]}\n{MODEL_LABEL.get(model, model)} (dotted: prevalence)", fontsize=10)
-        ax.legend(fontsize=7, frameon=False, loc="lower left")
-    fig.tight_layout()
-    return fig
+        ax.set_title(f"{STAGE_TITLE[stage]}\n{model_label(model)} (dotted: prevalence)", fontsize=FONT.title)
+        ax.legend(fontsize=FONT.small, frameon=False, loc="lower left")
+    return finish(fig, own=own)
