@@ -21,8 +21,8 @@ import time
 from pathlib import Path
 
 from gvisage_lib.core.paths import RunPaths
-from gvisage_lib.faces.preprocess import load_qc_photos, preprocess_cohort
 from gvisage_lib.core.profiles import get_profile
+from gvisage_lib.faces.preprocess import load_qc_photos, preprocess_cohort
 from gvisage_lib.twin import synthesize
 
 

@@ -31,9 +31,9 @@ def test_doctests():
 def test_summary_matches_r():
     y, p = np.array(REF["data"]["calib"]["y"]), np.array(REF["data"]["calib"]["p"])
     s = calibration.calibration_summary(y, p)
-    assert s["slope"] == pytest.approx(REF["calibration"]["slope"], rel=1e-7)
-    assert s["intercept"] == pytest.approx(REF["calibration"]["intercept"], rel=1e-6)
-    assert s["brier"] == pytest.approx(REF["calibration"]["brier"], rel=1e-12)
+    assert s.slope == pytest.approx(REF["calibration"]["slope"], rel=1e-7)
+    assert s.intercept == pytest.approx(REF["calibration"]["intercept"], rel=1e-6)
+    assert s.brier == pytest.approx(REF["calibration"]["brier"], rel=1e-12)
 
 
 def test_curve_groups_and_exact_ci():

@@ -21,11 +21,10 @@ import pandas as pd
 import pingouin as pg
 import pytest
 
-from gvisage_lib.endocrine import correlation as endocrine
-from gvisage_lib.stats import bh_adjust
-from gvisage_lib.endocrine.figures import plot_correlation_heatmap
-
 from gvisage_lib.core import schema
+from gvisage_lib.endocrine import correlation as endocrine
+from gvisage_lib.endocrine.figures import plot_correlation_heatmap
+from gvisage_lib.stats import bh_adjust
 
 REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
 
@@ -88,7 +87,8 @@ def test_pairwise_complete_and_bh_columns():
     out = endocrine.score_correlations(df, indicators=["tsh", "gh"]).set_index("indicator")
     assert out.loc["tsh", "n"] == len(df) - 3 and out.loc["gh", "n"] == len(df)
     np.testing.assert_allclose(out["p_bh"], bh_adjust(out["p_value"]))
-    r, p = endocrine.correlation_matrix(df, indicators=["tsh", "gh"])
+    cm = endocrine.correlation_matrix(df, indicators=["tsh", "gh"])
+    r, p = cm.r, cm.p
     assert r.loc["score", "tsh"] == pytest.approx(out.loc["tsh", "r"])
     assert p.loc["tsh", "score"] == pytest.approx(out.loc["tsh", "p_value"])
     plot_correlation_heatmap(r, p)

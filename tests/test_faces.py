@@ -7,7 +7,14 @@ import numpy as np
 import pytest
 from skimage import data
 
-from gvisage_lib.faces.detection import check_rgb_image, crop_square, decode_image, detect_faces, laplacian_variance, resize_square
+from gvisage_lib.faces.detection import (
+    check_rgb_image,
+    crop_square,
+    decode_image,
+    detect_faces,
+    laplacian_variance,
+    resize_square,
+)
 
 
 def test_detects_the_astronaut_once():

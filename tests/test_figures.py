@@ -22,18 +22,17 @@ import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 import pytest  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
-
-from gvisage_lib.clinical import calibration, hybrid  # noqa: E402
-from gvisage_lib.core import style  # noqa: E402
-from gvisage_lib.paper import index  # noqa: E402
-from gvisage_lib.endocrine import correlation, strata  # noqa: E402
-from gvisage_lib.roc import metrics as stage_roc  # noqa: E402
-from gvisage_lib.twin import generate_tabular  # noqa: E402
-from gvisage_lib.twin.render import render_cohort  # noqa: E402
-
 from test_hybrid import _frame as stage2_frame  # noqa: E402
 from test_render import make_truth  # noqa: E402
 from test_strata import _strata_frame  # noqa: E402
+
+from gvisage_lib.clinical import calibration, hybrid  # noqa: E402
+from gvisage_lib.core import style  # noqa: E402
+from gvisage_lib.endocrine import correlation, strata  # noqa: E402
+from gvisage_lib.paper import index  # noqa: E402
+from gvisage_lib.roc import metrics as stage_roc  # noqa: E402
+from gvisage_lib.twin import generate_tabular  # noqa: E402
+from gvisage_lib.twin.render import render_cohort  # noqa: E402
 
 STAGES = ("cohort", "faces", "cnn", "roc", "clinical", "endocrine")
 SEL = {"stage1": "resnet50", "stage2": "inception_v3"}
@@ -91,7 +90,7 @@ CASES: dict[str, tuple[str, Callable[[SimpleNamespace], tuple[tuple, dict[str, A
     "clinical.plot_models_roc": ("ax", lambda d: ((d.scores,), {"split": "test"})),
     "clinical.plot_calibration": ("ax", lambda d: ((d.scores,), {"split": "validation", "n_bins": 4})),
     "clinical.plot_decision_curve": ("ax", lambda d: ((d.curves,), {})),
-    "endocrine.plot_correlation_heatmap": ("ax", lambda d: (d.corr, {})),
+    "endocrine.plot_correlation_heatmap": ("ax", lambda d: ((d.corr.r, d.corr.p), {})),
     "endocrine.plot_strata": ("ax", lambda d: ((d.table3,), {})),
 }
 

@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 
 from gvisage_lib import paper
-from gvisage_lib.core import schema
 from gvisage_lib.clinical import hybrid
 from gvisage_lib.clinical.figures import plot_models_roc
 from gvisage_lib.clinical.logistic import fit_logistic
+from gvisage_lib.core import schema
 from gvisage_lib.stats import delong_test, diagnostic_metrics, operating_points, roc_auc_delong
 
 REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())

@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from gvisage_lib.core import schema
 from gvisage_lib.cohort.manifest import ManifestError, load_manifest, validate_manifest
+from gvisage_lib.core import schema
 from gvisage_lib.twin import generate_tabular, write_twin_tables
 
 

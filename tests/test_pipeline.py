@@ -8,9 +8,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from gvisage_lib.cohort.manifest import ManifestError
 from gvisage_lib.run import pipeline
 from gvisage_lib.run.cli import main
-from gvisage_lib.cohort.manifest import ManifestError
 
 PARAMS = (
     'run_dir: str = "."  # run folder\n'

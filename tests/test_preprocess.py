@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 from skimage import data
 
-from gvisage_lib.faces import preprocess as P
 from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.faces import preprocess as P
 
 
 def _write(path, rgb):

@@ -10,12 +10,11 @@ import matplotlib
 import numpy as np
 import pandas as pd
 import pytest
-
-from gvisage_lib.faces import figures as face_figures
-from gvisage_lib.cohort.privacy import PrivacyError, assert_renderable, is_synthetic_cohort
-from gvisage_lib.twin.render import render_cohort
-
 from test_render import make_truth
+
+from gvisage_lib.cohort.privacy import PrivacyError, assert_renderable, is_synthetic_cohort
+from gvisage_lib.faces import figures as face_figures
+from gvisage_lib.twin.render import render_cohort
 
 matplotlib.use("Agg")
 

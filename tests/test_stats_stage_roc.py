@@ -24,7 +24,6 @@ import pytest
 from gvisage_lib import paper
 from gvisage_lib.cnn.outputs import load_predictions, load_selected_model
 from gvisage_lib.roc import figures as roc_figures
-
 from gvisage_lib.roc import metrics as stage_roc
 from gvisage_lib.stats import delong_test, diagnostic_metrics, operating_points, roc_auc_delong
 

@@ -16,14 +16,20 @@ import torch
 from torch import nn
 
 from gvisage_lib.cnn import models
-
-from gvisage_lib.core import schema
-from gvisage_lib.cnn.datasets import (AUGMENT, StackSet, augment_batch, load_stacks, load_subjects, stage_subjects,
-                                  write_synthetic_stacks)
-from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.cnn.datasets import (
+    AUGMENT,
+    StackSet,
+    augment_batch,
+    load_stacks,
+    load_subjects,
+    stage_subjects,
+    write_synthetic_stacks,
+)
 from gvisage_lib.cnn.predict import auc_by_candidate, cascade_table, select_gvisagenet
-from gvisage_lib.core.profiles import get_profile
 from gvisage_lib.cnn.training import load_trained, predict_scores, train_candidates, train_model
+from gvisage_lib.core import schema
+from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.core.profiles import get_profile
 
 SIZE = 16
 
@@ -79,7 +85,7 @@ def test_short_training_lowers_the_loss(tiny, cohort, tmp_path):
 def test_resume_equals_uninterrupted_and_checkpoints_are_tensors_only(tiny, cohort, tmp_path):
     _, _, _, test, _ = cohort
     full = _train(tiny, cohort, tmp_path / "full")
-    part = _train(tiny, cohort, tmp_path / "part", stop_after_epochs=2)
+    _train(tiny, cohort, tmp_path / "part", stop_after_epochs=2)
     ckpt = tmp_path / "part" / "tiny_stage1" / "checkpoint.pt"
     state = torch.load(ckpt, weights_only=True)  # raises if anything but tensors / plain values is inside
     assert state["epoch"] == 2 and not state["finished"]

@@ -8,10 +8,10 @@ import pytest
 from scipy import stats
 
 from gvisage_lib.core import schema
-from gvisage_lib.twin import TRUTH_COLUMNS, generate_tabular, planted_endocrine_loadings, synthesize
-from gvisage_lib.twin.tabular import factor_loadings
 from gvisage_lib.paper import table1 as paper_table1
+from gvisage_lib.twin import TRUTH_COLUMNS, generate_tabular, planted_endocrine_loadings, synthesize
 from gvisage_lib.twin.parameters import group_sizes
+from gvisage_lib.twin.tabular import factor_loadings
 
 
 @pytest.fixture(scope="module")

@@ -17,16 +17,19 @@ Examples
 >>> p = rng.uniform(0.05, 0.95, 4000)
 >>> y = (rng.random(4000) < p).astype(int)
 >>> s = calibration_summary(y, p)
->>> round(s["slope"], 1), abs(s["intercept"]) < 0.15
+>>> round(s.slope, 1), abs(s.intercept) < 0.15
 (1.0, True)
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+
+from gvisage_lib.stats.results import StatResult
 
 EPS = 1e-6
 
@@ -96,7 +99,20 @@ def calibration_curve(y_true: Sequence[int], prob: Sequence[float], *, n_bins: i
     return pd.DataFrame(rows)
 
 
-def calibration_summary(y_true: Sequence[int], prob: Sequence[float]) -> dict[str, float]:
+@dataclass(frozen=True)
+class CalibrationSummary(StatResult):
+    """Calibration slope and intercept (with SEs), Brier score and scaled Brier score of predicted probabilities."""
+
+    n: int
+    slope: float
+    slope_se: float
+    intercept: float
+    intercept_se: float
+    brier: float
+    scaled_brier: float
+
+
+def calibration_summary(y_true: Sequence[int], prob: Sequence[float]) -> CalibrationSummary:
     """Calibration slope and intercept, Brier score and scaled Brier score.
 
     Slope: coefficient of logit(p) in ``logit P(y=1) = a + b logit(p)``. Intercept (calibration-in-the-large): ``a``
@@ -105,7 +121,7 @@ def calibration_summary(y_true: Sequence[int], prob: Sequence[float]) -> dict[st
     Examples
     --------
     >>> s = calibration_summary([0, 1, 0, 1, 1, 0, 1], [.2, .8, .3, .6, .9, .4, .35])
-    >>> round(s["brier"], 4)
+    >>> round(s.brier, 4)
     0.1318
     """
     import statsmodels.api as sm
@@ -116,15 +132,9 @@ def calibration_summary(y_true: Sequence[int], prob: Sequence[float]) -> dict[st
     int_fit = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Binomial(), offset=lp).fit()
     brier = float(np.mean((p - y) ** 2))
     prev = y.mean()
-    return {
-        "n": int(len(y)),
-        "slope": float(slope_fit.params[1]),
-        "slope_se": float(slope_fit.bse[1]),
-        "intercept": float(int_fit.params[0]),
-        "intercept_se": float(int_fit.bse[0]),
-        "brier": brier,
-        "scaled_brier": float(1 - brier / (prev * (1 - prev))),
-    }
+    return CalibrationSummary(int(len(y)), float(slope_fit.params[1]), float(slope_fit.bse[1]),
+                              float(int_fit.params[0]), float(int_fit.bse[0]), brier,
+                              float(1 - brier / (prev * (1 - prev))))
 
 
 def calibration_table(scores: pd.DataFrame, *, by: Sequence[str] = ("model", "split")) -> pd.DataFrame:
@@ -139,7 +149,7 @@ def calibration_table(scores: pd.DataFrame, *, by: Sequence[str] = ("model", "sp
     rows = []
     for key, g in scores.groupby(list(by), sort=False, observed=True):
         key = key if isinstance(key, tuple) else (key,)
-        rows.append({**dict(zip(by, key)), **calibration_summary(g["label"], g["score"])})
+        rows.append({**dict(zip(by, key)), **calibration_summary(g["label"], g["score"]).to_dict()})
     return pd.DataFrame(rows)
 
 

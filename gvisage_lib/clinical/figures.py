@@ -112,7 +112,7 @@ def plot_calibration(scores: pd.DataFrame, *, split: str = "validation", n_bins:
         ax.errorbar(cc["mean_predicted"], cc["observed"],
                     yerr=[cc["observed"] - cc["ci_low"], cc["ci_high"] - cc["observed"]], marker="o", ms=3,
                     capsize=2, lw=1, color=pick_colour(MODEL_COLOUR, m, i),
-                    label=f"{m} (slope {s['slope']:.2f}, int {s['intercept']:.2f}, Brier {s['brier']:.3f})")
+                    label=f"{m} (slope {s.slope:.2f}, int {s.intercept:.2f}, Brier {s.brier:.3f})")
     ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=0.8)
     ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="Predicted probability", ylabel="Observed proportion",
            title=f"Calibration, {split}")

@@ -23,7 +23,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -34,10 +33,10 @@ import pandas as pd
 from scipy import stats as sps
 
 from gvisage_lib import paper
+from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, fit_logistic
 from gvisage_lib.core import schema
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.stats.results import StatResult
-from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, fit_logistic
 
 #: Model names used in the tables (the paper's Table 2 labels).
 CNN, CLINICAL, HYBRID = "GVisageNet", "Logistic regression", "Hybrid model"

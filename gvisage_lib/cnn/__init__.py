@@ -25,9 +25,13 @@ _LAZY = {
     "train_model": "training",
     "auc_by_candidate": "predict", "cascade_summary": "predict", "cascade_table": "predict", "pick_device": "predict",
     "predict_scores": "predict", "select_gvisagenet": "predict",
+    "plot_learning_curves": "figures",
 }
 
-__all__ = sorted(["load_predictions", "load_selected_model", *_LAZY], key=str.lower)
+__all__ = ["auc_by_candidate", "build_model", "CandidateRun", "cascade_summary", "cascade_table", "load_predictions",
+           "load_selected_model", "load_stacks", "load_subjects", "load_trained", "MODEL_REGISTRY", "pick_device",
+           "plot_learning_curves", "predict_scores", "select_gvisagenet", "StackSet", "stage_subjects", "train_candidates", "train_model",
+           "TrainedModel"]
 
 
 def __getattr__(name: str) -> Any:

@@ -45,8 +45,8 @@ import pandas as pd
 import torch
 import torch.nn.functional as F
 
-from gvisage_lib.core import schema
 from gvisage_lib.cohort.manifest import load_manifest
+from gvisage_lib.core import schema
 from gvisage_lib.faces.preprocess import load_stack
 
 __all__ = [

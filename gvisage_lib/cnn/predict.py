@@ -33,8 +33,8 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from gvisage_lib import paper
-from gvisage_lib.core import schema
 from gvisage_lib.cnn.datasets import prepare_batch
+from gvisage_lib.core import schema
 
 __all__ = ["CASCADE_COLUMNS", "CASCADE_THRESHOLD", "auc_by_candidate", "cascade_summary", "cascade_table",
            "pick_device", "predict_scores", "predictions_frame", "select_gvisagenet"]

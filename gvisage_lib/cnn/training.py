@@ -69,12 +69,19 @@ from torch import nn
 from torch.utils.data import WeightedRandomSampler
 from tqdm import tqdm
 
-from gvisage_lib.core import io
 from gvisage_lib.cnn.datasets import AUGMENT, StackSet, load_stacks, load_subjects, prepare_batch, stage_subjects
 from gvisage_lib.cnn.models import build_model, check_input_size
+from gvisage_lib.cnn.predict import (
+    CASCADE_THRESHOLD,
+    auc_by_candidate,
+    cascade_table,
+    pick_device,
+    predict_scores,
+    predictions_frame,
+    select_gvisagenet,
+)
+from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
-from gvisage_lib.cnn.predict import (CASCADE_THRESHOLD, auc_by_candidate, cascade_table, pick_device, predict_scores,
-                      predictions_frame, select_gvisagenet)
 from gvisage_lib.core.profiles import Profile, get_profile
 
 __all__ = ["CandidateRun", "HISTORY_COLUMNS", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates", "train_model"]

@@ -25,8 +25,18 @@ from matplotlib.figure import Figure
 from matplotlib.patches import FancyBboxPatch
 
 from gvisage_lib.core import schema
-from gvisage_lib.core.style import (FIGSIZE, FLOW_BOX_COLOUR, FONT, SITE_COLOUR, SITE_LABEL, SPLIT_LABEL, finish,
-                                    grid_figsize, new_axes, new_panels)
+from gvisage_lib.core.style import (
+    FIGSIZE,
+    FLOW_BOX_COLOUR,
+    FONT,
+    SITE_COLOUR,
+    SITE_LABEL,
+    SPLIT_LABEL,
+    finish,
+    grid_figsize,
+    new_axes,
+    new_panels,
+)
 from gvisage_lib.core.validation import check_frame
 
 __all__ = ["other_tumour_types", "plot_other_tumour_types", "plot_site_by_institution", "plot_study_flow",

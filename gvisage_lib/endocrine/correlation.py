@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -39,31 +40,42 @@ from gvisage_lib import paper
 from gvisage_lib.core import schema
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.stats import bh_adjust
+from gvisage_lib.stats.results import StatResult
 
 METHODS = ("spearman", "pearson")
 SE_METHODS = ("auto", "fisher", "bonett_wright")
 
 
+@dataclass(frozen=True)
+class CorrelationCI(StatResult):
+    """Fisher-z confidence interval of a correlation and the standard error on the z scale."""
+
+    ci_low: float
+    ci_high: float
+    se_z: float
+
+
 def correlation_ci(r: float, n: int, *, method: str = "spearman", se_method: str = "auto",
-                   level: float = 0.95) -> tuple[float, float, float]:
-    """Fisher-z confidence interval of a correlation: (ci_low, ci_high, se on the z scale).
+                   level: float = 0.95) -> CorrelationCI:
+    """Fisher-z confidence interval of a correlation.
 
     Examples
     --------
-    >>> [round(v, 4) for v in correlation_ci(0.5, 30, method="pearson")]
-    [0.1704, 0.729, 0.1925]
+    >>> ci = correlation_ci(0.5, 30, method="pearson")
+    >>> round(ci.ci_low, 4), round(ci.ci_high, 4), round(ci.se_z, 4)
+    (0.1704, 0.729, 0.1925)
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     if se_method not in SE_METHODS:
         raise ValueError(f"se_method must be one of {SE_METHODS}, got {se_method!r}")
     if n < 4:
-        return float("nan"), float("nan"), float("nan")
+        return CorrelationCI(float("nan"), float("nan"), float("nan"))
     use_bw = se_method == "bonett_wright" or (se_method == "auto" and method == "spearman")
     se = np.sqrt((1 + r * r / 2) / (n - 3)) if use_bw else 1 / np.sqrt(n - 3)
     z = np.arctanh(np.clip(r, -1 + 1e-15, 1 - 1e-15))
     crit = sps.norm.ppf(0.5 + level / 2)
-    return float(np.tanh(z - crit * se)), float(np.tanh(z + crit * se)), float(se)
+    return CorrelationCI(float(np.tanh(z - crit * se)), float(np.tanh(z + crit * se)), float(se))
 
 
 def _corr(x: np.ndarray, y: np.ndarray, method: str) -> tuple[float, float]:
@@ -133,7 +145,8 @@ def score_correlations(frame: pd.DataFrame, *, score: str = "score",
             r = p = lo = hi = se = float("nan")
         else:
             r, p = _corr(s[ok], x[ok], method)
-            lo, hi, se = correlation_ci(r, n, method=method, se_method=se_method, level=level)
+            ci = correlation_ci(r, n, method=method, se_method=se_method, level=level)
+            lo, hi, se = ci.ci_low, ci.ci_high, ci.se_z
         use_bw = se_method == "bonett_wright" or (se_method == "auto" and method == "spearman")
         rows.append({"indicator": ind, "label": schema.ENDOCRINE_LABELS.get(ind, ind), "n": n, "method": method,
                      "r": r, "ci_low": lo, "ci_high": hi, "se_z": se,
@@ -147,18 +160,34 @@ def score_correlations(frame: pd.DataFrame, *, score: str = "score",
     return out
 
 
+@dataclass(frozen=True)
+class CorrelationMatrix:
+    """Square correlation and raw P matrices over the score and the indicators (the score first)."""
+
+    r: pd.DataFrame
+    p: pd.DataFrame
+    method: str
+
+    def to_frame(self) -> pd.DataFrame:
+        """Long form: one row per pair (``variable_a``, ``variable_b``, ``r``, ``p_value``), lower triangle."""
+        cols = list(self.r.columns)
+        rows = [{"variable_a": a, "variable_b": b, "method": self.method, "r": float(self.r.loc[a, b]),
+                 "p_value": float(self.p.loc[a, b])} for i, a in enumerate(cols) for b in cols[:i]]
+        return pd.DataFrame(rows)
+
+
 def correlation_matrix(frame: pd.DataFrame, *, score: str = "score",
                        indicators: Sequence[str] = schema.FIG5A_ENDOCRINE,
-                       method: str = "spearman") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Square matrices (r, raw p) over the score and the indicators, pairwise-complete (heatmap of Fig 5A).
+                       method: str = "spearman") -> CorrelationMatrix:
+    """Square matrices of r and raw P over the score and the indicators, pairwise-complete (heatmap of Fig 5A).
 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
     >>> df = pd.DataFrame(rng.normal(size=(50, 3)), columns=["score", "tsh", "gh"])
-    >>> r, p = correlation_matrix(df, indicators=["tsh", "gh"])
-    >>> r.shape, float(r.loc["tsh", "tsh"])
-    ((3, 3), 1.0)
+    >>> cm = correlation_matrix(df, indicators=["tsh", "gh"])
+    >>> cm.r.shape, float(cm.r.loc["tsh", "tsh"]), len(cm.to_frame())
+    ((3, 3), 1.0, 3)
     """
     if method not in METHODS:
         raise ValueError(f"method must be one of {METHODS}, got {method!r}")
@@ -176,7 +205,8 @@ def correlation_matrix(frame: pd.DataFrame, *, score: str = "score",
             else:
                 r[i, j], p[i, j] = _corr(data[ok, i], data[ok, j], method)
                 r[j, i], p[j, i] = r[i, j], p[i, j]
-    return pd.DataFrame(r, index=cols, columns=cols), pd.DataFrame(p, index=cols, columns=cols)
+    return CorrelationMatrix(pd.DataFrame(r, index=cols, columns=cols), pd.DataFrame(p, index=cols, columns=cols),
+                             method)
 
 
 def fig5a_signs_with_paper(correlations: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:

@@ -19,8 +19,16 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from gvisage_lib.core import schema
-from gvisage_lib.core.style import (CORRELATION_CMAP, FIGSIZE, FONT, HPT_COLOUR, METRIC_LABEL, finish, new_axes,
-                                    pick_colour)
+from gvisage_lib.core.style import (
+    CORRELATION_CMAP,
+    FIGSIZE,
+    FONT,
+    HPT_COLOUR,
+    METRIC_LABEL,
+    finish,
+    new_axes,
+    pick_colour,
+)
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.endocrine.strata import METRICS
 
@@ -53,7 +61,8 @@ def plot_correlation_heatmap(r: pd.DataFrame, p: pd.DataFrame | None = None, *, 
     >>> from gvisage_lib.endocrine.correlation import correlation_matrix
     >>> rng = np.random.default_rng(0)
     >>> df = pd.DataFrame(rng.normal(size=(50, 3)), columns=["score", "tsh", "gh"])
-    >>> fig = plot_correlation_heatmap(*correlation_matrix(df, indicators=["tsh", "gh"]))
+    >>> cm = correlation_matrix(df, indicators=["tsh", "gh"])
+    >>> fig = plot_correlation_heatmap(cm.r, cm.p)
     >>> len(fig.axes)  # the heatmap and its colour bar
     2
     """

@@ -80,10 +80,10 @@ import cv2
 import numpy as np
 import pandas as pd
 
-from gvisage_lib.faces import detection as F
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.schema import PHOTO_COLUMNS
+from gvisage_lib.faces import detection as F
 
 #: Bump when the preprocessing output changes for the same inputs and parameters (invalidates the cache).
 PREPROCESS_VERSION = "gvisage-preprocess-1"

@@ -60,7 +60,7 @@ OUTPUTS: tuple[Output, ...] = (
     _t("table1", "Table 1", "01_cohort", f"{_C}.table1.table1_all_splits", "Demographics, symptoms and hormones by split and tumour group, with the paper's tests."),
     _t("table1_calibration", "Table 1", "01_cohort", f"{_C}.table1.calibration_vs_paper", "The twin's Table 1 against the paper's, in standard errors."),
     _t("table1_paper_p_check", "Table 1", "01_cohort", f"{_C}.table1.paper_p_check", "The paper's Table 1 P values recomputed from its own summaries."),
-    _t("tumour_site_by_institution", "Figure 3A", "01_cohort", f"{_C}.figures.site_by_institution", "iGCT tumour sites per institution and split."),
+    _t("tumour_site_by_institution", "Figure 3A", "01_cohort", f"{_C}.figures.tumour_site_by_institution", "iGCT tumour sites per institution and split."),
     _f("fig3a", "fig3a_tumour_site_by_institution", "Figure 3A", "01_cohort", f"{_C}.figures.plot_site_by_institution", "Tumour site of iGCTs by institution and split."),
     _t("other_tumour_types", "Figure 3B", "01_cohort", f"{_C}.figures.other_tumour_types", "Tumour types of the other midline tumours."),
     _f("fig3b", "fig3b_other_tumour_types", "Figure 3B", "01_cohort", f"{_C}.figures.plot_other_tumour_types", "Tumour types in the other-midline-tumour group."),

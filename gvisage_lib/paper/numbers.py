@@ -93,20 +93,21 @@ def parse_p(p: str) -> float:
     return float(s)
 
 
-def training_p() -> dict[str, str]:
-    """Table 1's P value of each variable on the training split, as printed (``"<.01"``, ``".03"``).
+def training_p() -> pd.Series:
+    """Table 1's P value of each variable on the training split, as printed (``"<.01"``, ``".03"``): a Series by variable.
 
     Growth retardation ("not applicable") and TT3/TT4 (not in Table 1) are absent.
 
     Examples
     --------
     >>> p = training_p()
-    >>> p["tsh"], p["limb_movement_disorder"], "tt3" in p
+    >>> p["tsh"], p["limb_movement_disorder"], "tt3" in p.index
     ('.02', '<.01', False)
     """
     t = table1()
     t = t[(t["split"] == "train") & t["paper_p"].notna() & (t["paper_p"].astype(str).str.strip() != "")]
-    return {str(v): str(g["paper_p"].iloc[0]).strip() for v, g in t.groupby("variable", sort=False)}
+    return pd.Series({str(v): str(g["paper_p"].iloc[0]).strip() for v, g in t.groupby("variable", sort=False)},
+                     name="paper_p_train", dtype=object)
 
 
 def results() -> pd.DataFrame:

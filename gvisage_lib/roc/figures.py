@@ -27,9 +27,23 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from gvisage_lib.core.style import (FIGSIZE, FONT, METRIC_LABEL, MODEL_COLOUR, RULE_LABEL, RULE_MARKER, SPLIT_COLOUR,
-                                    SPLIT_LABEL, STAGE_TITLE, finish, grid_figsize, model_label, new_axes, new_panels,
-                                    pick_colour)
+from gvisage_lib.core.style import (
+    FIGSIZE,
+    FONT,
+    METRIC_LABEL,
+    MODEL_COLOUR,
+    RULE_LABEL,
+    RULE_MARKER,
+    SPLIT_COLOUR,
+    SPLIT_LABEL,
+    STAGE_TITLE,
+    finish,
+    grid_figsize,
+    model_label,
+    new_axes,
+    new_panels,
+    pick_colour,
+)
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.stats import pr_curve, roc_curve
 

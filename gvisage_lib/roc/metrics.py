@@ -25,19 +25,13 @@ Examples
 from __future__ import annotations
 
 import itertools
-import json
-import os
 from collections.abc import Sequence
-from importlib import resources
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
-from gvisage_lib import paper
-from gvisage_lib.cnn.outputs import load_predictions, load_selected_model
 from gvisage_lib.core import schema
 from gvisage_lib.stats import (
     apply_operating_points,
@@ -337,6 +331,7 @@ def paper_comparison(tidy: pd.DataFrame, paper: pd.DataFrame, selected: dict[str
     >>> pred = demo_predictions(0)
     >>> sel = {"stage1": "resnet50", "stage2": "resnet50"}
     >>> tidy = pd.concat([gvisagenet_metrics(pred, sel), candidate_metrics(pred)])
+    >>> from gvisage_lib import paper
     >>> cmp = paper_comparison(tidy, paper.results(), sel)
     >>> int(cmp["this_run"].notna().sum()) >= 20
     True

@@ -17,8 +17,8 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gvisage_lib import __version__
-from gvisage_lib.run.pipeline import DEFAULT_SEED
 from gvisage_lib.core.profiles import PROFILES
+from gvisage_lib.run.pipeline import DEFAULT_SEED
 
 
 def _build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,15 @@ Examples
 [0.1871, 0.8129]
 """
 
+from .bootstrap import (
+    BootstrapResult,
+    batched_auc,
+    bootstrap_ci,
+    bootstrap_indices,
+    roc_confidence_band,
+    sensitivity_at_specificity,
+)
+from .curves import average_precision, pr_curve, roc_curve
 from .delong import (
     AUCResult,
     DeLongTestResult,
@@ -22,11 +31,8 @@ from .delong import (
     midrank,
     roc_auc_delong,
 )
-from .bootstrap import BootstrapResult, batched_auc, bootstrap_ci, bootstrap_indices, roc_confidence_band, sensitivity_at_specificity
-from .curves import average_precision, pr_curve, roc_curve
+from .heterogeneity import FriedmanResult, HeterogeneityResult, TrendResult, auc_heterogeneity, auc_trend, friedman_test
 from .metrics import DiagnosticMetrics, diagnostic_metrics, metrics_from_counts
-from .heterogeneity import (FriedmanResult, HeterogeneityResult, TrendResult, auc_heterogeneity, auc_trend,
-                            friedman_test)
 from .multiple_testing import bh_adjust
 from .operating_points import RULES, Threshold, apply_operating_points, choose_threshold, operating_points
 from .proportions import proportion_ci

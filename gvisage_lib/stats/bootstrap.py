@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from gvisage_lib.core.validation import check_binary_labels, check_level, check_scores
+
 from .delong import midrank
 from .results import StatResult
 

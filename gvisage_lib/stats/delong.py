@@ -54,6 +54,7 @@ import numpy as np
 from scipy import special, stats
 
 from gvisage_lib.core.validation import check_binary_labels, check_choice, check_level, check_scores
+
 from .results import StatResult
 
 __all__ = [

@@ -33,6 +33,7 @@ import numpy as np
 import pandas as pd
 
 from gvisage_lib.core.validation import check_binary_labels, check_choice, check_level, check_scores
+
 from .proportions import METHODS, proportion_ci
 from .results import StatResult
 

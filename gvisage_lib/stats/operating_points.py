@@ -34,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from gvisage_lib.core.validation import check_binary_labels, check_scores
+
 from .curves import roc_curve
 from .metrics import diagnostic_metrics
 from .results import StatResult

@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from gvisage_lib.core import io
+
 from .tabular import TRUTH_COLUMNS, generate_tabular, planted_endocrine_loadings
 
 __all__ = ["synthesize", "generate_tabular", "planted_endocrine_loadings", "TRUTH_COLUMNS"]

@@ -52,6 +52,7 @@ import pandas as pd
 
 from gvisage_lib.core import io
 from gvisage_lib.core.schema import PHOTO_COLUMNS
+
 from .phenotype import PHENOTYPE_COLUMNS, PhenotypeEffects, phenotype_from_truth
 
 GENERATOR_NAME = "gvisage.twin.render"

@@ -95,8 +95,8 @@ import numpy as np
 import pandas as pd
 from scipy import optimize, special, stats
 
-from gvisage_lib.core import schema
 from gvisage_lib import paper
+from gvisage_lib.core import schema
 from gvisage_lib.twin.parameters import effective_dispersions, group_sizes, twin_parameters
 
 #: Columns of truth.csv, in order.
