@@ -1,6 +1,6 @@
 """Tests of gvisage_lib.clinical.calibration against R glm (slope, intercept) and hand-computed net benefit.
 
-Reference values: tests/data/ref_issue6_reference.json (``Rscript tests/r/issue6_reference.R``; R 4.2.2):
+Reference values: tests/data/clinical_endocrine_reference.json (``Rscript tests/r/clinical_endocrine_reference.R``; R 4.2.2):
 ``glm(y ~ qlogis(p), binomial)``, ``glm(y ~ 1, offset = qlogis(p), binomial)``, ``mean((p - y)^2)``.
 """
 
@@ -21,7 +21,7 @@ import pytest
 from gvisage_lib.clinical import calibration
 from gvisage_lib.clinical import figures as clinical_figures
 
-REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
+REF = json.loads((Path(__file__).parent / "data" / "clinical_endocrine_reference.json").read_text())
 
 
 def test_doctests():

@@ -1,6 +1,6 @@
 """Tests of gvisage_lib.clinical.logistic: logistic regression vs R glm and statsmodels, VIF vs car::vif, screening.
 
-Reference values: tests/data/ref_issue6_reference.json, written by ``Rscript tests/r/issue6_reference.R``
+Reference values: tests/data/clinical_endocrine_reference.json, written by ``Rscript tests/r/clinical_endocrine_reference.R``
 (R 4.2.2, car 3.1.1; calls listed in that script).
 """
 
@@ -16,7 +16,7 @@ import pytest
 
 from gvisage_lib.clinical import logistic as clinical
 
-REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
+REF = json.loads((Path(__file__).parent / "data" / "clinical_endocrine_reference.json").read_text())
 
 
 def _glm_frame() -> pd.DataFrame:

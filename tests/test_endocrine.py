@@ -1,6 +1,6 @@
 """Tests of gvisage_lib.endocrine.correlation: BH vs R p.adjust, correlations vs R cor.test and pingouin, twin truth check.
 
-Reference values: tests/data/ref_issue6_reference.json (``Rscript tests/r/issue6_reference.R``; R 4.2.2):
+Reference values: tests/data/clinical_endocrine_reference.json (``Rscript tests/r/clinical_endocrine_reference.R``; R 4.2.2):
 ``p.adjust(p, method = "BH")``, ``cor.test(x, z, method = "pearson")``, ``cor.test(x, z, method = "spearman",
 exact = FALSE)``; the Spearman CIs there are the Fisher-z formulas evaluated in R (Bonett-Wright and 1/sqrt(n-3)).
 pingouin 0.7.0 ``pingouin.corr`` (column CI95 rounded to 2 decimals) and ``pingouin.compute_esci`` are the Python reference.
@@ -26,7 +26,7 @@ from gvisage_lib.endocrine import correlation as endocrine
 from gvisage_lib.endocrine.figures import plot_correlation_heatmap
 from gvisage_lib.stats import bh_adjust
 
-REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
+REF = json.loads((Path(__file__).parent / "data" / "clinical_endocrine_reference.json").read_text())
 
 
 def _corr_frame() -> pd.DataFrame:

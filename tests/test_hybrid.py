@@ -1,6 +1,6 @@
 """Tests of gvisage_lib.clinical.hybrid: LR test vs R anova(glm), train-only fitting, Table 2 rows, nested comparisons.
 
-Reference values: tests/data/ref_issue6_reference.json (``Rscript tests/r/issue6_reference.R``; R 4.2.2):
+Reference values: tests/data/clinical_endocrine_reference.json (``Rscript tests/r/clinical_endocrine_reference.R``; R 4.2.2):
 ``anova(glm(y ~ x1 + x2 + sex), glm(y ~ x1 + x2 + x3 + sex), test = "Chisq")``.
 """
 
@@ -25,7 +25,7 @@ from gvisage_lib.clinical.logistic import fit_logistic
 from gvisage_lib.core import schema
 from gvisage_lib.stats import delong_test, diagnostic_metrics, operating_points, roc_auc_delong
 
-REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
+REF = json.loads((Path(__file__).parent / "data" / "clinical_endocrine_reference.json").read_text())
 
 
 def test_doctests():

@@ -1,6 +1,6 @@
 """Tests of gvisage_lib.endocrine.strata: Friedman vs R friedman.test, heterogeneity and trend vs statsmodels, Table 3, twin.
 
-Reference values: tests/data/ref_issue6_reference.json (``Rscript tests/r/issue6_reference.R``; R 4.2.2):
+Reference values: tests/data/clinical_endocrine_reference.json (``Rscript tests/r/clinical_endocrine_reference.R``; R 4.2.2):
 ``friedman.test(m)`` with m = the paper's Table 3 (rows AUC, accuracy, sensitivity, specificity; columns complete,
 incomplete, none) and a 5 x 3 matrix with ties. statsmodels 0.15 ``combine_effects`` (fixed-effect Q) and
 ``WLS(..., weights = 1 / var).fit(cov_type = "fixed scale")`` are the references of the AUC tests.
@@ -25,7 +25,7 @@ from gvisage_lib.endocrine import strata
 from gvisage_lib.endocrine.figures import plot_strata
 from gvisage_lib.stats import auc_heterogeneity, auc_trend, diagnostic_metrics, roc_auc_delong
 
-REF = json.loads((Path(__file__).parent / "data" / "ref_issue6_reference.json").read_text())
+REF = json.loads((Path(__file__).parent / "data" / "clinical_endocrine_reference.json").read_text())
 
 
 def test_doctests():

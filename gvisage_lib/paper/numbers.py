@@ -11,6 +11,8 @@ J Med Internet Res 2025;27:e58760 (CC BY 4.0).
   row per model x stage x split x metric: ``source, model, model_key, stage, split, metric, estimate, ci_low,
   ci_high, note``. Proportions are fractions (the paper prints percentages).
 * ``table3.csv``: Table 3 (HPT-damage strata), with the AUC as its text gives it (``auc_text``).
+* ``counts.csv``: the counts the paper states in more than one place (abstract, study setting, results, tables),
+  each with its source, for the consistency audit (:mod:`gvisage_lib.paper.consistency`).
 * :data:`CLINICAL_MODEL` and :data:`FIG5A_SIGNS`: the seven variables of the paper's clinical model and the
   correlation signs it reports for Fig 5A, from its text.
 
@@ -34,7 +36,7 @@ import pandas as pd
 
 from gvisage_lib.core import schema
 
-__all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "fig5a_signs", "parse_p", "results", "table1", "table2",
+__all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "counts", "fig5a_signs", "parse_p", "results", "table1", "table2",
            "table3", "training_p"]
 
 #: The seven variables of the paper's clinical logistic regression (Results, "Baseline characteristics").
@@ -153,6 +155,18 @@ def table3() -> pd.DataFrame:
     (['complete', 'incomplete', 'none'], [0.678, 0.575, 0.517])
     """
     return _read("table3.csv")
+
+
+def counts() -> pd.DataFrame:
+    """Counts the paper states in more than one place (``counts.csv``: item, source, value, note), for the audit.
+
+    Examples
+    --------
+    >>> c = counts().set_index("item")["value"]
+    >>> int(c["validation_nc_results"]), int(c["validation_nc_abstract"])
+    (200, 100)
+    """
+    return _read("counts.csv", keep_default_na=False)
 
 
 def candidate_auc() -> pd.Series:

@@ -1,9 +1,9 @@
 # Reference values for tests/test_clinical.py, tests/test_hybrid.py, tests/test_calibration.py,
-# tests/test_endocrine.py and tests/test_strata.py (issue 6).
+# tests/test_endocrine.py and tests/test_strata.py.
 #
 # Regenerate (from the repository root; R 4.2.2 with car 3.1.1 and jsonlite 1.8.4):
-#     Rscript tests/r/issue6_reference.R
-# Writes tests/data/ref_issue6_reference.json. CI has no R: the tests only read the JSON.
+#     Rscript tests/r/clinical_endocrine_reference.R
+# Writes tests/data/clinical_endocrine_reference.json. CI has no R: the tests only read the JSON.
 # Datasets are built here (set.seed, R 4.x default RNG), rounded, written to the JSON, READ BACK, and every value is
 # computed on the read-back data, so Python sees exactly the numbers R used.
 #
@@ -17,7 +17,7 @@
 #   cor.test(x, y, method = "spearman", exact = FALSE)$estimate / $p.value
 #   glm(y ~ qlogis(p), binomial) slope; glm(y ~ 1, offset = qlogis(p), binomial) intercept; mean((p - y)^2)
 suppressPackageStartupMessages({library(jsonlite); library(car)})
-out <- "tests/data/ref_issue6_reference.json"
+out <- "tests/data/clinical_endocrine_reference.json"
 set.seed(20250130)
 
 # 1. logistic regression with a missing continuous value and a factor
@@ -103,7 +103,7 @@ res_cal <- list(slope = unname(coef(glm(ca$y ~ lpc, family = binomial))[2]),
                 intercept = unname(coef(glm(ca$y ~ 1, offset = lpc, family = binomial))[1]),
                 brier = mean((ca$p - ca$y)^2))
 
-write(toJSON(list(about = paste("Rscript tests/r/issue6_reference.R;", R.version.string, "; car",
+write(toJSON(list(about = paste("Rscript tests/r/clinical_endocrine_reference.R;", R.version.string, "; car",
                                 as.character(packageVersion("car")), "; jsonlite",
                                 as.character(packageVersion("jsonlite"))),
                   data = data, glm = res_glm, vif = res_vif, bh = res_bh, friedman = res_friedman, corr = res_corr,

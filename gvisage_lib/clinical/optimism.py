@@ -1,0 +1,132 @@
+"""Optimism of a logistic model's apparent performance: Harrell's bootstrap (TRIPOD+AI item 12e/16).
+
+A model evaluated on the data it was fitted on looks better than it is. Harrell's bootstrap (Harrell, Lee & Mark,
+Stat Med 1996; R ``rms::validate``) estimates by how much: for each bootstrap sample of the development data, the
+model is refitted on the sample (the whole fitting procedure, imputation included), and its performance on the sample
+(apparent) is compared with its performance on the original data (test); the mean difference is the optimism, and
+the corrected estimate is the apparent one minus the optimism. Two statistics are validated:
+
+* the AUC (``Dxy / 2 + 1/2`` in rms terms), of the linear predictor;
+* the calibration slope, the coefficient of the linear predictor in a logistic regression of the outcome on it
+  (1 on the data a model was fitted on; below 1 when the model is overfitted and its predictions too extreme).
+
+Bootstrap samples are drawn with ``numpy.random.default_rng(seed)`` (whole rows, with replacement; not stratified, as
+rms). A sample on which the model cannot be fitted (one class; no maximum-likelihood estimate) is skipped and counted.
+
+Examples
+--------
+>>> import numpy as np, pandas as pd
+>>> rng = np.random.default_rng(0)
+>>> df = pd.DataFrame(rng.normal(size=(200, 6)), columns=list("abcdef"))
+>>> df["y"] = (rng.random(200) < 1 / (1 + np.exp(-df.a))).astype(int)
+>>> res = optimism_bootstrap(df, "y", list("abcdef"), n_boot=50, seed=1)
+>>> res.set_index("statistic").loc["calibration_slope", "corrected"] < 1.0
+np.True_
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, design_matrix, fit_logistic
+from gvisage_lib.core.validation import check_frame
+
+__all__ = ["OPTIMISM_COLUMNS", "optimism_bootstrap"]
+
+#: Columns of :func:`optimism_bootstrap`.
+OPTIMISM_COLUMNS: tuple[str, ...] = ("statistic", "apparent", "optimism", "corrected", "n_boot", "n_failed", "seed")
+
+
+def _linear_predictor(fit: LogisticFit, frame: pd.DataFrame) -> np.ndarray:
+    x = design_matrix(frame, fit.spec).to_numpy()
+    return x @ fit.table["coef"].to_numpy()
+
+
+def _auc(y: np.ndarray, lp: np.ndarray) -> float:
+    from sklearn.metrics import roc_auc_score
+
+    return float(roc_auc_score(y, lp))
+
+
+def _slope(y: np.ndarray, lp: np.ndarray) -> float:
+    """Calibration slope: the coefficient of ``lp`` in ``logit P(y) = a + b lp`` (maximum likelihood)."""
+    import statsmodels.api as sm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        res = sm.GLM(y, sm.add_constant(lp, has_constant="add"), family=sm.families.Binomial()).fit()
+    return float(res.params[1])
+
+
+def _stats(fit: LogisticFit, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
+    lp = _linear_predictor(fit, frame)
+    return np.array([_auc(y, lp), _slope(y, lp)])
+
+
+def optimism_bootstrap(frame: pd.DataFrame, outcome: str, predictors: Sequence[str], *, n_boot: int = 200,
+                       seed: int = 0, method: str = "ml", kinds: Mapping[str, str] | None = None,
+                       indices: np.ndarray | None = None) -> pd.DataFrame:
+    """Apparent, optimism and optimism-corrected AUC and calibration slope of a logistic model (Harrell's bootstrap).
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The development data the model is fitted on (one row per subject).
+    outcome : str
+        0/1 outcome column.
+    predictors : sequence of str
+        The model's predictors (fitted with :func:`gvisage_lib.clinical.logistic.fit_logistic`).
+    n_boot : int
+        Bootstrap samples (ignored when ``indices`` is given).
+    seed : int
+        Seed of the samples.
+    method : {"ml", "firth"}
+        Estimation, as :func:`~gvisage_lib.clinical.logistic.fit_logistic`.
+    kinds : mapping, optional
+        Predictor kinds, as :func:`~gvisage_lib.clinical.logistic.fit_logistic`.
+    indices : array of shape (B, n), optional
+        The bootstrap samples themselves (0-based row positions), e.g. to reproduce another implementation.
+
+    Returns
+    -------
+    DataFrame
+        :data:`OPTIMISM_COLUMNS`; one row for ``auc`` and one for ``calibration_slope``.
+    """
+    check_frame(frame, "frame", [outcome, *predictors])
+    data = frame.reset_index(drop=True)
+    y = pd.to_numeric(data[outcome]).to_numpy(dtype=int)
+    if indices is None:
+        if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 10:
+            raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
+        rng = np.random.default_rng(seed)
+        indices = rng.integers(0, len(data), size=(int(n_boot), len(data)))
+    indices = np.asarray(indices, dtype=int)
+    if indices.ndim != 2 or indices.shape[1] != len(data) or indices.min() < 0 or indices.max() >= len(data):
+        raise ValueError(f"indices must be an array of shape (B, {len(data)}) of row positions, got {indices.shape}")
+    full = fit_logistic(data, outcome, list(predictors), kinds=kinds, method=method)
+    apparent = _stats(full, data, y)
+    diffs, failed = [], 0
+    for idx in indices:
+        sample = data.iloc[idx].reset_index(drop=True)
+        ys = y[idx]
+        if ys.min() == ys.max():
+            failed += 1
+            continue
+        try:
+            fit = fit_logistic(sample, outcome, list(predictors), kinds=kinds, method=method)
+        except (SeparationError, ValueError, np.linalg.LinAlgError):
+            failed += 1
+            continue
+        diffs.append(_stats(fit, sample, ys) - _stats(fit, data, y))
+    if not diffs:
+        raise ValueError("no bootstrap sample could be fitted; the model is not estimable on resamples")
+    optimism = np.mean(diffs, axis=0)
+    rows = [{"statistic": name, "apparent": float(apparent[i]), "optimism": float(optimism[i]),
+             "corrected": float(apparent[i] - optimism[i]), "n_boot": len(diffs), "n_failed": failed, "seed": seed}
+            for i, name in enumerate(("auc", "calibration_slope"))]
+    return pd.DataFrame(rows, columns=list(OPTIMISM_COLUMNS))
