@@ -71,12 +71,14 @@ def test_vif_matches_car_and_statsmodels():
     from statsmodels.stats.outliers_influence import variance_inflation_factor
 
     vd = pd.DataFrame(REF["data"]["vif"])
-    out = clinical.vif(vd, ["x1", "x2", "x3", "x4"])
-    np.testing.assert_allclose(out["vif"], REF["vif"]["car"], rtol=1e-9)
-    np.testing.assert_allclose(out["vif"], REF["vif"]["manual"], rtol=1e-9)
+    out = clinical.vif(vd, ["x1", "x2", "x3", "x4"])  # 1-df terms: the GVIF is the ordinary VIF
+    np.testing.assert_allclose(out["gvif"], REF["vif"]["car"], rtol=1e-9)
+    np.testing.assert_allclose(out["gvif"], REF["vif"]["manual"], rtol=1e-9)
+    assert (out["df"] == 1).all()
+    np.testing.assert_allclose(out["gvif_adj"], np.sqrt(out["gvif"]), rtol=1e-12)
     x = np.column_stack([np.ones(len(vd)), vd[["x1", "x2", "x3", "x4"]].to_numpy()])
     sm_vif = [variance_inflation_factor(x, i) for i in range(1, 5)]
-    np.testing.assert_allclose(out["vif"], sm_vif, rtol=1e-9)
+    np.testing.assert_allclose(out["gvif"], sm_vif, rtol=1e-9)
 
 
 def test_bad_inputs_raise_with_names():

@@ -90,7 +90,7 @@ CASES: dict[str, tuple[str, Callable[[SimpleNamespace], tuple[tuple, dict[str, A
     "clinical.plot_models_roc": ("ax", lambda d: ((d.scores,), {"split": "test"})),
     "clinical.plot_calibration": ("ax", lambda d: ((d.scores,), {"split": "validation", "n_bins": 4})),
     "clinical.plot_decision_curve": ("ax", lambda d: ((d.curves,), {})),
-    "endocrine.plot_correlation_heatmap": ("ax", lambda d: ((d.corr.r, d.corr.p), {})),
+    "endocrine.plot_correlation_heatmap": ("ax", lambda d: ((d.corr.r, d.corr.p_bh), {})),
     "endocrine.plot_strata": ("ax", lambda d: ((d.table3,), {})),
 }
 

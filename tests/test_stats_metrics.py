@@ -98,10 +98,10 @@ def test_operating_points_are_optimal_by_brute_force(seed: int) -> None:
     se = np.array([np.mean(s[y == 1] >= t) for t in cand])
     sp = np.array([np.mean(s[y == 0] < t) for t in cand])
     assert np.isclose(op.loc["youden", "youden_j"], np.max(se + sp - 1))
-    assert np.isclose(op.loc["max_sensitivity", "sensitivity"], se[sp >= 0.85].max())
-    assert op.loc["max_sensitivity", "specificity"] >= 0.85
-    assert np.isclose(op.loc["max_specificity", "specificity"], sp[se >= 0.8].max())
-    assert op.loc["max_specificity", "sensitivity"] >= 0.8
+    assert np.isclose(op.loc["sensitivity_at_specificity", "sensitivity"], se[sp >= 0.85].max())
+    assert op.loc["sensitivity_at_specificity", "specificity"] >= 0.85
+    assert np.isclose(op.loc["specificity_at_sensitivity", "specificity"], sp[se >= 0.8].max())
+    assert op.loc["specificity_at_sensitivity", "sensitivity"] >= 0.8
 
 
 def test_thresholds_are_carried_unchanged() -> None:
@@ -109,7 +109,7 @@ def test_thresholds_are_carried_unchanged() -> None:
     y_te, s_te = _data(1)
     op = operating_points(y_tr, s_tr)
     out = apply_operating_points(op, y_te, s_te)
-    assert set(out["rule"]) == {"youden", "max_sensitivity", "max_specificity"}
+    assert set(out["rule"]) == {"youden", "sensitivity_at_specificity", "specificity_at_sensitivity"}
     for rule, thr in zip(op["rule"], op["threshold"], strict=True):
         sub = out[out["rule"] == rule].set_index("metric")
         assert sub["threshold"].iloc[0] == thr

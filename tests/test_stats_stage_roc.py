@@ -52,7 +52,7 @@ def test_stage_metrics_equal_direct_calls_with_train_thresholds(pred: pd.DataFra
             auc = t.query("metric == 'auc'").iloc[0]
             r = roc_auc_delong(d["label"], d["score"])
             assert (auc["estimate"], auc["ci_low"], auc["ci_high"]) == (r.auc, r.ci_low, r.ci_high)
-            for rule in ("youden", "max_sensitivity", "max_specificity"):
+            for rule in ("youden", "sensitivity_at_specificity", "specificity_at_sensitivity"):
                 thr = op.loc[rule, "threshold"]
                 m = diagnostic_metrics(d["label"], d["score"], thr)
                 row = t.query("rule == @rule and metric == 'specificity'").iloc[0]

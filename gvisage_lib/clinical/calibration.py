@@ -172,7 +172,9 @@ def net_benefit(y_true: Sequence[int], prob: Sequence[float], thresholds: Sequen
     {'model': 0.25, 'treat all': 0.0, 'treat none': 0.0}
     """
     y, p = _check_yp(y_true, prob)
-    pt = np.arange(0.01, 1.0, 0.01) if thresholds is None else np.asarray(thresholds, dtype=float)
+    # k/100 exactly (np.arange(0.01, 1.0, 0.01) puts 23 of 99 points one ulp above k/100, so a probability equal
+    # to a nominal threshold would not be treated)
+    pt = np.arange(1, 100) / 100 if thresholds is None else np.asarray(thresholds, dtype=float)
     if ((pt <= 0) | (pt >= 1)).any():
         raise ValueError("thresholds must lie strictly between 0 and 1")
     n = len(y)

@@ -24,7 +24,7 @@ Examples
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -161,6 +161,18 @@ class HybridFits:
     scores: pd.DataFrame
     #: labels of the clinical and the hybrid model in ``scores`` and the tables.
     names: tuple[str, str] = (CLINICAL, HYBRID)
+    #: split the clinical model was fitted on, and the split the hybrid (and the CNN-only model) were fitted on.
+    train_split: str = "train"
+    hybrid_split: str = "train"
+    #: the clinical model refitted on the hybrid's rows (the reduced model of the likelihood-ratio test); the same
+    #: object as ``clinical`` when both were fitted on one split.
+    clinical_nested: LogisticFit | None = None
+
+    @property
+    def fit_splits(self) -> dict[str, str]:
+        """Split on which each model of ``scores`` was fitted (the CNN's score is used as it is: its entry is the
+        split its threshold is chosen on)."""
+        return {CNN: self.hybrid_split, self.names[0]: self.train_split, self.names[1]: self.hybrid_split}
 
     @property
     def method(self) -> str:
@@ -175,8 +187,9 @@ class HybridFits:
 
 
 def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train",
-               method: str = "auto", names: tuple[str, str] = (CLINICAL, HYBRID)) -> HybridFits:
-    """Fit the clinical and hybrid logistic regressions on ``train_split`` and score every row.
+               hybrid_split: str | None = None, method: str = "auto",
+               names: tuple[str, str] = (CLINICAL, HYBRID)) -> HybridFits:
+    """Fit the clinical logistic regression on ``train_split``, the hybrid on ``hybrid_split``; score every row.
 
     Parameters
     ----------
@@ -185,7 +198,13 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     clinical_variables : sequence of str
         The screened variables (:func:`gvisage_lib.clinical.logistic.screen_univariate`).
     train_split : str
-        Split on which the models are fitted.
+        Split on which the clinical model is fitted (the paper's training split).
+    hybrid_split : str, optional
+        Split on which the hybrid and the CNN-only model are fitted (default ``train_split``). The hybrid uses the
+        CNN's score, which must not be the network's in-sample score of its own training images: pass ``"train"``
+        only with out-of-fold training scores (:func:`gvisage_lib.cnn.outputs.load_fit_predictions`), else the
+        internal test split. When it differs from ``train_split``, the clinical model is also refitted on its rows
+        (``HybridFits.clinical_nested``), the reduced model of the likelihood-ratio test.
     method : {"auto", "ml", "firth"}
         Estimation of all three models: maximum likelihood (the paper), Firth's penalised likelihood, or "auto":
         maximum likelihood unless the clinical or hybrid model meets (quasi-)separation (no ML estimate exists),
@@ -219,41 +238,51 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     if CNN_TERM in clinical_variables:
         raise ValueError(f"clinical_variables must not contain the reserved name {CNN_TERM!r}")
     data = frame.assign(**{CNN_TERM: logit(frame["score"].to_numpy())})
-    train = data[data["split"] == train_split]
-    if train.empty:
-        raise ValueError(f"no rows of split {train_split!r}; splits present: {sorted(frame['split'].unique())}")
+    hybrid_split = train_split if hybrid_split is None else hybrid_split
+    train, hyb_rows = data[data["split"] == train_split], data[data["split"] == hybrid_split]
+    for name, rows in ((train_split, train), (hybrid_split, hyb_rows)):
+        if rows.empty:
+            raise ValueError(f"no rows of split {name!r}; splits present: {sorted(frame['split'].unique())}")
     if method not in ("auto", "ml", "firth"):
         raise ValueError(f"method must be 'auto', 'ml' or 'firth', got {method!r}")
 
-    def fit_all(how: str) -> tuple[LogisticFit, LogisticFit, LogisticFit]:
-        return (fit_logistic(train, "label", clinical_variables, method=how),
-                fit_logistic(train, "label", [*clinical_variables, CNN_TERM], kinds={CNN_TERM: "continuous"},
+    def fit_all(how: str) -> tuple[LogisticFit, LogisticFit, LogisticFit, LogisticFit]:
+        clin = fit_logistic(train, "label", clinical_variables, method=how)
+        nested = clin if hybrid_split == train_split else fit_logistic(hyb_rows, "label", clinical_variables,
+                                                                         method=how)
+        return (clin,
+                fit_logistic(hyb_rows, "label", [*clinical_variables, CNN_TERM], kinds={CNN_TERM: "continuous"},
                              method=how),
-                fit_logistic(train, "label", [CNN_TERM], kinds={CNN_TERM: "continuous"}, method=how))
+                fit_logistic(hyb_rows, "label", [CNN_TERM], kinds={CNN_TERM: "continuous"}, method=how),
+                nested)
 
     if method == "auto":
         try:
-            clin, hyb, cnn = fit_all("ml")
+            clin, hyb, cnn, nested = fit_all("ml")
         except SeparationError:
-            clin, hyb, cnn = fit_all("firth")
+            clin, hyb, cnn, nested = fit_all("firth")
     else:
-        clin, hyb, cnn = fit_all(method)
+        clin, hyb, cnn, nested = fit_all(method)
     base = data[["subject_id", "split", "label"]]
     scores = pd.concat([
         base.assign(model=CNN, score=data["score"].to_numpy()),
         base.assign(model=names[0], score=clin.predict(data)),
         base.assign(model=names[1], score=hyb.predict(data)),
     ], ignore_index=True)[["subject_id", "split", "model", "label", "score"]]
-    return HybridFits(clin, hyb, cnn, clinical_variables, scores, tuple(names))
+    return HybridFits(clin, hyb, cnn, clinical_variables, scores, tuple(names), train_split, hybrid_split, nested)
 
 
 def model_metrics(scores: pd.DataFrame, *, rule: str = "youden", train_split: str = "train",
-                  eval_splits: Sequence[str] = ("test", "validation"), level: float = 0.95) -> pd.DataFrame:
+                  fit_splits: Mapping[str, str] | None = None, eval_splits: Sequence[str] = ("test", "validation"),
+                  level: float = 0.95) -> pd.DataFrame:
     """Table 2 rows of each stage-2 model: AUC (DeLong CI), accuracy, sensitivity, specificity (exact CIs).
 
-    The threshold of each model is chosen on ``train_split`` by ``rule`` (:func:`gvisage_lib.stats.choose_threshold`,
-    Youden by default) and carried unchanged to the evaluation splits; the rows are those of
-    :func:`gvisage_lib.roc.metrics.stage_metrics` (stage 2), the one schema of every Table 2 row.
+    The threshold of each model is chosen by ``rule`` (:func:`gvisage_lib.stats.choose_threshold`, Youden by
+    default) on the split the model was fitted on (``fit_splits``, e.g. :attr:`HybridFits.fit_splits`; default
+    ``train_split`` for every model) and carried unchanged to the evaluation splits; the rows are those of
+    :func:`gvisage_lib.roc.metrics.stage_metrics` (stage 2), the one schema of every Table 2 row. ``in_sample`` marks
+    the rows of a split a threshold or a model was fitted on (for the CNN, whose score is not refitted here, only
+    its threshold metrics).
 
     Returns
     -------
@@ -275,13 +304,17 @@ def model_metrics(scores: pd.DataFrame, *, rule: str = "youden", train_split: st
 
     check_frame(scores, "scores", ["split", "model", "label", "score"])
     models = [m for m in MODEL_ORDER if m in set(scores["model"])] + sorted(set(scores["model"]) - set(MODEL_ORDER))
+    fit_splits = dict(fit_splits or {})
     frames = []
     for m in models:
         sm = scores[scores["model"] == m].assign(stage=2)
-        if (sm["split"] == train_split).sum() == 0:
-            raise ValueError(f"model {m!r} has no rows of split {train_split!r} to choose a threshold on")
+        fit_split = fit_splits.get(m, train_split)
+        if (sm["split"] == fit_split).sum() == 0:
+            raise ValueError(f"model {m!r} has no rows of split {fit_split!r} to choose a threshold on")
         splits = [sp for sp in eval_splits if (sm["split"] == sp).any()]
-        t = stage_metrics(sm, m, 2, splits=splits, train_split=train_split, rules=[rule], level=level)
+        t = stage_metrics(sm, m, 2, splits=splits, train_split=fit_split, rules=[rule], level=level)
+        if m != CNN:  # a model fitted on a split is in-sample there, its AUC included
+            t["in_sample"] = t["split"] == fit_split
         frames.append(t[t["metric"].isin(TABLE2_METRICS)])
     return pd.concat(frames, ignore_index=True)[list(schema.TABLE2_COLUMNS)]
 
@@ -330,8 +363,8 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
     -------
     DataFrame
         comparison, model_a, model_b, nested, split, method, auc_a, auc_b, delta_auc, ci_low, ci_high,
-        statistic, df, p_value, note. ``delta_auc = auc_a - auc_b``. LR-test rows are on the training split
-        (where the models were fitted) and carry no AUC.
+        statistic, df, p_value, note. ``delta_auc = auc_a - auc_b``. LR-test rows are on the split the hybrid
+        was fitted on (``HybridFits.hybrid_split``; the clinical model refitted there) and carry no AUC.
 
     Examples
     --------
@@ -350,7 +383,8 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
     if n_boot < 100:
         raise ValueError(f"n_boot must be at least 100, got {n_boot}")
     clin_name, hyb_name = fits.names
-    pairs = [(CNN, clin_name, False, None), (hyb_name, clin_name, True, (fits.hybrid, fits.clinical)),
+    reduced = fits.clinical_nested if fits.clinical_nested is not None else fits.clinical
+    pairs = [(CNN, clin_name, False, None), (hyb_name, clin_name, True, (fits.hybrid, reduced)),
              (hyb_name, CNN, True, (fits.hybrid, fits.cnn_only))]
     wide = fits.scores.pivot_table(index=["subject_id", "split", "label"], columns="model", values="score",
                                    observed=True).reset_index()
@@ -361,7 +395,7 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
         if nested and lr_pair is not None:
             lr = likelihood_ratio_test(*lr_pair)
             added = sorted(set(lr_pair[0].spec.columns) - set(lr_pair[1].spec.columns))
-            rows.append({**base, "split": "train", "method": "likelihood-ratio test", "statistic": lr.statistic,
+            rows.append({**base, "split": fits.hybrid_split, "method": "likelihood-ratio test", "statistic": lr.statistic,
                          "df": lr.df, "p_value": lr.p_value, "note": f"added term(s): {', '.join(added)}; {DEMLER_NOTE}"})
         for sp in eval_splits:
             ev = wide[wide["split"] == sp]

@@ -16,9 +16,9 @@ Choices where the paper is silent (stated here and in notebook 05):
   the observed values only (no imputation).
 * Continuous predictors enter on their raw scale (as SPSS would); categorical ones as treatment dummies against the
   first level in sorted order (``sex``: F is the reference; ``tumor_site``: ``fourth_ventricle``).
-* VIF is the design-matrix VIF, 1 / (1 - R^2) of each predictor on the others with an intercept, computed by
-  statsmodels' ``variance_inflation_factor`` on a design with a constant (R ``car::vif`` on an ``lm`` with the same
-  predictors).
+* Collinearity: the generalised VIF of each predictor (:func:`vif`; R ``car::vif`` on an ``lm`` with the same
+  predictors): one value per predictor, a factor's dummies together, so the alarm does not depend on which level
+  is the reference.
 
 Examples
 --------
@@ -391,17 +391,26 @@ def fit_logistic(
     return LogisticFit(outcome=outcome, spec=spec, result=res, table=table, n=len(y), llf=llf, method=method)
 
 
-def vif(frame: pd.DataFrame, predictors: Sequence[str], *, kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
-    """Variance inflation factors of the model's design columns: 1 / (1 - R^2) on the others, with an intercept.
+#: Alarm thresholds of :func:`vif` on ``gvif_adj`` = GVIF^(1/(2 df)): the square roots of the usual VIF rules of
+#: thumb 5 ("worth a look") and 10 ("serious"), so that a 1-df term is flagged exactly when its VIF is.
+GVIF_ALARMS: tuple[tuple[float, str], ...] = ((10 ** 0.5, "serious"), (5 ** 0.5, "worth a look"))
 
-    Missing values are imputed as in :func:`fit_logistic`; categorical predictors contribute their dummies.
-    This is the design VIF (statsmodels ``variance_inflation_factor`` with a constant column; R ``car::vif`` of an
-    ``lm`` on the same predictors). Rules of thumb: > 5 worth a look, > 10 serious.
+
+def vif(frame: pd.DataFrame, predictors: Sequence[str], *, kinds: Mapping[str, str] | None = None) -> pd.DataFrame:
+    """Generalised variance inflation factors, one row per predictor (Fox & Monette 1992; R ``car::vif``).
+
+    For a predictor whose design columns are ``J`` (one column for a number or a binary variable, one dummy per
+    non-reference level of a factor), ``GVIF = det(R_JJ) det(R_-J-J) / det(R)`` with ``R`` the correlation matrix of
+    all design columns (without the constant). For a 1-df term this is the usual VIF, 1 / (1 - R²); for a factor it
+    does not depend on the reference level, where the VIFs of its single dummies do. ``gvif_adj`` = GVIF^(1/(2 df))
+    puts factors and 1-df terms on one scale (the factor by which a coefficient's confidence interval widens);
+    ``flag`` compares it with √5 ("worth a look") and √10 ("serious"), i.e. VIF 5 and 10 for a 1-df term.
+    Missing values are imputed as in :func:`fit_logistic`.
 
     Returns
     -------
     DataFrame
-        term, vif, r_squared.
+        term (the predictor), gvif, df, gvif_adj, flag.
 
     Examples
     --------
@@ -410,19 +419,26 @@ def vif(frame: pd.DataFrame, predictors: Sequence[str], *, kinds: Mapping[str, s
     >>> a = rng.normal(size=100)
     >>> df = pd.DataFrame({"a": a, "b": a + 0.1 * rng.normal(size=100), "c": rng.normal(size=100)})
     >>> out = vif(df, ["a", "b", "c"]).set_index("term")
-    >>> bool(out.loc["a", "vif"] > 10), bool(out.loc["c", "vif"] < 2)
-    (True, True)
+    >>> bool(out.loc["a", "gvif"] > 10), out.loc["a", "flag"], bool(out.loc["c", "gvif"] < 2)
+    (True, 'serious', True)
     """
     spec = fit_design(frame, predictors, kinds)
     x = design_matrix(frame, spec, constant=False)
+    groups = {p: [c for c in x.columns if c == p or c.startswith(f"{p}[")] for p in spec.predictors}
     if x.shape[1] < 2:
-        return pd.DataFrame({"term": list(x.columns), "vif": [1.0] * x.shape[1], "r_squared": [0.0] * x.shape[1]})
-    from statsmodels.stats.outliers_influence import variance_inflation_factor
-
-    exog = np.column_stack([np.ones(len(x)), x.to_numpy(dtype=float)])
-    rows = []
-    with np.errstate(divide="ignore"):
-        for j, col in enumerate(x.columns, start=1):
-            v = float(variance_inflation_factor(exog, j))
-            rows.append({"term": col, "vif": v, "r_squared": 1.0 - 1.0 / v if np.isfinite(v) else 1.0})
-    return pd.DataFrame(rows)
+        rows = [{"term": p, "gvif": 1.0, "df": len(cols)} for p, cols in groups.items()]
+    else:
+        r = np.corrcoef(x.to_numpy(dtype=float), rowvar=False)
+        det_all = np.linalg.det(r)
+        pos = {c: i for i, c in enumerate(x.columns)}
+        rows = []
+        for p, cols in groups.items():
+            j = [pos[c] for c in cols]
+            rest = [i for i in range(len(pos)) if i not in j]
+            with np.errstate(divide="ignore", invalid="ignore"):
+                g = np.linalg.det(r[np.ix_(j, j)]) * np.linalg.det(r[np.ix_(rest, rest)]) / det_all
+            rows.append({"term": p, "gvif": float(g) if det_all > 1e-12 else np.inf, "df": len(cols)})
+    out = pd.DataFrame(rows)
+    out["gvif_adj"] = out["gvif"] ** (1.0 / (2.0 * out["df"]))
+    out["flag"] = [next((lab for cut, lab in GVIF_ALARMS if v > cut), "") for v in out["gvif_adj"]]
+    return out

@@ -16,7 +16,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from gvisage_lib.cnn.outputs import load_predictions, load_selected_model
+from gvisage_lib.cnn.outputs import FitPredictions, load_fit_predictions, load_predictions, load_selected_model
 
 _LAZY = {
     "MODEL_REGISTRY": "models", "build_model": "models",
@@ -28,7 +28,7 @@ _LAZY = {
     "plot_learning_curves": "figures",
 }
 
-__all__ = ["auc_by_candidate", "build_model", "CandidateRun", "cascade_summary", "cascade_table", "load_predictions",
+__all__ = ["FitPredictions", "load_fit_predictions", "auc_by_candidate", "build_model", "CandidateRun", "cascade_summary", "cascade_table", "load_predictions",
            "load_selected_model", "load_stacks", "load_subjects", "load_trained", "MODEL_REGISTRY", "pick_device",
            "plot_learning_curves", "predict_scores", "select_gvisagenet", "StackSet", "stage_subjects", "train_candidates", "train_model",
            "TrainedModel"]

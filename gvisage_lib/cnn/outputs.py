@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ import pandas as pd
 
 from gvisage_lib.core import schema
 
-__all__ = ["load_predictions", "load_selected_model"]
+__all__ = ["FitPredictions", "load_fit_predictions", "load_predictions", "load_selected_model"]
 
 
 def load_predictions(path: str | os.PathLike[str]) -> pd.DataFrame:
@@ -93,3 +94,67 @@ def load_selected_model(path: str | os.PathLike[str]) -> dict[str, Any]:
         if not isinstance(sel.get(key), str) or not sel[key]:
             raise ValueError(f"{p}: key {key!r} must name a model, got {sel.get(key)!r}")
     return sel
+
+
+@dataclass(frozen=True)
+class FitPredictions:
+    """Predictions for the statistics, with the split on which quantities fitted on CNN scores are fitted.
+
+    ``fit_split`` is ``"train"`` when the training subjects' scores are out of fold (the selected model's in-sample
+    training scores replaced), ``"test"`` when there are none and the internal test split serves instead.
+    """
+
+    frame: pd.DataFrame
+    fit_split: str
+    score_fit: str
+
+    @property
+    def note(self) -> str:
+        """One sentence for the notebooks and tables."""
+        if self.score_fit == "out_of_fold":
+            return ("thresholds and models on CNN scores fitted on the training split's out-of-fold scores "
+                    "(no network scored a subject it was trained on)")
+        return ("thresholds and models on CNN scores fitted on the internal test split: their test-split metrics "
+                "are in-sample (marked in_sample); the validation split is the unbiased estimate")
+
+    def to_frame(self) -> pd.DataFrame:
+        """The predictions (a copy)."""
+        return self.frame.copy()
+
+
+def load_fit_predictions(predictions_path: str | os.PathLike[str], oof_path: str | os.PathLike[str],
+                         score_fit: str) -> FitPredictions:
+    """:func:`load_predictions`, prepared for fitting on CNN scores as the profile's ``score_fit`` says.
+
+    With ``"out_of_fold"``, the rows of the training split whose model has out-of-fold scores in ``oof_path``
+    (``predictions_oof.parquet``, written by :func:`gvisage_lib.cnn.training.train_out_of_fold`) take those scores;
+    a missing file is an error. With ``"test"`` the predictions are returned as they are.
+
+    Examples
+    --------
+    >>> load_fit_predictions("/nonexistent/p.parquet", "/nonexistent/o.parquet", "later")
+    Traceback (most recent call last):
+    ...
+    ValueError: score_fit must be 'out_of_fold' or 'test', got 'later'
+    """
+    if score_fit not in ("out_of_fold", "test"):
+        raise ValueError(f"score_fit must be 'out_of_fold' or 'test', got {score_fit!r}")
+    pred = load_predictions(predictions_path)
+    if score_fit == "test":
+        return FitPredictions(pred, "test", score_fit)
+    oof_path = Path(oof_path)
+    if not oof_path.is_file():
+        raise FileNotFoundError(f"out-of-fold scores not found: {oof_path} (written by notebook 03 when the profile's "
+                                "score_fit is 'out_of_fold')")
+    oof = load_predictions(oof_path)
+    bad = oof[oof["split"] != "train"]
+    if len(bad):
+        raise ValueError(f"{oof_path}: out-of-fold scores must be of the train split; row of subject "
+                         f"{bad['subject_id'].iloc[0]!r} has split {bad['split'].iloc[0]!r}")
+    key = ["subject_id", "stage", "model"]
+    merged = pred.merge(oof[[*key, "score", "checkpoint_sha256"]], on=key, how="left", suffixes=("", "_oof"))
+    has = merged["score_oof"].notna() & (merged["split"] == "train")
+    merged.loc[has, "score"] = merged.loc[has, "score_oof"]
+    merged.loc[has, "checkpoint_sha256"] = merged.loc[has, "checkpoint_sha256_oof"]
+    out = merged[list(schema.PREDICTION_COLUMNS)]
+    return FitPredictions(out, "train", score_fit)

@@ -413,6 +413,73 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                         pd.DataFrame(history, columns=list(HISTORY_COLUMNS)), False, dev)
 
 
+def fold_assignment(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
+    """Stratified fold of each subject (0 .. folds-1): each class dealt round-robin over folds in a seeded order.
+
+    Examples
+    --------
+    >>> f = fold_assignment(np.array([0, 0, 0, 1, 1, 1, 1, 0]), 2, seed=0)
+    >>> sorted(np.bincount(f).tolist()), sorted(np.bincount(f[[3, 4, 5, 6]]).tolist())
+    ([4, 4], [2, 2])
+    """
+    labels = np.asarray(labels)
+    if folds < 2 or folds > min(np.bincount(labels.astype(int))):
+        raise ValueError(f"folds must be between 2 and the size of the smaller class "
+                         f"({min(np.bincount(labels.astype(int)))}), got {folds}")
+    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x0F0F]))
+    out = np.empty(len(labels), dtype=int)
+    for cls in np.unique(labels):
+        idx = np.flatnonzero(labels == cls)
+        idx = idx[rng.permutation(len(idx))]
+        out[idx] = np.arange(len(idx)) % folds
+    return out
+
+
+def train_out_of_fold(subjects: pd.DataFrame, x_all: torch.Tensor, model: str, paths: RunPaths, profile: Profile,
+                      seed: int, *, resume: bool = True, retrain: bool = False, device: str | torch.device = "auto",
+                      progress: bool = True) -> pd.DataFrame:
+    """Out-of-fold scores of the training subjects by ``profile.oof_folds`` copies of ``model``, for both stages.
+
+    The training split of each stage is divided into stratified folds (:func:`fold_assignment`); for each fold a
+    network of the same architecture, recipe and seed is trained on the other folds (stage 2 starting from the
+    stage-1 network trained on the whole training split, as the main run; that network never saw a stage-2 label) and
+    scores the subjects of the fold it did not see. No score of a subject comes from a network trained on that
+    subject, so the thresholds, the hybrid model and its likelihood-ratio test can be fitted on the training split
+    without the optimism of in-sample scores. Checkpoints: ``<run>/models/<model>_stage<k>_fold<f>/``.
+
+    Returns
+    -------
+    DataFrame
+        :data:`gvisage_lib.core.schema.PREDICTION_COLUMNS`, one row per training subject and stage (split
+        ``train``), ``checkpoint_sha256`` of the fold's network.
+    """
+    pos = {sid: i for i, sid in enumerate(subjects["subject_id"])}
+    rows = []
+    for stage in (1, 2):
+        st = stage_subjects(subjects, stage)
+        st = st[st["split"] == "train"].reset_index(drop=True)
+        idx = torch.tensor([pos[s] for s in st["subject_id"]], dtype=torch.long)
+        data = StackSet(tuple(st["subject_id"]), x_all[idx], torch.tensor(st["label"].to_numpy(), dtype=torch.long))
+        fold = fold_assignment(st["label"].to_numpy(), profile.oof_folds, seed + stage)
+        from_stage1 = stage == 2 and profile.stage2_from_stage1
+        for f in range(profile.oof_folds):
+            held = fold == f
+            tm = train_model(model, data.subset(~held), data.subset(held), stage=stage,
+                             epochs=profile.epochs_for(stage), batch_size=profile.batch_size,
+                             learning_rate=profile.learning_rate, weight_decay=profile.weight_decay, seed=seed,
+                             out_dir=paths.models / f"oof_fold{f}", resume=resume, retrain=retrain,
+                             init_from=checkpoint_dir(paths.models, model, 1) / "model.pt" if from_stage1 else None,
+                             device=device, progress=progress)
+            scores = predict_scores(tm.net, data.x[torch.from_numpy(np.flatnonzero(held))],
+                                    batch_size=max(profile.batch_size, 64), device=tm.device)
+            rows.append(predictions_frame(st[held], scores, stage=stage, model=model, profile=profile.name,
+                                          seed=seed, checkpoint_sha256=tm.sha256))
+            if progress:
+                print(f"{model} stage {stage} fold {f + 1}/{profile.oof_folds}: out-of-fold scores of "
+                      f"{int(held.sum())} training subjects", flush=True)
+    return pd.concat(rows, ignore_index=True)
+
+
 @dataclass
 class CandidateRun:
     """Everything :func:`train_candidates` produced (also written to the run folder)."""
@@ -533,6 +600,13 @@ def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, pro
         stage2[called] = predict_scores(net2, x_all[torch.from_numpy(np.flatnonzero(called))],
                                         batch_size=max(prof.batch_size, 64), device=device)
     cascade = cascade_table(subjects, stage1, stage2)
+    oof = None
+    if prof.score_fit == "out_of_fold":
+        oof = train_out_of_fold(subjects, x_all, best, paths, prof, seed, resume=resume, retrain=retrain,
+                                device=device, progress=progress)
+        io.write_parquet(oof, paths.predictions_oof)
+    else:
+        paths.predictions_oof.unlink(missing_ok=True)  # never leave scores of another configuration behind
     io.write_parquet(predictions, paths.predictions)
     io.write_parquet(cascade, paths.cascade)
     io.write_json(selected, paths.selected_model)

@@ -79,6 +79,11 @@ class RunPaths:
         return self.root / "predictions.parquet"
 
     @property
+    def predictions_oof(self) -> Path:
+        """Out-of-fold scores of the training subjects (profiles with ``score_fit == "out_of_fold"``)."""
+        return self.root / "predictions_oof.parquet"
+
+    @property
     def cascade(self) -> Path:
         return self.root / "cascade.parquet"
 

@@ -27,6 +27,10 @@ from typing import Any
 from gvisage_lib.core.schema import CANDIDATE_MODELS
 
 
+#: Where quantities fitted on CNN scores get them (``Profile.score_fit``).
+SCORE_FITS: tuple[str, ...] = ("out_of_fold", "test")
+
+
 @dataclass(frozen=True)
 class Profile:
     """One coherent set of pipeline parameters. Field comments say which step reads them."""
@@ -52,6 +56,15 @@ class Profile:
     #: stage-1 network (tumour vs control, trained on more subjects) is the face model the cascade already has.
     #: On the quick profile it raised the stage-2 validation AUC from 0.73 and 0.65 to 0.77 and 0.78 (two twins).
     stage2_from_stage1: bool = True
+    #: statistics: where the quantities fitted on CNN scores (operating-point thresholds, the hybrid model, its
+    #: likelihood-ratio test) get their scores. A network's scores on its own training images are optimistic, so they
+    #: are never used: ``"out_of_fold"`` trains ``oof_folds`` extra copies of the selected architecture on folds of
+    #: the training split and fits on their out-of-fold scores of the training subjects (the paper profile, where a
+    #: GPU affords the extra training); ``"test"`` fits on the internal test split instead, whose metrics for those
+    #: quantities are then in-sample and marked so (``in_sample`` in the tables; quick and smoke profiles).
+    score_fit: str = "out_of_fold"
+    #: training: folds of the out-of-fold scores (``score_fit == "out_of_fold"``).
+    oof_folds: int = 5
     #: preprocessing: parallel worker processes (None = all cores).
     preprocess_workers: int | None = None
     #: statistics: bootstrap resamples where no closed form exists.
@@ -60,6 +73,17 @@ class Profile:
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (for run.json and papermill parameters)."""
         return asdict(self)
+
+    def __post_init__(self) -> None:
+        if self.score_fit not in SCORE_FITS:
+            raise ValueError(f"score_fit must be one of {SCORE_FITS}, got {self.score_fit!r}")
+        if isinstance(self.oof_folds, bool) or not isinstance(self.oof_folds, int) or self.oof_folds < 2:
+            raise ValueError(f"oof_folds must be an integer >= 2, got {self.oof_folds!r}")
+
+    @property
+    def fit_split(self) -> str:
+        """The split on which quantities fitted on CNN scores are fitted: "train" (out-of-fold scores) or "test"."""
+        return "train" if self.score_fit == "out_of_fold" else "test"
 
     def epochs_for(self, stage: int) -> int:
         """Training epochs of ``stage`` (1 or 2).
@@ -76,12 +100,12 @@ class Profile:
 
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
-        name="smoke", twin_scale=0.1, photo_size=(240, 300), image_size=80, epochs=1, batch_size=16,
+        name="smoke", twin_scale=0.1, photo_size=(240, 300), image_size=80, epochs=1, batch_size=16, score_fit="test",
         learning_rate=1e-3, n_boot=200,
     ),
     "quick": Profile(
         name="quick", twin_scale=1.0, photo_size=(240, 300), image_size=64, epochs=10, stage_epochs=(6, 10),
-        batch_size=32, learning_rate=1e-3, n_boot=1000,
+        batch_size=32, learning_rate=1e-3, n_boot=1000, score_fit="test",
     ),
     "paper": Profile(name="paper"),
 }

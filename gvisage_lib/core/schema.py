@@ -124,6 +124,7 @@ def stage_label(group: str, stage: int) -> int | None:
 
 #: The one schema of every Table 2 row (stage-wise GVisageNet metrics, the candidates, the stage-2 models): one row per
 #: model x stage x split x operating-point rule x metric; ``rule`` and ``threshold`` are empty for the AUC, ``k`` is the
-#: numerator of a proportion, ``ci_method`` names the interval (DeLong or Clopper-Pearson).
+#: numerator of a proportion, ``ci_method`` names the interval (DeLong or Clopper-Pearson), ``in_sample`` is True where
+#: the row evaluates something (a threshold, a model) on the split it was fitted on.
 TABLE2_COLUMNS: tuple[str, ...] = ("model", "stage", "split", "rule", "threshold", "metric", "estimate", "ci_low",
-                                   "ci_high", "k", "n", "ci_method")
+                                   "ci_high", "k", "n", "ci_method", "in_sample")

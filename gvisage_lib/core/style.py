@@ -71,9 +71,11 @@ STAGE_TITLE: Mapping[int, str] = MappingProxyType(
     {s: f"Stage {s}: {spec['name']}" for s, spec in schema.STAGES.items()})
 #: Display names of the operating-point rules (:func:`gvisage_lib.stats.operating_points`).
 RULE_LABEL: Mapping[str, str] = MappingProxyType(
-    {"youden": "Youden", "max_sensitivity": "max sensitivity", "max_specificity": "max specificity"})
+    {"youden": "Youden", "sensitivity_at_specificity": "sensitivity at specificity floor",
+     "specificity_at_sensitivity": "specificity at sensitivity floor"})
 #: Marker of each operating-point rule on a ROC curve.
-RULE_MARKER: Mapping[str, str] = MappingProxyType({"youden": "o", "max_sensitivity": "^", "max_specificity": "s"})
+RULE_MARKER: Mapping[str, str] = MappingProxyType(
+    {"youden": "o", "sensitivity_at_specificity": "^", "specificity_at_sensitivity": "s"})
 
 # --- colours ----------------------------------------------------------------------------------------------------
 

@@ -162,17 +162,23 @@ def score_correlations(frame: pd.DataFrame, *, score: str = "score",
 
 @dataclass(frozen=True)
 class CorrelationMatrix:
-    """Square correlation and raw P matrices over the score and the indicators (the score first)."""
+    """Square matrices of r, raw P and Benjamini-Hochberg adjusted P over the score and the indicators (score first).
+
+    ``p_bh`` adjusts the P values of all the distinct pairs together (k(k - 1)/2 of them: 120 for the score and the
+    15 indicators of Fig 5A), as the heatmap's stars are read all at once.
+    """
 
     r: pd.DataFrame
     p: pd.DataFrame
+    p_bh: pd.DataFrame
     method: str
 
     def to_frame(self) -> pd.DataFrame:
         """Long form: one row per pair (``variable_a``, ``variable_b``, ``r``, ``p_value``), lower triangle."""
         cols = list(self.r.columns)
         rows = [{"variable_a": a, "variable_b": b, "method": self.method, "r": float(self.r.loc[a, b]),
-                 "p_value": float(self.p.loc[a, b])} for i, a in enumerate(cols) for b in cols[:i]]
+                 "p_value": float(self.p.loc[a, b]), "p_bh": float(self.p_bh.loc[a, b])}
+                for i, a in enumerate(cols) for b in cols[:i]]
         return pd.DataFrame(rows)
 
 
@@ -205,8 +211,12 @@ def correlation_matrix(frame: pd.DataFrame, *, score: str = "score",
             else:
                 r[i, j], p[i, j] = _corr(data[ok, i], data[ok, j], method)
                 r[j, i], p[j, i] = r[i, j], p[i, j]
+    lower = np.tril_indices(k, -1)
+    p_bh = np.zeros((k, k))
+    p_bh[lower] = bh_adjust(p[lower])
+    p_bh = p_bh + p_bh.T
     return CorrelationMatrix(pd.DataFrame(r, index=cols, columns=cols), pd.DataFrame(p, index=cols, columns=cols),
-                             method)
+                             pd.DataFrame(p_bh, index=cols, columns=cols), method)
 
 
 def fig5a_signs_with_paper(correlations: pd.DataFrame, *, alpha: float = 0.05) -> pd.DataFrame:

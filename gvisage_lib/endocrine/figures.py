@@ -36,19 +36,23 @@ __all__ = ["plot_correlation_heatmap", "plot_strata"]
 
 
 def plot_correlation_heatmap(r: pd.DataFrame, p: pd.DataFrame | None = None, *, score_label: str = "CNN score",
-                             title: str = "Score and endocrine indicators", ax: Axes | None = None) -> Figure:
-    """Lower-triangle heatmap of a correlation matrix, stars where p < .05 (*) / .01 (**).
+                             title: str = "Score and endocrine indicators", p_label: str = "BH-adjusted P",
+                             ax: Axes | None = None) -> Figure:
+    """Lower-triangle heatmap of a correlation matrix, stars where ``p`` < .05 (*) / .01 (**), with a key.
 
     Parameters
     ----------
     r : pandas.DataFrame
         Square correlation matrix, the score first (:func:`gvisage_lib.endocrine.correlation.correlation_matrix`).
     p : pandas.DataFrame, optional
-        The matching matrix of raw P values (no stars without it).
+        The matching matrix of P values behind the stars: the Benjamini-Hochberg adjusted ones over all the pairs
+        drawn (``CorrelationMatrix.p_bh``) in notebook 06 (no stars without it).
     score_label : str
         Axis label of the first row and column.
     title : str
         Title of the Axes.
+    p_label : str
+        What ``p`` is, for the key under the heatmap.
     ax : matplotlib.axes.Axes, optional
         Axes to draw into (default: a new figure sized to the matrix); the colour bar is taken from it.
 
@@ -62,7 +66,7 @@ def plot_correlation_heatmap(r: pd.DataFrame, p: pd.DataFrame | None = None, *, 
     >>> rng = np.random.default_rng(0)
     >>> df = pd.DataFrame(rng.normal(size=(50, 3)), columns=["score", "tsh", "gh"])
     >>> cm = correlation_matrix(df, indicators=["tsh", "gh"])
-    >>> fig = plot_correlation_heatmap(cm.r, cm.p)
+    >>> fig = plot_correlation_heatmap(cm.r, cm.p_bh)
     >>> len(fig.axes)  # the heatmap and its colour bar
     2
     """
@@ -93,6 +97,10 @@ def plot_correlation_heatmap(r: pd.DataFrame, p: pd.DataFrame | None = None, *, 
     ax.set_xticks(range(k), labels, rotation=90, fontsize=FONT.small)
     ax.set_yticks(range(k), labels, fontsize=FONT.small)
     ax.set_title(title, fontsize=FONT.medium)
+    if p is not None:
+        n_pairs = int(np.isfinite(np.where(mask | np.eye(k, dtype=bool), np.nan, p.to_numpy())).sum())
+        ax.text(0.0, -0.02, f"* {p_label} < .05, ** < .01 ({n_pairs} pairs)", transform=ax.transAxes,
+                ha="left", va="top", fontsize=FONT.small)
     fig.colorbar(im, ax=ax, shrink=0.7, label="correlation")
     return finish(fig, own=own)
 

@@ -116,7 +116,7 @@ def train_operating_points(pred: pd.DataFrame, model: str, stage: int, train_spl
     Examples
     --------
     >>> train_operating_points(demo_predictions(0), "resnet50", 1)["rule"].tolist()
-    ['youden', 'max_sensitivity', 'max_specificity']
+    ['youden', 'sensitivity_at_specificity', 'specificity_at_sensitivity']
     """
     tr = _require(_subset(pred, model, stage, train_split), f"model={model!r}, stage={stage}, split={train_split!r}")
     op = operating_points(tr["label"], tr["score"], min_sensitivity=min_sensitivity, min_specificity=min_specificity)
@@ -133,7 +133,8 @@ def selected_operating_points(pred: pd.DataFrame, selected: dict[str, Any], trai
     >>> op[["stage", "model"]].drop_duplicates().to_numpy().tolist()
     [[1, 'resnet50'], [2, 'alexnet']]
     """
-    cols = ["stage", "model", "chosen_on", "rule", "threshold", "sensitivity", "specificity", "youden_j", "constraint"]
+    cols = ["stage", "model", "chosen_on", "rule", "label", "threshold", "sensitivity", "specificity", "youden_j",
+            "constraint"]
     return pd.concat([train_operating_points(pred, selected[f"stage{s}"], s, train_split, min_sensitivity,
                                              min_specificity) for s in (1, 2)], ignore_index=True)[cols]
 
@@ -145,9 +146,9 @@ def stage_metrics(pred: pd.DataFrame, model: str, stage: int, splits: Sequence[s
 
     Returns
     -------
-    DataFrame with ``model, stage, split, rule, threshold, metric, estimate, ci_low, ci_high, k, n, ci_method``;
-    one AUC row per split (``rule`` = "", threshold NaN, DeLong CI) and, per rule, accuracy, sensitivity,
-    specificity, PPV and NPV (exact CIs).
+    DataFrame with :data:`gvisage_lib.core.schema.TABLE2_COLUMNS`; one AUC row per split (``rule`` = "",
+    threshold NaN, DeLong CI) and, per rule, accuracy, sensitivity, specificity, PPV and NPV (exact CIs).
+    ``in_sample`` is True for the threshold metrics of the split the thresholds were chosen on (``train_split``).
 
     Examples
     --------
@@ -173,8 +174,9 @@ def stage_metrics(pred: pd.DataFrame, model: str, stage: int, splits: Sequence[s
         frames[-2]["split"] = split
         frames[-1]["split"] = split
     out = pd.concat(frames, ignore_index=True).assign(model=model, stage=stage)
-    return out[["model", "stage", "split", "rule", "threshold", "metric", "estimate", "ci_low", "ci_high", "k", "n",
-                "ci_method"]]
+    # a threshold evaluated on the split it was chosen on is an in-sample estimate
+    out["in_sample"] = (out["rule"] != "") & (out["split"] == train_split)
+    return out[list(schema.TABLE2_COLUMNS)]
 
 
 def gvisagenet_metrics(pred: pd.DataFrame, selected: dict[str, Any], **kwargs: Any) -> pd.DataFrame:

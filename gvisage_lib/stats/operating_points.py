@@ -3,9 +3,13 @@
 The paper evaluates its model "at 2 specific points on the ROC curve, chosen for their maximum sensitivity and
 specificity" without saying how. Our reading, stated here and in notebook 04:
 
-* ``max_sensitivity``: the threshold with the highest sensitivity among those whose specificity is at least
+Each rule is named for what it guarantees, and its ``label`` says it with the floor (e.g. "sensitivity at specificity
+>= 0.90"): a point that keeps specificity at 0.90 on training data may have a low sensitivity, and its name should not
+promise otherwise.
+
+* ``sensitivity_at_specificity``: the threshold with the highest sensitivity among those whose specificity is at least
   ``min_specificity`` (default 0.90); ties -> the higher specificity. A rule-out (screening) point.
-* ``max_specificity``: the threshold with the highest specificity among those whose sensitivity is at least
+* ``specificity_at_sensitivity``: the threshold with the highest specificity among those whose sensitivity is at least
   ``min_sensitivity`` (default 0.90); ties -> the higher sensitivity. A rule-in point.
 * ``youden``: the threshold maximising Youden's J = sensitivity + specificity - 1; among tied thresholds, the one
   with the higher sensitivity (for a screening tool, missing fewer tumours). The paper reports ONE accuracy,
@@ -22,7 +26,7 @@ Examples
 >>> s = [0.1, 0.2, 0.3, 0.6, 0.4, 0.7, 0.8, 0.9]
 >>> op = operating_points(y, s, min_sensitivity=0.75, min_specificity=0.75)
 >>> op[["rule", "threshold", "sensitivity", "specificity"]].round(3).to_numpy().tolist()
-[['youden', 0.35, 1.0, 0.75], ['max_sensitivity', 0.35, 1.0, 0.75], ['max_specificity', 0.65, 0.75, 1.0]]
+[['youden', 0.35, 1.0, 0.75], ['sensitivity_at_specificity', 0.35, 1.0, 0.75], ['specificity_at_sensitivity', 0.65, 0.75, 1.0]]
 """
 
 from __future__ import annotations
@@ -41,7 +45,7 @@ from .results import StatResult
 
 __all__ = ["RULES", "Threshold", "apply_operating_points", "choose_threshold", "operating_points"]
 
-RULES: tuple[str, ...] = ("youden", "max_sensitivity", "max_specificity")
+RULES: tuple[str, ...] = ("youden", "sensitivity_at_specificity", "specificity_at_sensitivity")
 
 
 def _check_floor(v: Any, name: str) -> float:
@@ -72,9 +76,9 @@ def operating_points(y_true: Any, score: Any, min_sensitivity: float = 0.90,
     score : array-like of shape (N,)
         Higher = more likely positive.
     min_sensitivity : float
-        Sensitivity floor of the ``max_specificity`` point.
+        Sensitivity floor of the ``specificity_at_sensitivity`` point.
     min_specificity : float
-        Specificity floor of the ``max_sensitivity`` point.
+        Specificity floor of the ``sensitivity_at_specificity`` point.
 
     Returns
     -------
@@ -95,18 +99,23 @@ def operating_points(y_true: Any, score: Any, min_sensitivity: float = 0.90,
     all_rows = np.ones(len(roc), bool)
     idx = {
         "youden": _pick(roc, all_rows, "youden_j", "sensitivity"),
-        "max_sensitivity": _pick(roc, roc["specificity"].to_numpy() >= fsp - eps, "sensitivity", "specificity"),
-        "max_specificity": _pick(roc, roc["sensitivity"].to_numpy() >= fs - eps, "specificity", "sensitivity"),
+        "sensitivity_at_specificity": _pick(roc, roc["specificity"].to_numpy() >= fsp - eps, "sensitivity",
+                                            "specificity"),
+        "specificity_at_sensitivity": _pick(roc, roc["sensitivity"].to_numpy() >= fs - eps, "specificity",
+                                            "sensitivity"),
     }
     constraint = {"youden": "max sensitivity + specificity - 1",
-                  "max_sensitivity": f"specificity >= {fsp:g}",
-                  "max_specificity": f"sensitivity >= {fs:g}"}
+                  "sensitivity_at_specificity": f"specificity >= {fsp:g}",
+                  "specificity_at_sensitivity": f"sensitivity >= {fs:g}"}
+    label = {"youden": "Youden (max sensitivity + specificity)",
+             "sensitivity_at_specificity": f"sensitivity at specificity >= {fsp:.2f}",
+             "specificity_at_sensitivity": f"specificity at sensitivity >= {fs:.2f}"}
     rows = []
     for rule in RULES:
         r = roc.loc[idx[rule]]
         rows.append({"rule": rule, "threshold": float(r["threshold"]), "sensitivity": float(r["sensitivity"]),
                      "specificity": float(r["specificity"]), "youden_j": float(r["youden_j"]),
-                     "constraint": constraint[rule]})
+                     "constraint": constraint[rule], "label": label[rule]})
     return pd.DataFrame(rows)
 
 
@@ -164,7 +173,7 @@ def choose_threshold(y_true: Any, score: Any, rule: str = "youden", *, min_sensi
     y_true, score : array-like
         Labels and scores of the development (training) split.
     rule : str
-        ``youden``, ``max_sensitivity`` or ``max_specificity`` (see the module docstring).
+        ``youden``, ``sensitivity_at_specificity`` or ``specificity_at_sensitivity`` (see the module docstring).
     min_sensitivity, min_specificity : float
         The floors of the constrained rules.
 
@@ -180,7 +189,7 @@ def choose_threshold(y_true: Any, score: Any, rule: str = "youden", *, min_sensi
     >>> choose_threshold([0, 1], [0.1, 0.9], rule="best")
     Traceback (most recent call last):
     ...
-    ValueError: rule must be one of ('youden', 'max_sensitivity', 'max_specificity'), got 'best'
+    ValueError: rule must be one of ('youden', 'sensitivity_at_specificity', 'specificity_at_sensitivity'), got 'best'
     """
     want = str(rule).lower()
     if want not in RULES:
