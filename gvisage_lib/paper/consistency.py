@@ -3,9 +3,9 @@
 Each check takes only the published numbers (:mod:`gvisage_lib.paper.numbers`) and asks whether they can all be true
 together. One row per item and check, with the paper's values, whether they are consistent, and why not:
 
-* **Table 1 P values** recomputed from the printed summaries (:func:`gvisage_lib.cohort.table1.paper_p_check`
-  computes them; this module only collects them): consistent when the printed and recomputed P fall on the same
-  side of .05.
+* **Table 1 P values** recomputed from the printed summaries: the caller passes the recomputation
+  (:func:`gvisage_lib.cohort.table1.paper_p_check`, a stage module this base package does not import); consistent
+  when the printed and recomputed P fall on the same side of .05.
 * **Accuracy between sensitivity and specificity.** Accuracy is the prevalence-weighted mean of sensitivity and
   specificity, so no confusion matrix gives an accuracy outside [min(sens, spec), max(sens, spec)] (Table 2, the
   stage-1 results, Table 3).
@@ -18,7 +18,8 @@ together. One row per item and check, with the paper's values, whether they are 
 
 Examples
 --------
->>> audit = paper_consistency()
+>>> from gvisage_lib.cohort.table1 import paper_p_check
+>>> audit = paper_consistency(paper_p_check())
 >>> list(audit.columns)
 ['item', 'check', 'paper_values', 'consistent', 'note']
 >>> bool((~audit.consistent.astype(bool)).any())
@@ -131,10 +132,11 @@ def _table3_rows() -> list[dict]:
     return rows
 
 
-def _table1_rows() -> list[dict]:
-    from gvisage_lib.cohort.table1 import paper_p_check  # a stage module: imported where it is used
-
-    chk = paper_p_check()
+def _table1_rows(chk: pd.DataFrame) -> list[dict]:
+    need = {"variable", "split", "paper_p", "recomputed_p", "recomputed_test", "consistent"}
+    missing = sorted(need - set(chk.columns))
+    if missing:
+        raise ValueError(f"table1_p_check lacks columns {missing}; pass gvisage_lib.cohort.table1.paper_p_check()")
     rows = []
     for r in chk[chk["recomputed_p"].notna()].itertuples():
         ok = bool(r.consistent)
@@ -168,15 +170,21 @@ def _count_rows() -> list[dict]:
     return rows
 
 
-def paper_consistency() -> pd.DataFrame:
+def paper_consistency(table1_p_check: pd.DataFrame) -> pd.DataFrame:
     """The consistency audit of the paper's own numbers: one row per item and check (see the module docstring).
+
+    Parameters
+    ----------
+    table1_p_check : DataFrame
+        Table 1's P values recomputed from its summaries, as :func:`gvisage_lib.cohort.table1.paper_p_check`
+        returns them (columns ``split, variable, paper_p, recomputed_p, recomputed_test, consistent``).
 
     Returns
     -------
     DataFrame
         :data:`AUDIT_COLUMNS`: item, check, paper_values, consistent (bool), note.
     """
-    rows = _table1_rows() + _results_rows() + _table3_rows() + _count_rows()
+    rows = _table1_rows(table1_p_check) + _results_rows() + _table3_rows() + _count_rows()
     out = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
     out["consistent"] = out["consistent"].astype(bool)
     return out
