@@ -16,6 +16,7 @@ import pytest
 from gvisage_lib.clinical.calibration import net_benefit
 from gvisage_lib.clinical.logistic import vif
 from gvisage_lib.clinical.optimism import optimism_bootstrap
+from gvisage_lib.cohort.table1 import paper_p_check
 from gvisage_lib.paper.consistency import AUDIT_COLUMNS, paper_consistency
 
 REF = json.loads((Path(__file__).parent / "data" / "honest_statistics_reference.json").read_text())
@@ -76,7 +77,7 @@ def test_net_benefit_grid_is_exactly_k_over_100() -> None:
 
 
 def test_paper_consistency_audit() -> None:
-    audit = paper_consistency()
+    audit = paper_consistency(paper_p_check())
     assert list(audit.columns) == list(AUDIT_COLUMNS)
     acc = audit[audit.check == "accuracy between sensitivity and specificity"]
     assert len(acc) == 11 and int((~acc.consistent).sum()) == 6  # 6 of the paper's 11 rows (Table 2, 3, stage 1)
@@ -85,3 +86,5 @@ def test_paper_consistency_audit() -> None:
     counts = audit[audit["item"].str.startswith("Counts:")]
     assert not counts.consistent.any()
     assert audit["note"].notna().all()
+    with pytest.raises(ValueError, match="table1_p_check lacks columns"):
+        paper_consistency(pd.DataFrame({"variable": ["age_years"]}))

@@ -17,6 +17,7 @@ PARAMS = (
     'manifest: str = ""  # manifest\n'
     'profile: str = "quick"  # profile\n'
     "seed: int = 0  # seed\n"
+    'score_fit: str = ""  # score fit\n'
 )
 
 
@@ -117,3 +118,18 @@ def test_bad_arguments_are_refused(tmp_path: Path) -> None:
         pipeline.reproduce(tmp_path, seed=-1)
     with pytest.raises(ValueError, match="start_at"):
         pipeline.reproduce(tmp_path, start_at="99")
+
+
+def test_every_parameter_of_the_notebooks_parses_for_papermill() -> None:
+    """papermill reads each parameters cell line by line; a line it cannot parse becomes an 'unknown parameter'."""
+    from papermill.translators import PythonTranslator
+
+    for book in pipeline.list_notebooks(pipeline.NOTEBOOK_DIR):
+        nb = nbformat.read(book, as_version=4)
+        cells = [c for c in nb.cells if "parameters" in c.metadata.get("tags", [])]
+        assert len(cells) == 1, f"{book.name}: one parameters cell expected, found {len(cells)}"
+        lines = [ln for ln in cells[0].source.splitlines() if ln.strip() and not ln.lstrip().startswith("#")]
+        names = [p.name for p in PythonTranslator.inspect(cells[0])]
+        assert names == [ln.split(":")[0].split("=")[0].strip() for ln in lines], book.name
+        for required in ("run_dir", "manifest", "profile", "seed", "score_fit"):
+            assert required in names, f"{book.name} lacks the pipeline parameter {required!r}"

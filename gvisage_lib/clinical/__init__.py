@@ -1,24 +1,27 @@
 """Notebook 05: the clinical logistic regression, the hybrid model with the CNN score, their comparisons,
-calibration and decision curves (Table 2, stage 2).
+optimism, calibration and decision curves (Table 2, stage 2).
 """
 
-
 from gvisage_lib.clinical.calibration import calibration_summary, calibration_table, decision_curves, net_benefit
-from gvisage_lib.clinical.hybrid import (DEMLER_NOTE, 
-                                         HybridFits,
-                                         Stage2Data,
-                                         compare_models,
-                                         fit_models,
-                                         hybrid_vif,
-                                         likelihood_ratio_test,
-                                         load_stage2_frame,
-                                         model_metrics,
-                                         table2_with_paper,
+from gvisage_lib.clinical.figures import plot_calibration, plot_decision_curve, plot_models_roc
+from gvisage_lib.clinical.hybrid import (
+    DEMLER_NOTE,
+    HybridFits,
+    Stage2Data,
+    compare_models,
+    fit_models,
+    hybrid_vif,
+    likelihood_ratio_test,
+    load_stage2_frame,
+    model_metrics,
+    model_optimism,
+    table2_with_paper,
 )
 from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, fit_logistic, screen_univariate, vif
-from gvisage_lib.clinical.figures import plot_calibration, plot_decision_curve, plot_models_roc
+from gvisage_lib.clinical.optimism import optimism_bootstrap
 
-__all__ = ["DEMLER_NOTE", "calibration_summary", "calibration_table", "compare_models", "decision_curves", "fit_logistic",
-           "fit_models", "hybrid_vif", "HybridFits", "likelihood_ratio_test", "load_stage2_frame", "LogisticFit",
-           "model_metrics", "net_benefit", "plot_calibration", "plot_decision_curve", "plot_models_roc",
-           "screen_univariate", "SeparationError", "Stage2Data", "table2_with_paper", "vif"]
+__all__ = ["DEMLER_NOTE", "calibration_summary", "calibration_table", "compare_models", "decision_curves",
+           "fit_logistic", "fit_models", "hybrid_vif", "HybridFits", "likelihood_ratio_test", "load_stage2_frame",
+           "LogisticFit", "model_metrics", "model_optimism", "net_benefit", "optimism_bootstrap", "plot_calibration",
+           "plot_decision_curve", "plot_models_roc", "screen_univariate", "SeparationError", "Stage2Data",
+           "table2_with_paper", "vif"]

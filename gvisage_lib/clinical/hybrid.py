@@ -121,6 +121,8 @@ class Stage2Data:
 
     frame: pd.DataFrame
     model: str
+    #: split on which the models using the CNN score are fitted: "train" (out-of-fold scores) or "test".
+    fit_split: str = "test"
 
     def to_frame(self) -> pd.DataFrame:
         """The subjects (a copy)."""
@@ -128,8 +130,14 @@ class Stage2Data:
 
 
 def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: str | os.PathLike[str],
-                      selected_model_path: str | os.PathLike[str]) -> Stage2Data:
+                      selected_model_path: str | os.PathLike[str], *, score_fit: str = "test",
+                      oof_path: str | os.PathLike[str] | None = None) -> Stage2Data:
     """Read the manifest, predictions and selected model; return the :func:`stage2_frame` and the model's name.
+
+    With ``score_fit="out_of_fold"`` the training subjects carry the out-of-fold scores of ``oof_path``
+    (:func:`gvisage_lib.cnn.outputs.load_fit_predictions`) and ``Stage2Data.fit_split`` is ``"train"``; with
+    ``"test"`` (default) the scores are the predictions as they are and ``fit_split`` is ``"test"``: the hybrid is
+    then fitted on the internal test split, never on the network's scores of its own training images.
 
     Examples
     --------
@@ -138,7 +146,7 @@ def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: s
     ...
     FileNotFoundError: manifest /nonexistent/m.csv does not exist
     """
-    from gvisage_lib.cnn.outputs import load_predictions, load_selected_model
+    from gvisage_lib.cnn.outputs import load_fit_predictions, load_selected_model
     from gvisage_lib.cohort.manifest import load_manifest
 
     for name, p in (("manifest", manifest_path), ("predictions", predictions_path)):
@@ -146,8 +154,12 @@ def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: s
             raise FileNotFoundError(f"{name} {p} does not exist")
     model = load_selected_model(selected_model_path)["stage2"]
     man = load_manifest(manifest_path, validate=False)
-    pred = load_predictions(predictions_path)
-    return Stage2Data(stage2_frame(man, pred, model), model)
+    oof = oof_path if oof_path is not None else Path(predictions_path).with_name("predictions_oof.parquet")
+    fp = load_fit_predictions(predictions_path, oof, score_fit)
+    if fp.score_fit == "out_of_fold" and model not in fp.oof_models:
+        raise ValueError(f"{oof}: no out-of-fold scores of the selected model {model!r} "
+                         f"(models there: {list(fp.oof_models)})")
+    return Stage2Data(stage2_frame(man, fp.frame, model), model, fp.fit_split)
 
 
 @dataclass
@@ -418,6 +430,55 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
     cols = ["comparison", "model_a", "model_b", "nested", "split", "method", "auc_a", "auc_b", "delta_auc",
             "ci_low", "ci_high", "statistic", "df", "p_value", "note"]
     return pd.DataFrame(rows).reindex(columns=cols)
+
+
+def model_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int = 200, seed: int = 0,
+                   external_split: str = "validation") -> pd.DataFrame:
+    """Apparent, optimism-corrected and held-out AUC and calibration slope of the clinical and hybrid models.
+
+    For each logistic model of ``fits`` (the clinical model on its ``train_split``, the hybrid on its
+    ``hybrid_split``), Harrell's bootstrap (:func:`gvisage_lib.clinical.optimism.optimism_bootstrap`, the same
+    estimation method) on the rows it was fitted on, beside the fitted model's AUC and calibration slope on
+    ``external_split`` (the independent validation cohort), which the corrected values try to anticipate.
+
+    Returns
+    -------
+    DataFrame
+        model, fitted_on, n, statistic, apparent, optimism, corrected, external_split, external, n_boot, n_failed,
+        seed.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"split": ["train"] * 200 + ["validation"] * 100, "x": rng.normal(size=300),
+    ...                    "score": rng.uniform(0.05, 0.95, 300)})
+    >>> df["label"] = (rng.random(300) < 1 / (1 + np.exp(-df.x))).astype(int)
+    >>> t = model_optimism(df, fit_models(df, ["x"], method="ml"), n_boot=20)
+    >>> t[["model", "statistic"]].values.tolist()[:2]
+    [['Logistic regression', 'auc'], ['Logistic regression', 'calibration_slope']]
+    """
+    from gvisage_lib.clinical.optimism import auc_and_slope, optimism_bootstrap
+
+    data = frame.assign(**{CNN_TERM: logit(frame["score"].to_numpy())})
+    ext = data[data["split"] == external_split]
+    if ext.empty:
+        raise ValueError(f"external_split {external_split!r} has no rows; splits present: "
+                         f"{sorted(frame['split'].unique())}")
+    method = fits.method
+    specs = [(fits.names[0], fits.clinical, list(fits.clinical_variables), None, fits.train_split),
+             (fits.names[1], fits.hybrid, [*fits.clinical_variables, CNN_TERM], {CNN_TERM: "continuous"},
+              fits.hybrid_split)]
+    frames = []
+    for name, fit, predictors, kinds, split in specs:
+        rows = data[data["split"] == split]
+        t = optimism_bootstrap(rows, "label", predictors, n_boot=n_boot, seed=seed, method=method, kinds=kinds)
+        ext_auc, ext_slope = auc_and_slope(fit, ext, "label")
+        t = t.assign(model=name, fitted_on=split, n=len(rows), external_split=external_split,
+                     external=t["statistic"].map({"auc": ext_auc, "calibration_slope": ext_slope}))
+        frames.append(t)
+    cols = ["model", "fitted_on", "n", "statistic", "apparent", "optimism", "corrected", "external_split",
+            "external", "n_boot", "n_failed", "seed"]
+    return pd.concat(frames, ignore_index=True)[cols]
 
 
 def hybrid_vif(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train") -> pd.DataFrame:

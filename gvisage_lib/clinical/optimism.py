@@ -36,7 +36,7 @@ from scipy import special
 from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, design_matrix, fit_logistic
 from gvisage_lib.core.validation import check_frame
 
-__all__ = ["OPTIMISM_COLUMNS", "optimism_bootstrap"]
+__all__ = ["OPTIMISM_COLUMNS", "auc_and_slope", "optimism_bootstrap"]
 
 #: Columns of :func:`optimism_bootstrap`.
 OPTIMISM_COLUMNS: tuple[str, ...] = ("statistic", "apparent", "optimism", "corrected", "n_boot", "n_failed", "seed")
@@ -66,6 +66,29 @@ def _slope(y: np.ndarray, lp: np.ndarray) -> float:
 def _stats(fit: LogisticFit, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
     lp = _linear_predictor(fit, frame)
     return np.array([_auc(y, lp), _slope(y, lp)])
+
+
+def auc_and_slope(fit: LogisticFit, frame: pd.DataFrame, outcome: str) -> tuple[float, float]:
+    """AUC and calibration slope of a fitted model on ``frame`` (e.g. held-out data), as the bootstrap computes them.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> from gvisage_lib.clinical.logistic import fit_logistic
+    >>> rng = np.random.default_rng(0)
+    >>> df = pd.DataFrame({"a": rng.normal(size=300)})
+    >>> df["y"] = (rng.random(300) < 1 / (1 + np.exp(-2 * df.a))).astype(int)
+    >>> fit = fit_logistic(df[:200], "y", ["a"])
+    >>> auc, slope = auc_and_slope(fit, df[200:], "y")
+    >>> 0.7 < auc < 1 and 0.5 < slope < 2
+    True
+    """
+    check_frame(frame, "frame", [outcome])
+    y = pd.to_numeric(frame[outcome]).to_numpy(dtype=int)
+    if y.min() == y.max():
+        raise ValueError(f"frame: column {outcome!r} holds one class only ({y[0]}); AUC and slope need both")
+    auc, slope = _stats(fit, frame.reset_index(drop=True), y)
+    return float(auc), float(slope)
 
 
 def optimism_bootstrap(frame: pd.DataFrame, outcome: str, predictors: Sequence[str], *, n_boot: int = 200,

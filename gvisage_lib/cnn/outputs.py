@@ -107,6 +107,22 @@ class FitPredictions:
     frame: pd.DataFrame
     fit_split: str
     score_fit: str
+    #: models whose training-split scores in ``frame`` are out of fold (empty with ``score_fit == "test"``).
+    oof_models: tuple[str, ...] = ()
+
+    def threshold_split(self, model: str) -> str:
+        """Split on which a threshold of ``model``'s score may be chosen without in-sample scores.
+
+        ``fit_split`` for a model with out-of-fold training scores, else the internal test split (the candidates
+        not selected have no out-of-fold scores: their thresholds come from the test split, marked in-sample there).
+
+        Examples
+        --------
+        >>> fp = FitPredictions(pd.DataFrame(), "train", "out_of_fold", ("resnet50",))
+        >>> fp.threshold_split("resnet50"), fp.threshold_split("alexnet")
+        ('train', 'test')
+        """
+        return self.fit_split if (self.fit_split == "test" or model in self.oof_models) else "test"
 
     @property
     def note(self) -> str:
@@ -157,4 +173,4 @@ def load_fit_predictions(predictions_path: str | os.PathLike[str], oof_path: str
     merged.loc[has, "score"] = merged.loc[has, "score_oof"]
     merged.loc[has, "checkpoint_sha256"] = merged.loc[has, "checkpoint_sha256_oof"]
     out = merged[list(schema.PREDICTION_COLUMNS)]
-    return FitPredictions(out, "train", score_fit)
+    return FitPredictions(out, "train", score_fit, tuple(sorted(oof["model"].unique())))

@@ -25,7 +25,7 @@ Examples
 from __future__ import annotations
 
 import itertools
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -220,10 +220,12 @@ def format_table2(tidy: pd.DataFrame, rule: str = "youden", digits: int = 3) -> 
 
 def candidate_metrics(pred: pd.DataFrame, split: str = "test", stages: Sequence[int] = (1, 2),
                       models: Sequence[str] | None = None, rule: str = "youden", level: float = 0.95,
-                      **kwargs: Any) -> pd.DataFrame:
+                      threshold_splits: Mapping[str, str] | None = None, **kwargs: Any) -> pd.DataFrame:
     """Fig 3C data: AUC, accuracy, sensitivity and specificity of every candidate on ``split``, per stage.
 
-    Thresholds of each candidate are chosen on its own train predictions (``rule``).
+    Thresholds of each candidate are chosen (``rule``) on the split ``threshold_splits`` names for it (default: its
+    own training predictions), e.g. :meth:`gvisage_lib.cnn.outputs.FitPredictions.threshold_split`; ``in_sample``
+    marks the metrics of a threshold chosen on ``split`` itself.
 
     Examples
     --------
@@ -232,7 +234,10 @@ def candidate_metrics(pred: pd.DataFrame, split: str = "test", stages: Sequence[
     True
     """
     models = list(models) if models is not None else [m for m in schema.CANDIDATE_MODELS if m in set(pred["model"])]
-    frames = [stage_metrics(pred, m, s, splits=[split], rules=[rule], level=level, **kwargs)
+    default = kwargs.pop("train_split", "train")
+    chosen_on = dict(threshold_splits or {})
+    frames = [stage_metrics(pred, m, s, splits=[split], train_split=chosen_on.get(m, default), rules=[rule],
+                            level=level, **kwargs)
               for s in stages for m in models]
     out = pd.concat(frames, ignore_index=True)
     return out[out["metric"].isin(TABLE2_METRICS)].reset_index(drop=True)

@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gvisage_lib import __version__
-from gvisage_lib.core.profiles import PROFILES
+from gvisage_lib.core.profiles import PROFILES, SCORE_FITS
 from gvisage_lib.run.pipeline import DEFAULT_SEED
 
 
@@ -32,6 +32,9 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="cohort manifest of your own; without it the synthetic twin is generated into the run folder")
     rep.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<profile>)")
     rep.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"master seed (default: {DEFAULT_SEED})")
+    rep.add_argument("--score-fit", choices=SCORE_FITS, default=None,
+                     help="where thresholds and models on CNN scores are fitted: out_of_fold (k extra trainings of the "
+                          "selected network) or test (the internal test split, marked in-sample); default: the profile's")
     rep.add_argument("--from", dest="start_at", default=None, metavar="NN",
                      help="rerun from notebook NN on (e.g. 04), reusing what earlier notebooks wrote")
 
@@ -87,7 +90,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
 
     out = args.out if args.out is not None else Path("runs") / args.profile
     try:
-        reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at, log=_log)
+        reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at,
+                  score_fit=args.score_fit, log=_log)
     except ManifestError as exc:
         report = getattr(exc, "report", None)
         print(report if report is not None else exc, file=sys.stderr)

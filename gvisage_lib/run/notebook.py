@@ -60,7 +60,7 @@ class NotebookRun:
 
 
 def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profile: str = "quick", seed: int = 0,
-                   quiet: bool = False) -> NotebookRun:
+                   score_fit: str = "", quiet: bool = False) -> NotebookRun:
     """Prepare a notebook of the pipeline and return its :class:`NotebookRun`.
 
     Parameters
@@ -73,6 +73,8 @@ def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profi
         Pipeline profile (:mod:`gvisage_lib.core.profiles`).
     seed : int
         Master seed of the run.
+    score_fit : str
+        Overrides the profile's ``score_fit`` (``"out_of_fold"`` or ``"test"``); empty keeps the profile's.
     quiet : bool
         Do not print the one-line summary.
     """
@@ -80,11 +82,11 @@ def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profi
     pd.set_option("display.max_columns", 30)
     pd.set_option("display.width", 200)
     paths = RunPaths(run_dir).ensure()
-    prof = get_profile(profile)
+    prof = get_profile(profile, **({"score_fit": score_fit} if score_fit else {}))
     manifest_path = paths.resolve_manifest(manifest or None)
     # notebooks 04-06 can run from predictions alone; only a manifest that exists can be a twin
     synthetic = Path(manifest_path).is_file() and is_synthetic_cohort(manifest_path)
     if not quiet:
         cohort = "the synthetic twin" if synthetic else f"{manifest_path.name} (own cohort)"
-        print(f"cohort: {cohort}; profile: {prof.name}; seed: {seed}")
+        print(f"cohort: {cohort}; profile: {prof.name}; seed: {seed}; CNN-score fits: {prof.score_fit}")
     return NotebookRun(paths, prof, Path(manifest_path), int(seed), bool(synthetic))
