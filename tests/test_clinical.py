@@ -150,3 +150,16 @@ def test_firth_maximises_the_penalised_likelihood_and_handles_separation():
     fi = clinical.fit_logistic(ok, "y", ["x1", "x2"], method="firth")
     assert (np.abs(fi.table.coef[1:]) < np.abs(ml.table.coef[1:])).all()
     np.testing.assert_allclose(fi.table.coef, ml.table.coef, atol=0.05)
+
+
+def test_linearly_dependent_design_is_a_clear_error_and_singular_fit_counts_as_separation() -> None:
+    rng = np.random.default_rng(0)
+    df = pd.DataFrame({"a": rng.normal(size=40), "y": np.r_[np.zeros(20), np.ones(20)].astype(int)})
+    df["b"] = 2 * df["a"] + 1  # an exact copy of a's information
+    with pytest.raises(ValueError, match=r"linearly dependent .* rank 2 < 3 columns"):
+        clinical.fit_logistic(df, "y", ["a", "b"])
+    # a predictor that nearly separates the outcome: maximum likelihood has no estimate, Firth has one
+    df["c"] = df["y"] * 5.0 + rng.normal(scale=0.01, size=40)
+    with pytest.raises(clinical.SeparationError):
+        clinical.fit_logistic(df, "y", ["c"], method="ml")
+    assert np.isfinite(clinical.fit_logistic(df, "y", ["c"], method="firth").table["coef"]).all()

@@ -58,6 +58,21 @@ def test_outputs_follow_their_schemas(smoke_run: Path) -> None:
     stage2 = preds[preds["stage"] == 2].merge(manifest[["subject_id", "group"]], on="subject_id")
     assert set(stage2["group"]) == {"iGCT", "other"}
     assert (smoke_run / "tables").glob("*.csv")
+    # nothing downstream is fitted on in-sample CNN scores: the smoke profile fits on out-of-fold training scores
+    record = json.loads((smoke_run / "run.json").read_text())
+    assert record["profile"]["score_fit"] == "out_of_fold" == record["parameters"]["score_fit"]
+    oof = pd.read_parquet(smoke_run / "predictions_oof.parquet")
+    assert set(oof["split"]) == {"train"} and oof["model"].nunique() == 1
+    ops = pd.read_csv(smoke_run / "tables" / "operating_points.csv")
+    assert set(ops["chosen_on"]) == {"train"}
+    t2 = pd.read_csv(smoke_run / "tables" / "table2_stage2_models.csv")
+    assert list(t2.columns) == list(schema.TABLE2_COLUMNS) and not t2["in_sample"].any()
+    lrt = pd.read_csv(smoke_run / "tables" / "stage2_model_comparisons.csv")
+    assert set(lrt.loc[lrt["method"] == "likelihood-ratio test", "split"]) == {"train"}
+    opt = pd.read_csv(smoke_run / "tables" / "stage2_optimism.csv")
+    assert {"Logistic regression", "Hybrid model"} <= set(opt["model"]) and opt["corrected"].notna().all()
+    audit = pd.read_csv(smoke_run / "tables" / "paper_consistency.csv")
+    assert list(audit.columns) == ["item", "check", "paper_values", "consistent", "note"] and (~audit["consistent"]).any()
     figures = list((smoke_run / "figures").glob("*.png"))
     assert len(figures) >= 6
     for png in figures:

@@ -2,8 +2,11 @@
 
 The paper's hybrid model "integrates the output of GVisageNet with the results from the logistic regression model"
 (Methods; its Figure S3 is not in the article). We read it as one logistic regression on the selected clinical
-variables plus the stage-2 CNN score on the logit scale, fitted on the training split only and evaluated on the test
-and validation splits. The CNN row is the score itself (a monotone transform would not change its AUC).
+variables plus the stage-2 CNN score on the logit scale. The clinical model is fitted on the training split. The
+hybrid is never fitted on the network's scores of its own training images (optimistic): it is fitted on the training
+split with out-of-fold CNN scores, or on the internal test split, whose metrics for it are then marked in-sample
+(``hybrid_split`` of :func:`fit_models`; the profile's ``score_fit`` decides). The CNN row is the score itself (a
+monotone transform would not change its AUC).
 
 Comparisons (:func:`compare_models`):
 
@@ -11,7 +14,7 @@ Comparisons (:func:`compare_models`):
 * Hybrid vs clinical model, and hybrid vs CNN: nested (the hybrid contains each), the setting in which DeLong's test
   of ΔAUC is invalid (Demler, Pencina & D'Agostino, Stat Med 2012;31:2577-87: under the null of no added value the
   ΔAUC statistic is not normal and the test is badly conservative). We report the paper's DeLong test and beside it
-  the likelihood-ratio test of the added term(s) on the training fit (the test those authors recommend) and a
+  the likelihood-ratio test of the added term(s) on the hybrid's fitting split (the test those authors recommend) and a
   seeded stratified bootstrap CI of ΔAUC on the evaluation split (models held fixed).
 
 Examples
@@ -164,7 +167,7 @@ def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: s
 
 @dataclass
 class HybridFits:
-    """The three stage-2 models fitted on the training split, and their scores on every split (long format)."""
+    """The three stage-2 models (fitted on ``train_split`` and ``hybrid_split``) and their scores on every split (long)."""
 
     clinical: LogisticFit
     hybrid: LogisticFit
@@ -192,10 +195,11 @@ class HybridFits:
         return self.clinical.method
 
     def coefficient_table(self) -> pd.DataFrame:
-        """Odds ratios of the clinical and hybrid models, stacked (column ``model``)."""
-        return pd.concat([self.clinical.table.assign(model=self.names[0]),
-                          self.hybrid.table.assign(model=self.names[1])],
-                         ignore_index=True)[["model", *self.clinical.table.columns]]
+        """Odds ratios of the clinical and hybrid models, stacked (columns ``model``, ``fitted_on``, ``n``)."""
+        return pd.concat([self.clinical.table.assign(model=self.names[0], fitted_on=self.train_split,
+                                                     n=self.clinical.n),
+                          self.hybrid.table.assign(model=self.names[1], fitted_on=self.hybrid_split, n=self.hybrid.n)],
+                         ignore_index=True)[["model", "fitted_on", "n", *self.clinical.table.columns]]
 
 
 def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train",
@@ -482,7 +486,8 @@ def model_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int = 200, 
 
 
 def hybrid_vif(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train") -> pd.DataFrame:
-    """VIFs of the hybrid model's design (selected clinical variables + logit CNN score) on the training split.
+    """VIFs of the hybrid model's design (selected clinical variables + logit CNN score) on ``train_split``, the split
+    the hybrid is fitted on.
 
     Examples
     --------

@@ -356,10 +356,19 @@ def fit_logistic(
     const_cols = [c for c in spec.columns if np.ptp(x[c].to_numpy()) == 0]
     if const_cols:
         raise ValueError(f"predictor column(s) {const_cols} are constant in the training frame; drop them")
+    rank = np.linalg.matrix_rank(x.to_numpy(dtype=float))
+    if rank < x.shape[1]:
+        raise ValueError(f"the design columns {list(x.columns)} are linearly dependent in the training frame "
+                         f"({len(x)} rows, rank {rank} < {x.shape[1]} columns); drop a predictor or fit on more rows")
     if method == "ml":
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            res = sm.Logit(y, x.to_numpy()).fit(method="newton", maxiter=100, disp=0)
+            try:
+                res = sm.Logit(y, x.to_numpy()).fit(method="newton", maxiter=100, disp=0)
+            except np.linalg.LinAlgError:  # a singular Hessian: fitted probabilities at 0 or 1
+                raise SeparationError(f"logistic regression failed (singular information matrix): the predictors "
+                                      f"(quasi-)separate the outcome {outcome!r}, no maximum-likelihood estimate "
+                                      "exists; use method='firth' or fewer predictors") from None
             p_hat = np.asarray(res.predict(x.to_numpy()))
         if not res.mle_retvals.get("converged", True) or np.min(np.abs(p_hat - y)) < 1e-8 and \
                 np.max(np.abs(p_hat - y)) < 1e-4:

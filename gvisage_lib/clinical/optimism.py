@@ -31,7 +31,6 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, design_matrix, fit_logistic
 from gvisage_lib.core.validation import check_frame

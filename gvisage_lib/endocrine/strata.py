@@ -56,7 +56,7 @@ def strata_metrics(frame: pd.DataFrame, threshold: float, *, stratum: str = "hpt
     frame : DataFrame
         Stage-2 subjects of one split (both classes), with ``stratum``, ``label`` (1 = iGCT) and ``score``.
     threshold : float
-        Decision threshold chosen on the training split (same as Table 2's CNN row).
+        Decision threshold, chosen as for Table 2's CNN row (never on in-sample CNN scores).
     stratum : str
         Stratum column.
     levels : sequence of str

@@ -63,7 +63,7 @@ def plot_roc_stage(pred: pd.DataFrame, model: str, stage: int, bands: pd.DataFra
         :func:`gvisage_lib.roc.metrics.roc_bands` output (``split, specificity, se_low, se_high``).
     metrics : DataFrame, optional
         :func:`gvisage_lib.roc.metrics.stage_metrics` output: the AUC (with CI) goes in the legend and each rule's
-        point (thresholds chosen on train) is marked on each split's curve.
+        point (thresholds from the split they were chosen on) is marked on each split's curve.
     ax : matplotlib.axes.Axes, optional
         Axes to draw the curves and points into (default: a new figure).
 
