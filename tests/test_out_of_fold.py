@@ -164,3 +164,22 @@ def test_model_optimism_rows_and_overfitting_shows():
 def test_fit_predictions_note_names_the_choice():
     fp = FitPredictions(pd.DataFrame(), "test", "test")
     assert "in-sample" in fp.note and fp.threshold_split("anything") == "test"
+
+
+def test_optimism_replays_the_estimation_rule_on_separated_resamples():
+    """A rare symptom seen only in cases separates many bootstrap samples: maximum likelihood cannot fit them, the
+    "auto" rule of fit_models (Firth where separated) can, so no sample is lost to separation."""
+    from gvisage_lib.clinical.optimism import optimism_bootstrap
+
+    rng = np.random.default_rng(5)
+    df = pd.DataFrame({"x": rng.normal(size=150)})
+    df["y"] = (rng.random(150) < 1 / (1 + np.exp(-df["x"]))).astype(int)
+    df["rare"] = 0
+    df.loc[df.index[df["y"] == 1][:6], "rare"] = 1  # 6 cases, no control
+    df.loc[df.index[df["y"] == 0][:1], "rare"] = 1  # one control: the full data are not separated
+    ml = optimism_bootstrap(df, "y", ["x", "rare"], n_boot=60, seed=3, method="ml")
+    auto = optimism_bootstrap(df, "y", ["x", "rare"], n_boot=60, seed=3, method="auto")
+    assert ml["n_failed"].iloc[0] > 10 and auto["n_failed"].iloc[0] < ml["n_failed"].iloc[0]
+    assert auto["n_boot"].iloc[0] + auto["n_failed"].iloc[0] == 60
+    with pytest.raises(ValueError, match="method must be 'ml', 'firth' or 'auto'"):
+        optimism_bootstrap(df, "y", ["x"], n_boot=20, method="bayes")

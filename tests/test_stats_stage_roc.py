@@ -179,8 +179,13 @@ def test_notebook_executes_on_demo_predictions(tmp_path: Path) -> None:
     out = tmp_path / "o4.ipynb"
     env = dict(os.environ, MPLBACKEND="Agg")
     subprocess.run([sys.executable, "-m", "papermill", str(REPO / "notebooks" / "04_stage_roc.ipynb"), str(out),
-                    "-p", "run_dir", str(tmp_path), "-p", "profile", "smoke", "--cwd", str(tmp_path)],
+                    "-p", "run_dir", str(tmp_path), "-p", "profile", "smoke", "-p", "score_fit", "test",
+                    "--cwd", str(tmp_path)],
                    check=True, capture_output=True, env=env)
     assert (tmp_path / "tables" / "table2_gvisagenet.csv").exists()
     assert (tmp_path / "figures" / "fig4a_roc_stage1_test_validation.png").exists()
     assert len(pd.read_csv(tmp_path / "tables" / "delong_pairwise.csv")) == 12
+    ops = pd.read_csv(tmp_path / "tables" / "operating_points.csv")
+    assert set(ops["chosen_on"]) == {"test"}  # no out-of-fold scores: thresholds on the test split, in-sample there
+    tidy = pd.read_csv(tmp_path / "tables" / "gvisagenet_metrics_long.csv")
+    assert tidy.loc[(tidy["split"] == "test") & (tidy["rule"].notna()), "in_sample"].all()

@@ -437,12 +437,13 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
 
 
 def model_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int = 200, seed: int = 0,
-                   external_split: str = "validation") -> pd.DataFrame:
+                   method: str = "auto", external_split: str = "validation") -> pd.DataFrame:
     """Apparent, optimism-corrected and held-out AUC and calibration slope of the clinical and hybrid models.
 
     For each logistic model of ``fits`` (the clinical model on its ``train_split``, the hybrid on its
-    ``hybrid_split``), Harrell's bootstrap (:func:`gvisage_lib.clinical.optimism.optimism_bootstrap`, the same
-    estimation method) on the rows it was fitted on, beside the fitted model's AUC and calibration slope on
+    ``hybrid_split``), Harrell's bootstrap (:func:`gvisage_lib.clinical.optimism.optimism_bootstrap`) on the rows it
+    was fitted on, replaying the estimation procedure ``method`` (pass the ``method`` given to :func:`fit_models`:
+    with ``"auto"`` a bootstrap sample that is separated is fitted by Firth, as the data would have been), beside the fitted model's AUC and calibration slope on
     ``external_split`` (the independent validation cohort), which the corrected values try to anticipate.
 
     Returns
@@ -454,8 +455,8 @@ def model_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int = 200, 
     Examples
     --------
     >>> rng = np.random.default_rng(0)
-    >>> df = pd.DataFrame({"split": ["train"] * 200 + ["validation"] * 100, "x": rng.normal(size=300),
-    ...                    "score": rng.uniform(0.05, 0.95, 300)})
+    >>> df = pd.DataFrame({"subject_id": range(300), "split": ["train"] * 200 + ["validation"] * 100,
+    ...                    "x": rng.normal(size=300), "score": rng.uniform(0.05, 0.95, 300)})
     >>> df["label"] = (rng.random(300) < 1 / (1 + np.exp(-df.x))).astype(int)
     >>> t = model_optimism(df, fit_models(df, ["x"], method="ml"), n_boot=20)
     >>> t[["model", "statistic"]].values.tolist()[:2]
@@ -468,7 +469,6 @@ def model_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int = 200, 
     if ext.empty:
         raise ValueError(f"external_split {external_split!r} has no rows; splits present: "
                          f"{sorted(frame['split'].unique())}")
-    method = fits.method
     specs = [(fits.names[0], fits.clinical, list(fits.clinical_variables), None, fits.train_split),
              (fits.names[1], fits.hybrid, [*fits.clinical_variables, CNN_TERM], {CNN_TERM: "continuous"},
               fits.hybrid_split)]

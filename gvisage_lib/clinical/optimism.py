@@ -107,8 +107,10 @@ def optimism_bootstrap(frame: pd.DataFrame, outcome: str, predictors: Sequence[s
         Bootstrap samples (ignored when ``indices`` is given).
     seed : int
         Seed of the samples.
-    method : {"ml", "firth"}
-        Estimation, as :func:`~gvisage_lib.clinical.logistic.fit_logistic`.
+    method : {"ml", "firth", "auto"}
+        Estimation, as :func:`~gvisage_lib.clinical.logistic.fit_logistic`; ``"auto"`` is the procedure of
+        :func:`gvisage_lib.clinical.hybrid.fit_models`: maximum likelihood, Firth's penalised likelihood where the
+        sample is (quasi-)separated. The same rule is replayed on every bootstrap sample, as the method asks.
     kinds : mapping, optional
         Predictor kinds, as :func:`~gvisage_lib.clinical.logistic.fit_logistic`.
     indices : array of shape (B, n), optional
@@ -130,7 +132,18 @@ def optimism_bootstrap(frame: pd.DataFrame, outcome: str, predictors: Sequence[s
     indices = np.asarray(indices, dtype=int)
     if indices.ndim != 2 or indices.shape[1] != len(data) or indices.min() < 0 or indices.max() >= len(data):
         raise ValueError(f"indices must be an array of shape (B, {len(data)}) of row positions, got {indices.shape}")
-    full = fit_logistic(data, outcome, list(predictors), kinds=kinds, method=method)
+    if method not in ("ml", "firth", "auto"):
+        raise ValueError(f"method must be 'ml', 'firth' or 'auto', got {method!r}")
+
+    def fit(rows: pd.DataFrame) -> LogisticFit:
+        if method != "auto":
+            return fit_logistic(rows, outcome, list(predictors), kinds=kinds, method=method)
+        try:
+            return fit_logistic(rows, outcome, list(predictors), kinds=kinds, method="ml")
+        except SeparationError:
+            return fit_logistic(rows, outcome, list(predictors), kinds=kinds, method="firth")
+
+    full = fit(data)
     apparent = _stats(full, data, y)
     diffs, failed = [], 0
     for idx in indices:
@@ -140,11 +153,11 @@ def optimism_bootstrap(frame: pd.DataFrame, outcome: str, predictors: Sequence[s
             failed += 1
             continue
         try:
-            fit = fit_logistic(sample, outcome, list(predictors), kinds=kinds, method=method)
+            refit = fit(sample)
         except (SeparationError, ValueError, np.linalg.LinAlgError):
             failed += 1
             continue
-        diffs.append(_stats(fit, sample, ys) - _stats(fit, data, y))
+        diffs.append(_stats(refit, sample, ys) - _stats(refit, data, y))
     if not diffs:
         raise ValueError("no bootstrap sample could be fitted; the model is not estimable on resamples")
     optimism = np.mean(diffs, axis=0)
