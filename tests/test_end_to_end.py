@@ -85,6 +85,8 @@ def test_statistics_rerun_from_predictions_is_identical(smoke_run: Path) -> None
                            str(smoke_run), "--seed", "11", "--from", "04"], capture_output=True, text=True,
                           timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
-    assert "reusing" in proc.stderr  # the twin was not regenerated
+    assert "continuing the run" in proc.stderr and "generating" not in proc.stderr  # the twin was not regenerated
+    record = json.loads((smoke_run / "run.json").read_text())
+    assert [n["notebook"][:2] for n in record["notebooks"]] == ["01", "02", "03", "04", "05", "06"]
     after = json.loads((smoke_run / "run.json").read_text())["outputs"]
     assert after == before

@@ -81,8 +81,11 @@ def test_failure_names_notebook_and_cell_and_keeps_partial(tiny_cohort: Path, bo
 def test_cli_failure_exit_code_and_message(tiny_cohort: Path, books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", books)
-    code = main(["reproduce", "--profile", "smoke", "--manifest", str(tiny_cohort), "--out", str(tmp_path / "r"),
-                 "--from", "02"])
+    code = main(["reproduce", "--profile", "smoke", "--manifest", str(tiny_cohort), "--out", str(tmp_path / "r")])
+    assert code == 1
+    assert "02_" in capsys.readouterr().err
+    # a partial rerun continues the recorded run (its profile, seed and manifest) and fails in the same place
+    code = main(["reproduce", "--out", str(tmp_path / "r"), "--from", "02"])
     assert code == 1
     assert "02_" in capsys.readouterr().err
 
@@ -133,3 +136,46 @@ def test_every_parameter_of_the_notebooks_parses_for_papermill() -> None:
         assert names == [ln.split(":")[0].split("=")[0].strip() for ln in lines], book.name
         for required in ("run_dir", "manifest", "profile", "seed", "score_fit"):
             assert required in names, f"{book.name} lacks the pipeline parameter {required!r}"
+
+
+def test_partial_rerun_continues_the_recorded_run_and_refuses_other_settings(
+        tiny_cohort: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    d = tmp_path / "books"
+    d.mkdir()
+    _notebook(d / "01_first.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'first.csv').write_text(f'{profile} {seed}')")
+    _notebook(d / "02_second.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'second.csv').write_text(f'{profile} {seed} {score_fit}')")
+    out = tmp_path / "run"
+    quiet = {"notebooks_dir": d, "log": lambda m: None}
+    pipeline.reproduce(out, profile="smoke", manifest=tiny_cohort, seed=7, **quiet)
+    first = json.loads((out / "run.json").read_text())
+    # no settings given: the run's are used, the skipped notebook's record is kept
+    again = pipeline.reproduce(out, start_at="02", **quiet)
+    assert (out / "tables" / "second.csv").read_text() == "smoke 7 out_of_fold"
+    assert [n["notebook"] for n in again["notebooks"]] == ["01_first.ipynb", "02_second.ipynb"]
+    assert again["notebooks"][0] == first["notebooks"][0] and again["parameters"]["seed"] == 7
+    # a setting given differently is refused, before anything runs
+    for kwargs, word in (({"profile": "quick"}, "profile"), ({"seed": 8}, "seed"),
+                         ({"score_fit": "test"}, "score_fit"), ({"manifest": tmp_path / "other.csv"}, "manifest")):
+        with pytest.raises(ValueError, match=f"made with {word}" if word != "manifest" else "made with the manifest"):
+            pipeline.reproduce(out, start_at="02", **kwargs, **quiet)
+    assert (out / "tables" / "second.csv").read_text() == "smoke 7 out_of_fold"
+    assert main(["reproduce", "--out", str(out), "--from", "02", "--seed", "8"]) == 2
+    assert "made with seed 7, not 8" in capsys.readouterr().err
+    # the cohort changed since the run: refused
+    tiny_cohort.write_text(tiny_cohort.read_text() + "\n")
+    with pytest.raises(ValueError, match="changed since the run was made"):
+        pipeline.reproduce(out, start_at="02", **quiet)
+    # no run to continue, or the earlier notebooks' outputs missing
+    with pytest.raises(FileNotFoundError, match="run.json not found"):
+        pipeline.reproduce(tmp_path / "empty", start_at="02", **quiet)
+
+
+def test_partial_rerun_needs_the_earlier_notebooks_outputs(tiny_cohort: Path, tmp_path: Path) -> None:
+    d = tmp_path / "books"
+    d.mkdir()
+    for k in range(1, 5):
+        _notebook(d / f"0{k}_n.ipynb", "x = 1")
+    out = tmp_path / "run"
+    pipeline.reproduce(out, profile="smoke", manifest=tiny_cohort, seed=1, notebooks_dir=d, log=lambda m: None)
+    with pytest.raises(FileNotFoundError, match=r"outputs are missing: .*faces\.parquet.*predictions\.parquet"):
+        pipeline.reproduce(out, start_at="04", notebooks_dir=d, log=lambda m: None)

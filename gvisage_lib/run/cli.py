@@ -27,16 +27,19 @@ def _build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     rep = sub.add_parser("reproduce", help="run every numbered notebook through papermill into a run folder")
-    rep.add_argument("--profile", choices=sorted(PROFILES), default="quick", help="parameter set (default: quick)")
+    rep.add_argument("--profile", choices=sorted(PROFILES), default=None,
+                     help="parameter set (default: quick; with --from, the run's)")
     rep.add_argument("--manifest", type=Path, default=None,
                      help="cohort manifest of your own; without it the synthetic twin is generated into the run folder")
     rep.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<profile>)")
-    rep.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"master seed (default: {DEFAULT_SEED})")
+    rep.add_argument("--seed", type=int, default=None,
+                     help=f"master seed (default: {DEFAULT_SEED}; with --from, the run's)")
     rep.add_argument("--score-fit", choices=SCORE_FITS, default=None,
                      help="where thresholds and models on CNN scores are fitted: out_of_fold (k extra trainings of the "
                           "selected network) or test (the internal test split, marked in-sample); default: the profile's")
     rep.add_argument("--from", dest="start_at", default=None, metavar="NN",
-                     help="rerun from notebook NN on (e.g. 04), reusing what earlier notebooks wrote")
+                     help="rerun from notebook NN on (e.g. 04), continuing the run in --out with its profile, seed "
+                          "and cohort (a different one given is refused) and what its earlier notebooks wrote")
 
     val = sub.add_parser("validate", help="check a cohort manifest and print every problem at once")
     val.add_argument("manifest", type=Path, help="manifest CSV (photo paths relative to its folder)")
@@ -88,7 +91,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     from gvisage_lib.cohort.manifest import ManifestError
     from gvisage_lib.run.pipeline import NotebookFailed, reproduce
 
-    out = args.out if args.out is not None else Path("runs") / args.profile
+    out = args.out if args.out is not None else Path("runs") / (args.profile or "quick")
     try:
         reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at,
                   score_fit=args.score_fit, log=_log)

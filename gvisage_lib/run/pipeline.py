@@ -137,8 +137,66 @@ def _kernel_env() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
-def reproduce(run_dir: str | os.PathLike[str], *, profile: str = "quick", manifest: str | os.PathLike[str] | None = None,
-              seed: int = DEFAULT_SEED, start_at: str | None = None, score_fit: str | None = None,
+def _continued_settings(run_dir: Path, start_at: str, *, profile: str | None, seed: int | None,
+                        score_fit: str | None, manifest: str | os.PathLike[str] | None) -> dict[str, Any]:
+    """The settings of the run that ``--from`` continues, from its ``run.json``; a setting given differently is an error.
+
+    A partial rerun must use the profile, seed, CNN-score fitting and cohort the earlier notebooks' outputs were made
+    with, or it would mix outputs of two configurations under one run record. Returns the prior record's parameters,
+    effective ``score_fit`` and notebook records.
+    """
+    import json
+
+    record_path = RunPaths(run_dir).run_json
+    if not record_path.is_file():
+        raise FileNotFoundError(f"--from {start_at}: {record_path} not found; a partial rerun continues a run made "
+                                "before (run from the first notebook without --from)")
+    try:
+        prior = json.loads(record_path.read_text(encoding="utf-8"))
+        params = prior["parameters"]
+        run_score_fit = prior["profile"]["score_fit"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ValueError(f"--from {start_at}: {record_path} is not a run record of this version ({exc!r}); run from "
+                         "the first notebook") from None
+    given = {"profile": profile, "seed": seed, "score_fit": score_fit}
+    had = {"profile": params.get("profile"), "seed": params.get("seed"), "score_fit": run_score_fit}
+    for name, value in given.items():
+        if value is not None and value != had[name]:
+            raise ValueError(f"--from {start_at}: the run in {run_dir} was made with {name} {had[name]!r}, not "
+                             f"{value!r}; rerun from the first notebook (or into another --out) to change it")
+    if manifest is not None:
+        if params.get("synthetic_twin"):
+            raise ValueError(f"--from {start_at}: the run in {run_dir} was made on the synthetic twin, not on "
+                             f"{manifest}; rerun from the first notebook to change the cohort")
+        if Path(manifest).resolve() != Path(params.get("manifest", "")).resolve():
+            raise ValueError(f"--from {start_at}: the run in {run_dir} was made with the manifest "
+                             f"{params.get('manifest')}, not {manifest}")
+    run_manifest = Path(params.get("manifest", ""))
+    if not run_manifest.is_file():
+        raise FileNotFoundError(f"--from {start_at}: the run's manifest {run_manifest} no longer exists")
+    digest = manifest_hashes(run_manifest)["manifest_sha256"]
+    if digest != prior.get("data", {}).get("manifest_sha256"):
+        raise ValueError(f"--from {start_at}: the manifest {run_manifest} changed since the run was made (SHA-256 "
+                         f"{digest[:12]}... now); rerun from the first notebook")
+    return {"profile": had["profile"], "seed": had["seed"], "score_fit": run_score_fit, "manifest": run_manifest,
+            "synthetic_twin": bool(params.get("synthetic_twin")), "notebooks": prior.get("notebooks", [])}
+
+
+def _inputs_of(start_at: str, paths: RunPaths, score_fit: str) -> list[Path]:
+    """The files that the notebooks before ``start_at`` write and the later ones read."""
+    need = []
+    if start_at > "02":
+        need.append(paths.faces_index)
+    if start_at > "03":
+        need += [paths.predictions, paths.selected_model]
+        if score_fit == "out_of_fold":
+            need.append(paths.predictions_oof)
+    return need
+
+
+def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
+              manifest: str | os.PathLike[str] | None = None, seed: int | None = None, start_at: str | None = None,
+              score_fit: str | None = None,
               notebooks_dir: str | os.PathLike[str] | None = None,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the whole pipeline into the run folder ``run_dir`` and return the run record (also in ``run.json``).
@@ -147,14 +205,18 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str = "quick", manife
     ----------
     run_dir : path-like
         Run folder; created if missing.
-    profile : {"smoke", "quick", "paper"}
-        Parameter set (:mod:`gvisage_lib.core.profiles`).
+    profile : {"smoke", "quick", "paper"}, optional
+        Parameter set (:mod:`gvisage_lib.core.profiles`); default ``"quick"``, or the run's with ``start_at``.
     manifest : path-like, optional
         A cohort manifest of the user's. Without it the synthetic twin is generated into ``run_dir/cohort``.
-    seed : int
+    seed : int, optional
         Master seed: the twin, the splits' resampling, the CNN initialisation and the bootstraps derive from it.
+        Default :data:`DEFAULT_SEED`, or the run's with ``start_at``.
     start_at : str, optional
-        Two-digit prefix of the first notebook to run (e.g. ``"04"``); earlier notebooks' outputs must exist.
+        Two-digit prefix of the first notebook to run (e.g. ``"04"``). A partial rerun continues the run recorded in
+        ``run_dir/run.json``: profile, seed, ``score_fit`` and cohort are the run's (one given differently is a
+        ``ValueError``, as is a manifest changed since), the twin is never regenerated, the files the skipped
+        notebooks wrote must exist, and the skipped notebooks' records are kept in ``run.json``.
     score_fit : {"out_of_fold", "test"}, optional
         Overrides the profile's ``score_fit`` (where thresholds and models on CNN scores are fitted), e.g.
         ``"out_of_fold"`` on the quick profile for honest statistics at the cost of 5 more trainings of the selected
@@ -182,26 +244,50 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str = "quick", manife
 
     from gvisage_lib.cohort.manifest import load_manifest
 
-    prof = get_profile(profile, **({"score_fit": score_fit} if score_fit else {}))
-    if not isinstance(seed, int) or isinstance(seed, bool) or seed < 0:
+    if profile is not None:
+        get_profile(profile)  # an unknown name is refused before anything else
+    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     notebooks_dir = NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir
     books = list_notebooks(notebooks_dir)
     if not books:
         raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {notebooks_dir}")
+    earlier: list[dict[str, Any]] = []
+    continued = None
     if start_at is not None:
         if not any(b.name.startswith(f"{start_at}_") for b in books):
             raise ValueError(f"start_at must be the prefix of a notebook ({[b.name[:2] for b in books]}), got {start_at!r}")
         books = [b for b in books if b.name[:2] >= start_at]
+        continued = _continued_settings(Path(run_dir), start_at, profile=profile, seed=seed, score_fit=score_fit,
+                                        manifest=manifest)
+        profile, seed, score_fit = continued["profile"], continued["seed"], continued["score_fit"]
+        earlier = [n for n in continued["notebooks"] if str(n.get("notebook", ""))[:2] < start_at]
+    profile = "quick" if profile is None else profile
+    seed = DEFAULT_SEED if seed is None else seed
+    prof = get_profile(profile, **({"score_fit": score_fit} if score_fit else {}))
 
-    user_manifest = Path(manifest).resolve() if manifest is not None else None
-    if user_manifest is not None:
-        load_manifest(user_manifest)  # raises ManifestError before anything is written
-    paths = RunPaths(run_dir).ensure()
-    t_start = time.perf_counter()
-    manifest_path = user_manifest if user_manifest is not None else prepare_cohort(paths, seed=seed, profile=profile, log=log)
-    if user_manifest is None:
+    if continued is not None:
+        paths = RunPaths(run_dir)
+        missing = [str(p) for p in _inputs_of(start_at, paths, prof.score_fit) if not p.is_file()]
+        if missing:
+            raise FileNotFoundError(f"--from {start_at}: the earlier notebooks' outputs are missing: "
+                                    f"{', '.join(missing)}; rerun from an earlier notebook")
+        user_manifest = None if continued["synthetic_twin"] else continued["manifest"]
+        manifest_path = continued["manifest"]
         load_manifest(manifest_path)
+        log(f"continuing the run in {paths.root} from notebook {start_at} (profile {profile}, seed {seed})")
+        paths.ensure()
+        t_start = time.perf_counter()
+    else:
+        user_manifest = Path(manifest).resolve() if manifest is not None else None
+        if user_manifest is not None:
+            load_manifest(user_manifest)  # raises ManifestError before anything is written
+        paths = RunPaths(run_dir).ensure()
+        t_start = time.perf_counter()
+        manifest_path = (user_manifest if user_manifest is not None
+                         else prepare_cohort(paths, seed=seed, profile=profile, log=log))
+        if user_manifest is None:
+            load_manifest(manifest_path)
 
     record: dict[str, Any] = {
         "gvisage_version": __version__,
@@ -215,12 +301,12 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str = "quick", manife
         "packages": package_versions(),
         "environment": environment_info(),
         "data": manifest_hashes(manifest_path),
-        "notebooks": [],
+        "notebooks": list(earlier),
     }
     write_json(record, paths.run_json)
     _kernel_env()
     params = {"run_dir": str(paths.root), "manifest": str(user_manifest) if user_manifest else "",
-              "profile": profile, "seed": seed, "score_fit": score_fit or ""}
+              "profile": profile, "seed": seed, "score_fit": prof.score_fit}
     for i, book in enumerate(books, 1):
         executed = paths.notebooks / book.name
         log(f"[{i}/{len(books)}] {book.stem}: running (elapsed {time.perf_counter() - t_start:.0f} s)")
