@@ -38,6 +38,7 @@ from scipy import stats as sps
 from gvisage_lib import paper
 from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, fit_logistic
 from gvisage_lib.core import schema
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.stats.results import StatResult
 
@@ -64,6 +65,11 @@ def logit(p: np.ndarray, eps: float = EPS) -> np.ndarray:
     """
     p = np.clip(np.asarray(p, dtype=float), eps, 1 - eps)
     return np.log(p / (1 - p))
+
+
+def _with_cnn_term(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with the hybrid's CNN predictor, logit of the stage-2 score, as column :data:`CNN_TERM`."""
+    return frame.assign(**{CNN_TERM: logit(frame["score"].to_numpy())})
 
 
 def stage2_frame(manifest: pd.DataFrame, predictions: pd.DataFrame, model: str) -> pd.DataFrame:
@@ -157,7 +163,7 @@ def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: s
             raise FileNotFoundError(f"{name} {p} does not exist")
     model = load_selected_model(selected_model_path)["stage2"]
     man = load_manifest(manifest_path, validate=False)
-    oof = oof_path if oof_path is not None else Path(predictions_path).with_name("predictions_oof.parquet")
+    oof = oof_path if oof_path is not None else RunPaths(Path(predictions_path).parent).predictions_oof
     fp = load_fit_predictions(predictions_path, oof, score_fit)
     if fp.score_fit == "out_of_fold" and model not in fp.oof_models:
         raise ValueError(f"{oof}: no out-of-fold scores of the selected model {model!r} "
@@ -253,7 +259,7 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     check_frame(frame, "frame", need)
     if CNN_TERM in clinical_variables:
         raise ValueError(f"clinical_variables must not contain the reserved name {CNN_TERM!r}")
-    data = frame.assign(**{CNN_TERM: logit(frame["score"].to_numpy())})
+    data = _with_cnn_term(frame)
     hybrid_split = train_split if hybrid_split is None else hybrid_split
     train, hyb_rows = data[data["split"] == train_split], data[data["split"] == hybrid_split]
     for name, rows in ((train_split, train), (hybrid_split, hyb_rows)):
@@ -464,7 +470,7 @@ def model_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int = 200, 
     """
     from gvisage_lib.clinical.optimism import auc_and_slope, optimism_bootstrap
 
-    data = frame.assign(**{CNN_TERM: logit(frame["score"].to_numpy())})
+    data = _with_cnn_term(frame)
     ext = data[data["split"] == external_split]
     if ext.empty:
         raise ValueError(f"external_split {external_split!r} has no rows; splits present: "
@@ -501,7 +507,7 @@ def hybrid_vif(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     train = frame[frame["split"] == train_split]
     if train.empty:
         raise ValueError(f"no rows of split {train_split!r}")
-    data = train.assign(**{CNN_TERM: logit(train["score"].to_numpy())})
+    data = _with_cnn_term(train)
     return vif(data, [*clinical_variables, CNN_TERM], kinds={CNN_TERM: "continuous"})
 
 

@@ -124,6 +124,17 @@ class FitPredictions:
         """
         return self.fit_split if (self.fit_split == "test" or model in self.oof_models) else "test"
 
+    def threshold_splits(self) -> dict[str, str]:
+        """:meth:`threshold_split` of every model in the predictions (``threshold_splits`` of the candidate metrics).
+
+        Examples
+        --------
+        >>> fp = FitPredictions(pd.DataFrame({"model": ["alexnet", "resnet50"]}), "train", "out_of_fold", ("resnet50",))
+        >>> fp.threshold_splits()
+        {'alexnet': 'test', 'resnet50': 'train'}
+        """
+        return {str(m): self.threshold_split(str(m)) for m in sorted(self.frame["model"].unique())}
+
     @property
     def note(self) -> str:
         """One sentence for the notebooks and tables."""

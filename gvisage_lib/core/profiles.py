@@ -86,6 +86,18 @@ class Profile:
         """The split on which quantities fitted on CNN scores are fitted: "train" (out-of-fold scores) or "test"."""
         return "train" if self.score_fit == "out_of_fold" else "test"
 
+    @property
+    def n_boot_refit(self) -> int:
+        """Bootstrap resamples where every resample refits a model (the optimism bootstrap): a fifth of ``n_boot``,
+        at least 200 (Harrell's advice for validating a regression).
+
+        Examples
+        --------
+        >>> get_profile("quick").n_boot_refit, get_profile("smoke").n_boot_refit
+        (200, 200)
+        """
+        return max(200, self.n_boot // 5)
+
     def epochs_for(self, stage: int) -> int:
         """Training epochs of ``stage`` (1 or 2).
 

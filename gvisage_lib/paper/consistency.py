@@ -32,14 +32,21 @@ import math
 
 import pandas as pd
 
+from gvisage_lib.core import schema
 from gvisage_lib.paper import numbers
 
-__all__ = ["AUDIT_COLUMNS", "paper_consistency"]
+__all__ = ["AUDIT_COLUMNS", "audit_summary", "paper_consistency"]
 
 AUDIT_COLUMNS: tuple[str, ...] = ("item", "check", "paper_values", "consistent", "note")
 
-#: Numbers of cases and controls behind each reported split of each stage (the abstract's counts).
-_N = {(1, "test"): (142, 70), (1, "validation"): (236, 100), (2, "test"): (79, 63), (2, "validation"): (130, 106)}
+
+def _cases_controls(stage: int, split: str) -> tuple[int, int]:
+    """Cases and controls behind a reported split of a stage, from the paper's group sizes (Table 1 / abstract)."""
+    t = numbers.table1()
+    n = t[(t.variable == "n") & (t.statistic == "count") & (t.split == split)].set_index("group")["value"]
+    labels = {g: schema.stage_label(g, stage) for g in n.index}
+    return (int(sum(n[g] for g, y in labels.items() if y == 1)), int(sum(n[g] for g, y in labels.items() if y == 0)))
+
 #: The wide factor below which a CI is called impossibly narrow.
 _NARROW = 0.5
 
@@ -107,7 +114,7 @@ def _results_rows() -> list[dict]:
         item = f"{source}: {model}, stage {stage}, {split}"
         est = dict(zip(g["metric"], g["estimate"]))
         rows += _accuracy_rows(item, est)
-        n_pos, n_neg = _N[(int(stage), split)]
+        n_pos, n_neg = _cases_controls(int(stage), split)
         for r in g.itertuples():
             rows += _ci_rows(item, r.metric, float(r.estimate), float(r.ci_low), float(r.ci_high),
                              _metric_n(r.metric, n_pos, n_neg))
@@ -187,3 +194,20 @@ def paper_consistency(table1_p_check: pd.DataFrame) -> pd.DataFrame:
     out = pd.DataFrame(rows, columns=list(AUDIT_COLUMNS))
     out["consistent"] = out["consistent"].astype(bool)
     return out
+
+
+def audit_summary(audit: pd.DataFrame) -> pd.DataFrame:
+    """Rows and inconsistent rows of :func:`paper_consistency` per check.
+
+    Examples
+    --------
+    >>> from gvisage_lib.cohort.table1 import paper_p_check
+    >>> s = audit_summary(paper_consistency(paper_p_check()))
+    >>> list(s.columns), int(s.loc["accuracy between sensitivity and specificity", "inconsistent"])
+    (['rows', 'inconsistent'], 6)
+    """
+    missing = sorted({"check", "consistent"} - set(audit.columns))
+    if missing:
+        raise ValueError(f"audit lacks columns {missing}; pass the output of paper_consistency()")
+    ok = audit["consistent"].astype(bool)
+    return pd.DataFrame({"rows": audit.groupby("check").size(), "inconsistent": (~ok).groupby(audit["check"]).sum()})
