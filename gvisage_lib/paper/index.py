@@ -58,6 +58,7 @@ OUTPUTS: tuple[Output, ...] = (
     _t("study_flow", "Figure 1", "01_cohort", f"{_C}.figures.study_flow_counts", "Subjects per split and group."),
     _f("fig1", "fig1_study_flow", "Figure 1", "01_cohort", f"{_C}.figures.plot_study_flow", "Study design and participant flow."),
     _t("table1", "Table 1", "01_cohort", f"{_C}.table1.table1_all_splits", "Demographics, symptoms and hormones by split and tumour group, with the paper's tests."),
+    _t("table1_paper_layout", "Table 1", "01_cohort", f"{_C}.table1.table1_paper_layout", "Table 1 in the paper's layout: variables as rows, iGCT and other per split, P values."),
     _t("table1_calibration", "Table 1", "01_cohort", f"{_C}.table1.calibration_vs_paper", "The twin's Table 1 against the paper's, in standard errors."),
     _t("table1_paper_p_check", "Table 1", "01_cohort", f"{_C}.table1.paper_p_check", "The paper's Table 1 P values recomputed from its own summaries."),
     _t("paper_consistency", "", "01_cohort", "gvisage_lib.paper.consistency.paper_consistency", "What the paper's numbers allow: its tables and counts checked against each other."),
