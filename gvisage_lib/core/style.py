@@ -155,6 +155,7 @@ PANEL_SIZE: Mapping[str, tuple[float, float]] = MappingProxyType({
     "history": (5.0, 3.4),      # one metric x stage of the learning curves
     "face": (2.3, 3.4),         # one twin of the phenotype montage
     "crop": (1.6, 1.7),         # one crop of the crops montage
+    "flow": (5.6, 5.4),         # one stage x split of the STARD flow diagram
 })
 
 
