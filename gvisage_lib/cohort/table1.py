@@ -456,6 +456,9 @@ def table1_paper_layout(long: pd.DataFrame, *, continuous: str = "mean (SD)", di
         med, q1, q3 = r[f"median_{g}"], r[f"q1_{g}"], r[f"q3_{g}"]
         return "" if pd.isna(med) else f"{med:.{digits}f} ({q1:.{digits}f}–{q3:.{digits}f})"
 
+    def use_median(r: pd.Series) -> bool:
+        return continuous == "median (IQR)" or (continuous == "by test" and str(r["test"]).startswith("Mann-Whitney"))
+
     def mean_sd(r: pd.Series, g: str) -> str:
         return "" if pd.isna(r[f"value_{g}"]) else str(r[g])
 
@@ -470,12 +473,9 @@ def table1_paper_layout(long: pd.DataFrame, *, continuous: str = "mean (SD)", di
             cells: dict[str, str] = {}
             level_rows: list[dict[str, str]] = []
             if kind == "continuous":
-                medians = [continuous == "median (IQR)" or (continuous == "by test" and
-                                                            str(by[(s, var)]["test"]).startswith("Mann-Whitney"))
-                           for s in splits if (s, var) in by]
-                summary = "median (IQR)" if any(medians) else "mean (SD)"
-                if continuous == "by test" and any(medians) and not all(medians):
-                    summary = "mean (SD) or median (IQR)"
+                medians = [use_median(by[(s, var)]) for s in splits if (s, var) in by]
+                summary = ("mean (SD) or median (IQR)" if any(medians) and not all(medians)
+                           else "median (IQR)" if any(medians) else "mean (SD)")
                 label = f"{TABLE1_LABELS[var]}, {summary}"
             else:
                 label = f"{TABLE1_LABELS[var]}, n (%)"
@@ -485,10 +485,8 @@ def table1_paper_layout(long: pd.DataFrame, *, continuous: str = "mean (SD)", di
                     continue
                 cells[cols[(s, "P")]] = format_p(r["p_value"])
                 if kind == "continuous":
-                    use_median = continuous == "median (IQR)" or (continuous == "by test" and
-                                                                   str(r["test"]).startswith("Mann-Whitney"))
                     for g in _T1_GROUPS:
-                        cells[cols[(s, g)]] = median_iqr(r, g) if use_median else mean_sd(r, g)
+                        cells[cols[(s, g)]] = median_iqr(r, g) if use_median(r) else mean_sd(r, g)
                 elif kind == "binary":
                     for g in _T1_GROUPS:
                         n = int(r[f"n_{g}"])
