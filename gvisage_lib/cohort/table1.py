@@ -417,13 +417,15 @@ def table1_paper_layout(long: pd.DataFrame, *, continuous: str = "mean (SD)", di
 
     Examples
     --------
-    >>> from gvisage_lib.twin import generate_tabular
-    >>> m, _ = generate_tabular(seed=1, scale=0.3)
-    >>> t = table1_paper_layout(table1_all_splits(m))
-    >>> t.columns[:4].tolist()
-    ['Variable', 'Training: iGCT (n=107)', 'Training: Other (n=57)', 'Training: P']
-    >>> t["Variable"].head(4).tolist()
-    ['Demographics', 'Age (years), mean (SD)', 'Sex, n (%)', '\xa0\xa0\xa0\xa0Female']
+    >>> m = pd.DataFrame({"split": "test", "group": ["iGCT"] * 4 + ["other"] * 3,
+    ...                   "age_years": [12, 15, 17, 20, 8, 9, 11], "sex": ["F", "M", "M", "F", "F", "M", "F"]})
+    >>> t = table1_paper_layout(table1(m, split="test"))
+    >>> t.columns.tolist()
+    ['Variable', 'Testing: iGCT (n=4)', 'Testing: Other (n=3)', 'Testing: P']
+    >>> t.values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['Demographics', '', '', ''], ['Age (years), mean (SD)', '16.00 (3.37)', '9.33 (1.53)', '.03'],
+     ['Sex, n (%)', '', '', '>.99'], ['\\xa0\\xa0\\xa0\\xa0Female', '2 (50.0)', '2 (66.7)', ''],
+     ['\\xa0\\xa0\\xa0\\xa0Male', '2 (50.0)', '1 (33.3)', '']]
     """
     if not isinstance(long, pd.DataFrame):
         raise TypeError(f"long must be a pandas DataFrame (table1_all_splits), got {type(long).__name__}")
