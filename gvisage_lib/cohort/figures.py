@@ -31,10 +31,10 @@ from gvisage_lib.core.style import (
     FIGSIZE,
     FLOW_BOX_COLOUR,
     FONT,
-    GROUP_LABEL,
     SITE_COLOUR,
     SITE_LABEL,
     SPLIT_LABEL,
+    STAGE_CLASS_LABEL,
     STAGE_TITLE,
     finish,
     grid_figsize,
@@ -263,19 +263,11 @@ def stard_flow_counts(manifest: pd.DataFrame, faces: pd.DataFrame, two_by_two: p
     return pd.DataFrame(rows, columns=cols)
 
 
-def _stage_classes(stage: int) -> tuple[str, str]:
-    """Display names of the positive and negative class of ``stage``."""
-    spec = schema.STAGES[stage]
-    pos = [g for g in spec["groups"] if g in spec["positive"]]  # type: ignore[attr-defined]
-    neg = [g for g in spec["groups"] if g not in spec["positive"]]  # type: ignore[attr-defined]
-    return ("Midline tumour" if len(pos) > 1 else GROUP_LABEL[pos[0]]), " or ".join(GROUP_LABEL[g] for g in neg)
-
-
 def _draw_stard_panel(ax: Axes, r: pd.Series, reasons: list[str]) -> None:
     ax.set_xlim(0, 1)
     ax.set_ylim(0, 1)
     ax.axis("off")
-    pos, neg = _stage_classes(int(r["stage"]))
+    pos, neg = STAGE_CLASS_LABEL[int(r["stage"])]
     fs = FONT.small
     thr = float(r["threshold"])
     _box(ax, 0.32, 0.91, 0.56, 0.12, f"Eligible subjects (n={int(r['eligible'])})\n{pos}: {int(r['eligible_positive'])}; "

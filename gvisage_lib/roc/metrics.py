@@ -33,7 +33,7 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from gvisage_lib.core import schema
-from gvisage_lib.core.style import GROUP_LABEL, SPLIT_LABEL
+from gvisage_lib.core.style import SPLIT_LABEL, STAGE_CLASS_LABEL
 from gvisage_lib.stats import (
     apply_operating_points,
     average_precision,
@@ -443,14 +443,6 @@ def two_by_two(pred: pd.DataFrame, operating_points: pd.DataFrame,
     return out.reset_index(drop=True)
 
 
-def _stage_classes(stage: int) -> tuple[str, str]:
-    """Display names of the positive and negative class of ``stage`` (several tumour groups: "Midline tumour")."""
-    spec = schema.STAGES[stage]
-    pos = [GROUP_LABEL[g] for g in spec["groups"] if g in spec["positive"]]  # type: ignore[attr-defined]
-    neg = [GROUP_LABEL[g] for g in spec["groups"] if g not in spec["positive"]]  # type: ignore[attr-defined]
-    return ("Midline tumour" if len(pos) > 1 else pos[0]), " or ".join(neg)
-
-
 def format_two_by_two(table: pd.DataFrame, stage: int, split: str, rule: str = "youden") -> pd.DataFrame:
     """One 2x2 block of :func:`two_by_two` as a reader sees it: index test rows, reference-standard columns, totals.
 
@@ -474,7 +466,7 @@ def format_two_by_two(table: pd.DataFrame, stage: int, split: str, rule: str = "
         raise ValueError(f"table holds {len(sel)} row(s) for stage={stage}, split={split!r}, rule={rule!r}; "
                          "expected 1 (see two_by_two)")
     r = sel.iloc[0]
-    pos, neg = _stage_classes(stage)
+    pos, neg = STAGE_CLASS_LABEL[stage]
     thr = float(r["threshold"])
     block = pd.DataFrame(
         [[r["tp"], r["fp"], r["test_positive"]], [r["fn"], r["tn"], r["test_negative"]],
