@@ -38,6 +38,7 @@ from gvisage_lib.core.style import (
     STAGE_TITLE,
     finish,
     grid_figsize,
+    model_label,
     new_axes,
     new_panels,
 )
@@ -278,10 +279,11 @@ def _draw_stard_panel(ax: Axes, r: pd.Series, reasons: list[str]) -> None:
         lines.append(f"Not scored (n={int(r['not_scored'])})")
     if pd.notna(r.get("photos_failed_qc_kept", np.nan)) and int(r["photos_failed_qc_kept"]):
         lines.append(f"({int(r['photos_failed_qc_kept'])} failed photo(s)\nof subjects kept)")
-    _box(ax, 0.80, 0.765, 0.36, 0.04 + 0.04 * len(lines), "\n".join(lines), FLOW_BOX_COLOUR["validation"], fs)
+    text = "\n".join(lines)
+    _box(ax, 0.80, 0.765, 0.36, 0.04 + 0.04 * (text.count("\n") + 1), text, FLOW_BOX_COLOUR["validation"], fs)
     _arrow(ax, 0.32, 0.85, 0.32, 0.625)
     _arrow(ax, 0.32, 0.765, 0.62, 0.765)
-    _box(ax, 0.32, 0.58, 0.56, 0.09, f"Index test: CNN score ({r['model']})\n(n={int(r['index_test'])})",
+    _box(ax, 0.32, 0.58, 0.56, 0.09, f"Index test: CNN score ({model_label(str(r['model']))})\n(n={int(r['index_test'])})",
          FLOW_BOX_COLOUR["split"], fs)
     colour = FLOW_BOX_COLOUR[f"stage{int(r['stage'])}"]
     for x, label, n, na, nb in ((0.25, f"positive (score ≥ {thr:.3g})", r["test_positive"], r["tp"], r["fp"]),
