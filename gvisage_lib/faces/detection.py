@@ -173,18 +173,91 @@ def resize_square(image: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(image, (int(size), int(size)), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
 
 
+#: Largest photo the pipeline decodes, in pixels (width x height): 64 megapixels, above the 61 MP of the largest
+#: consumer cameras and far above what a 256-px face crop needs. The size is read from the file's header before any
+#: pixel is decoded, so a decompression bomb (a small file that expands to gigabytes, e.g. a 20000x20000 PNG) is
+#: refused without the memory it would take. It is below Pillow's own warning threshold (about 89.5 MP), so a
+#: photo that is accepted never triggers Pillow's ``DecompressionBombWarning``.
+MAX_IMAGE_PIXELS = 64_000_000
+
+
+class ImageTooLarge(ValueError):
+    """An image has more pixels than :data:`MAX_IMAGE_PIXELS` (a decompression bomb, or a photo to downscale)."""
+
+
+def header_size(data: bytes) -> tuple[int, int] | None:
+    """``(width, height)`` read from the image header without decoding the pixels; None if Pillow cannot identify it.
+
+    Raises :class:`ImageTooLarge` when the header alone shows more than :data:`MAX_IMAGE_PIXELS` pixels (Pillow's
+    own decompression-bomb check fires first for the largest ones; both are turned into this error).
+
+    Examples
+    --------
+    >>> ok, buf = cv2.imencode(".png", np.zeros((9, 7, 3), np.uint8))
+    >>> header_size(buf.tobytes())
+    (7, 9)
+    >>> header_size(b"not an image") is None
+    True
+    """
+    import io
+    import warnings
+
+    from PIL import Image, UnidentifiedImageError
+
+    try:
+        with warnings.catch_warnings():
+            # the warning fires above ~89.5 MP, which is over MAX_IMAGE_PIXELS anyway
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(data)) as im:
+                size = (int(im.size[0]), int(im.size[1]))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageTooLarge(f"more than {MAX_IMAGE_PIXELS:,} pixels (the pipeline's limit; a decompression bomb or a "
+                            "photo to downscale)") from None
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError):
+        return None
+    if size[0] * size[1] > MAX_IMAGE_PIXELS:
+        raise ImageTooLarge(f"{size[0]}x{size[1]} = {size[0] * size[1]:,} pixels, more than {MAX_IMAGE_PIXELS:,} (the "
+                            "pipeline's limit; a decompression bomb or a photo to downscale)")
+    return size
+
+
 def decode_image(data: bytes, name: str = "image") -> np.ndarray:
-    """Decode image file bytes (JPEG, PNG, ...) into an RGB uint8 array; ValueError if unreadable.
+    """Decode image file bytes (JPEG, PNG, ...) into an RGB uint8 array: the pipeline's one photo decoder.
+
+    The pixel count is checked from the header first (:func:`header_size`, limit :data:`MAX_IMAGE_PIXELS`), then
+    OpenCV decodes (``cv2.imdecode``, colour). Whatever OpenCV cannot decode is refused, Pillow's opinion
+    notwithstanding: truncated JPEGs, TGA, PCX, ICO, floating-point TIFF. Validation, preprocessing and ``gvisage
+    predict`` all decode through this function, so a photo that validates is a photo the pipeline can read.
+
+    Raises
+    ------
+    ImageTooLarge
+        More than :data:`MAX_IMAGE_PIXELS` pixels (a ``ValueError``).
+    ValueError
+        Not decodable by OpenCV; the message names ``name``.
 
     Examples
     --------
     >>> ok, buf = cv2.imencode(".png", np.zeros((9, 9, 3), np.uint8))
     >>> decode_image(buf.tobytes()).shape
     (9, 9, 3)
+    >>> decode_image(buf.tobytes()[:40])
+    Traceback (most recent call last):
+    ...
+    ValueError: image: not a readable image (OpenCV cannot decode it)
     """
+    try:
+        header_size(data) if data else None
+    except ImageTooLarge as exc:
+        raise ImageTooLarge(f"{name}: {exc}") from None
     arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
     if arr is None:
-        raise ValueError(f"{name} is not a readable image")
+        raise ValueError(f"{name}: not a readable image (OpenCV cannot decode it)")
+    if arr.shape[0] * arr.shape[1] > MAX_IMAGE_PIXELS:  # a format whose header Pillow does not read
+        raise ImageTooLarge(f"{name}: {arr.shape[1]}x{arr.shape[0]} = {arr.shape[0] * arr.shape[1]:,} pixels, more "
+                            f"than {MAX_IMAGE_PIXELS:,} (the pipeline's limit)")
+    if arr.ndim == 2:
+        arr = cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR)
     return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
 
 
