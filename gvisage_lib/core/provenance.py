@@ -22,8 +22,6 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from gvisage_lib.core.io import sha256_file
 from gvisage_lib.core.schema import PHOTO_COLUMNS
 
@@ -91,17 +89,18 @@ def manifest_hashes(manifest_path: str | os.PathLike[str]) -> dict[str, Any]:
     >>> sorted(manifest_hashes(d / "m.csv"))
     ['manifest_sha256', 'n_photos', 'photos_sha256']
     """
+    from gvisage_lib.cohort.manifest import load_manifest  # the one manifest reader (cohort sits above core)
+
     path = Path(manifest_path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
+    df = load_manifest(path, validate=False)
     combined = hashlib.sha256()
     n = 0
     for _, row in df.iterrows():
         for col in PHOTO_COLUMNS:
-            rel = row.get(col, "")
-            if not rel:
+            photo = row.get(col, "")
+            if not photo:
                 continue
-            photo = path.parent / rel
-            digest = sha256_file(photo) if photo.is_file() else "missing"
+            digest = sha256_file(photo) if Path(photo).is_file() else "missing"
             combined.update(f"{row.get('subject_id', '')}\t{col}\t{digest}\n".encode())
             n += 1
     return {"manifest_sha256": sha256_file(path), "photos_sha256": combined.hexdigest(), "n_photos": n}

@@ -372,10 +372,13 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
     if not isinstance(run_paths, RunPaths):
         raise TypeError(f"run_paths must be a RunPaths, got {type(run_paths).__name__}")
     _validate_params(image_size, crop_mode, workers, blur_threshold, min_face_fraction, margin, multi_face_ratio)
+    from gvisage_lib.cohort.manifest import load_manifest
+
     mpath = Path(manifest_path)
     if not mpath.is_file():
         raise FileNotFoundError(f"manifest not found: {mpath}")
-    man = pd.read_csv(mpath, dtype=str, keep_default_na=False)
+    # the one reader: ids stripped as in every other step, photo paths absolute (validated before the pipeline runs)
+    man = load_manifest(mpath, validate=False)
     for col in ("subject_id", "photo_1") + (BOX_COLUMNS[:1] if crop_mode == "box" else ()):
         if col not in man.columns:
             raise ValueError(f"manifest {mpath.name}: column {col!r} missing")
@@ -388,20 +391,18 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
               "min_face_fraction": float(min_face_fraction), "margin": float(margin),
               "multi_face_ratio": float(multi_face_ratio), "detector": F.CASCADE_FILE,
               "detect_max_side": int(detect_max_side)}
-    base = mpath.parent
     jobs = []
-    for i, row in enumerate(man.itertuples(index=False)):
-        r = row._asdict()
+    for i, r in enumerate(man.to_dict("records")):
         photos = []
         for k, col in enumerate(PHOTO_COLUMNS):
-            rel = str(r.get(col, "") or "").strip()
-            if not rel:
+            path = r.get(col, "")
+            if not path:
                 continue
-            box = str(r.get(BOX_COLUMNS[k], "") or "").strip() if crop_mode == "box" else ""
+            box = r.get(BOX_COLUMNS[k], "") if crop_mode == "box" else ""
+            box = "" if pd.isna(box) else str(box)
             if crop_mode == "box":
                 parse_box(box, subject_id=r["subject_id"], column=BOX_COLUMNS[k])  # fail early, before any work
-            p = Path(rel)
-            photos.append((col, str(p if p.is_absolute() else base / p), box))
+            photos.append((col, path, box))
         if not photos:
             raise ValueError(f"manifest {mpath.name}: row {i + 2} (subject {r['subject_id']!r}), column 'photo_1' "
                              "is empty")
