@@ -322,7 +322,7 @@ def _bad_photo(kind: str, path: Path) -> None:
 
     img = np.random.default_rng(1).integers(0, 255, (48, 40, 3), dtype=np.uint8)
     if kind == "truncated_jpeg":
-        ok, buf = cv2.imencode(".jpg", img)
+        _, buf = cv2.imencode(".jpg", img)
         path.write_bytes(buf.tobytes()[: len(buf) // 2])
     elif kind in ("TGA", "PCX", "ICO"):
         buf = _io.BytesIO()
@@ -411,3 +411,18 @@ def test_notebook_column_table_covers_every_notebook():
     for need in NOTEBOOK_COLUMNS:
         assert set(need.required) <= set(schema.MANIFEST_COLUMNS)
         assert not set(need.required) & {c for c, _ in need.optional}
+
+
+@pytest.mark.parametrize("side", [9000, 10000, 20000])
+def test_pixel_cap_below_and_above_pillows_bomb_limits(tmp_path, side):
+    """64 MP < 81 MP (no Pillow warning) < 100 MP (Pillow warns) < 400 MP (Pillow raises): all refused alike."""
+    import warnings
+
+    from gvisage_lib.faces.detection import ImageTooLarge, header_size
+
+    p = tmp_path / "big.png"
+    _bomb_png(p, side)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a filter turning Pillow's warning into an error changes nothing
+        with pytest.raises(ImageTooLarge):
+            header_size(p.read_bytes())

@@ -200,16 +200,15 @@ def header_size(data: bytes) -> tuple[int, int] | None:
     True
     """
     import io
-    import warnings
 
     from PIL import Image, UnidentifiedImageError
 
     try:
-        with warnings.catch_warnings():
-            # the warning fires above ~89.5 MP, which is over MAX_IMAGE_PIXELS anyway
-            warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(io.BytesIO(data)) as im:
-                size = (int(im.size[0]), int(im.size[1]))
+        # Pillow warns (DecompressionBombWarning) above ~89.5 MP, over MAX_IMAGE_PIXELS anyway: the warning is left
+        # to Python's filters (changing them here would not be thread-safe), and taken as "too large" where a filter
+        # turns it into an exception
+        with Image.open(io.BytesIO(data)) as im:
+            size = (int(im.size[0]), int(im.size[1]))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise ImageTooLarge(f"more than {MAX_IMAGE_PIXELS:,} pixels (the pipeline's limit; a decompression bomb or a "
                             "photo to downscale)") from None
