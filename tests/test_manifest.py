@@ -378,7 +378,7 @@ def test_decompression_bomb_is_an_error_not_a_crash(tiny_cohort, tmp_path, capsy
 
 def test_image_over_the_cap_is_refused_from_its_header(monkeypatch, tmp_path):
     """The cap is checked from the header before decoding: a photo just over it never reaches OpenCV."""
-    from gvisage_lib.faces import detection as F
+    from gvisage_lib.core import images as F
 
     p = tmp_path / "big.png"
     _write_png(p, (100, 80, 3))

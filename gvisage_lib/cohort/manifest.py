@@ -14,8 +14,8 @@ Conventions of the report
   its ``twin.json`` and relative photo paths are looked up beside the file it points to, by every step alike.
 * Photo paths are relative to the manifest's folder (absolute paths are accepted). ``photo_1`` is required; empty
   ``photo_2..4`` are allowed. Each non-empty path must exist and decode with the pipeline's own decoder
-  (:func:`gvisage_lib.faces.detection.decode_image`: OpenCV, after a header check of the pixel count against
-  :data:`gvisage_lib.faces.detection.MAX_IMAGE_PIXELS`), so a photo that validates is one preprocessing can read.
+  (:func:`gvisage_lib.core.images.decode_image`: OpenCV, after a header check of the pixel count against
+  :data:`gvisage_lib.core.images.MAX_IMAGE_PIXELS`), so a photo that validates is one preprocessing can read.
 * Columns each notebook needs are declared in :data:`NOTEBOOK_COLUMNS`; a missing one is an error naming the
   notebook, a missing optional one a warning saying what that notebook skips. A manifest without any subject
   (header only) is an error.
@@ -43,17 +43,20 @@ False
 from __future__ import annotations
 
 import csv
+import hashlib
 import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from gvisage_lib.core import schema
+from gvisage_lib.core.io import sha256_file
 from gvisage_lib.paper.numbers import CLINICAL_MODEL
 
 REPORT_COLUMNS: tuple[str, ...] = ("row", "subject_id", "column", "value", "problem", "severity")
@@ -332,9 +335,9 @@ def _read_raw(path: Path, out: _Collector) -> tuple[pd.DataFrame | None, list[in
 
 
 def _check_image(path: Path) -> str | None:
-    """None if ``path`` decodes with the pipeline's decoder (:func:`gvisage_lib.faces.detection.decode_image`),
+    """None if ``path`` decodes with the pipeline's decoder (:func:`gvisage_lib.core.images.decode_image`),
     else the reason."""
-    from gvisage_lib.faces.detection import ImageTooLarge, decode_image
+    from gvisage_lib.core.images import ImageTooLarge, decode_image
 
     if not path.is_file():
         return "photo file not found"
@@ -589,3 +592,35 @@ def load_manifest(path: str | os.PathLike[str], *, validate: bool = True, check_
     df = df.reset_index(drop=True)
     df.attrs["manifest_path"] = str(real)
     return df
+
+
+def manifest_hashes(manifest_path: str | os.PathLike[str]) -> dict[str, Any]:
+    """SHA-256 of the manifest file and one combined SHA-256 over every photo it references.
+
+    The run record's fingerprint of the cohort (``run.json``'s ``data``). The manifest is read with
+    :func:`load_manifest`, so the photos hashed are the ones every step reads. The photo digest hashes, in manifest
+    order, each photo's subject id, photo column and file digest, so a changed
+    photo, or photos swapped between subjects or slots, change it; renaming a file (and its manifest entry) does not.
+    Missing photos are recorded as ``missing``.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> d = pathlib.Path(tempfile.mkdtemp())
+    >>> _ = (d / "m.csv").write_text("subject_id,photo_1\\nS1,\\n")
+    >>> sorted(manifest_hashes(d / "m.csv"))
+    ['manifest_sha256', 'n_photos', 'photos_sha256']
+    """
+    path = Path(manifest_path)
+    df = load_manifest(path, validate=False)
+    combined = hashlib.sha256()
+    n = 0
+    for _, row in df.iterrows():
+        for col in schema.PHOTO_COLUMNS:
+            photo = row.get(col, "")
+            if not photo:
+                continue
+            digest = sha256_file(photo) if Path(photo).is_file() else "missing"
+            combined.update(f"{row.get('subject_id', '')}\t{col}\t{digest}\n".encode())
+            n += 1
+    return {"manifest_sha256": sha256_file(path), "photos_sha256": combined.hexdigest(), "n_photos": n}

@@ -168,7 +168,7 @@ def read_twin_photo(manifest_path: str | os.PathLike[str], subject_id: str, phot
     """Decode one photo of the synthetic twin for drawing, after checking the bytes decoded are the twin's.
 
     The cohort must pass :func:`assert_renderable` for ``subject_id``; the photo is then read once, its SHA-256
-    checked against ``twin.json`` and those same bytes decoded (:func:`gvisage_lib.faces.detection.decode_image`), so
+    checked against ``twin.json`` and those same bytes decoded (:func:`gvisage_lib.core.images.decode_image`), so
     what is drawn is what was checked, even if the file changed since.
 
     Parameters
@@ -195,7 +195,7 @@ def read_twin_photo(manifest_path: str | os.PathLike[str], subject_id: str, phot
     ...
     gvisage_lib.cohort.privacy.PrivacyError: refusing to render faces of manifest.csv: no twin.json beside ...
     """
-    from gvisage_lib.faces.detection import decode_image
+    from gvisage_lib.core.images import decode_image
 
     if not isinstance(photo, (int, np.integer)) or not 1 <= int(photo) <= 4:
         raise ValueError(f"photo must be 1..4, got {photo!r}")

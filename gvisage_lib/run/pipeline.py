@@ -38,10 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from gvisage_lib import __version__
+from gvisage_lib.cohort.manifest import manifest_hashes
 from gvisage_lib.core.io import write_json, write_text
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
-from gvisage_lib.core.provenance import environment_info, git_state, manifest_hashes, output_hashes, package_versions
+from gvisage_lib.core.provenance import environment_info, git_state, output_hashes, package_versions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
