@@ -119,3 +119,22 @@ def test_statistics_rerun_from_predictions_is_identical(smoke_run: Path) -> None
     assert [n["notebook"][:2] for n in record["notebooks"]] == ["01", "02", "03", "04", "05", "06"]
     after = json.loads((smoke_run / "run.json").read_text())["outputs"]
     assert after == before
+
+
+def test_predict_reproduces_the_runs_scores(smoke_run: Path) -> None:
+    """``gvisage predict`` on a subject's own photos gives the scores the pipeline recorded for that subject."""
+    preds = pd.read_parquet(smoke_run / "predictions.parquet")
+    selected = json.loads((smoke_run / "selected_model.json").read_text())
+    faces = pd.read_parquet(smoke_run / "faces.parquet")
+    manifest = pd.read_csv(smoke_run / "cohort" / "manifest.csv", dtype=str, keep_default_na=False)
+    full = faces[faces.included & (faces.n_photos == faces.n_available)].subject_id
+    row = manifest[manifest.subject_id.isin(full) & (manifest.group != "NC")].iloc[0]
+    photos = [str(smoke_run / "cohort" / row[c]) for c in schema.PHOTO_COLUMNS if row[c]]
+    proc = subprocess.run([sys.executable, "-m", "gvisage_lib", "predict", "--run", str(smoke_run), *photos],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    for stage in (1, 2):
+        want = preds[(preds.subject_id == row.subject_id) & (preds.stage == stage)
+                     & (preds.model == selected[f"stage{stage}"])].score.iloc[0]
+        assert out[f"stage{stage}"]["probability"] == pytest.approx(float(want), abs=1e-5)

@@ -1,7 +1,7 @@
-"""The ``gvisage`` command: ``reproduce``, ``validate`` and ``synth``.
+"""The ``gvisage`` command: ``reproduce``, ``validate``, ``synth`` and ``predict``.
 
 Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named); 2 invalid input (a bad
-manifest, a bad argument).
+manifest, a bad argument, a run folder ``predict`` cannot use, or photos none of which passes quality control).
 
 Examples
 --------
@@ -53,6 +53,22 @@ def _build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--capture-shift", type=float, default=0.0,
                      help="photograph controls differently from patients (0 = off; see docs)")
     syn.add_argument("--no-photos", action="store_true", help="write the tables only")
+
+    from gvisage_lib.stats.operating_points import RULES
+
+    pre = sub.add_parser("predict", help="screen one child from 1 to 4 face photos with a run's GVisageNet (QC, "
+                                         "stage 1, stage 2) and print the probabilities and the call as JSON")
+    pre.add_argument("--run", type=Path, required=True, help="run folder made by gvisage reproduce")
+    pre.add_argument("photos", type=Path, nargs="+", metavar="PHOTO", help="1 to 4 photos of the same child")
+    pre.add_argument("--rule", choices=(*RULES, "argmax"), default="youden",
+                     help="thresholds: an operating point of the run's notebook 04 (default: youden), or argmax "
+                          "(0.5, the cascade rule of notebook 03)")
+    pre.add_argument("--combine", choices=("stack", "mean"), default="stack",
+                     help="stack: the accepted photos stacked as one subject, as in training (default); mean: the "
+                          "average of each photo's score")
+    pre.add_argument("--crop-mode", choices=("detect", "none"), default="detect",
+                     help="detect the face (default) or take the photos as face crops already")
+    pre.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda or auto")
     return parser
 
 
@@ -109,10 +125,28 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import json
+
+    from gvisage_lib.cnn.screen import screen_run
+
+    try:
+        result = screen_run(args.run, args.photos, rule=args.rule, crop_mode=args.crop_mode, combine=args.combine,
+                            device=args.device)
+    except (ValueError, FileNotFoundError, KeyError, RuntimeError) as exc:
+        _err(str(exc))
+        return 2
+    print(json.dumps(result, indent=2))
+    if result["call"] is None:
+        _err(result["reason"])
+        return 2
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gvisage`` console script; returns the exit code."""
     args = _build_parser().parse_args(argv)
-    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth}
+    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth, "predict": _cmd_predict}
     return handlers[args.command](args)
 
 

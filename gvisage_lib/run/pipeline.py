@@ -5,8 +5,10 @@ the user's own), every executed notebook, its HTML rendering and ``run.json``.
 
 Behaviour worth knowing:
 
-* The cohort is validated first. An invalid manifest of the user's writes nothing at all (not even the run
-  folder) and raises :class:`gvisage_lib.cohort.manifest.ManifestError`.
+* The cohort is validated first, for the columns of the notebooks about to run
+  (:data:`gvisage_lib.cohort.manifest.NOTEBOOK_COLUMNS`) and every photo. An invalid manifest of the user's writes
+  nothing at all (not even the run folder) and raises :class:`gvisage_lib.cohort.manifest.ManifestError`; its
+  warnings (an optional column absent, an implausible age) are logged.
 * The twin is regenerated only when the run folder holds none made with the same seed and profile settings;
   likewise the face cache and finished checkpoints are reused by the notebooks, so a rerun redoes only what changed.
 * Notebooks run in file-name order (``NN_name.ipynb``); ``start_at="04"`` reruns from that notebook on, reading
@@ -36,10 +38,11 @@ from pathlib import Path
 from typing import Any
 
 from gvisage_lib import __version__
+from gvisage_lib.cohort.manifest import manifest_hashes
 from gvisage_lib.core.io import write_json, write_text
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
-from gvisage_lib.core.provenance import environment_info, git_state, manifest_hashes, output_hashes, package_versions
+from gvisage_lib.core.provenance import environment_info, git_state, output_hashes, package_versions
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
@@ -182,6 +185,17 @@ def _continued_settings(run_dir: Path, start_at: str, *, profile: str | None, se
             "synthetic_twin": bool(params.get("synthetic_twin")), "notebooks": prior.get("notebooks", [])}
 
 
+def _check_cohort(manifest: Path, books: list[Path], log: Callable[[str], None]) -> None:
+    """Validate ``manifest`` for the notebooks ``books`` (raises ManifestError); log the report if it has warnings."""
+    from gvisage_lib.cohort.manifest import NOTEBOOK_COLUMNS, validate_manifest
+
+    known = {n.notebook for n in NOTEBOOK_COLUMNS}
+    report = validate_manifest(manifest, notebooks=[b.stem for b in books if b.stem in known])
+    report.raise_for_errors()
+    if not report.warnings.empty:
+        log(str(report))
+
+
 def _inputs_of(start_at: str, paths: RunPaths, score_fit: str) -> list[Path]:
     """The files that the notebooks before ``start_at`` write and the later ones read."""
     need = []
@@ -242,8 +256,6 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
     """
     import papermill as pm
 
-    from gvisage_lib.cohort.manifest import load_manifest
-
     if profile is not None:
         get_profile(profile)  # an unknown name is refused before anything else
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
@@ -274,20 +286,20 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
                                     f"{', '.join(missing)}; rerun from an earlier notebook")
         user_manifest = None if continued["synthetic_twin"] else continued["manifest"]
         manifest_path = continued["manifest"]
-        load_manifest(manifest_path)
+        _check_cohort(manifest_path, books, log)
         log(f"continuing the run in {paths.root} from notebook {start_at} (profile {profile}, seed {seed})")
         paths.ensure()
         t_start = time.perf_counter()
     else:
         user_manifest = Path(manifest).resolve() if manifest is not None else None
         if user_manifest is not None:
-            load_manifest(user_manifest)  # raises ManifestError before anything is written
+            _check_cohort(user_manifest, books, log)  # raises ManifestError before anything is written
         paths = RunPaths(run_dir).ensure()
         t_start = time.perf_counter()
         manifest_path = (user_manifest if user_manifest is not None
                          else prepare_cohort(paths, seed=seed, profile=profile, log=log))
         if user_manifest is None:
-            load_manifest(manifest_path)
+            _check_cohort(manifest_path, books, log)
 
     record: dict[str, Any] = {
         "gvisage_version": __version__,
