@@ -29,12 +29,13 @@ Examples
 >>> check_overrides({"levle": "0.9"}, params)
 Traceback (most recent call last):
 ...
-ValueError: no notebook declares a parameter 'levle'; the notebooks' parameters: level (04)
+ValueError: no notebook declares a parameter 'levle' (did you mean level?); the notebooks' parameters: level (04)
 """
 
 from __future__ import annotations
 
 import ast
+import difflib
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
@@ -198,7 +199,9 @@ def check_overrides(overrides: Mapping[str, Any], declared: Mapping[str, Noteboo
                              "parameter")
         param = declared.get(name)
         if param is None:
-            raise ValueError(f"no notebook declares a parameter {name!r}; the notebooks' parameters: "
+            close = difflib.get_close_matches(name, [n for n in declared if n not in PIPELINE_PARAMETERS], n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ValueError(f"no notebook declares a parameter {name!r}{hint}; the notebooks' parameters: "
                              f"{_listing(declared)}")
         if param.type == "conflict":
             raise ValueError(f"parameter {name} is declared with different types by {', '.join(param.notebooks)}; "
