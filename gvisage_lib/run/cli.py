@@ -42,7 +42,8 @@ def _build_parser() -> argparse.ArgumentParser:
                      help=f"master seed (default: {DEFAULT_SEED}; with --from, the run's)")
     rep.add_argument("--score-fit", choices=SCORE_FITS, default=None,
                      help="where thresholds and models on CNN scores are fitted: out_of_fold (k extra trainings of the "
-                          "selected network) or test (the internal test split, marked in-sample); default: the profile's")
+                          "selected network) or test (the internal test split, marked in-sample); default: the "
+                          "profile's")
     rep.add_argument("--from", dest="start_at", default=None, metavar="NN",
                      help="rerun from notebook NN on (e.g. 04), continuing the run in --out with its profile, seed, "
                           "cohort and notebook parameters (a different one given is refused) and what its earlier "

@@ -172,7 +172,7 @@ def _continued_settings(run_dir: Path, start_at: str, *, profile: str | None, se
                         score_fit: str | None, manifest: str | os.PathLike[str] | None,
                         notebook_parameters: dict[str, Any] | None = None,
                         declared: dict[str, NotebookParameter] | None = None) -> dict[str, Any]:
-    """The settings of the run that ``--from`` continues, from its ``run.json``; a setting given differently is an error.
+    """The settings of the run that ``--from`` continues, from its ``run.json``; one given differently is an error.
 
     A partial rerun must use the profile, seed, CNN-score fitting and cohort the earlier notebooks' outputs were made
     with, or it would mix outputs of two configurations under one run record. The same holds for a notebook
