@@ -371,6 +371,9 @@ def test_pool_workers_die_when_their_parent_is_killed(tmp_path: Path) -> None:
         line = proc.stdout.readline() if proc.stdout else ""
         workers = [int(p) for p in line.split()]
         assert len(workers) == 2 and all(pid_alive(p) for p in workers)
+        os.kill(workers[0], signal.SIGINT)  # Ctrl-C reaches the workers too: the parent ends them, not the signal
+        time.sleep(1.0)
+        assert pid_alive(workers[0])
     finally:
         proc.kill()
         proc.communicate()

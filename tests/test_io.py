@@ -12,7 +12,7 @@ import pytest
 from gvisage_lib.core import io
 
 
-@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077], ids=oct)
 def test_written_files_follow_the_umask(tmp_path: Path, umask: int) -> None:
     old = os.umask(umask)
     try:

@@ -23,8 +23,11 @@ signal follows the thread that started a worker)::
 
 Examples
 --------
->>> import os
->>> die_with_parent(os.getppid())  # what each worker runs first; a no-op while the parent lives
+>>> with worker_pool(1.5) as pool:  # the number of workers is checked before any process starts
+...     pass
+Traceback (most recent call last):
+...
+ValueError: n_workers must be a positive integer, got 1.5
 """
 
 from __future__ import annotations
@@ -70,7 +73,9 @@ def die_with_parent(parent_pid: int, *, poll_interval: float = 1.0) -> None:
 
     Meant as (part of) a pool's worker initializer. On Linux the kernel delivers ``SIGKILL`` to this process when
     its parent exits (``PR_SET_PDEATHSIG``); elsewhere a daemon thread polls :func:`os.getppid` every
-    ``poll_interval`` seconds. If the parent is already gone when this is called, the process exits at once.
+    ``poll_interval`` seconds. If the parent is already gone when this is called, the process exits at once. The
+    process also ignores ``SIGINT`` from then on: Ctrl-C reaches every process of the terminal's process group, and
+    the parent, which receives it too, ends its workers itself.
 
     Parameters
     ----------
@@ -82,8 +87,6 @@ def die_with_parent(parent_pid: int, *, poll_interval: float = 1.0) -> None:
 
     Examples
     --------
-    >>> import os
-    >>> die_with_parent(os.getppid())  # the parent is alive: nothing happens
     >>> die_with_parent(0)
     Traceback (most recent call last):
     ...
@@ -91,6 +94,10 @@ def die_with_parent(parent_pid: int, *, poll_interval: float = 1.0) -> None:
     """
     if isinstance(parent_pid, bool) or not isinstance(parent_pid, int) or parent_pid <= 0:
         raise ValueError(f"parent_pid must be a positive process id, got {parent_pid!r}")
+    # Ctrl-C reaches the whole foreground process group; the parent decides what happens to its workers (it ends
+    # them), so a worker does not die on its own with a KeyboardInterrupt traceback.
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
     if not _set_pdeathsig(signal.SIGKILL):
         threading.Thread(target=_watch_parent, args=(parent_pid, poll_interval), daemon=True,
                          name="gvisage-parent-watch").start()
