@@ -436,6 +436,7 @@ def _run(folder: Path, books: list[Path], *, prof: Any, profile: str, seed: int,
                              else prepare_cohort(paths, seed=seed, profile=profile, log=log))
             if user_manifest is None:
                 load_manifest(manifest_path)
+            record["parameters"]["manifest"] = str(manifest_path)
             record["data"] = manifest_hashes(manifest_path)
             write_json(record, paths.run_json)
         if overrides:
