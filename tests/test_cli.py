@@ -138,6 +138,18 @@ def test_bad_params_files_exit_2(tiny_cohort: Path, param_books: Path, tmp_path:
     assert message in capsys.readouterr().err
 
 
+def test_parameters_command_lists_what_p_can_set(param_books: Path, monkeypatch: pytest.MonkeyPatch,
+                                                 capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", param_books)
+    assert main(["parameters"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split()[:4] == ["name", "type", "default", "notebooks"]
+    rows = {ln.split()[0]: ln.split()[1:] for ln in lines[1:5]}
+    assert rows == {"crop_mode": ["str", "'detect'", "01", "crop"], "level": ["float", "0.95", "01", "02", "level"],
+                    "retrain": ["bool", "False", "02", "retrain"], "alpha": ["float", "0.05", "03", "alpha"]}
+    assert lines[5] == "" and "seed (--seed)" in lines[6]  # the run's own settings are not listed, but named
+
+
 def test_the_repository_notebooks_declare_each_parameter_with_one_type() -> None:
     from gvisage_lib.run.parameters import declared_parameters
 

@@ -1,4 +1,4 @@
-"""The ``gvisage`` command: ``reproduce``, ``validate`` and ``synth``.
+"""The ``gvisage`` command: ``reproduce``, ``parameters``, ``validate`` and ``synth``.
 
 Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named); 2 invalid input (a bad
 manifest, a bad argument or notebook parameter, a run folder that cannot be used or is in use by another run);
@@ -55,6 +55,8 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--params", type=Path, default=None, metavar="FILE.yaml",
                      help="notebook parameters from a YAML file of name: value lines (-p wins over it)")
 
+    sub.add_parser("parameters", help="list the notebook parameters that reproduce -p and --params can set")
+
     val = sub.add_parser("validate", help="check a cohort manifest and print every problem at once")
     val.add_argument("manifest", type=Path, help="manifest CSV (photo paths relative to its folder)")
 
@@ -98,6 +100,22 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     path = synthesize(args.out, seed=args.seed, scale=args.scale, photos=not args.no_photos,
                       photo_size=tuple(args.photo_size), capture_shift=args.capture_shift)
     print(path)
+    return 0
+
+
+def _cmd_parameters(args: argparse.Namespace) -> int:
+    from gvisage_lib.run import pipeline
+    from gvisage_lib.run.parameters import PIPELINE_PARAMETERS, declared_parameters
+
+    declared = declared_parameters(pipeline.list_notebooks(pipeline.NOTEBOOK_DIR))
+    rows = [(p.name, p.type, repr(p.default), " ".join(b[:2] for b in p.notebooks), p.help)
+            for p in declared.values() if p.name not in PIPELINE_PARAMETERS]
+    head = ("name", "type", "default", "notebooks", "meaning")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    for row in [head, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4])
+    print("\nset with: gvisage reproduce -p NAME VALUE (or --params FILE.yaml); the run's own settings have options: "
+          + ", ".join(f"{k} ({v})" for k, v in PIPELINE_PARAMETERS.items()))
     return 0
 
 
@@ -147,7 +165,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     one prints one line and returns 1, with its traceback only when ``GVISAGE_DEBUG=1``; Ctrl-C returns 130.
     """
     args = _build_parser().parse_args(argv)
-    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth}
+    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth,
+                "parameters": _cmd_parameters}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:
