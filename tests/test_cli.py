@@ -261,6 +261,18 @@ def test_unexpected_errors_print_one_line_and_the_traceback_only_in_debug(
     assert capsys.readouterr().err.strip() == "gvisage: error: /some/output.csv: Permission denied"
 
 
+def test_a_signal_before_the_run_starts_exits_quietly(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    def checking_arguments(*args: object, **kwargs: object) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+        time.sleep(5)
+
+    monkeypatch.setattr(pipeline, "reproduce", checking_arguments)
+    assert main(["reproduce", "--out", str(tmp_path / "r")]) == 143
+    assert capsys.readouterr().err.strip() == "gvisage: error: interrupted by SIGTERM; the run had not started"
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_DFL  # the handlers are restored
+
+
 # --- signals: a real gvisage process, its kernel and the kernel's pool workers ----------------------------------------
 
 DRIVER = textwrap.dedent("""
@@ -326,21 +338,25 @@ def _all_gone(pids: list[int], within: float) -> list[int]:
 
 
 @pytest.mark.slow
-def test_sigterm_records_interrupted_and_leaves_nothing_running(tiny_cohort: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(("sig", "code"), [(signal.SIGTERM, 143), (signal.SIGINT, 130)], ids=["SIGTERM", "SIGINT"])
+def test_a_signal_records_interrupted_and_leaves_nothing_running(tiny_cohort: Path, tmp_path: Path, sig: int,
+                                                                 code: int) -> None:
     # a plain pool: ending the kernel's process group ends its workers whatever started them
     proc, out, pids = _start_slow_run(tiny_cohort, tmp_path, "plain")
     assert len(pids["workers"]) == 2
-    proc.send_signal(signal.SIGTERM)
+    proc.send_signal(sig)
     try:
         _, err = proc.communicate(timeout=60)
     except subprocess.TimeoutExpired:
         proc.kill()
         raise
-    assert proc.returncode == 143, err
+    name = signal.Signals(sig).name
+    assert proc.returncode == code, err
     last = err.strip().splitlines()[-1]
-    assert last.startswith("gvisage: error: interrupted by SIGTERM;") and "Traceback" not in err
+    assert last == f"gvisage: error: interrupted by {name}; {out / 'run.json'} records the run as interrupted"
+    assert "Traceback" not in err
     record = json.loads((out / "run.json").read_text())
-    assert record["status"] == "interrupted" and "SIGTERM" in record["interruption"]
+    assert record["status"] == "interrupted" and name in record["interruption"]
     assert record["notebooks"][-1] == {**record["notebooks"][-1], "notebook": "01_slow.ipynb",
                                        "status": "interrupted"}
     assert not (out / "run.lock").exists()

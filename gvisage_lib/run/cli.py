@@ -121,17 +121,18 @@ def _cmd_parameters(args: argparse.Namespace) -> int:
 
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from gvisage_lib.cohort.manifest import ManifestError
-    from gvisage_lib.run.interrupt import RunInterrupted
+    from gvisage_lib.run.interrupt import RunInterrupted, signals_interrupt
     from gvisage_lib.run.lock import RunLocked
     from gvisage_lib.run.parameters import load_params_file
     from gvisage_lib.run.pipeline import NotebookFailed, reproduce
 
     out = args.out if args.out is not None else Path("runs") / (args.profile or "quick")
     try:
-        parameters = load_params_file(args.params) if args.params is not None else {}
-        parameters.update(dict(args.parameters))
-        reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at,
-                  score_fit=args.score_fit, parameters=parameters, log=_log)
+        with signals_interrupt():  # also while the arguments are checked, before the run itself takes the signals
+            parameters = load_params_file(args.params) if args.params is not None else {}
+            parameters.update(dict(args.parameters))
+            reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at,
+                      score_fit=args.score_fit, parameters=parameters, log=_log)
     except ManifestError as exc:
         report = getattr(exc, "report", None)
         print(report if report is not None else exc, file=sys.stderr)
@@ -144,9 +145,22 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         _err(str(exc))
         return 2
     except RunInterrupted as exc:
-        _err(f"{exc}; {Path(out) / 'run.json'} records the run as interrupted")
+        _err(f"{exc}; {_interrupted_where(Path(out) / 'run.json')}")
         return exc.exit_code
     return 0
+
+
+def _interrupted_where(record_path: Path) -> str:
+    """What an interrupted ``reproduce`` left: a run record saying so, or nothing."""
+    import json
+
+    try:
+        status = json.loads(record_path.read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError):
+        status = None
+    if status == "interrupted":
+        return f"{record_path} records the run as interrupted"
+    return "the run had not started"
 
 
 def _describe(exc: BaseException) -> str:
