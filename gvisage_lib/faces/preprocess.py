@@ -71,8 +71,6 @@ import hashlib
 import json
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +81,7 @@ import pandas as pd
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.schema import PHOTO_COLUMNS
+from gvisage_lib.core.workers import worker_pool
 from gvisage_lib.faces import detection as F
 
 #: Bump when the preprocessing output changes for the same inputs and parameters (invalidates the cache).
@@ -467,7 +466,7 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
             bar.update(1)
     else:
         chunk = max(1, min(32, len(jobs) // (n_workers * 8)))
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn")) as pool:
+        with worker_pool(n_workers) as pool:
             for res in pool.map(_process_subject, jobs, chunksize=chunk):
                 results.append(res)
                 bar.update(1)
