@@ -31,7 +31,7 @@ from gvisage_lib.core.schema import PHOTO_COLUMNS
 RECORDED_PACKAGES: tuple[str, ...] = (
     "gvisage", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "pingouin", "matplotlib", "seaborn",
     "pyarrow", "papermill", "nbclient", "nbconvert", "ipykernel", "opencv-python-headless", "torch", "torchvision",
-    "captum", "pillow",
+    "captum", "pillow", "joblib", "dask", "distributed",
 )
 
 

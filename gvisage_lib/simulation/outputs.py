@@ -1,0 +1,86 @@
+"""What ``gvisage simulate`` writes: the four tables, one figure per scenario and ``simulation.json``.
+
+Tables go to ``<out>/tables/<name>.csv`` and figures to ``<out>/figures/<name>.png`` and ``.pdf``, under the names of
+:mod:`gvisage_lib.paper.index` (the notebook writes the same files into its run folder), all atomically;
+``<out>/simulation.json`` records the seed, the replicates, the scheduler and workers, the settings, the wall time
+and the package versions.
+
+Examples
+--------
+>>> FIGURES["simulation_coverage"]
+'figS10'
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from matplotlib.figure import Figure
+
+from gvisage_lib import __version__
+from gvisage_lib.core import io
+from gvisage_lib.core.provenance import package_versions
+from gvisage_lib.paper.index import figure_name, table_name
+from gvisage_lib.simulation.engine import SimulationResult
+from gvisage_lib.simulation.figures import plot_rejection_rates, plot_type1
+from gvisage_lib.simulation.summary import null_pvalues
+
+__all__ = ["FIGURES", "simulation_figures", "write_simulation"]
+
+#: The figure key (:mod:`gvisage_lib.paper.index`) of each table's scenario.
+FIGURES: dict[str, str] = {"simulation_type1_nested": "figS9", "simulation_coverage": "figS10",
+                           "simulation_type1_strata": "figS11", "simulation_power": "figS12"}
+
+
+def simulation_figures(result: SimulationResult) -> dict[str, Figure]:
+    """One figure per scenario, keyed by its figure key (:data:`FIGURES`).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from gvisage_lib.simulation import SimulationSettings, run_simulation
+    >>> figs = simulation_figures(run_simulation(1, seed=2, workers=1, settings=SimulationSettings(n_boot=100)))
+    >>> sorted(figs)
+    ['figS10', 'figS11', 'figS12', 'figS9']
+    """
+    tables = result.tables()
+    t1, cov, st, pw = (tables[k] for k in FIGURES)
+    return {
+        FIGURES["simulation_type1_nested"]: plot_type1(
+            t1, null_pvalues(result.records, "simulation_type1_nested"),
+            title="Hybrid vs clinical model, added score without information"),
+        FIGURES["simulation_coverage"]: plot_rejection_rates(
+            cov, title="Coverage of 95% intervals", xlabel="Coverage (95% MC CI)"),
+        FIGURES["simulation_type1_strata"]: plot_type1(
+            st, null_pvalues(result.records, "simulation_type1_strata"), title="HPT strata sharing one AUC"),
+        FIGURES["simulation_power"]: plot_rejection_rates(
+            pw, title="Power for the planted effects", xlabel="Rejection rate = power (95% MC CI)"),
+    }
+
+
+def write_simulation(result: SimulationResult, out_dir: str | os.PathLike[str]) -> list[Path]:
+    """Write the tables, figures and ``simulation.json`` of ``result`` under ``out_dir``; return the paths.
+
+    Examples
+    --------
+    >>> import tempfile, matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from gvisage_lib.simulation import SimulationSettings, run_simulation
+    >>> res = run_simulation(1, seed=2, workers=1, settings=SimulationSettings(n_boot=100))
+    >>> sorted(p.name for p in write_simulation(res, tempfile.mkdtemp()))[-3:]
+    ['simulation_type1_nested.csv', 'simulation_type1_strata.csv', 'simulation.json']
+    """
+    import matplotlib.pyplot as plt
+
+    out = Path(out_dir)
+    written = [io.write_csv(t, out / "tables" / f"{table_name(k)}.csv") for k, t in result.tables().items()]
+    for key, fig in simulation_figures(result).items():
+        written += io.save_figure(fig, out / "figures" / figure_name(key))
+        plt.close(fig)
+    meta = {"gvisage_version": __version__, **result.to_dict(),
+            "packages": package_versions(("gvisage", "numpy", "pandas", "scipy", "statsmodels", "joblib", "dask",
+                                          "distributed"))}
+    written.append(io.write_json(meta, out / "simulation.json"))
+    return written

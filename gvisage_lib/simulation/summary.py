@@ -1,0 +1,150 @@
+"""Monte-Carlo summaries of the simulation: rejection rates (or coverages) with Clopper-Pearson CIs, and the headline.
+
+Each table has the columns :data:`TABLE_COLUMNS`: ``test``, ``scenario``, ``nominal`` (the test's level alpha, or
+the interval's confidence level), ``rejection_rate`` (the share of replicates in which the test rejected; in
+``simulation_coverage``, whose scenario says so, the share in which the interval covered the truth), ``ci_low`` and
+``ci_high`` (the Monte-Carlo 95% CI of that share: Clopper-Pearson, :func:`gvisage_lib.stats.proportion_ci`) and
+``n_replicates`` (the replicates in which the analysis could be run: all of them at the paper's sizes).
+
+Examples
+--------
+>>> rec = pd.DataFrame({"replicate": [0, 1, 2, 3], "table": "simulation_power", "scenario": "s", "test": "t",
+...                     "nominal": 0.05, "outcome": [1.0, 1.0, 0.0, 1.0]})
+>>> rejection_table(rec, "simulation_power")[["rejection_rate", "n_replicates"]].values.tolist()
+[[0.75, 4.0]]
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from gvisage_lib.core.validation import check_frame, check_level
+from gvisage_lib.simulation.scenarios import (
+    BOOTSTRAP_VALIDATION,
+    DELONG_TRAIN,
+    DELONG_VALIDATION,
+    LRT_TRAIN,
+    STRATA_TESTS,
+    TABLES,
+)
+from gvisage_lib.stats import proportion_ci
+
+__all__ = ["TABLE_COLUMNS", "headline", "null_pvalues", "rejection_table", "simulation_tables"]
+
+#: Columns of every ``simulation_*`` table.
+TABLE_COLUMNS: tuple[str, ...] = ("test", "scenario", "nominal", "rejection_rate", "ci_low", "ci_high",
+                                  "n_replicates")
+
+
+def rejection_table(records: pd.DataFrame, table: str, level: float = 0.95) -> pd.DataFrame:
+    """Share of replicates with ``outcome == 1`` per scenario and test of ``table``, with its Monte-Carlo CI.
+
+    Rows keep the order in which the scenarios and tests first appear; replicates whose outcome is NaN (the analysis
+    could not be run) are left out of that row's ``n_replicates``.
+
+    Parameters
+    ----------
+    records : DataFrame
+        :attr:`gvisage_lib.simulation.SimulationResult.records` (needs table, scenario, test, nominal, outcome).
+    table : str
+        One of :data:`gvisage_lib.simulation.scenarios.TABLES`.
+    level : float
+        Level of the Clopper-Pearson interval of each share.
+
+    Returns
+    -------
+    DataFrame
+        :data:`TABLE_COLUMNS`.
+    """
+    check_frame(records, "records", ["table", "scenario", "test", "nominal", "outcome"])
+    lv = check_level(level)
+    rows = records[records["table"] == table]
+    if rows.empty:
+        raise ValueError(f"records hold no row of table {table!r}; tables present: {sorted(records['table'].unique())}")
+    out = []
+    for (scenario, test), g in rows.groupby(["scenario", "test"], sort=False):
+        ok = g["outcome"].notna()
+        n = int(ok.sum())
+        k = int(g.loc[ok, "outcome"].sum())
+        lo, hi = proportion_ci(k, n, level=lv) if n else (np.nan, np.nan)
+        out.append({"test": test, "scenario": scenario, "nominal": float(g["nominal"].iloc[0]),
+                    "rejection_rate": k / n if n else np.nan, "ci_low": lo, "ci_high": hi, "n_replicates": n})
+    return pd.DataFrame(out, columns=list(TABLE_COLUMNS))
+
+
+def simulation_tables(records: pd.DataFrame, level: float = 0.95) -> dict[str, pd.DataFrame]:
+    """The four tables of :data:`gvisage_lib.simulation.scenarios.TABLES`, keyed by their names.
+
+    Examples
+    --------
+    >>> from gvisage_lib.simulation.scenarios import SimulationSettings, records_frame, simulate_replicate
+    >>> rec = records_frame(simulate_replicate(0, 1, SimulationSettings(n_boot=100)))
+    >>> list(simulation_tables(rec))[:2]
+    ['simulation_type1_nested', 'simulation_coverage']
+    """
+    return {t: rejection_table(records, t, level) for t in TABLES}
+
+
+def null_pvalues(records: pd.DataFrame, table: str) -> pd.DataFrame:
+    """P values of the tests of ``table`` (tests without one, such as the bootstrap CI, are left out): test, p_value.
+
+    Examples
+    --------
+    >>> rec = pd.DataFrame({"table": ["a", "a"], "test": ["t", "u"], "p_value": [0.5, np.nan]})
+    >>> null_pvalues(rec, "a").values.tolist()
+    [['t', 0.5]]
+    """
+    check_frame(records, "records", ["table", "test", "p_value"])
+    rows = records[(records["table"] == table) & records["p_value"].notna()]
+    return rows[["test", "p_value"]].reset_index(drop=True)
+
+
+def _rate(table: pd.DataFrame, test: str, scenario_contains: str = "") -> str:
+    r = table[(table["test"] == test) & table["scenario"].str.contains(scenario_contains, regex=False)]
+    if r.empty or not np.isfinite(r["rejection_rate"].iloc[0]):
+        return "n/a"
+    r = r.iloc[0]
+    return f"{r['rejection_rate']:.1%} (95% CI {r['ci_low']:.1%} to {r['ci_high']:.1%})"
+
+
+def headline(tables: dict[str, pd.DataFrame]) -> str:
+    """The headline rejection rates and coverages in words, from the tables of :func:`simulation_tables`.
+
+    Examples
+    --------
+    >>> from gvisage_lib.simulation.scenarios import SimulationSettings, records_frame, simulate_replicate
+    >>> rec = records_frame(simulate_replicate(0, 1, SimulationSettings(n_boot=100)))
+    >>> headline(simulation_tables(rec)).splitlines()[0][:40]
+    'Monte-Carlo results over 1 replicates (9'
+    """
+    t1, cov, st, pw = (tables[k] for k in TABLES)
+    n = int(t1["n_replicates"].max())
+    alpha = float(t1["nominal"].iloc[0])
+    conf = float(cov["nominal"].iloc[0])
+    friedman, het, trend = STRATA_TESTS
+    lines = [
+        (f"Monte-Carlo results over {n} replicates (95% Clopper-Pearson CIs of each rate), nominal level "
+        f"{alpha:g} for tests and {conf:.0%} for intervals."),
+        ("Hybrid vs clinical model when the added score carries no information: rejection rate of DeLong's test "
+        f"{_rate(t1, DELONG_TRAIN)} on the training split the models were fitted on and {_rate(t1, DELONG_VALIDATION)} "
+        f"on the validation split; likelihood-ratio test {_rate(t1, LRT_TRAIN)}; bootstrap CI of ΔAUC "
+        f"{_rate(t1, BOOTSTRAP_VALIDATION)}."),
+        ("Coverage: DeLong CI of the AUC on the validation split "
+        f"{_rate(cov, 'DeLong CI of the AUC, validation split')}; Clopper-Pearson CI of sensitivity at a threshold "
+        f"picked on the same split {_rate(cov, 'Clopper-Pearson CI of sensitivity, threshold picked on the same split (test)')} "
+        "(test split) and "
+        f"{_rate(cov, 'Clopper-Pearson CI of sensitivity, threshold picked on the same split (training)')} (training "
+        "split), against "
+        f"{_rate(cov, 'Clopper-Pearson CI of sensitivity, threshold from the training split, validation split')} on "
+        "the validation split."),
+        (f"HPT strata sharing one AUC: the paper's Friedman test rejects in {_rate(st, friedman)}, the chi-square "
+        f"heterogeneity test of independent AUCs in {_rate(st, het)}, the trend test in {_rate(st, trend)}."),
+    ]
+    power = []
+    for scenario in pw["scenario"].unique():
+        rows = pw[pw["scenario"] == scenario]
+        power.append(f"{scenario}: " + ", ".join(f"{t} {r:.0%}" for t, r in zip(rows["test"], rows["rejection_rate"],
+                                                                                 strict=True)))
+    lines.append("Power: " + "; ".join(power) + ".")
+    return "\n".join(lines)
