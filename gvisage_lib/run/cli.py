@@ -1,4 +1,4 @@
-"""The ``gvisage`` command: ``reproduce``, ``validate`` and ``synth``.
+"""The ``gvisage`` command: ``reproduce``, ``validate``, ``synth`` and ``simulate``.
 
 Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named); 2 invalid input (a bad
 manifest, a bad argument).
@@ -53,6 +53,16 @@ def _build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--capture-shift", type=float, default=0.0,
                      help="photograph controls differently from patients (0 = off; see docs)")
     syn.add_argument("--no-photos", action="store_true", help="write the tables only")
+
+    sim = sub.add_parser("simulate", help="Monte-Carlo simulation of the paper's tests on the twin (notebook 07)")
+    sim.add_argument("--replicates", type=int, default=1000, help="number of replicates (default: 1000)")
+    sim.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"master seed (default: {DEFAULT_SEED})")
+    sim.add_argument("--out", type=Path, required=True, help="output folder (tables/, figures/, simulation.json)")
+    sim.add_argument("--scheduler", default="local", metavar="local|dask-local|ADDRESS",
+                     help="joblib on this machine (local, default), a Dask LocalCluster (dask-local) or the address "
+                          "of a running Dask scheduler (tcp://host:8786)")
+    sim.add_argument("--workers", type=int, default=None,
+                     help="worker processes for local and dask-local (default: the CPUs available)")
     return parser
 
 
@@ -109,10 +119,41 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from gvisage_lib.simulation import check_scheduler, run_simulation, write_simulation
+
+    if args.replicates < 1:
+        _err(f"--replicates must be >= 1, got {args.replicates}")
+        return 2
+    if args.seed < 0:
+        _err(f"--seed must be >= 0, got {args.seed}")
+        return 2
+    if args.workers is not None and args.workers < 1:
+        _err(f"--workers must be >= 1, got {args.workers}")
+        return 2
+    try:
+        check_scheduler(args.scheduler)
+    except ValueError as exc:
+        _err(f"--scheduler: {exc}")
+        return 2
+    if args.out.exists() and not args.out.is_dir():
+        _err(f"--out {args.out} exists and is not a folder")
+        return 2
+    try:
+        result = run_simulation(args.replicates, args.seed, scheduler=args.scheduler, workers=args.workers, log=_log)
+    except ConnectionError as exc:
+        _err(str(exc))
+        return 2
+    for path in write_simulation(result, args.out):
+        print(path)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gvisage`` console script; returns the exit code."""
     args = _build_parser().parse_args(argv)
-    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth}
+    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth,
+                "simulate": _cmd_simulate}
     return handlers[args.command](args)
 
 

@@ -10,17 +10,17 @@ the synthetic twin, whose truth is known.
 
 Examples
 --------
->>> res = run_simulation(1, seed=3, workers=1, settings=SimulationSettings(n_boot=100))
->>> sorted(res.tables()) == sorted(TABLES)
-True
+>>> res = run_simulation(1, seed=3, workers=1, settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
+>>> list(res.tables())
+['simulation_type1_nested']
 """
 
 from gvisage_lib.simulation.engine import SCHEDULERS, SimulationResult, check_scheduler, run_simulation
 from gvisage_lib.simulation.figures import plot_null_pvalues, plot_rejection_rates, plot_type1
-from gvisage_lib.simulation.outputs import FIGURES, simulation_figures, write_simulation
+from gvisage_lib.simulation.outputs import FIGURES, simulation_figure, simulation_figures, write_simulation
 from gvisage_lib.simulation.scenarios import TABLES, SimulationSettings, simulate_replicate
 from gvisage_lib.simulation.summary import TABLE_COLUMNS, headline, null_pvalues, simulation_tables
 
 __all__ = ["FIGURES", "SCHEDULERS", "TABLES", "TABLE_COLUMNS", "SimulationResult", "SimulationSettings",
            "check_scheduler", "headline", "null_pvalues", "plot_null_pvalues", "plot_rejection_rates", "plot_type1",
-           "run_simulation", "simulate_replicate", "simulation_figures", "simulation_tables", "write_simulation"]
+           "run_simulation", "simulate_replicate", "simulation_figure", "simulation_figures", "simulation_tables", "write_simulation"]

@@ -17,7 +17,8 @@ chunking.
 
 Examples
 --------
->>> res = run_simulation(2, seed=1, scheduler="local", workers=1, settings=SimulationSettings(n_boot=100))
+>>> light = SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)
+>>> res = run_simulation(2, seed=1, scheduler="local", workers=1, settings=light)
 >>> res.records["replicate"].unique().tolist()
 [0, 1]
 """
@@ -39,6 +40,8 @@ __all__ = ["SCHEDULERS", "SimulationResult", "check_scheduler", "default_workers
 
 #: Named schedulers; anything else is read as the address of a Dask scheduler.
 SCHEDULERS: tuple[str, ...] = ("local", "dask-local")
+#: How long to try to reach a Dask scheduler given by its address.
+CONNECT_TIMEOUT = "20s"
 
 
 def default_workers() -> int:
@@ -86,8 +89,8 @@ def run_chunk(seed: int, indices: Sequence[int], settings: SimulationSettings) -
 
     Examples
     --------
-    >>> len(run_chunk(3, [0], SimulationSettings(n_boot=100))) > 0
-    True
+    >>> len(run_chunk(3, [0], SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)))
+    4
     """
     out: list[dict[str, Any]] = []
     for i in indices:
@@ -206,7 +209,7 @@ def run_simulation(replicates: int, seed: int, *, settings: SimulationSettings |
                 results = _map_dask(client, tasks, seed, st)
         else:
             try:
-                client = Client(sched, timeout="20s")
+                client = Client(sched, timeout=CONNECT_TIMEOUT)
             except OSError as exc:
                 raise ConnectionError(f"cannot reach the Dask scheduler at {sched!r}: {exc}") from None
             with client:

@@ -26,38 +26,46 @@ from gvisage_lib.simulation.engine import SimulationResult
 from gvisage_lib.simulation.figures import plot_rejection_rates, plot_type1
 from gvisage_lib.simulation.summary import null_pvalues
 
-__all__ = ["FIGURES", "simulation_figures", "write_simulation"]
+__all__ = ["FIGURES", "simulation_figure", "simulation_figures", "write_simulation"]
 
 #: The figure key (:mod:`gvisage_lib.paper.index`) of each table's scenario.
 FIGURES: dict[str, str] = {"simulation_type1_nested": "figS9", "simulation_coverage": "figS10",
                            "simulation_type1_strata": "figS11", "simulation_power": "figS12"}
 
 
-def simulation_figures(result: SimulationResult) -> dict[str, Figure]:
-    """One figure per scenario, keyed by its figure key (:data:`FIGURES`).
+def simulation_figure(result: SimulationResult, table: str) -> Figure:
+    """The figure of one scenario (``table``, a key of :data:`FIGURES`).
 
     Examples
     --------
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from gvisage_lib.simulation import SimulationSettings, run_simulation
-    >>> figs = simulation_figures(run_simulation(1, seed=2, workers=1, settings=SimulationSettings(n_boot=100)))
-    >>> sorted(figs)
-    ['figS10', 'figS11', 'figS12', 'figS9']
+    >>> res = run_simulation(1, seed=2, workers=1, settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
+    >>> len(simulation_figure(res, "simulation_type1_nested").axes)
+    2
     """
     tables = result.tables()
-    t1, cov, st, pw = (tables[k] for k in FIGURES)
-    return {
-        FIGURES["simulation_type1_nested"]: plot_type1(
-            t1, null_pvalues(result.records, "simulation_type1_nested"),
-            title="Hybrid vs clinical model, added score without information"),
-        FIGURES["simulation_coverage"]: plot_rejection_rates(
-            cov, title="Coverage of 95% intervals", xlabel="Coverage (95% MC CI)"),
-        FIGURES["simulation_type1_strata"]: plot_type1(
-            st, null_pvalues(result.records, "simulation_type1_strata"), title="HPT strata sharing one AUC"),
-        FIGURES["simulation_power"]: plot_rejection_rates(
-            pw, title="Power for the planted effects", xlabel="Rejection rate = power (95% MC CI)"),
-    }
+    if table not in FIGURES:
+        raise ValueError(f"table must be one of {list(FIGURES)}, got {table!r}")
+    if table not in tables:
+        raise ValueError(f"the simulation did not run {table!r}; it ran {list(tables)}")
+    t = tables[table]
+    if table == "simulation_type1_nested":
+        return plot_type1(t, null_pvalues(result.records, table),
+                          title="Hybrid vs clinical model, added score without information")
+    if table == "simulation_type1_strata":
+        return plot_type1(t, null_pvalues(result.records, table), title="HPT strata sharing one AUC")
+    if table == "simulation_coverage":
+        return plot_rejection_rates(t, title="Coverage of 95% intervals", xlabel="Coverage (95% MC CI)")
+    return plot_rejection_rates(t, title="Power for the planted effects",
+                                xlabel="Rejection rate = power (95% MC CI)")
+
+
+def simulation_figures(result: SimulationResult) -> dict[str, Figure]:
+    """One figure per scenario that ``result`` holds, keyed by its figure key (:data:`FIGURES`)."""
+    present = result.tables()
+    return {fig: simulation_figure(result, table) for table, fig in FIGURES.items() if table in present}
 
 
 def write_simulation(result: SimulationResult, out_dir: str | os.PathLike[str]) -> list[Path]:
@@ -68,9 +76,10 @@ def write_simulation(result: SimulationResult, out_dir: str | os.PathLike[str]) 
     >>> import tempfile, matplotlib
     >>> matplotlib.use("Agg")
     >>> from gvisage_lib.simulation import SimulationSettings, run_simulation
-    >>> res = run_simulation(1, seed=2, workers=1, settings=SimulationSettings(n_boot=100))
-    >>> sorted(p.name for p in write_simulation(res, tempfile.mkdtemp()))[-3:]
-    ['simulation_type1_nested.csv', 'simulation_type1_strata.csv', 'simulation.json']
+    >>> res = run_simulation(1, seed=2, workers=1, settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
+    >>> sorted(p.name for p in write_simulation(res, tempfile.mkdtemp()))
+    ['figS9_simulation_type1_nested.pdf', 'figS9_simulation_type1_nested.png', 'simulation.json', \
+'simulation_type1_nested.csv']
     """
     import matplotlib.pyplot as plt
 

@@ -46,12 +46,11 @@ stratum with one class at a small ``scale``).
 
 Examples
 --------
->>> s = SimulationSettings(nested_effect_aucs=(0.7,))
 >>> round(binormal_mu(0.76), 4)
-1.0012
->>> recs = simulate_replicate(0, 1, SimulationSettings(n_boot=100))
->>> sorted({r["table"] for r in recs}) == sorted(TABLES)
-True
+0.9989
+>>> recs = simulate_replicate(0, 1, SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
+>>> [(r["test"][:24], r["outcome"]) for r in recs][:2]
+[('DeLong (paired), trainin', 0.0), ('DeLong (paired), validat', 0.0)]
 """
 
 from __future__ import annotations
@@ -88,6 +87,7 @@ __all__ = [
     "STRATA_TESTS",
     "TABLES",
     "NestedComparison",
+    "ReplicateSeeds",
     "SimulationSettings",
     "binormal_mu",
     "damage_deviates",
@@ -110,7 +110,7 @@ TABLES: tuple[str, ...] = ("simulation_type1_nested", "simulation_coverage", "si
 #: Columns of one replicate's records.
 RECORD_COLUMNS: tuple[str, ...] = ("table", "scenario", "test", "nominal", "outcome", "p_value", "estimate", "truth")
 #: Size (times the paper's) and seed of the reference twin that gives the distribution of damage per stratum.
-REFERENCE_SCALE = 20.0
+REFERENCE_SCALE = 10.0
 REFERENCE_SEED = 20250130
 
 #: Names of the tests of the nested comparison (hybrid vs clinical model).
@@ -168,6 +168,8 @@ class SimulationSettings:
         Operating point picked on the training split (:func:`gvisage_lib.stats.choose_threshold`).
     scale : float
         Multiplier of the paper's group sizes (1 = the paper's; smaller only for tests).
+    tables : tuple of str
+        The tables (scenarios) to simulate, among :data:`TABLES` (default: all four).
 
     Examples
     --------
@@ -188,6 +190,7 @@ class SimulationSettings:
     n_boot: int = 500
     threshold_rule: str = "youden"
     scale: float = 1.0
+    tables: tuple[str, ...] = TABLES
 
     def __post_init__(self) -> None:
         for name in ("alpha", "level"):
@@ -211,12 +214,17 @@ class SimulationSettings:
             raise ValueError(f"n_boot must be an integer >= 100, got {self.n_boot!r}")
         if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float)) or not 0 < self.scale <= 5:
             raise ValueError(f"scale must be in (0, 5], got {self.scale!r}")
+        tables = tuple(self.tables)
+        if not tables or set(tables) - set(TABLES):
+            raise ValueError(f"tables must name one or more of {list(TABLES)}, got {list(tables)}")
+        object.__setattr__(self, "tables", tuple(t for t in TABLES if t in tables))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (for ``simulation.json``)."""
         d = asdict(self)
         d["nested_effect_aucs"] = list(self.nested_effect_aucs)
         d["strata_aucs"] = dict(self.strata_aucs)
+        d["tables"] = list(self.tables)
         return d
 
 
@@ -325,8 +333,8 @@ def simulate_scores(frame: pd.DataFrame, auc: float | Mapping[str, float], rng: 
     >>> m, t = generate_tabular(seed=3, scale=1.0)
     >>> tum = m.assign(endocrine_damage=t.endocrine_damage, label=(m.group == "iGCT").astype(int))[m.group != "NC"]
     >>> s = simulate_scores(tum, 0.75, np.random.default_rng(0))
-    >>> round(float(batched_auc(tum.label.to_numpy(), s)), 2)
-    0.75
+    >>> bool(abs(batched_auc(tum.label.to_numpy(), s) - 0.75) < 0.05)  # 925 tumours: SE of the AUC about 0.016
+    True
     """
     rho = float(latent_share)
     if not 0.0 <= rho < 1.0:
@@ -549,45 +557,80 @@ def strata_test_pvalues(frame: pd.DataFrame, score: np.ndarray, *, rule: str = "
     return {t: float(tests[t]) for t in STRATA_TESTS}
 
 
-def replicate_seeds(seed: int, index: int) -> tuple[int, np.random.Generator, int]:
-    """Seeds of replicate ``index``: its own :class:`numpy.random.SeedSequence`, the ``index``-th child spawned from
-    ``SeedSequence(seed)``, split into the cohort's seed, the scores' generator and the bootstrap's seed.
+@dataclass(frozen=True)
+class ReplicateSeeds:
+    """The random streams of one replicate, all children of its own :class:`numpy.random.SeedSequence` (the
+    ``index``-th child spawned from ``SeedSequence(seed)``): the cohort's seed (child 0), the bootstrap's seed
+    (child 1) and one generator per simulated score (children of child 2), so that a scenario's numbers do not depend
+    on which other scenarios run."""
+
+    seed: int
+    index: int
+
+    @property
+    def sequence(self) -> np.random.SeedSequence:
+        """The replicate's SeedSequence (= ``SeedSequence(seed).spawn(index + 1)[index]``)."""
+        return np.random.SeedSequence(self.seed, spawn_key=(self.index,))
+
+    @property
+    def cohort(self) -> int:
+        """Seed of the twin's cohort (:func:`gvisage_lib.twin.generate_tabular` takes an int), 64 bits of child 0."""
+        words = np.random.SeedSequence(self.seed, spawn_key=(self.index, 0)).generate_state(2, np.uint32)
+        return int(words[0]) | (int(words[1]) << 32)
+
+    @property
+    def bootstrap(self) -> int:
+        """Seed of the bootstrap of ΔAUC (32 bits of child 1)."""
+        return int(np.random.SeedSequence(self.seed, spawn_key=(self.index, 1)).generate_state(1, np.uint32)[0])
+
+    def scores(self, slot: int) -> np.random.Generator:
+        """Generator of simulated score number ``slot`` (child ``slot`` of child 2)."""
+        return np.random.default_rng(np.random.SeedSequence(self.seed, spawn_key=(self.index, 2, int(slot))))
+
+
+def replicate_seeds(seed: int, index: int) -> ReplicateSeeds:
+    """The random streams of replicate ``index`` of the simulation seeded ``seed`` (:class:`ReplicateSeeds`).
 
     Examples
     --------
     >>> a = replicate_seeds(7, 3)
-    >>> b = np.random.SeedSequence(7).spawn(4)[3].spawn(3)
-    >>> a[0] == int(b[0].generate_state(2, np.uint32).astype(np.uint64) @ np.array([1, 2**32], np.uint64))
+    >>> child = np.random.SeedSequence(7).spawn(4)[3]
+    >>> a.sequence.generate_state(4).tolist() == child.generate_state(4).tolist()
+    True
+    >>> a.bootstrap == int(child.spawn(2)[1].generate_state(1)[0])
     True
     """
     if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
         raise ValueError(f"index must be a non-negative integer, got {index!r}")
-    child = np.random.SeedSequence(int(seed), spawn_key=(int(index),))
-    cohort_ss, score_ss, boot_ss = child.spawn(3)
-    words = cohort_ss.generate_state(2, np.uint32).astype(np.uint64)
-    cohort_seed = int(words @ np.array([1, 2**32], np.uint64))
-    boot_seed = int(boot_ss.generate_state(1, np.uint32)[0])
-    return cohort_seed, np.random.default_rng(score_ss), boot_seed
+    return ReplicateSeeds(int(seed), int(index))
+
+
+#: Slots of the simulated scores in :meth:`ReplicateSeeds.scores` (an effect size k of the nested comparison uses
+#: slot ``NESTED_EFFECT_SLOT + k``).
+NULL_SLOT, CNN_SLOT, STRATA_EFFECT_SLOT, NESTED_EFFECT_SLOT = 0, 1, 2, 3
 
 
 def simulate_replicate(index: int, seed: int, settings: SimulationSettings | None = None) -> list[dict[str, Any]]:
     """Records (:data:`RECORD_COLUMNS` plus ``replicate``) of replicate ``index`` of the simulation seeded ``seed``.
 
     The replicate's randomness comes only from :func:`replicate_seeds` (``seed``, ``index``), so a replicate gives the
-    same records wherever and in whichever order it runs.
+    same records wherever and in whichever order it runs, and each table's records are the same whichever other
+    tables ``settings.tables`` asks for.
 
     Examples
     --------
-    >>> r = simulate_replicate(0, 5, SimulationSettings(n_boot=100))
-    >>> r == simulate_replicate(0, 5, SimulationSettings(n_boot=100))
-    True
+    >>> st = SimulationSettings(n_boot=100, tables=("simulation_type1_nested",))
+    >>> r = simulate_replicate(0, 5, st)
+    >>> r == simulate_replicate(0, 5, st), len(r)
+    (True, 4)
     """
     st = SimulationSettings() if settings is None else settings
-    cohort_seed, rng, boot_seed = replicate_seeds(seed, index)
-    frame = stage2_cohort(cohort_seed, st.scale)
+    seeds = replicate_seeds(seed, index)
+    frame = stage2_cohort(seeds.cohort, st.scale)
     records: list[dict[str, Any]] = []
+    want = set(st.tables)
 
     def rec(table: str, scenario: str, test: str, nominal: float, outcome: float, p_value: float = np.nan,
             estimate: float = np.nan, truth: float = np.nan) -> None:
@@ -595,40 +638,46 @@ def simulate_replicate(index: int, seed: int, settings: SimulationSettings | Non
                         "nominal": nominal, "outcome": outcome, "p_value": p_value, "estimate": estimate,
                         "truth": truth})
 
-    comparison = NestedComparison(frame)
+    comparison = NestedComparison(frame) if want & {"simulation_type1_nested", "simulation_power"} else None
 
     def nested(table: str, scenario: str, score: np.ndarray, truth: float) -> None:
-        res = comparison.test(score, n_boot=st.n_boot, boot_seed=boot_seed, level=st.level)
+        res = comparison.test(score, n_boot=st.n_boot, boot_seed=seeds.bootstrap, level=st.level)
         for test, r in res.items():
             out = r["reject_ci"] if test == BOOTSTRAP_VALIDATION else float(r["p_value"] < st.alpha)
             rec(table, scenario, test, st.alpha, out, r["p_value"], r["delta_auc"], truth)
 
+    def strata(table: str, scenario: str, pvalues: Mapping[str, float]) -> None:
+        for test, p in pvalues.items():
+            rec(table, scenario, test, st.alpha, float(p < st.alpha) if np.isfinite(p) else np.nan, p)
+
     # 1. nested models, no added information: pure noise
-    null = simulate_scores(frame, 0.5, rng, latent_share=0.0)
-    nested("simulation_type1_nested", "added score carries no information (AUC 0.50, pure noise)", null, 0.5)
+    if "simulation_type1_nested" in want:
+        null = simulate_scores(frame, 0.5, seeds.scores(NULL_SLOT), latent_share=0.0)
+        nested("simulation_type1_nested", "added score carries no information (AUC 0.50, pure noise)", null, 0.5)
     # 2. coverage, and 3. strata under the null: one score with the paper's CNN AUC in every stratum
-    cnn = simulate_scores(frame, st.cnn_auc, rng, latent_share=st.latent_share)
-    cov_scenario = f"coverage (rejection_rate holds the coverage); score AUC {st.cnn_auc:.3f}"
-    thr = training_threshold(frame, cnn, st.threshold_rule)
-    t3 = validation_strata(frame, cnn, thr, st.level)
-    for r in interval_coverage(frame, cnn, st.cnn_auc, rule=st.threshold_rule, level=st.level, threshold=thr,
-                               table3=t3):
-        rec("simulation_coverage", cov_scenario, r["test"], st.level, r["covered"], estimate=r["estimate"],
-            truth=r["truth"])
-    strata_null = f"strata share one AUC ({st.cnn_auc:.3f})"
-    for test, p in strata_test_pvalues(frame, cnn, threshold=thr, table3=t3).items():
-        rec("simulation_type1_strata", strata_null, test, st.alpha, float(p < st.alpha) if np.isfinite(p) else np.nan,
-            p)
+    if want & {"simulation_coverage", "simulation_type1_strata"}:
+        cnn = simulate_scores(frame, st.cnn_auc, seeds.scores(CNN_SLOT), latent_share=st.latent_share)
+        thr = training_threshold(frame, cnn, st.threshold_rule)
+        t3 = validation_strata(frame, cnn, thr, st.level)
+        if "simulation_coverage" in want:
+            scenario = f"coverage (rejection_rate holds the coverage); score AUC {st.cnn_auc:.3f}"
+            for r in interval_coverage(frame, cnn, st.cnn_auc, rule=st.threshold_rule, level=st.level,
+                                       threshold=thr, table3=t3):
+                rec("simulation_coverage", scenario, r["test"], st.level, r["covered"], estimate=r["estimate"],
+                    truth=r["truth"])
+        if "simulation_type1_strata" in want:
+            strata("simulation_type1_strata", f"strata share one AUC ({st.cnn_auc:.3f})",
+                   strata_test_pvalues(frame, cnn, threshold=thr, table3=t3))
     # 4. power: planted effects
-    for a in st.nested_effect_aucs:
-        nested("simulation_power", f"hybrid vs clinical: added score AUC {a:.2f}",
-               simulate_scores(frame, a, rng, latent_share=st.latent_share), a)
-    strata = dict(st.strata_aucs)
-    label = " / ".join(f"{lv} {strata[lv]:.3f}" for lv in schema.HPT_LEVELS)
-    effect = simulate_scores(frame, strata, rng, latent_share=st.latent_share)
-    for test, p in strata_test_pvalues(frame, effect, rule=st.threshold_rule, level=st.level).items():
-        rec("simulation_power", f"HPT strata: AUC {label}", test, st.alpha,
-            float(p < st.alpha) if np.isfinite(p) else np.nan, p)
+    if "simulation_power" in want:
+        for k, a in enumerate(st.nested_effect_aucs):
+            score = simulate_scores(frame, a, seeds.scores(NESTED_EFFECT_SLOT + k), latent_share=st.latent_share)
+            nested("simulation_power", f"hybrid vs clinical: added score AUC {a:.2f}", score, a)
+        aucs = dict(st.strata_aucs)
+        effect = simulate_scores(frame, aucs, seeds.scores(STRATA_EFFECT_SLOT), latent_share=st.latent_share)
+        label = " / ".join(f"{lv} {aucs[lv]:.3f}" for lv in schema.HPT_LEVELS)
+        strata("simulation_power", f"HPT strata: AUC {label}",
+               strata_test_pvalues(frame, effect, rule=st.threshold_rule, level=st.level))
     return records
 
 

@@ -74,16 +74,18 @@ def rejection_table(records: pd.DataFrame, table: str, level: float = 0.95) -> p
 
 
 def simulation_tables(records: pd.DataFrame, level: float = 0.95) -> dict[str, pd.DataFrame]:
-    """The four tables of :data:`gvisage_lib.simulation.scenarios.TABLES`, keyed by their names.
+    """The tables of :data:`gvisage_lib.simulation.scenarios.TABLES` that ``records`` hold, keyed by their names.
 
     Examples
     --------
     >>> from gvisage_lib.simulation.scenarios import SimulationSettings, records_frame, simulate_replicate
-    >>> rec = records_frame(simulate_replicate(0, 1, SimulationSettings(n_boot=100)))
-    >>> list(simulation_tables(rec))[:2]
-    ['simulation_type1_nested', 'simulation_coverage']
+    >>> rec = records_frame(simulate_replicate(0, 1, SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)))
+    >>> list(simulation_tables(rec))
+    ['simulation_type1_nested']
     """
-    return {t: rejection_table(records, t, level) for t in TABLES}
+    check_frame(records, "records", ["table"])
+    present = set(records["table"])
+    return {t: rejection_table(records, t, level) for t in TABLES if t in present}
 
 
 def null_pvalues(records: pd.DataFrame, table: str) -> pd.DataFrame:
@@ -111,40 +113,51 @@ def _rate(table: pd.DataFrame, test: str, scenario_contains: str = "") -> str:
 def headline(tables: dict[str, pd.DataFrame]) -> str:
     """The headline rejection rates and coverages in words, from the tables of :func:`simulation_tables`.
 
+    One paragraph per table present.
+
     Examples
     --------
     >>> from gvisage_lib.simulation.scenarios import SimulationSettings, records_frame, simulate_replicate
-    >>> rec = records_frame(simulate_replicate(0, 1, SimulationSettings(n_boot=100)))
+    >>> rec = records_frame(simulate_replicate(0, 1, SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)))
     >>> headline(simulation_tables(rec)).splitlines()[0][:40]
-    'Monte-Carlo results over 1 replicates (9'
+    'Monte-Carlo results over 1 replicate(s) '
     """
-    t1, cov, st, pw = (tables[k] for k in TABLES)
-    n = int(t1["n_replicates"].max())
-    alpha = float(t1["nominal"].iloc[0])
-    conf = float(cov["nominal"].iloc[0])
-    friedman, het, trend = STRATA_TESTS
-    lines = [
-        (f"Monte-Carlo results over {n} replicates (95% Clopper-Pearson CIs of each rate), nominal level "
-        f"{alpha:g} for tests and {conf:.0%} for intervals."),
-        ("Hybrid vs clinical model when the added score carries no information: rejection rate of DeLong's test "
-        f"{_rate(t1, DELONG_TRAIN)} on the training split the models were fitted on and {_rate(t1, DELONG_VALIDATION)} "
-        f"on the validation split; likelihood-ratio test {_rate(t1, LRT_TRAIN)}; bootstrap CI of ΔAUC "
-        f"{_rate(t1, BOOTSTRAP_VALIDATION)}."),
-        ("Coverage: DeLong CI of the AUC on the validation split "
-        f"{_rate(cov, 'DeLong CI of the AUC, validation split')}; Clopper-Pearson CI of sensitivity at a threshold "
-        f"picked on the same split {_rate(cov, 'Clopper-Pearson CI of sensitivity, threshold picked on the same split (test)')} "
-        "(test split) and "
-        f"{_rate(cov, 'Clopper-Pearson CI of sensitivity, threshold picked on the same split (training)')} (training "
-        "split), against "
-        f"{_rate(cov, 'Clopper-Pearson CI of sensitivity, threshold from the training split, validation split')} on "
-        "the validation split."),
-        (f"HPT strata sharing one AUC: the paper's Friedman test rejects in {_rate(st, friedman)}, the chi-square "
-        f"heterogeneity test of independent AUCs in {_rate(st, het)}, the trend test in {_rate(st, trend)}."),
-    ]
-    power = []
-    for scenario in pw["scenario"].unique():
-        rows = pw[pw["scenario"] == scenario]
-        power.append(f"{scenario}: " + ", ".join(f"{t} {r:.0%}" for t, r in zip(rows["test"], rows["rejection_rate"],
-                                                                                 strict=True)))
-    lines.append("Power: " + "; ".join(power) + ".")
+    if not tables:
+        raise ValueError("tables is empty: no simulation table to summarise")
+    first = next(iter(tables.values()))
+    lines = [(f"Monte-Carlo results over {int(first['n_replicates'].max())} replicate(s) (each rate with its 95% "
+             "Clopper-Pearson CI).")]
+    if "simulation_type1_nested" in tables:
+        t1 = tables["simulation_type1_nested"]
+        lines.append(
+            f"Hybrid vs clinical model when the added score carries no information (nominal "
+            f"{t1['nominal'].iloc[0]:g}): DeLong's test rejects in {_rate(t1, DELONG_TRAIN)} on the training split "
+            f"the models were fitted on and in {_rate(t1, DELONG_VALIDATION)} on the validation split; the "
+            f"likelihood-ratio test in {_rate(t1, LRT_TRAIN)}; the bootstrap CI of ΔAUC excludes 0 in "
+            f"{_rate(t1, BOOTSTRAP_VALIDATION)}.")
+    if "simulation_coverage" in tables:
+        cov = tables["simulation_coverage"]
+        sens = "Clopper-Pearson CI of sensitivity, "
+        lines.append(
+            f"Coverage of {cov['nominal'].iloc[0]:.0%} intervals: DeLong CI of the AUC on the validation split "
+            f"{_rate(cov, 'DeLong CI of the AUC, validation split')}; Clopper-Pearson CI of sensitivity at the "
+            f"threshold picked on the same split {_rate(cov, sens + 'threshold picked on the same split (test)')} on "
+            f"the test split and {_rate(cov, sens + 'threshold picked on the same split (training)')} on the "
+            f"training split, against "
+            f"{_rate(cov, sens + 'threshold from the training split, validation split')} on the validation split.")
+    if "simulation_type1_strata" in tables:
+        st = tables["simulation_type1_strata"]
+        friedman, het, trend = STRATA_TESTS
+        lines.append(
+            f"HPT strata sharing one AUC (nominal {st['nominal'].iloc[0]:g}): the paper's Friedman test rejects in "
+            f"{_rate(st, friedman)}, the chi-square heterogeneity test of independent AUCs in {_rate(st, het)}, "
+            f"the trend test in {_rate(st, trend)}.")
+    if "simulation_power" in tables:
+        pw = tables["simulation_power"]
+        parts = []
+        for scenario in pw["scenario"].unique():
+            rows = pw[pw["scenario"] == scenario]
+            parts.append(f"{scenario}: " + ", ".join(
+                f"{t} {r:.0%}" for t, r in zip(rows["test"], rows["rejection_rate"], strict=True)))
+        lines.append("Power: " + "; ".join(parts) + ".")
     return "\n".join(lines)
