@@ -19,8 +19,15 @@ from gvisage_lib.simulation.engine import SCHEDULERS, SimulationResult, check_sc
 from gvisage_lib.simulation.figures import plot_null_pvalues, plot_rejection_rates, plot_type1
 from gvisage_lib.simulation.outputs import FIGURES, simulation_figure, simulation_figures, write_simulation
 from gvisage_lib.simulation.scenarios import TABLES, SimulationSettings, simulate_replicate
-from gvisage_lib.simulation.summary import TABLE_COLUMNS, headline, null_pvalues, simulation_tables
+from gvisage_lib.simulation.summary import (
+                                           TABLE_COLUMNS,
+                                           headline,
+                                           interval_bias,
+                                           null_pvalues,
+                                           rejection_direction,
+                                           simulation_tables,
+)
 
 __all__ = ["FIGURES", "SCHEDULERS", "TABLES", "TABLE_COLUMNS", "SimulationResult", "SimulationSettings",
-           "check_scheduler", "headline", "null_pvalues", "plot_null_pvalues", "plot_rejection_rates", "plot_type1",
+           "check_scheduler", "headline", "interval_bias", "null_pvalues", "plot_null_pvalues", "plot_rejection_rates", "plot_type1", "rejection_direction",
            "run_simulation", "simulate_replicate", "simulation_figure", "simulation_figures", "simulation_tables", "write_simulation"]

@@ -90,7 +90,7 @@ def run_chunk(seed: int, indices: Sequence[int], settings: SimulationSettings) -
     Examples
     --------
     >>> len(run_chunk(3, [0], SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)))
-    4
+    7
     """
     out: list[dict[str, Any]] = []
     for i in indices:

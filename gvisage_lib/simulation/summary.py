@@ -21,7 +21,9 @@ import pandas as pd
 
 from gvisage_lib.core.validation import check_frame, check_level
 from gvisage_lib.simulation.scenarios import (
+    BETTER,
     BOOTSTRAP_VALIDATION,
+    BOOTSTRAP_VALIDATION_BETTER,
     DELONG_TRAIN,
     DELONG_VALIDATION,
     LRT_TRAIN,
@@ -30,7 +32,7 @@ from gvisage_lib.simulation.scenarios import (
 )
 from gvisage_lib.stats import proportion_ci
 
-__all__ = ["TABLE_COLUMNS", "headline", "null_pvalues", "rejection_table", "simulation_tables"]
+__all__ = ["TABLE_COLUMNS", "headline", "interval_bias", "null_pvalues", "rejection_direction", "rejection_table", "simulation_tables"]
 
 #: Columns of every ``simulation_*`` table.
 TABLE_COLUMNS: tuple[str, ...] = ("test", "scenario", "nominal", "rejection_rate", "ci_low", "ci_high",
@@ -129,12 +131,15 @@ def headline(tables: dict[str, pd.DataFrame]) -> str:
              "Clopper-Pearson CI).")]
     if "simulation_type1_nested" in tables:
         t1 = tables["simulation_type1_nested"]
+        alpha = float(t1.loc[t1["test"] == LRT_TRAIN, "nominal"].iloc[0])
         lines.append(
-            f"Hybrid vs clinical model when the added score carries no information (nominal "
-            f"{t1['nominal'].iloc[0]:g}): DeLong's test rejects in {_rate(t1, DELONG_TRAIN)} on the training split "
-            f"the models were fitted on and in {_rate(t1, DELONG_VALIDATION)} on the validation split; the "
-            f"likelihood-ratio test in {_rate(t1, LRT_TRAIN)}; the bootstrap CI of ΔAUC excludes 0 in "
-            f"{_rate(t1, BOOTSTRAP_VALIDATION)}.")
+            f"Hybrid vs clinical model when the added score carries no information: DeLong's test declares the "
+            f"hybrid significantly better (nominal {alpha / 2:g}) in {_rate(t1, DELONG_TRAIN + BETTER)} of replicates "
+            f"on the training split the models were fitted on and in {_rate(t1, DELONG_VALIDATION + BETTER)} on the "
+            f"validation split, and rejects two-sided (nominal {alpha:g}) in {_rate(t1, DELONG_TRAIN)} and "
+            f"{_rate(t1, DELONG_VALIDATION)}; the likelihood-ratio test "
+            f"rejects in {_rate(t1, LRT_TRAIN)}; the bootstrap CI of ΔAUC excludes 0 in "
+            f"{_rate(t1, BOOTSTRAP_VALIDATION)} and lies above 0 in {_rate(t1, BOOTSTRAP_VALIDATION_BETTER)}.")
     if "simulation_coverage" in tables:
         cov = tables["simulation_coverage"]
         sens = "Clopper-Pearson CI of sensitivity, "
@@ -161,3 +166,59 @@ def headline(tables: dict[str, pd.DataFrame]) -> str:
                 f"{t} {r:.0%}" for t, r in zip(rows["test"], rows["rejection_rate"], strict=True)))
         lines.append("Power: " + "; ".join(parts) + ".")
     return "\n".join(lines)
+
+
+def interval_bias(records: pd.DataFrame, table: str = "simulation_coverage") -> pd.DataFrame:
+    """Mean estimate, mean truth and their mean difference per interval of ``table`` (the coverage records).
+
+    For sensitivity and specificity at a threshold picked on the same split, the mean difference is the optimism of
+    the picked threshold (its in-sample value over its true value); at a threshold carried to new data it is near 0.
+
+    Returns
+    -------
+    DataFrame
+        test, n_replicates, mean_estimate, mean_truth, mean_bias (mean of estimate - truth).
+
+    Examples
+    --------
+    >>> rec = pd.DataFrame({"table": "simulation_coverage", "test": ["t", "t"], "estimate": [0.8, 0.7],
+    ...                     "truth": [0.7, 0.7]})
+    >>> interval_bias(rec).round(3).values.tolist()
+    [['t', 2, 0.75, 0.7, 0.05]]
+    """
+    check_frame(records, "records", ["table", "test", "estimate", "truth"])
+    rows = records[(records["table"] == table) & records["estimate"].notna() & records["truth"].notna()]
+    if rows.empty:
+        raise ValueError(f"records hold no estimate of table {table!r}")
+    out = rows.assign(bias=rows["estimate"] - rows["truth"]).groupby("test", sort=False).agg(
+        n_replicates=("bias", "size"), mean_estimate=("estimate", "mean"), mean_truth=("truth", "mean"),
+        mean_bias=("bias", "mean"))
+    return out.reset_index()
+
+
+def rejection_direction(records: pd.DataFrame, table: str = "simulation_type1_nested") -> pd.DataFrame:
+    """How the two-sided rejections of the AUC comparisons of ``table`` split by the sign of ΔAUC (hybrid - clinical).
+
+    Returns
+    -------
+    DataFrame
+        test, n_replicates, rejections, hybrid_better (ΔAUC > 0), hybrid_worse (ΔAUC < 0), mean_delta_auc.
+
+    Examples
+    --------
+    >>> rec = pd.DataFrame({"table": "t", "test": "DeLong", "outcome": [1.0, 1.0, 0.0], "p_value": [.01, .02, .5],
+    ...                     "estimate": [-0.01, 0.02, 0.0]})
+    >>> rejection_direction(rec, "t")[["rejections", "hybrid_better", "hybrid_worse"]].values.tolist()
+    [[2, 1, 1]]
+    """
+    check_frame(records, "records", ["table", "test", "outcome", "p_value", "estimate"])
+    rows = records[(records["table"] == table) & records["estimate"].notna() & records["outcome"].notna()]
+    rows = rows[~rows["test"].str.endswith(BETTER) & (rows["test"] != BOOTSTRAP_VALIDATION_BETTER)]
+    if rows.empty:
+        raise ValueError(f"records hold no AUC comparison of table {table!r}")
+    rej = rows["outcome"] == 1
+    out = rows.assign(rej=rej, better=rej & (rows["estimate"] > 0), worse=rej & (rows["estimate"] < 0))
+    out = out.groupby("test", sort=False).agg(n_replicates=("rej", "size"), rejections=("rej", "sum"),
+                                             hybrid_better=("better", "sum"), hybrid_worse=("worse", "sum"),
+                                             mean_delta_auc=("estimate", "mean"))
+    return out.reset_index()
