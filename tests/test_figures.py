@@ -34,7 +34,7 @@ from gvisage_lib.roc import metrics as stage_roc  # noqa: E402
 from gvisage_lib.twin import generate_tabular  # noqa: E402
 from gvisage_lib.twin.render import render_cohort  # noqa: E402
 
-STAGES = ("cohort", "faces", "cnn", "roc", "clinical", "endocrine")
+STAGES = ("cohort", "faces", "cnn", "roc", "clinical", "endocrine", "simulation")
 SEL = {"stage1": "resnet50", "stage2": "inception_v3"}
 
 
@@ -69,7 +69,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         cand=stage_roc.candidate_metrics(pred), pr=stage_roc.pr_summary(pred, SEL), scores=scores,
         curves=calibration.decision_curves(scores, split="validation"),
         corr=correlation.correlation_matrix(endo, indicators=["tsh", "gh"]),
-        table3=strata.strata_metrics(_strata_frame(n=40), 0.4))
+        table3=strata.strata_metrics(_strata_frame(n=40), 0.4),
+        sim_table=pd.DataFrame({"test": ["DeLong", "LRT", "DeLong"], "scenario": ["null", "null", "effect"],
+                                "nominal": 0.05, "rejection_rate": [0.01, 0.05, 0.6], "ci_low": [0.0, 0.03, 0.5],
+                                "ci_high": [0.03, 0.07, 0.7], "n_replicates": 300}),
+        sim_p=pd.DataFrame({"test": np.repeat(["DeLong", "LRT"], 50), "p_value": rng.uniform(size=100)}))
 
 
 #: "stage.function" -> (how it takes a caller's drawing surface: "ax" or "fig", its arguments from the data).
@@ -92,6 +96,9 @@ CASES: dict[str, tuple[str, Callable[[SimpleNamespace], tuple[tuple, dict[str, A
     "clinical.plot_decision_curve": ("ax", lambda d: ((d.curves,), {})),
     "endocrine.plot_correlation_heatmap": ("ax", lambda d: ((d.corr.r, d.corr.p_bh), {})),
     "endocrine.plot_strata": ("ax", lambda d: ((d.table3,), {})),
+    "simulation.plot_rejection_rates": ("ax", lambda d: ((d.sim_table,), {"title": "null"})),
+    "simulation.plot_null_pvalues": ("ax", lambda d: ((d.sim_p,), {})),
+    "simulation.plot_type1": ("fig", lambda d: ((d.sim_table, d.sim_p), {})),
 }
 
 
