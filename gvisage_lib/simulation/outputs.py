@@ -63,7 +63,17 @@ def simulation_figure(result: SimulationResult, table: str) -> Figure:
 
 
 def simulation_figures(result: SimulationResult) -> dict[str, Figure]:
-    """One figure per scenario that ``result`` holds, keyed by its figure key (:data:`FIGURES`)."""
+    """One figure per scenario that ``result`` holds, keyed by its figure key (:data:`FIGURES`).
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from gvisage_lib.simulation import SimulationSettings, run_simulation
+    >>> light = SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)
+    >>> list(simulation_figures(run_simulation(1, seed=2, workers=1, settings=light)))
+    ['figS9']
+    """
     present = result.tables()
     return {fig: simulation_figure(result, table) for table, fig in FIGURES.items() if table in present}
 

@@ -615,7 +615,16 @@ class ReplicateSeeds:
     """The random streams of one replicate, all children of its own :class:`numpy.random.SeedSequence` (the
     ``index``-th child spawned from ``SeedSequence(seed)``): the cohort's seed (child 0), the bootstrap's seed
     (child 1) and one generator per simulated score (children of child 2), so that a scenario's numbers do not depend
-    on which other scenarios run."""
+    on which other scenarios run.
+
+    Examples
+    --------
+    >>> s = ReplicateSeeds(1, 0)
+    >>> s.cohort == ReplicateSeeds(1, 0).cohort != ReplicateSeeds(1, 1).cohort
+    True
+    >>> float(s.scores(0).random()) == float(ReplicateSeeds(1, 0).scores(0).random())
+    True
+    """
 
     seed: int
     index: int
