@@ -199,6 +199,19 @@ def test_nested_comparison_equals_compare_models() -> None:
     assert ours[sc.DELONG_VALIDATION]["p_greater"] == pytest.approx(g.p_value, rel=1e-9)
 
 
+def test_hybrid_predictions_from_the_clinical_design_equal_predict() -> None:
+    cohort = sc.stage2_cohort(12, scale=0.5)
+    comparison = sc.NestedComparison(cohort)
+    clin, _, _ = comparison._clinical_fit("ml")
+    score = sc.simulate_scores(cohort, 0.7, np.random.default_rng(8))
+    cnn = np.log(score / (1 - score))
+    train = comparison.train.assign(cnn_logit=cnn[comparison._train_idx])
+    val = comparison.validation.assign(cnn_logit=cnn[comparison._val_idx])
+    hyb = comparison._hybrid_fit(train, "ml")
+    np.testing.assert_allclose(comparison._hybrid_predict(hyb, clin, train, 0), hyb.predict(train), rtol=1e-13)
+    np.testing.assert_allclose(comparison._hybrid_predict(hyb, clin, val, 1), hyb.predict(val), rtol=1e-13)
+
+
 def test_strata_pvalues_are_strata_tests() -> None:
     from gvisage_lib.endocrine import strata_metrics, strata_tests
     from gvisage_lib.stats import choose_threshold
