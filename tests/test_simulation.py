@@ -45,22 +45,24 @@ NULL_PAPER = SimulationSettings(n_boot=100, tables=("simulation_type1_nested",))
 
 @pytest.mark.slow
 def test_local_and_dask_local_give_identical_tables() -> None:
-    """The same seed gives the same records and tables in this process, with joblib's 2 processes and on a Dask
-    LocalCluster of 2 workers."""
-    inline = run_simulation(4, seed=11, scheduler="local", workers=1, settings=FAST)
-    joblib2 = run_simulation(4, seed=11, scheduler="local", workers=2, settings=FAST)
-    dask2 = run_simulation(4, seed=11, scheduler="dask-local", workers=2, settings=FAST)
-    for other in (joblib2, dask2):
-        pd.testing.assert_frame_equal(other.records, inline.records, check_exact=True)
-        for key, table in inline.tables().items():
-            pd.testing.assert_frame_equal(other.tables()[key], table, check_exact=True)
+    """The same seed gives the same records and tables with joblib's 2 processes and on a Dask LocalCluster of 2
+    worker processes (every table; half the paper's sizes to keep it short)."""
+    settings = SimulationSettings(n_boot=100, scale=0.5)
+    joblib2 = run_simulation(4, seed=11, scheduler="local", workers=2, settings=settings)
+    dask2 = run_simulation(4, seed=11, scheduler="dask-local", workers=2, settings=settings)
+    pd.testing.assert_frame_equal(dask2.records, joblib2.records, check_exact=True)
+    assert list(joblib2.tables()) == list(TABLES)
+    for key, table in joblib2.tables().items():
+        pd.testing.assert_frame_equal(dask2.tables()[key], table, check_exact=True)
     assert dask2.scheduler == "dask-local" and dask2.meta["dask_workers"] == 2
 
 
-def test_dask_local_threads_match_inline() -> None:
+def test_dask_local_threads_and_joblib_match_inline() -> None:
     inline = run_simulation(2, seed=5, workers=1, settings=NULL_ONLY)
     threads = run_simulation(2, seed=5, scheduler="dask-local", workers=2, dask_processes=False, settings=NULL_ONLY)
     pd.testing.assert_frame_equal(threads.records, inline.records, check_exact=True)
+    joblib2 = run_simulation(2, seed=5, workers=2, settings=NULL_ONLY)
+    pd.testing.assert_frame_equal(joblib2.records, inline.records, check_exact=True)
 
 
 def test_seed_determinism_and_independence_of_chunking() -> None:
