@@ -343,6 +343,8 @@ def test_cli_writes_tables_figures_and_record(tmp_path: Path) -> None:
         t = pd.read_csv(out / "tables" / f"{table_name(key)}.csv")
         assert list(t.columns) == list(TABLE_COLUMNS) and (t["n_replicates"] == 2).all()
         assert (out / "figures" / f"{figure_name(FIGURES[key])}.png").is_file()
+    records = pd.read_parquet(out / "simulation_records.parquet")
+    assert sorted(records["replicate"].unique()) == [0, 1] and set(records["table"]) == set(TABLES)
     record = json.loads((out / "simulation.json").read_text())
     assert (record["seed"], record["replicates"], record["scheduler"]) == (4, 2, "local")
     assert record["packages"]["dask"] and record["packages"]["joblib"]

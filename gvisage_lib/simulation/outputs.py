@@ -1,9 +1,10 @@
-"""What ``gvisage simulate`` writes: the four tables, one figure per scenario and ``simulation.json``.
+"""What ``gvisage simulate`` writes: the four tables, one figure per scenario, the records and ``simulation.json``.
 
 Tables go to ``<out>/tables/<name>.csv`` and figures to ``<out>/figures/<name>.png`` and ``.pdf``, under the names of
 :mod:`gvisage_lib.paper.index` (the notebook writes the same files into its run folder), all atomically;
-``<out>/simulation.json`` records the seed, the replicates, the scheduler and workers, the settings, the wall time
-and the package versions.
+``<out>/simulation_records.parquet`` holds every replicate's records (P values, estimates, truths) and
+``<out>/simulation.json`` the seed, the replicates, the scheduler and workers, the settings, the wall time and the
+package versions.
 
 Examples
 --------
@@ -79,7 +80,7 @@ def simulation_figures(result: SimulationResult) -> dict[str, Figure]:
 
 
 def write_simulation(result: SimulationResult, out_dir: str | os.PathLike[str]) -> list[Path]:
-    """Write the tables, figures and ``simulation.json`` of ``result`` under ``out_dir``; return the paths.
+    """Write the tables, figures, records and ``simulation.json`` of ``result`` under ``out_dir``; return the paths.
 
     Examples
     --------
@@ -89,7 +90,7 @@ def write_simulation(result: SimulationResult, out_dir: str | os.PathLike[str]) 
     >>> res = run_simulation(1, seed=2, workers=1, settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
     >>> sorted(p.name for p in write_simulation(res, tempfile.mkdtemp()))
     ['figS9_simulation_type1_nested.pdf', 'figS9_simulation_type1_nested.png', 'simulation.json', \
-'simulation_type1_nested.csv']
+'simulation_records.parquet', 'simulation_type1_nested.csv']
     """
     import matplotlib.pyplot as plt
 
@@ -101,5 +102,6 @@ def write_simulation(result: SimulationResult, out_dir: str | os.PathLike[str]) 
     meta = {"gvisage_version": __version__, **result.to_dict(),
             "packages": package_versions(("gvisage", "numpy", "pandas", "scipy", "statsmodels", "joblib", "dask",
                                           "distributed"))}
+    written.append(io.write_parquet(result.records, out / "simulation_records.parquet"))
     written.append(io.write_json(meta, out / "simulation.json"))
     return written
