@@ -57,7 +57,8 @@ def _build_parser() -> argparse.ArgumentParser:
     sim = sub.add_parser("simulate", help="Monte-Carlo simulation of the paper's tests on the twin (notebook 07)")
     sim.add_argument("--replicates", type=int, default=1000, help="number of replicates (default: 1000)")
     sim.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"master seed (default: {DEFAULT_SEED})")
-    sim.add_argument("--out", type=Path, required=True, help="output folder (tables/, figures/, simulation.json)")
+    sim.add_argument("--out", type=Path, required=True,
+                     help="output folder (tables/, figures/, simulation_records.parquet, simulation.json)")
     sim.add_argument("--scheduler", default="local", metavar="local|dask-local|ADDRESS",
                      help="joblib on this machine (local, default), a Dask LocalCluster (dask-local) or the address "
                           "of a running Dask scheduler (tcp://host:8786)")
