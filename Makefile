@@ -55,6 +55,7 @@ benchmarks: $(STAMP)
 	$(PY) benchmarks/delong.py
 	$(PY) benchmarks/preprocess.py
 	$(PY) benchmarks/train_throughput.py
+	$(PY) benchmarks/simulation.py
 
 clean-runs:
 	rm -rf runs

@@ -116,7 +116,7 @@ def test_statistics_rerun_from_predictions_is_identical(smoke_run: Path) -> None
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "continuing the run" in proc.stderr and "generating" not in proc.stderr  # the twin was not regenerated
     record = json.loads((smoke_run / "run.json").read_text())
-    assert [n["notebook"][:2] for n in record["notebooks"]] == ["01", "02", "03", "04", "05", "06"]
+    assert [n["notebook"][:2] for n in record["notebooks"]] == ["01", "02", "03", "04", "05", "06", "07"]
     after = json.loads((smoke_run / "run.json").read_text())["outputs"]
     assert after == before
 

@@ -13,7 +13,8 @@ import yaml
 ROOT = Path(__file__).resolve().parents[1]
 #: pip distribution name -> conda-forge package name, where they differ.
 CONDA_NAMES = {"opencv-python-headless": "py-opencv", "torch": "pytorch"}
-_REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(.*)$")
+#: name, optional extras (``dask[distributed]``: conda-forge's ``dask`` includes distributed), version bounds.
+_REQ = re.compile(r"^\s*([A-Za-z0-9_.\-]+)\s*(?:\[[A-Za-z0-9_,\s\-]*\])?\s*(.*)$")
 
 
 def _split(req: str) -> tuple[str, str]:
@@ -49,9 +50,9 @@ def test_same_python_bounds() -> None:
     assert _conda()["python"] == ",".join(sorted(requires_python.replace(" ", "").split(",")))
 
 
-@pytest.mark.parametrize("req", ["numpy>=1", "torch>=2.2,<=2.14.1", "pip"])
+@pytest.mark.parametrize("req", ["numpy>=1", "torch>=2.2,<=2.14.1", "pip", "dask[distributed]>=2024.1"])
 def test_parser_accepts(req: str) -> None:
-    assert _split(req)[0] in {"numpy", "torch", "pip"}
+    assert _split(req)[0] in {"numpy", "torch", "pip", "dask"}
 
 
 def _lock() -> dict[str, tuple[str, str]]:
@@ -93,3 +94,7 @@ def test_make_installs_from_the_lock() -> None:
     makefile = (ROOT / "Makefile").read_text()
     assert "pip install -q -r $(LOCK)" in makefile and "pip install -q --no-deps -e ." in makefile
     assert "LOCK    ?= requirements.lock" in makefile
+
+
+def test_parser_drops_extras() -> None:
+    assert _split("dask[distributed]>=2024.1") == ("dask", ">=2024.1")

@@ -34,7 +34,7 @@ from gvisage_lib.roc import metrics as stage_roc  # noqa: E402
 from gvisage_lib.twin import generate_tabular  # noqa: E402
 from gvisage_lib.twin.render import render_cohort  # noqa: E402
 
-STAGES = ("cohort", "faces", "cnn", "roc", "clinical", "endocrine")
+STAGES = ("cohort", "faces", "cnn", "roc", "clinical", "endocrine", "simulation")
 SEL = {"stage1": "resnet50", "stage2": "inception_v3"}
 
 
@@ -74,7 +74,11 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
                              "chosen_on": "train", "eligible": 9, "eligible_positive": 5, "eligible_negative": 4,
                              "excluded_qc": 1, "excluded_no_face": 1, "not_scored": 0, "index_test": 8,
                              "test_positive": 4, "test_negative": 4, "tp": 3, "fp": 1, "fn": 1, "tn": 3,
-                             "reference_positive": 4, "reference_negative": 4, "photos_failed_qc_kept": 2}]))
+                             "reference_positive": 4, "reference_negative": 4, "photos_failed_qc_kept": 2}]),
+        sim_table=pd.DataFrame({"test": ["DeLong", "LRT", "DeLong"], "scenario": ["null", "null", "effect"],
+                                "nominal": 0.05, "rejection_rate": [0.01, 0.05, 0.6], "ci_low": [0.0, 0.03, 0.5],
+                                "ci_high": [0.03, 0.07, 0.7], "n_replicates": 300}),
+        sim_p=pd.DataFrame({"test": np.repeat(["DeLong", "LRT"], 50), "p_value": rng.uniform(size=100)}))
 
 
 #: "stage.function" -> (how it takes a caller's drawing surface: "ax" or "fig", its arguments from the data).
@@ -98,6 +102,9 @@ CASES: dict[str, tuple[str, Callable[[SimpleNamespace], tuple[tuple, dict[str, A
     "clinical.plot_decision_curve": ("ax", lambda d: ((d.curves,), {})),
     "endocrine.plot_correlation_heatmap": ("ax", lambda d: ((d.corr.r, d.corr.p_bh), {})),
     "endocrine.plot_strata": ("ax", lambda d: ((d.table3,), {})),
+    "simulation.plot_rejection_rates": ("ax", lambda d: ((d.sim_table,), {"title": "null"})),
+    "simulation.plot_null_pvalues": ("ax", lambda d: ((d.sim_p,), {})),
+    "simulation.plot_type1": ("fig", lambda d: ((d.sim_table, d.sim_p), {})),
 }
 
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 LIB = Path(__file__).resolve().parents[1] / "gvisage_lib"
-#: Packages below the stages, the stages in pipeline order (notebook 01 to 06), and the driver on top.
+#: Packages below the stages, the stages in pipeline order (notebook 01 to 07), and the driver on top.
 BASE = ("core", "paper", "stats", "twin")
-STAGES = ("cohort", "faces", "cnn", "roc", "clinical", "endocrine")
+STAGES = ("cohort", "faces", "cnn", "roc", "clinical", "endocrine", "simulation")
 TOP = ("run",)
 #: What each base package may import (besides itself).
 BASE_ALLOWED = {"core": set(), "paper": {"core", "stats"}, "stats": {"core"}, "twin": {"core", "paper"}}

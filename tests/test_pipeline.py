@@ -48,7 +48,7 @@ def test_list_notebooks_orders_numbered_files_only(books: Path) -> None:
 
 def test_repository_notebooks_are_stored_without_outputs() -> None:
     books = pipeline.list_notebooks()
-    assert [b.name[:2] for b in books] == ["01", "02", "03", "04", "05", "06"]
+    assert [b.name[:2] for b in books] == ["01", "02", "03", "04", "05", "06", "07"]
     for book in books:
         nb = nbformat.read(book, as_version=4)
         code = [c for c in nb.cells if c.cell_type == "code"]

@@ -80,3 +80,21 @@ def test_roc_band_is_seeded_and_brackets_the_curve() -> None:
     assert (b1.se_low <= b1.sensitivity + 1e-12).mean() > 0.95 and (b1.sensitivity <= b1.se_high + 1e-12).mean() > 0.95
     with pytest.raises(ValueError, match="specificities must be"):
         roc_confidence_band(y, s, specificities=[1.5])
+
+
+def test_auc_by_counting_ranks_equals_batched_auc_bit_for_bit() -> None:
+    """The fast path of bootstraps (dense ranks, counted) gives batched_auc's AUCs exactly, ties and all."""
+    from gvisage_lib.stats import batched_auc_ranks, bootstrap_indices, dense_ranks
+
+    rng = np.random.default_rng(3)
+    for n, decimals in ((60, 1), (237, 6), (500, 0)):
+        y = (rng.random(n) < 0.45).astype(int)
+        s = np.round(rng.normal(size=n) + y, decimals)  # few decimals: many ties
+        r, k = dense_ranks(s)
+        idx = bootstrap_indices(y, n_boot=300, seed=n)
+        assert np.array_equal(batched_auc_ranks(y[idx], r[idx], k), batched_auc(y[idx], s[idx]))
+        assert batched_auc_ranks(y, r) == batched_auc(y, s)
+    with pytest.raises(TypeError, match="ranks must be integers"):
+        batched_auc_ranks([0, 1], [0.5, 1.5])
+    with pytest.raises(ValueError, match=r"ranks must lie in \[0, 2\)"):
+        batched_auc_ranks([0, 1], [0, 2], n_levels=2)

@@ -27,7 +27,7 @@ from gvisage_lib.core.io import sha256_file
 RECORDED_PACKAGES: tuple[str, ...] = (
     "gvisage", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "pingouin", "matplotlib", "seaborn",
     "pyarrow", "papermill", "nbclient", "nbconvert", "ipykernel", "opencv-python-headless", "torch", "torchvision",
-    "captum", "pillow",
+    "captum", "pillow", "joblib", "dask", "distributed",
 )
 
 

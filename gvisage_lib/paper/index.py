@@ -15,7 +15,7 @@ Examples
 >>> figure_name("nope")
 Traceback (most recent call last):
 ...
-KeyError: "no figure with key 'nope' in gvisage_lib.paper.index; keys: ['fig1', 'fig1_stard', 'fig3a', 'fig3b', 'fig3c', 'fig4a', 'fig4b', 'fig4c', 'fig4d', 'fig5a', 'fig5b', 'figS1', 'figS2', 'figS3', 'figS4', 'figS5', 'figS6_test', 'figS6_validation', 'figS7_test', 'figS7_validation', 'figS8']"
+KeyError: "no figure with key 'nope' in gvisage_lib.paper.index; keys: ['fig1', 'fig1_stard', 'fig3a', 'fig3b', 'fig3c', 'fig4a', 'fig4b', 'fig4c', 'fig4d', 'fig5a', 'fig5b', 'figS1', 'figS10', 'figS11', 'figS12', 'figS2', 'figS3', 'figS4', 'figS5', 'figS6_test', 'figS6_validation', 'figS7_test', 'figS7_validation', 'figS8', 'figS9']"
 """
 
 from __future__ import annotations
@@ -48,8 +48,8 @@ def _t(name, item, nb, fn, cap) -> Output:
     return Output(name, "table", name, item, nb, fn, cap)
 
 
-_C, _F, _N, _R, _H, _E = ("gvisage_lib.cohort", "gvisage_lib.faces", "gvisage_lib.cnn", "gvisage_lib.roc",
-                          "gvisage_lib.clinical", "gvisage_lib.endocrine")
+_C, _F, _N, _R, _H, _E, _S = ("gvisage_lib.cohort", "gvisage_lib.faces", "gvisage_lib.cnn", "gvisage_lib.roc",
+                              "gvisage_lib.clinical", "gvisage_lib.endocrine", "gvisage_lib.simulation")
 
 #: Every output, in notebook order.
 OUTPUTS: tuple[Output, ...] = (
@@ -129,6 +129,15 @@ OUTPUTS: tuple[Output, ...] = (
     _t("table3_hpt_strata_tests", "Table 3", "06_endocrine", f"{_E}.strata.strata_tests", "Friedman test as the paper's and tests for independent strata."),
     _t("table3_paper_friedman_recomputed", "Table 3", "06_endocrine", f"{_E}.strata.strata_tests", "The paper's Friedman test recomputed from its own Table 3."),
     _t("twin_truth_check_mechanism", "", "06_endocrine", f"{_E}.correlation.run_truth_check", "Does the analysis recover what the twin planted?"),
+    # 07 simulation
+    _t("simulation_type1_nested", "", "07_simulation", f"{_S}.summary.simulation_tables", "Type-I error of DeLong's test of hybrid vs clinical model, the likelihood-ratio test and the bootstrap, when the added score carries no information."),
+    _f("figS9", "figS9_simulation_type1_nested", "", "07_simulation", f"{_S}.figures.plot_type1", "Type-I error and null P values of the nested-model tests."),
+    _t("simulation_coverage", "", "07_simulation", f"{_S}.summary.simulation_tables", "Coverage of DeLong CIs of the AUC and of Clopper-Pearson CIs of sensitivity and specificity at thresholds picked on training data (rejection_rate holds the coverage)."),
+    _f("figS10", "figS10_simulation_coverage", "", "07_simulation", f"{_S}.figures.plot_rejection_rates", "Coverage of the AUC, sensitivity and specificity intervals."),
+    _t("simulation_type1_strata", "", "07_simulation", f"{_S}.summary.simulation_tables", "Type-I error of the paper's Friedman test and of the tests of independent AUCs when the HPT strata share one AUC."),
+    _f("figS11", "figS11_simulation_type1_strata", "", "07_simulation", f"{_S}.figures.plot_type1", "Type-I error and null P values of the tests across HPT strata."),
+    _t("simulation_power", "", "07_simulation", f"{_S}.summary.simulation_tables", "Power of each test for the planted effect sizes."),
+    _f("figS12", "figS12_simulation_power", "", "07_simulation", f"{_S}.figures.plot_rejection_rates", "Power of the nested-model tests and of the tests across strata."),
 )
 
 _BY_KEY = {(o.kind, o.key): o for o in OUTPUTS}

@@ -1,4 +1,4 @@
-"""The ``gvisage`` command: ``reproduce``, ``parameters``, ``validate``, ``synth`` and ``predict``.
+"""The ``gvisage`` command: ``reproduce``, ``parameters``, ``validate``, ``synth``, ``predict`` and ``simulate``.
 
 Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named); 2 invalid input (a bad
 manifest, a bad argument or notebook parameter, a run folder that cannot be used or is in use by another run, a run
@@ -86,6 +86,16 @@ def _build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--crop-mode", choices=("detect", "none"), default="detect",
                      help="detect the face (default) or take the photos as face crops already")
     pre.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda or auto")
+    sim = sub.add_parser("simulate", help="Monte-Carlo simulation of the paper's tests on the twin (notebook 07)")
+    sim.add_argument("--replicates", type=int, default=1000, help="number of replicates (default: 1000)")
+    sim.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"master seed (default: {DEFAULT_SEED})")
+    sim.add_argument("--out", type=Path, required=True,
+                     help="output folder (tables/, figures/, simulation_records.parquet, simulation.json)")
+    sim.add_argument("--scheduler", default="local", metavar="local|dask-local|ADDRESS",
+                     help="joblib on this machine (local, default), a Dask LocalCluster (dask-local) or the address "
+                          "of a running Dask scheduler (tcp://host:8786)")
+    sim.add_argument("--workers", type=int, default=None,
+                     help="worker processes for local and dask-local (default: the CPUs available)")
     return parser
 
 
@@ -207,6 +217,36 @@ def _describe(exc: BaseException) -> str:
     return text if text else type(exc).__name__
 
 
+def _cmd_simulate(args: argparse.Namespace) -> int:
+    from gvisage_lib.simulation import check_scheduler, run_simulation, write_simulation
+
+    if args.replicates < 1:
+        _err(f"--replicates must be >= 1, got {args.replicates}")
+        return 2
+    if args.seed < 0:
+        _err(f"--seed must be >= 0, got {args.seed}")
+        return 2
+    if args.workers is not None and args.workers < 1:
+        _err(f"--workers must be >= 1, got {args.workers}")
+        return 2
+    try:
+        check_scheduler(args.scheduler)
+    except ValueError as exc:
+        _err(f"--scheduler: {exc}")
+        return 2
+    if args.out.exists() and not args.out.is_dir():
+        _err(f"--out {args.out} exists and is not a folder")
+        return 2
+    try:
+        result = run_simulation(args.replicates, args.seed, scheduler=args.scheduler, workers=args.workers, log=_log)
+    except ConnectionError as exc:
+        _err(str(exc))
+        return 2
+    for path in write_simulation(result, args.out):
+        print(path)
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gvisage`` console script; returns the exit code.
 
@@ -215,7 +255,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     """
     args = _build_parser().parse_args(argv)
     handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth,
-                "parameters": _cmd_parameters, "predict": _cmd_predict}
+                "parameters": _cmd_parameters, "predict": _cmd_predict,
+                "simulate": _cmd_simulate}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

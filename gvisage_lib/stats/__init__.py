@@ -11,8 +11,8 @@ Examples
 [0.1871, 0.8129]
 """
 
-from .bootstrap import (BootstrapResult, batched_auc, bootstrap_ci, bootstrap_indices, roc_confidence_band,
-                        sensitivity_at_specificity)
+from .bootstrap import (BootstrapResult, batched_auc, batched_auc_ranks, bootstrap_ci, bootstrap_indices, dense_ranks,
+                        roc_confidence_band, sensitivity_at_specificity)
 from .curves import average_precision, pr_curve, roc_curve
 from .delong import (AUCResult, DeLongTestResult, UnpairedDeLongResult, delong_auc_covariance, delong_placements,
                      delong_test, delong_test_unpaired, midrank, roc_auc_delong)
@@ -39,8 +39,10 @@ __all__ = [
     "apply_operating_points",
     "average_precision",
     "batched_auc",
+    "batched_auc_ranks",
     "bootstrap_ci",
     "bootstrap_indices",
+    "dense_ranks",
     "diagnostic_metrics",
     "metrics_from_counts",
     "operating_points",

@@ -33,7 +33,16 @@ from gvisage_lib.core.validation import check_binary_labels, check_level, check_
 from .delong import midrank
 from .results import StatResult
 
-__all__ = ["BootstrapResult", "bootstrap_indices", "bootstrap_ci", "batched_auc", "sensitivity_at_specificity", "roc_confidence_band"]
+__all__ = [
+    "BootstrapResult",
+    "batched_auc",
+    "batched_auc_ranks",
+    "bootstrap_ci",
+    "bootstrap_indices",
+    "dense_ranks",
+    "roc_confidence_band",
+    "sensitivity_at_specificity",
+]
 
 
 def _check_n_boot(n_boot: Any) -> int:
@@ -151,6 +160,65 @@ def batched_auc(y: Any, score: Any) -> np.ndarray | float:
     n = y2.shape[1] - m
     with np.errstate(divide="ignore", invalid="ignore"):
         auc = ((r * (y2 == 1)).sum(axis=1) - m * (m + 1) / 2.0) / (m * n)
+    return float(auc[0]) if np.ndim(y) == 1 else auc
+
+
+def dense_ranks(score: Any) -> tuple[np.ndarray, int]:
+    """Dense ranks (0 for the smallest value, ties share a rank) of a 1-D score, and the number of distinct values.
+
+    An AUC depends on the scores only through their order, so :func:`batched_auc_ranks` on the dense ranks gives the
+    AUC of the scores.
+
+    Examples
+    --------
+    >>> dense_ranks([0.3, 0.1, 0.3, 0.9])
+    (array([1, 0, 1, 2]), 3)
+    """
+    values, inverse = np.unique(np.asarray(score, dtype=np.float64), return_inverse=True)
+    return inverse.astype(np.int64).reshape(-1), int(values.size)
+
+
+def batched_auc_ranks(y: Any, ranks: Any, n_levels: int | None = None) -> np.ndarray | float:
+    """:func:`batched_auc` of integer scores ``0 .. n_levels - 1`` (e.g. :func:`dense_ranks`), by counting, without a sort.
+
+    The fast path of bootstraps that resample the same subjects many times: each row's AUC is the sum over its cases of
+    (controls ranked below + half the controls tied) over ``m n``, counted with one ``bincount`` for all rows. The
+    numerators are whole or half numbers, exact in floating point, so the result equals :func:`batched_auc`'s bit for
+    bit (``tests/test_stats_bootstrap.py``).
+
+    Parameters
+    ----------
+    y : array-like of shape (N,) or (B, N)
+        Binary labels, one replicate per row.
+    ranks : array-like of int, same shape
+        Integer scores in ``[0, n_levels)``.
+    n_levels : int, optional
+        Number of levels (default: the largest rank + 1).
+
+    Examples
+    --------
+    >>> batched_auc_ranks(np.array([[0, 0, 1, 1], [0, 1, 0, 1]]), np.array([[0, 1, 2, 3], [0, 1, 2, 3]]))
+    array([1.  , 0.75])
+    """
+    y2 = np.atleast_2d(np.asarray(y))
+    r2 = np.atleast_2d(np.asarray(ranks))
+    if r2.shape != y2.shape:
+        raise ValueError(f"ranks must have the shape of y {y2.shape}, got {r2.shape}")
+    if r2.dtype.kind not in "iu":
+        raise TypeError(f"ranks must be integers (e.g. dense_ranks(score)), got dtype {r2.dtype}")
+    k = int(r2.max()) + 1 if n_levels is None else int(n_levels)
+    if r2.size and (r2.min() < 0 or r2.max() >= k):
+        raise ValueError(f"ranks must lie in [0, {k}), got values from {r2.min()} to {r2.max()}")
+    b = y2.shape[0]
+    pos = y2 == 1
+    flat = (r2 + (np.arange(b) * k)[:, None]).ravel()
+    controls = np.bincount(flat[~pos.ravel()], minlength=b * k).reshape(b, k)
+    # per level: controls strictly below it plus half the controls at it
+    placement = np.cumsum(controls, axis=1) - 0.5 * controls
+    m = pos.sum(axis=1).astype(np.float64)
+    n = y2.shape[1] - m
+    with np.errstate(divide="ignore", invalid="ignore"):
+        auc = np.where(pos, np.take_along_axis(placement, r2, axis=1), 0.0).sum(axis=1) / (m * n)
     return float(auc[0]) if np.ndim(y) == 1 else auc
 
 

@@ -54,7 +54,8 @@ def _round_half_up(x: float) -> int:
 def group_sizes(scale: float = 1.0) -> pd.Series:
     """Number of subjects per (split, group) at ``scale`` times the paper's sizes (docs/paper.md).
 
-    Each cell is rounded half up and kept at 2 or more, so every split keeps the classes of both stages.
+    Each cell is rounded half up and kept at 2 or more, so every split keeps the classes of both stages. Computed
+    once per process and scale (a fresh copy is returned).
 
     Parameters
     ----------
@@ -75,6 +76,11 @@ def group_sizes(scale: float = 1.0) -> pd.Series:
     """
     if not isinstance(scale, (int, float)) or isinstance(scale, bool) or not math.isfinite(scale) or scale <= 0:
         raise ValueError(f"scale must be a positive finite number, got {scale!r}")
+    return _group_sizes_cached(float(scale)).copy()
+
+
+@lru_cache(maxsize=8)
+def _group_sizes_cached(scale: float) -> pd.Series:
     t = paper.table1()
     n = t[(t.variable == "n") & (t.statistic == "count")].set_index(["split", "group"])["value"]
     out = {(s, g): max(2, _round_half_up(float(n.loc[(s, g)]) * scale)) for s in schema.SPLITS for g in schema.GROUPS}
@@ -120,6 +126,9 @@ def effective_dispersions() -> dict[str, float]:
 
     ``cv = min(cap, max(chosen, implied))``: the chosen CV (from paediatric reference ranges) unless the paper's P
     values imply a larger spread (:func:`implied_cv`), capped. Variables listed as exempt keep the chosen CV.
+    The values depend only on the packaged data, so they are computed once per process (a fresh dict is returned);
+    the twin's generator asks for them in every cell, and the simulation (:mod:`gvisage_lib.simulation`) draws
+    thousands of twins.
 
     Examples
     --------
@@ -127,6 +136,15 @@ def effective_dispersions() -> dict[str, float]:
     >>> d["bmi"], d["tsh"]
     (0.18, 2.0)
     """
+    return dict(_effective_dispersions_cached())
+
+
+@lru_cache(maxsize=1)
+def _effective_dispersions_cached() -> tuple[tuple[str, float], ...]:
+    return tuple(_compute_effective_dispersions().items())
+
+
+def _compute_effective_dispersions() -> dict[str, float]:
     params = twin_parameters()
     chosen = {k: float(v) for k, v in params["dispersions"].items() if not k.startswith("_")}
     rule = params["dispersion_rule"]
