@@ -23,8 +23,14 @@ from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.faces.detection import crop_square, resize_square
 from gvisage_lib.faces.preprocess import preprocess_cohort
 from gvisage_lib.faces.regions import TwinRegions, crop_mask, region_areas
-from gvisage_lib.twin.render import (REGION_KEYS, SubjectLook, draw_photo, render_cohort, render_subject,
-                                     render_subject_regions)
+from gvisage_lib.twin.render import (
+    REGION_KEYS,
+    SubjectLook,
+    draw_photo,
+    render_cohort,
+    render_subject,
+    render_subject_regions,
+)
 
 matplotlib.use("Agg")
 
@@ -254,7 +260,7 @@ def test_fig5c_on_the_twin(twin_run):
     face_rows = loc[loc["region_kind"] == "face"]
     np.testing.assert_allclose(face_rows["share_rest_of_face"], 0.0, atol=1e-9)
     assert len(res.underlays) == 5 and len(res.examples) == 5
-    for (stage, method, group), m in res.maps.items():
+    for m in res.maps.values():
         assert m.shape == (64, 64) and m.sum() == pytest.approx(1.0, rel=1e-4)
     fig = A.plot_fig5c(res)
     assert sum(len(ax.images) == 2 for ax in fig.axes) >= 10  # maps over a face

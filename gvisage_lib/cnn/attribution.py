@@ -513,8 +513,9 @@ def plot_fig5c(result: Fig5C, *, fig: Any | None = None, alpha: float = 0.6) -> 
     >>> m = np.random.default_rng(0).random((16, 16)).astype(np.float32)
     >>> r = Fig5C(False, Path("m.csv"), "validation", {1: "resnet50", 2: "resnet50"}, {1: 2, 2: 2}, pd.DataFrame(),
     ...           {(1, "gradcam", "NC"): m, (2, "integrated_gradients", "iGCT"): m}, {(1, "NC"): 20, (2, "iGCT"): 20})
-    >>> len(plot_fig5c(r).axes)
-    20
+    >>> fig = plot_fig5c(r)                    # 2 stages x 2 methods x 3 columns, no face anywhere
+    >>> len(fig.axes), max(len(ax.images) for ax in fig.axes)
+    (12, 1)
     """
     import matplotlib.pyplot as plt
 

@@ -150,16 +150,16 @@ def square_window(box: Box, *, margin: float = 0.2) -> Box:
     Examples
     --------
     >>> square_window((10, 10, 20, 30), margin=0.5)
-    (-5, -5, 60, 60)
+    (-10, -5, 60, 60)
     """
     x, y, w, h = (int(v) for v in box)
     if w <= 0 or h <= 0:
         raise ValueError(f"box must have positive width and height, got {box!r}")
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin!r}")
-    side = max(1, int(round(max(w, h) * (1 + 2 * margin))))
+    side = max(1, round(max(w, h) * (1 + 2 * margin)))
     cx, cy = x + w / 2, y + h / 2
-    return int(round(cx - side / 2)), int(round(cy - side / 2)), side, side
+    return round(cx - side / 2), round(cy - side / 2), side, side
 
 
 def crop_window(image: np.ndarray, window: Box) -> np.ndarray:
