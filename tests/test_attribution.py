@@ -132,6 +132,9 @@ def test_localisation_table_groups_carriers_and_enrichment():
     assert row.share_region + row.share_rest_of_face + row.share_background == pytest.approx(1.0)
     assert row.enrichment_rest_of_face == pytest.approx(0.45 / 0.35)
     assert row.enrichment_region_ci_low == pytest.approx(1.0) and row.region_kind == "local"
+    assert np.isnan(row.enrichment_vs_null)  # no null shares given
+    t = A.localisation_table(ps.assign(share_region_null=0.1), seed=3).set_index("group")
+    assert t.loc["iGCT", "enrichment_vs_null"] == pytest.approx(3.0)
 
 
 class _RegionReader(nn.Module):
@@ -257,6 +260,8 @@ def test_fig5c_on_the_twin(twin_run):
     np.testing.assert_allclose(total, 1.0)
     assert loc[["share_region", "share_background", "area_region"]].apply(lambda c: c.between(0, 1)).all().all()
     assert set(loc["method"]) == set(A.METHODS)
+    assert loc["share_region_null"].between(0, 1).all()
+    np.testing.assert_allclose(loc["enrichment_vs_null"], loc["share_region"] / loc["share_region_null"], rtol=1e-4)
     face_rows = loc[loc["region_kind"] == "face"]
     np.testing.assert_allclose(face_rows["share_rest_of_face"], 0.0, atol=1e-9)
     assert len(res.underlays) == 5 and len(res.examples) == 5

@@ -12,9 +12,10 @@ Methods (captum)
     (its 75 px input), so Grad-CAM there says little more than "upper or lower half"; the table records the
     resolution (``map_side``).
 ``integrated_gradients``
-    Integrated gradients (``captum.attr.IntegratedGradients``, Gauss-Legendre rule, ``ig_steps`` points) of the
-    positive-class logit, from the all-zero *normalised* input (every pixel at the ImageNet mean colour, the
-    network's neutral input) to the subject's stack. The attribution mass of a pixel of a photo is the **absolute**
+    Integrated gradients (``captum.attr.IntegratedGradients``, Gauss-Legendre rule, ``ig_steps`` points, 8 by
+    default: the cost is ``ig_steps`` forward and backward passes per subject) of the positive-class logit, from the
+    all-zero *normalised* input (every pixel at the ImageNet mean colour, the network's neutral input) to the
+    subject's stack. The attribution mass of a pixel of a photo is the **absolute**
     value summed over its three colour channels: a pixel that pushes the logit either way is one the network uses.
 
 Mass, normalisation and averaging
@@ -39,6 +40,12 @@ and mature proportions, puffiness, pallor): their region is the face, so their r
 only. Rows come per stage, method and group of the stage, and for ``carriers``: the stage's sampled subjects, of any
 group, whose intensity of the phenotype is at least :data:`CARRIER_INTENSITY` (where the feature is visibly drawn).
 
+Enrichment over the area share rewards any map that favours the middle of the crop, where faces and most regions
+are (a blurred, centred Grad-CAM map of a network that uses nothing in particular scores well above 1 on the eyes).
+So each row also carries a **null share**: every subject's map split by the masks of the next subject of the
+stage's sample (cyclically), i.e. the share expected from where faces usually lie in the crop, and
+**enrichment_vs_null = share / null share**, above 1 only when the attribution follows the subject's own feature.
+
 Subjects and privacy
 --------------------
 Up to ``n_per_group`` subjects of every group of the analysed split (a seeded draw, the same subjects in both
@@ -52,11 +59,13 @@ least :data:`MIN_GROUP_REAL` subjects.
 Examples
 --------
 >>> import torch
->>> from gvisage_lib.cnn.models import build_model
->>> net = build_model("alexnet").eval()
->>> scores, maps = attribution_maps(net, "alexnet", torch.zeros(2, 12, 64, 64, dtype=torch.uint8), ig_steps=2)
->>> scores.shape, maps["integrated_gradients"].shape, maps["gradcam"].shape
-((2,), (2, 4, 64, 64), (2, 4, 64, 64))
+>>> conv = torch.nn.Conv2d(12, 4, 3, stride=4)          # a tiny network; a candidate's layer is found by name
+>>> net = torch.nn.Sequential(conv, torch.nn.ReLU(), torch.nn.AdaptiveAvgPool2d(1), torch.nn.Flatten(),
+...                           torch.nn.Linear(4, 2))
+>>> x = torch.randint(0, 256, (2, 12, 32, 32), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
+>>> scores, maps = attribution_maps(net, "tiny", x, ig_steps=2, layer=conv)
+>>> scores.shape, maps["integrated_gradients"].shape, maps["gradcam"].shape, gradcam_side(net, "tiny", 32, layer=conv)
+((2,), (2, 4, 32, 32), (2, 4, 32, 32), 8)
 """
 
 from __future__ import annotations
@@ -86,7 +95,8 @@ from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS
 from gvisage_lib.twin.render import FACE_WIDE_PHENOTYPES, REGION_KEYS
 
 __all__ = ["CARRIER_INTENSITY", "GRADCAM_LAYERS", "LOCALISATION_COLUMNS", "METHODS", "METHOD_LABEL", "MIN_GROUP_REAL",
-           "Fig5C", "attribution_maps", "fig5c_attribution", "localisation_shares", "localisation_table",
+           "Fig5C", "attribution_maps", "fig5c_attribution", "gradcam_side", "localisation_pivot",
+           "localisation_shares", "localisation_table",
            "pick_attribution_subjects", "plot_fig5c"]
 
 #: Attribution methods, in display order.
@@ -103,9 +113,9 @@ LOCALISATION_COLUMNS: tuple[str, ...] = (
     "stage", "model", "method", "map_side", "group", "phenotype", "region_kind", "n", "n_zero_maps",
     "mean_intensity", "share_region", "share_rest_of_face", "share_background", "area_region", "area_rest_of_face",
     "area_background", "enrichment_region", "enrichment_region_ci_low", "enrichment_region_ci_high",
-    "enrichment_rest_of_face", "enrichment_background")
+    "enrichment_rest_of_face", "enrichment_background", "share_region_null", "enrichment_vs_null")
 _SUBJECT_COLUMNS = ("stage", "method", "group", "subject_id", "phenotype", "intensity", "share_region", "share_face",
-                    "area_region", "area_face")
+                    "area_region", "area_face", "share_region_null")
 _N_BOOT = 1000
 
 
@@ -117,7 +127,7 @@ def _module(net: nn.Module, dotted: str) -> nn.Module:
 
 
 def attribution_maps(net: nn.Module, model_name: str, x_uint8: torch.Tensor, *, methods: Sequence[str] = METHODS,
-                     ig_steps: int = 16, batch_size: int = 8, device: str | torch.device = "cpu",
+                     ig_steps: int = 8, batch_size: int = 8, device: str | torch.device = "cpu",
                      layer: nn.Module | None = None) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """Scores and non-negative attribution maps of the positive class (output 1) for uint8 stacks (N, 3P, S, S).
 
@@ -186,17 +196,20 @@ def attribution_maps(net: nn.Module, model_name: str, x_uint8: torch.Tensor, *, 
     return scores, out
 
 
-def gradcam_side(net: nn.Module, model_name: str, image_size: int, in_channels: int = 12) -> int:
+def gradcam_side(net: nn.Module, model_name: str, image_size: int, in_channels: int = 12, *,
+                 layer: nn.Module | None = None) -> int:
     """Side of the Grad-CAM layer's map for crops of ``image_size`` px (what the map's resolution really is).
+
+    ``layer`` as in :func:`attribution_maps` (default: :data:`GRADCAM_LAYERS` of ``model_name``). At the quick
+    profile's 64 px, ResNet-50's ``layer4`` gives 2 (AlexNet 3, Inception-v3 1).
 
     Examples
     --------
-    >>> from gvisage_lib.cnn.models import build_model
-    >>> gradcam_side(build_model("resnet50"), "resnet50", 64)
-    2
+    See the module docstring.
     """
     seen: list[int] = []
-    handle = _module(net, GRADCAM_LAYERS[model_name]).register_forward_hook(
+    module = layer if layer is not None else _module(net, GRADCAM_LAYERS[model_name])
+    handle = module.register_forward_hook(
         lambda _m, _i, o: seen.append(int(o.shape[-1])))
     dev = next(net.parameters()).device
     try:
@@ -262,8 +275,9 @@ def localisation_table(per_subject: pd.DataFrame, *, seed: int = 0) -> pd.DataFr
     """Group summary of the per-subject shares (columns :data:`LOCALISATION_COLUMNS`, without model and map side).
 
     ``per_subject`` has one row per stage, method, group, subject and phenotype with ``intensity``,
-    ``share_region``, ``share_face``, ``area_region`` and ``area_face``; rows whose shares are NaN (a map zero
-    everywhere) count in ``n_zero_maps`` only. Besides the groups, ``carriers`` pools the subjects of a stage whose
+    ``share_region``, ``share_face``, ``area_region``, ``area_face`` and, optionally, ``share_region_null`` (the
+    share of the subject's map on another subject's region; ``enrichment_vs_null`` is the ratio of the means); rows
+    whose shares are NaN (a map zero everywhere) count in ``n_zero_maps`` only. Besides the groups, ``carriers`` pools the subjects of a stage whose
     intensity is at least :data:`CARRIER_INTENSITY`.
 
     Examples
@@ -275,10 +289,12 @@ def localisation_table(per_subject: pd.DataFrame, *, seed: int = 0) -> pd.DataFr
     >>> t[["group", "n", "share_region", "enrichment_region"]].round(3).values.tolist()
     [['NC', 2, 0.3, 3.0], ['carriers', 1, 0.4, 4.0]]
     """
-    missing = [c for c in _SUBJECT_COLUMNS if c not in per_subject.columns]
+    missing = [c for c in _SUBJECT_COLUMNS if c not in per_subject.columns and c != "share_region_null"]
     if missing:
         raise ValueError(f"per_subject lacks column(s) {missing}")
     rows = []
+    if "share_region_null" not in per_subject.columns:
+        per_subject = per_subject.assign(share_region_null=np.nan)
     carriers = per_subject[per_subject["intensity"] >= CARRIER_INTENSITY].assign(group="carriers")
     data = pd.concat([per_subject, carriers], ignore_index=True)
     order = {g: i for i, g in enumerate((*schema.GROUPS, "carriers"))}
@@ -288,8 +304,9 @@ def localisation_table(per_subject: pd.DataFrame, *, seed: int = 0) -> pd.DataFr
         phen = str(g["phenotype"].iloc[0])
         sr, sf = ok["share_region"].to_numpy(float), ok["share_face"].to_numpy(float)
         ar, af = ok["area_region"].to_numpy(float), ok["area_face"].to_numpy(float)
+        sn = ok["share_region_null"].to_numpy(float)
         m = {k: float(v.mean()) if len(v) else float("nan")
-             for k, v in (("sr", sr), ("sf", sf), ("ar", ar), ("af", af))}
+             for k, v in (("sr", sr), ("sf", sf), ("ar", ar), ("af", af), ("sn", sn))}
         rest, area_rest = m["sf"] - m["sr"], m["af"] - m["ar"]
         crc = zlib.crc32(f"{stage}|{method}|{g['group'].iloc[0]}|{phen}".encode())
         lo, hi = _ratio_ci(sr, ar, seed=int(np.random.SeedSequence([int(seed), crc]).generate_state(1)[0]))
@@ -305,10 +322,43 @@ def localisation_table(per_subject: pd.DataFrame, *, seed: int = 0) -> pd.DataFr
             "area_region": m["ar"], "area_rest_of_face": area_rest, "area_background": 1.0 - m["af"],
             "enrichment_region": ratio(m["sr"], m["ar"]), "enrichment_region_ci_low": lo,
             "enrichment_region_ci_high": hi, "enrichment_rest_of_face": ratio(rest, area_rest),
-            "enrichment_background": ratio(1.0 - m["sf"], 1.0 - m["af"]),
+            "enrichment_background": ratio(1.0 - m["sf"], 1.0 - m["af"]), "share_region_null": m["sn"],
+            "enrichment_vs_null": ratio(m["sr"], m["sn"]),
         })
     cols = [c for c in LOCALISATION_COLUMNS if c not in ("model", "map_side")]
     return pd.DataFrame(rows, columns=cols)
+
+
+def localisation_pivot(table: pd.DataFrame, value: str = "enrichment_region", *,
+                       region_kind: str | None = "local") -> pd.DataFrame:
+    """The localisation table at a glance: one row per stage, method and phenotype, one column per group.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        :func:`localisation_table` (or the ``fig5c_localisation`` table).
+    value : str
+        Column shown (default the region's enrichment).
+    region_kind : {"local", "face"} or None
+        Phenotypes kept: drawn in a part of the face (default), over the whole face, or all (None).
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"stage": 1, "method": "gradcam", "group": ["NC", "iGCT"], "phenotype": "phen_beard",
+    ...                   "region_kind": "local", "enrichment_region": [1.0, 2.5]})
+    >>> localisation_pivot(t).columns.tolist()
+    ['NC', 'iGCT']
+    """
+    if value not in table.columns:
+        raise ValueError(f"value must be a column of the table, got {value!r}")
+    if region_kind not in ("local", "face", None):
+        raise ValueError(f"region_kind must be 'local', 'face' or None, got {region_kind!r}")
+    t = table if region_kind is None else table[table["region_kind"] == region_kind]
+    order = [g for g in (*schema.GROUPS, "carriers") if g in set(t["group"])]
+    out = t.pivot_table(index=["stage", "method", "phenotype"], columns="group", values=value, aggfunc="first",
+                        sort=False, dropna=False)
+    out.columns.name = None
+    return out.reindex(columns=order)
 
 
 def pick_attribution_subjects(subjects: pd.DataFrame, *, split: str, n_per_group: int, seed: int) -> pd.DataFrame:
@@ -354,7 +404,8 @@ class Fig5C:
     n_maps: dict[tuple[int, str], int]
     #: (stage, group) -> mean RGB crop (S, S, 3) in [0, 1]: the group's average face (twin only).
     underlays: dict[tuple[int, str], np.ndarray] = field(default_factory=dict)
-    #: one dict per stage and group (twin only): stage, group, subject_id, score, crop (S, S, 3 uint8), maps.
+    #: one dict per stage and group (twin only): stage, group, subject_id, score, crop (S, S, 3 uint8) and maps
+    #: (method -> its first photo's normalised map; a method whose map is zero everywhere is absent).
     examples: list[dict[str, Any]] = field(default_factory=list)
     #: per stage, method, group, subject and phenotype: intensity and shares (twin only; empty otherwise).
     per_subject: pd.DataFrame = field(default_factory=pd.DataFrame)
@@ -373,7 +424,7 @@ class Fig5C:
 
 
 def fig5c_attribution(paths: RunPaths, manifest_path: str | os.PathLike[str], *, n_per_group: int, seed: int,
-                      split: str = "validation", methods: Sequence[str] = METHODS, ig_steps: int = 16,
+                      split: str = "validation", methods: Sequence[str] = METHODS, ig_steps: int = 8,
                       image_size: int | None = None, device: str | torch.device = "cpu") -> Fig5C:
     """Attribution maps of the selected network of each stage, group averages, examples and localisation scores.
 
@@ -460,29 +511,33 @@ def fig5c_attribution(paths: RunPaths, manifest_path: str | os.PathLike[str], *,
                 res.examples.append({
                     "stage": stage, "group": group, "subject_id": str(st["subject_id"].iloc[k]),
                     "score": float(scores[k]), "crop": x[k, :3].permute(1, 2, 0).numpy().copy(),
-                    "maps": {m: maps[m][k, 0] / maps[m][k, 0].sum() if maps[m][k, 0].sum() > 0
-                             else np.zeros_like(maps[m][k, 0]) for m in methods}})
+                    "maps": {m: maps[m][k, 0] / maps[m][k, 0].sum() for m in methods if maps[m][k, 0].sum() > 0}})
         if synthetic:
             mk = np.stack([masks[s] for s in st["subject_id"]])
+            # null: every map split by the masks of the next subject of the sample (where faces usually are)
+            null_masks = np.roll(mk, 1, axis=0)
             for m in methods:
                 sh = localisation_shares(maps[m], mk)
+                sh_null = localisation_shares(maps[m], null_masks)
                 for phen in PHENOTYPE_COLUMNS:
                     per_subject.append(pd.DataFrame({
                         "stage": stage, "method": m, "group": st["group"].to_numpy(),
                         "subject_id": st["subject_id"].to_numpy(), "phenotype": phen,
                         "intensity": [regions.intensities(s)[phen] for s in st["subject_id"]],  # type: ignore[union-attr]
                         "share_region": sh[phen], "share_face": sh["face"], "area_region": sh[f"area:{phen}"],
-                        "area_face": sh["area:face"]}))
+                        "area_face": sh["area:face"], "share_region_null": sh_null[phen]}))
         del net
-    res.subjects = pd.concat(subject_rows, ignore_index=True)[["stage", "group", "subject_id", "score"]]
+    # written tables carry 6 decimals: the last bits of a float sum may differ between machines and thread counts
+    res.subjects = pd.concat(subject_rows, ignore_index=True)[["stage", "group", "subject_id", "score"]].round(6)
     if synthetic:
-        res.per_subject = pd.concat(per_subject, ignore_index=True)[list(_SUBJECT_COLUMNS)]
+        res.per_subject = pd.concat(per_subject, ignore_index=True)[list(_SUBJECT_COLUMNS)].round(6)
         table = localisation_table(res.per_subject, seed=seed)
         table.insert(1, "model", table["stage"].map(res.models))
         table.insert(3, "map_side", [res.map_sides[s] if m == "gradcam" else side
                                      for s, m in zip(table["stage"], table["method"])])
-        res.localisation = table[list(LOCALISATION_COLUMNS)]
+        res.localisation = table[list(LOCALISATION_COLUMNS)].round(6)
     else:
+        res.per_subject = pd.DataFrame(columns=list(_SUBJECT_COLUMNS))
         res.localisation = pd.DataFrame(columns=list(LOCALISATION_COLUMNS))
     res.seconds = time.perf_counter() - t0
     return res

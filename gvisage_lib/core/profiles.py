@@ -70,6 +70,9 @@ class Profile:
     preprocess_workers: int | None = None
     #: statistics: bootstrap resamples where no closed form exists.
     n_boot: int = 2000
+    #: attribution maps (Fig 5C, notebook 06): subjects per group of the analysed split whose attribution maps are
+    #: computed for each stage (integrated gradients cost ``ig_steps`` forward and backward passes per subject).
+    n_attribution: int = 128
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (for run.json and papermill parameters)."""
@@ -80,6 +83,8 @@ class Profile:
             raise ValueError(f"score_fit must be one of {SCORE_FITS}, got {self.score_fit!r}")
         if isinstance(self.oof_folds, bool) or not isinstance(self.oof_folds, int) or self.oof_folds < 2:
             raise ValueError(f"oof_folds must be an integer >= 2, got {self.oof_folds!r}")
+        if isinstance(self.n_attribution, bool) or not isinstance(self.n_attribution, int) or self.n_attribution < 1:
+            raise ValueError(f"n_attribution must be a positive integer, got {self.n_attribution!r}")
 
     @property
     def fit_split(self) -> str:
@@ -114,11 +119,11 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke", twin_scale=0.1, photo_size=(240, 300), image_size=80, epochs=1, batch_size=16, oof_folds=2,
-        learning_rate=1e-3, n_boot=200,
+        learning_rate=1e-3, n_boot=200, n_attribution=4,
     ),
     "quick": Profile(
         name="quick", twin_scale=1.0, photo_size=(240, 300), image_size=64, epochs=10, stage_epochs=(6, 10),
-        batch_size=32, learning_rate=1e-3, n_boot=1000, score_fit="test",
+        batch_size=32, learning_rate=1e-3, n_boot=1000, score_fit="test", n_attribution=32,
     ),
     "paper": Profile(name="paper"),
 }
