@@ -257,13 +257,13 @@ def test_fig5c_on_the_twin(twin_run):
     loc = res.localisation
     assert list(loc.columns) == list(A.LOCALISATION_COLUMNS) and len(loc)
     total = loc["share_region"] + loc["share_rest_of_face"] + loc["share_background"]
-    np.testing.assert_allclose(total, 1.0)
+    np.testing.assert_allclose(total, 1.0, atol=1e-5)  # the table carries 6 decimals
     assert loc[["share_region", "share_background", "area_region"]].apply(lambda c: c.between(0, 1)).all().all()
     assert set(loc["method"]) == set(A.METHODS)
     assert loc["share_region_null"].between(0, 1).all()
-    np.testing.assert_allclose(loc["enrichment_vs_null"], loc["share_region"] / loc["share_region_null"], rtol=1e-4)
+    np.testing.assert_allclose(loc["enrichment_vs_null"], loc["share_region"] / loc["share_region_null"], rtol=1e-3)
     face_rows = loc[loc["region_kind"] == "face"]
-    np.testing.assert_allclose(face_rows["share_rest_of_face"], 0.0, atol=1e-9)
+    np.testing.assert_allclose(face_rows["share_rest_of_face"], 0.0, atol=1e-5)
     assert len(res.underlays) == 5 and len(res.examples) == 5
     for m in res.maps.values():
         assert m.shape == (64, 64) and m.sum() == pytest.approx(1.0, rel=1e-4)

@@ -42,9 +42,10 @@ group, whose intensity of the phenotype is at least :data:`CARRIER_INTENSITY` (w
 
 Enrichment over the area share rewards any map that favours the middle of the crop, where faces and most regions
 are (a blurred, centred Grad-CAM map of a network that uses nothing in particular scores well above 1 on the eyes).
-So each row also carries a **null share**: every subject's map split by the masks of the next subject of the
-stage's sample (cyclically), i.e. the share expected from where faces usually lie in the crop, and
-**enrichment_vs_null = share / null share**, above 1 only when the attribution follows the subject's own feature.
+So each row also carries a **null share**: every subject's map split by the mean region of the *other* subjects of
+the stage's sample (their photos pooled), i.e. the share expected from where the region usually lies in the crop,
+and **enrichment_vs_null = share / null share**, above 1 only when the attribution follows the subject's own
+feature rather than the average face position.
 
 Subjects and privacy
 --------------------
@@ -83,7 +84,7 @@ import pandas as pd
 import torch
 from torch import nn
 
-from gvisage_lib.cnn.datasets import load_stacks, load_subjects, prepare_batch, stage_subjects
+from gvisage_lib.cnn.datasets import load_stacks, load_subjects, prepare_batch
 from gvisage_lib.cnn.outputs import load_selected_model
 from gvisage_lib.cnn.predict import pick_device
 from gvisage_lib.cnn.training import checkpoint_dir, load_trained
@@ -220,7 +221,8 @@ def gradcam_side(net: nn.Module, model_name: str, image_size: int, in_channels: 
     return seen[0]
 
 
-def localisation_shares(maps: np.ndarray, masks: np.ndarray) -> dict[str, np.ndarray]:
+def localisation_shares(maps: np.ndarray, masks: np.ndarray, *, keys: Sequence[str] = REGION_KEYS,
+                        null_masks: np.ndarray | None = None) -> dict[str, np.ndarray]:
     """Split each subject's attribution by its planted-region masks.
 
     Parameters
@@ -228,13 +230,20 @@ def localisation_shares(maps: np.ndarray, masks: np.ndarray) -> dict[str, np.nda
     maps : numpy.ndarray
         Attribution mass (N, P, S, S), non-negative.
     masks : numpy.ndarray
-        Region masks (N, P, len(REGION_KEYS), S, S) in [0, 1] (:meth:`gvisage_lib.faces.regions.TwinRegions.masks`).
+        Region masks (N, P, K, S, S): fractions in [0, 1] (float), or uint8 coverage in 0..255 (divided by 255);
+        region ``r`` is ``keys[r]`` (:meth:`gvisage_lib.faces.regions.TwinRegions.masks` gives all of
+        :data:`~gvisage_lib.twin.render.REGION_KEYS`).
+    keys : sequence of str
+        Names of the K regions.
+    null_masks : numpy.ndarray, optional
+        (N, K, S, S) masks to split each subject's map by instead, photo by photo alike (the null: where the
+        regions of the *other* subjects lie on average); gives ``"null:<key>"``.
 
     Returns
     -------
     dict
-        ``"face"`` and every phenotype -> (N,) share of the subject's attribution on that region (NaN for a subject
-        whose map is zero everywhere), and ``"area:<key>"`` -> (N,) share of the crop area.
+        ``<key>`` -> (N,) share of the subject's attribution on that region (NaN for a subject whose map is zero
+        everywhere), ``"area:<key>"`` -> (N,) share of the crop area, and ``"null:<key>"`` with ``null_masks``.
 
     Examples
     --------
@@ -244,19 +253,28 @@ def localisation_shares(maps: np.ndarray, masks: np.ndarray) -> dict[str, np.nda
     >>> float(s["phen_acne"][0]), float(s["area:phen_acne"][0])
     (0.75, 0.25)
     """
+    k = len(keys)
     if maps.ndim != 4 or masks.ndim != 5 or masks.shape[:2] != maps.shape[:2] or masks.shape[3:] != maps.shape[2:] \
-            or masks.shape[2] != len(REGION_KEYS):
-        raise ValueError(f"maps (N, P, S, S) and masks (N, P, {len(REGION_KEYS)}, S, S) disagree: {maps.shape}, "
-                         f"{masks.shape}")
+            or masks.shape[2] != k:
+        raise ValueError(f"maps (N, P, S, S) and masks (N, P, {k}, S, S) disagree: {maps.shape}, {masks.shape}")
+    if null_masks is not None and null_masks.shape != (masks.shape[0], k, *maps.shape[2:]):
+        raise ValueError(f"null_masks must have shape {(masks.shape[0], k, *maps.shape[2:])}, got {null_masks.shape}")
     if (maps < 0).any():
         raise ValueError("maps must be non-negative (attribution mass)")
-    total = maps.sum(axis=(1, 2, 3), dtype=np.float64)
-    mass = np.einsum("npij,nprij->nr", maps.astype(np.float64), masks.astype(np.float64))
+    scale = 255.0 if masks.dtype == np.uint8 else 1.0
+    a = maps.astype(np.float64)
+    total = a.sum(axis=(1, 2, 3))
+    mass = np.einsum("npij,nprij->nr", a, masks.astype(np.float64)) / scale
     with np.errstate(invalid="ignore", divide="ignore"):
         share = np.where(total[:, None] > 0, mass / total[:, None], np.nan)
-    area = masks.mean(axis=(1, 3, 4), dtype=np.float64)
-    out = {k: share[:, r] for r, k in enumerate(REGION_KEYS)}
-    out.update({f"area:{k}": area[:, r] for r, k in enumerate(REGION_KEYS)})
+    area = masks.mean(axis=(1, 3, 4), dtype=np.float64) / scale
+    out = {key: share[:, r] for r, key in enumerate(keys)}
+    out.update({f"area:{key}": area[:, r] for r, key in enumerate(keys)})
+    if null_masks is not None:
+        null = np.einsum("nij,nrij->nr", a.sum(axis=1), null_masks.astype(np.float64)) / scale
+        with np.errstate(invalid="ignore", divide="ignore"):
+            null = np.where(total[:, None] > 0, null / total[:, None], np.nan)
+        out.update({f"null:{key}": null[:, r] for r, key in enumerate(keys)})
     return out
 
 
@@ -276,7 +294,8 @@ def localisation_table(per_subject: pd.DataFrame, *, seed: int = 0) -> pd.DataFr
 
     ``per_subject`` has one row per stage, method, group, subject and phenotype with ``intensity``,
     ``share_region``, ``share_face``, ``area_region``, ``area_face`` and, optionally, ``share_region_null`` (the
-    share of the subject's map on another subject's region; ``enrichment_vs_null`` is the ratio of the means); rows
+    share of the subject's map on the other subjects' mean region; ``enrichment_vs_null`` is the ratio of the
+    means); rows
     whose shares are NaN (a map zero everywhere) count in ``n_zero_maps`` only. Besides the groups, ``carriers`` pools the subjects of a stage whose
     intensity is at least :data:`CARRIER_INTENSITY`.
 
@@ -474,59 +493,45 @@ def fig5c_attribution(paths: RunPaths, manifest_path: str | os.PathLike[str], *,
         raise ValueError(f"no included subject in split {split!r}: nothing to attribute")
     side = int(image_size) if image_size is not None else int(np.load(picked["stack_path"].iloc[0],
                                                                       mmap_mode="r").shape[-1])
-    x_all = load_stacks(picked["stack_path"].tolist(), side)
-    pos = {sid: i for i, sid in enumerate(picked["subject_id"])}
-    regions = TwinRegions(paths, mpath, image_size=side) if synthetic else None
-    masks = {sid: regions.masks(sid) for sid in picked["subject_id"]} if regions is not None else {}
+    masks, intensity = None, None
+    if synthetic:
+        regions = TwinRegions(paths, mpath, image_size=side)
+        masks = _twin_masks(regions, list(picked["subject_id"]))
+        intensity = pd.DataFrame([regions.intensities(sid) for sid in picked["subject_id"]])
     res = Fig5C(synthetic, mpath, split, {}, {}, pd.DataFrame(), {}, {})
     subject_rows, per_subject = [], []
     for stage in (1, 2):
         name = str(selected[f"stage{stage}"])
         net, _ = load_trained(checkpoint_dir(paths.models, name, stage) / "model.pt", device=pick_device(device))
-        st = stage_subjects(picked, stage)
-        x = x_all[torch.tensor([pos[s] for s in st["subject_id"]], dtype=torch.long)]
-        scores, maps = attribution_maps(net, name, x, methods=methods, ig_steps=ig_steps, device=device)
-        res.models[stage] = name
-        res.map_sides[stage] = gradcam_side(net, name, side)
-        totals = {m: maps[m].sum(axis=(1, 2, 3), dtype=np.float64) for m in methods}
-        subject_rows.append(st[["subject_id", "group"]].assign(stage=stage, score=scores))
-        for group in schema.STAGES[stage]["groups"]:  # type: ignore[union-attr]
-            in_group = (st["group"] == group).to_numpy()
-            n_group = int(in_group.sum())
-            if n_group == 0 or (not synthetic and n_group < MIN_GROUP_REAL):
+        res.models[stage], res.map_sides[stage] = name, gradcam_side(net, name, side)
+        rows = np.flatnonzero(picked["group"].isin(schema.STAGES[stage]["groups"]).to_numpy())  # type: ignore[arg-type]
+        out = _attribute_stage(net, name, stage, picked.iloc[rows], side,
+                               None if masks is None else masks[rows], methods=methods, ig_steps=ig_steps,
+                               device=device, synthetic=synthetic)
+        del net
+        subject_rows.append(picked.iloc[rows][["subject_id", "group"]].assign(stage=stage, score=out.scores))
+        for group, n_group in out.counts.items():
+            if not synthetic and n_group < MIN_GROUP_REAL:
                 continue
             res.n_maps[(stage, group)] = n_group
             for m in methods:
-                ok = in_group & (totals[m] > 0)
-                if ok.any():
-                    norm = maps[m][ok].sum(axis=1) / totals[m][ok][:, None, None]
-                    res.maps[(stage, m, group)] = norm.mean(axis=0).astype(np.float32)
+                if out.n_maps[(m, group)]:
+                    res.maps[(stage, m, group)] = (out.map_sums[(m, group)] / out.n_maps[(m, group)]).astype(np.float32)
             if synthetic:
-                crops = x[torch.from_numpy(np.flatnonzero(in_group))].float().div(255.0)
-                res.underlays[(stage, group)] = crops.view(n_group, -1, 3, side, side).mean(dim=(0, 1)) \
-                    .permute(1, 2, 0).numpy()
-                positive = group in schema.STAGES[stage]["positive"]  # type: ignore[operator]
-                k = np.flatnonzero(in_group)[int(np.argmax(scores[in_group]) if positive
-                                                 else np.argmin(scores[in_group]))]
-                res.examples.append({
-                    "stage": stage, "group": group, "subject_id": str(st["subject_id"].iloc[k]),
-                    "score": float(scores[k]), "crop": x[k, :3].permute(1, 2, 0).numpy().copy(),
-                    "maps": {m: maps[m][k, 0] / maps[m][k, 0].sum() for m in methods if maps[m][k, 0].sum() > 0}})
+                res.underlays[(stage, group)] = (out.crop_sums[group] / n_group).astype(np.float32)
+                res.examples.append({"stage": stage, "group": group, **out.examples[group]})
         if synthetic:
-            mk = np.stack([masks[s] for s in st["subject_id"]])
-            # null: every map split by the masks of the next subject of the sample (where faces usually are)
-            null_masks = np.roll(mk, 1, axis=0)
+            g = picked.iloc[rows]["group"].to_numpy()
+            ids = picked.iloc[rows]["subject_id"].to_numpy()
             for m in methods:
-                sh = localisation_shares(maps[m], mk)
-                sh_null = localisation_shares(maps[m], null_masks)
+                sh = out.shares[m]
                 for phen in PHENOTYPE_COLUMNS:
+                    key = "face" if phen in FACE_WIDE_PHENOTYPES else phen
                     per_subject.append(pd.DataFrame({
-                        "stage": stage, "method": m, "group": st["group"].to_numpy(),
-                        "subject_id": st["subject_id"].to_numpy(), "phenotype": phen,
-                        "intensity": [regions.intensities(s)[phen] for s in st["subject_id"]],  # type: ignore[union-attr]
-                        "share_region": sh[phen], "share_face": sh["face"], "area_region": sh[f"area:{phen}"],
-                        "area_face": sh["area:face"], "share_region_null": sh_null[phen]}))
-        del net
+                        "stage": stage, "method": m, "group": g, "subject_id": ids, "phenotype": phen,
+                        "intensity": intensity[phen].to_numpy()[rows],  # type: ignore[index]
+                        "share_region": sh[key], "share_face": sh["face"], "area_region": sh[f"area:{key}"],
+                        "area_face": sh["area:face"], "share_region_null": sh[f"null:{key}"]}))
     # written tables carry 6 decimals: the last bits of a float sum may differ between machines and thread counts
     res.subjects = pd.concat(subject_rows, ignore_index=True)[["stage", "group", "subject_id", "score"]].round(6)
     if synthetic:
@@ -541,6 +546,93 @@ def fig5c_attribution(paths: RunPaths, manifest_path: str | os.PathLike[str], *,
         res.localisation = pd.DataFrame(columns=list(LOCALISATION_COLUMNS))
     res.seconds = time.perf_counter() - t0
     return res
+
+
+#: The distinct planted regions (the whole-face phenotypes' region is the face): the masks kept per subject.
+_MASK_KEYS: tuple[str, ...] = ("face", *(k for k in PHENOTYPE_COLUMNS if k not in FACE_WIDE_PHENOTYPES))
+
+
+def _twin_masks(regions: Any, subject_ids: list[str]) -> np.ndarray:
+    """uint8 coverage masks (N, P, len(_MASK_KEYS), S, S) of the subjects (a quarter of float32's memory)."""
+    idx = [REGION_KEYS.index(k) for k in _MASK_KEYS]
+    first = regions.masks(subject_ids[0])
+    out = np.empty((len(subject_ids), first.shape[0], len(idx), *first.shape[2:]), np.uint8)
+    for i, sid in enumerate(subject_ids):
+        m = first if i == 0 else regions.masks(sid)
+        out[i] = np.rint(m[:, idx] * 255.0).astype(np.uint8)
+    return out
+
+
+@dataclass
+class _StageOut:
+    """Everything :func:`fig5c_attribution` keeps of one stage's attribution (sums, not maps)."""
+
+    scores: np.ndarray
+    counts: dict[str, int]
+    map_sums: dict[tuple[str, str], np.ndarray]
+    n_maps: dict[tuple[str, str], int]
+    crop_sums: dict[str, np.ndarray]
+    examples: dict[str, dict[str, Any]]
+    shares: dict[str, dict[str, np.ndarray]]
+
+
+def _attribute_stage(net: nn.Module, name: str, stage: int, subjects: pd.DataFrame, side: int,
+                     masks: np.ndarray | None, *, methods: Sequence[str], ig_steps: int, device: str | torch.device,
+                     synthetic: bool, batch_size: int = 16) -> _StageOut:
+    """Attribute one stage's subjects in batches; accumulate group sums, examples and (twin) localisation shares.
+
+    Stacks are read batch by batch and only sums are kept, so memory does not grow with the number of subjects
+    beyond the masks (uint8) and the per-subject shares.
+    """
+    groups = list(schema.STAGES[stage]["groups"])  # type: ignore[call-overload]
+    positive = set(schema.STAGES[stage]["positive"])  # type: ignore[call-overload]
+    g_all = subjects["group"].to_numpy()
+    out = _StageOut(np.empty(len(subjects)), {g: int((g_all == g).sum()) for g in groups if (g_all == g).any()},
+                    {}, {}, {}, {}, {})
+    for g in out.counts:
+        out.crop_sums[g] = np.zeros((side, side, 3))
+        for m in methods:
+            out.map_sums[(m, g)], out.n_maps[(m, g)] = np.zeros((side, side)), 0
+    null = None
+    if masks is not None:
+        # the null: for each subject, the mean region of the other subjects of the stage (photos and subjects pooled)
+        per_subject = masks.mean(axis=1, dtype=np.float64)
+        total = per_subject.sum(axis=0)
+        n = len(masks)
+        null = (total[None] - per_subject) / (n - 1) if n > 1 else np.full_like(per_subject, np.nan)
+    shares: dict[str, list[dict[str, np.ndarray]]] = {m: [] for m in methods}
+    best: dict[str, tuple[float, dict[str, Any]]] = {}
+    paths = subjects["stack_path"].tolist()
+    for i in range(0, len(subjects), batch_size):
+        sl = slice(i, min(i + batch_size, len(subjects)))
+        x = load_stacks(paths[sl], side)
+        scores, maps = attribution_maps(net, name, x, methods=methods, ig_steps=ig_steps, device=device)
+        out.scores[sl] = scores
+        g_batch = g_all[sl]
+        totals = {m: maps[m].sum(axis=(1, 2, 3), dtype=np.float64) for m in methods}
+        for j, g in enumerate(g_batch):
+            for m in methods:
+                if totals[m][j] > 0:
+                    out.map_sums[(m, g)] += maps[m][j].sum(axis=0) / totals[m][j]
+                    out.n_maps[(m, g)] += 1
+            if not synthetic:
+                continue
+            photos = x[j].view(-1, 3, side, side).float().div(255.0)
+            out.crop_sums[g] += photos.mean(dim=0).permute(1, 2, 0).numpy()
+            # example: the group's most confidently correct subject (highest score if positive, else lowest)
+            conf = scores[j] if g in positive else -scores[j]
+            if g not in best or conf > best[g][0]:
+                best[g] = (conf, {"subject_id": str(subjects["subject_id"].iloc[i + j]), "score": float(scores[j]),
+                                  "crop": x[j, :3].permute(1, 2, 0).numpy().copy(),
+                                  "maps": {m: maps[m][j, 0] / maps[m][j, 0].sum() for m in methods
+                                           if maps[m][j, 0].sum() > 0}})
+        if masks is not None and null is not None:
+            for m in methods:
+                shares[m].append(localisation_shares(maps[m], masks[sl], keys=_MASK_KEYS, null_masks=null[sl]))
+    out.examples = {g: v[1] for g, v in best.items()}
+    out.shares = {m: {k: np.concatenate([b[k] for b in shares[m]]) for k in shares[m][0]} for m in methods
+                  if shares[m]}
+    return out
 
 
 def plot_fig5c(result: Fig5C, *, fig: Any | None = None, alpha: float = 0.6) -> Any:
