@@ -444,7 +444,7 @@ class Fig5C:
 
 def fig5c_attribution(paths: RunPaths, manifest_path: str | os.PathLike[str], *, n_per_group: int, seed: int,
                       split: str = "validation", methods: Sequence[str] = METHODS, ig_steps: int = 8,
-                      image_size: int | None = None, device: str | torch.device = "cpu") -> Fig5C:
+                      image_size: int | None = None, device: str | torch.device = "auto") -> Fig5C:
     """Attribution maps of the selected network of each stage, group averages, examples and localisation scores.
 
     Parameters
@@ -466,7 +466,8 @@ def fig5c_attribution(paths: RunPaths, manifest_path: str | os.PathLike[str], *,
     image_size : int, optional
         Side of the cached crops (default: read from the first stack).
     device : str or torch.device
-        Where to compute (default the CPU: deterministic; ``"auto"`` uses CUDA when available).
+        Where to compute (``"auto"``, the default: CUDA when available, else the CPU, where a seed gives identical
+        tables; CUDA's sums may differ in the last digits).
 
     Returns
     -------
