@@ -675,6 +675,8 @@ def plot_fig5c(result: Fig5C, *, fig: Any | None = None, alpha: float = 0.6) -> 
     stages = sorted(result.models)
     cols = {s: [g for g in schema.STAGES[s]["groups"]] for s in stages}  # type: ignore[union-attr]
     ex = {s: [e for e in result.examples if e["stage"] == s] for s in stages}
+    n_attributed = (result.subjects.groupby(["stage", "group"]).size().to_dict() if len(result.subjects)
+                    else dict(result.n_maps))
     ncols = max(len(cols[s]) + len(ex[s]) for s in stages)
     w, h = PANEL_SIZE["crop"]
     own = fig is None
@@ -687,13 +689,16 @@ def plot_fig5c(result: Fig5C, *, fig: Any | None = None, alpha: float = 0.6) -> 
         sub.suptitle(f"Stage {s} ({name}), {model_label(result.models[s])}: group averages"
                      + (" and one example per group" if ex[s] else ""), fontsize=FONT.medium)
         for r, m in enumerate(methods):
-            panels: list[tuple[str, np.ndarray | None, np.ndarray | None]] = []
+            # (title, map or None, face underlay or None, why there is no map)
+            panels: list[tuple[str, np.ndarray | None, np.ndarray | None, str]] = []
+            zero = "zero map\n(no positive\nevidence)"
             for g in cols[s]:
-                n = result.n_maps.get((s, g), 0)
-                panels.append((f"{g} (n={n})", result.maps.get((s, m, g)), result.underlays.get((s, g))))
+                n = n_attributed.get((s, g), 0)
+                why = zero if (s, g) in result.n_maps else f"not shown\n(n < {MIN_GROUP_REAL})"
+                panels.append((f"{g} (n={n})", result.maps.get((s, m, g)), result.underlays.get((s, g)), why))
             for e in ex[s]:
                 panels.append((f"{e['group']} {e['subject_id']}\nscore {e['score']:.2f}", e["maps"].get(m),
-                               e["crop"].astype(np.float32) / 255.0))
+                               e["crop"].astype(np.float32) / 255.0, zero))
             for c in range(ncols):
                 ax = axes[r, c]
                 ax.set_xticks([])
@@ -701,12 +706,11 @@ def plot_fig5c(result: Fig5C, *, fig: Any | None = None, alpha: float = 0.6) -> 
                 if c >= len(panels):
                     ax.axis("off")
                     continue
-                title, amap, under = panels[c]
+                title, amap, under, why = panels[c]
                 if under is not None:
                     ax.imshow(np.clip(under, 0, 1))
                 if amap is None:
-                    ax.text(0.5, 0.5, "not shown" if under is None else "no map", ha="center", va="center",
-                            fontsize=FONT.small, transform=ax.transAxes)
+                    ax.text(0.5, 0.5, why, ha="center", va="center", fontsize=FONT.small, transform=ax.transAxes)
                 else:
                     top = float(amap.max()) or 1.0
                     ax.imshow(amap / top, cmap="inferno", vmin=0, vmax=1, alpha=alpha if under is not None else 1.0)
@@ -714,6 +718,8 @@ def plot_fig5c(result: Fig5C, *, fig: Any | None = None, alpha: float = 0.6) -> 
                     ax.set_title(title, fontsize=FONT.small)
                 if c == 0:
                     ax.set_ylabel(METHOD_LABEL[m], fontsize=FONT.small)
+    subs[-1].supxlabel("attribution (dark: none, bright: most), each map scaled to its own maximum",
+                       fontsize=FONT.note)
     if own:
         fig.set_layout_engine("constrained")
     return fig
