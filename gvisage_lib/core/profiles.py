@@ -123,7 +123,7 @@ PROFILES: dict[str, Profile] = {
     ),
     "quick": Profile(
         name="quick", twin_scale=1.0, photo_size=(240, 300), image_size=64, epochs=10, stage_epochs=(6, 10),
-        batch_size=32, learning_rate=1e-3, n_boot=1000, score_fit="test", n_attribution=32,
+        batch_size=32, learning_rate=1e-3, n_boot=1000, score_fit="test", n_attribution=24,
     ),
     "paper": Profile(name="paper"),
 }
