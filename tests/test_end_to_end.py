@@ -79,6 +79,35 @@ def test_outputs_follow_their_schemas(smoke_run: Path) -> None:
         assert png.with_suffix(".pdf").is_file()
 
 
+def test_reporting_outputs_agree(smoke_run: Path) -> None:
+    """Table 1's paper layout, the 2x2 tables, the STARD flow and the checklists of the smoke run."""
+    from gvisage_lib.paper.checklists import reporting_checklists
+
+    tables = smoke_run / "tables"
+    layout = pd.read_csv(tables / "table1_paper_layout.csv", dtype=str, keep_default_na=False)
+    assert layout.columns[0] == "Variable" and layout.columns[-1] == "Independent validation: P"
+    # 2x2 counts give Table 2's sensitivity and specificity (Youden rows)
+    tbt = pd.read_csv(tables / "two_by_two.csv")
+    t2 = pd.read_csv(tables / "table2_gvisagenet.csv").set_index(["stage", "split"])
+    youden = tbt[tbt["rule"] == "youden"]
+    assert len(youden) == 4
+    for r in youden.itertuples(index=False):
+        assert t2.loc[(r.stage, r.split), "Sensitivity (95% CI)"].startswith(f"{100 * r.tp / (r.tp + r.fn):.2f}%")
+        assert t2.loc[(r.stage, r.split), "Specificity (95% CI)"].startswith(f"{100 * r.tn / (r.tn + r.fp):.2f}%")
+    # the STARD flow: eligible = excluded + not scored + index test, outcomes = the 2x2
+    flow = pd.read_csv(tables / "stard_flow.csv")
+    assert ((flow.eligible == flow.excluded_qc + flow.not_scored + flow.index_test) & (flow.not_scored == 0)).all()
+    merged = flow.merge(youden, on=["stage", "split"], suffixes=("", "_2x2"))
+    assert len(merged) == 4 and (merged.tp == merged.tp_2x2).all() and (merged.tn == merged.tn_2x2).all()
+    assert (smoke_run / "figures" / "fig1_stard_flow.png").is_file()
+    # the checklists: every output they point at is found (judged without writing, so that the run's record of its
+    # outputs stays as the pipeline left it)
+    for name, c in reporting_checklists(smoke_run).items():
+        missing = c[c["reason"].str.startswith("this run did not write")]
+        assert missing.empty, (name, missing[["item", "reason"]].to_dict("records"))
+        assert (c["status"] == "reported").sum() >= 15
+
+
 def test_statistics_rerun_from_predictions_is_identical(smoke_run: Path) -> None:
     before = json.loads((smoke_run / "run.json").read_text())["outputs"]
     proc = subprocess.run([sys.executable, "-m", "gvisage_lib", "reproduce", "--profile", "smoke", "--out",
@@ -90,3 +119,22 @@ def test_statistics_rerun_from_predictions_is_identical(smoke_run: Path) -> None
     assert [n["notebook"][:2] for n in record["notebooks"]] == ["01", "02", "03", "04", "05", "06"]
     after = json.loads((smoke_run / "run.json").read_text())["outputs"]
     assert after == before
+
+
+def test_predict_reproduces_the_runs_scores(smoke_run: Path) -> None:
+    """``gvisage predict`` on a subject's own photos gives the scores the pipeline recorded for that subject."""
+    preds = pd.read_parquet(smoke_run / "predictions.parquet")
+    selected = json.loads((smoke_run / "selected_model.json").read_text())
+    faces = pd.read_parquet(smoke_run / "faces.parquet")
+    manifest = pd.read_csv(smoke_run / "cohort" / "manifest.csv", dtype=str, keep_default_na=False)
+    full = faces[faces.included & (faces.n_photos == faces.n_available)].subject_id
+    row = manifest[manifest.subject_id.isin(full) & (manifest.group != "NC")].iloc[0]
+    photos = [str(smoke_run / "cohort" / row[c]) for c in schema.PHOTO_COLUMNS if row[c]]
+    proc = subprocess.run([sys.executable, "-m", "gvisage_lib", "predict", "--run", str(smoke_run), *photos],
+                          capture_output=True, text=True, timeout=300, check=False)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    out = json.loads(proc.stdout)
+    for stage in (1, 2):
+        want = preds[(preds.subject_id == row.subject_id) & (preds.stage == stage)
+                     & (preds.model == selected[f"stage{stage}"])].score.iloc[0]
+        assert out[f"stage{stage}"]["probability"] == pytest.approx(float(want), abs=1e-5)

@@ -69,7 +69,12 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
         cand=stage_roc.candidate_metrics(pred), pr=stage_roc.pr_summary(pred, SEL), scores=scores,
         curves=calibration.decision_curves(scores, split="validation"),
         corr=correlation.correlation_matrix(endo, indicators=["tsh", "gh"]),
-        table3=strata.strata_metrics(_strata_frame(n=40), 0.4))
+        table3=strata.strata_metrics(_strata_frame(n=40), 0.4),
+        stard=pd.DataFrame([{"stage": 2, "split": "test", "model": "resnet50", "rule": "youden", "threshold": 0.5,
+                             "chosen_on": "train", "eligible": 9, "eligible_positive": 5, "eligible_negative": 4,
+                             "excluded_qc": 1, "excluded_no_face": 1, "not_scored": 0, "index_test": 8,
+                             "test_positive": 4, "test_negative": 4, "tp": 3, "fp": 1, "fn": 1, "tn": 3,
+                             "reference_positive": 4, "reference_negative": 4, "photos_failed_qc_kept": 2}]))
 
 
 #: "stage.function" -> (how it takes a caller's drawing surface: "ax" or "fig", its arguments from the data).
@@ -77,6 +82,7 @@ CASES: dict[str, tuple[str, Callable[[SimpleNamespace], tuple[tuple, dict[str, A
     "cohort.plot_study_flow": ("ax", lambda d: ((d.cohort,), {})),
     "cohort.plot_site_by_institution": ("fig", lambda d: ((d.cohort,), {})),
     "cohort.plot_other_tumour_types": ("ax", lambda d: ((d.cohort,), {})),
+    "cohort.plot_stard_flow": ("fig", lambda d: ((d.stard,), {})),
     "faces.phenotype_montage": ("fig", lambda d: ((d.twin,), {"n_per_group": 1})),
     "faces.crops_montage": ("fig", lambda d: ((d.twin, d.faces, d.run_root, ["T000"]), {})),
     "faces.plot_qc_reasons": ("ax", lambda d: ((d.qc,), {})),

@@ -226,3 +226,203 @@ def test_missing_file_and_wrong_field_count(tmp_path):
     rep = validate_manifest(p)
     hit = _one(rep, "fields, header has")
     assert hit.row.tolist() == [2] and hit.subject_id.tolist() == ["A"]
+
+
+# --- one reader, a validator that matches the pipeline -------------------------------------------------------------
+
+
+def _write_png(path: Path, shape=(40, 32, 3), seed=0) -> None:
+    import cv2
+
+    cv2.imwrite(str(path), np.random.default_rng(seed).integers(0, 255, shape, dtype=np.uint8))
+
+
+def test_padded_subject_id_survives_preprocessing_and_training_reader(tiny_cohort, tmp_path):
+    """A subject id with surrounding spaces validates; every reader must see the same stripped id (none vanishes)."""
+    from gvisage_lib.cnn.datasets import load_subjects
+    from gvisage_lib.core.paths import RunPaths
+    from gvisage_lib.faces.preprocess import preprocess_cohort
+
+    df = pd.read_csv(tiny_cohort, dtype=str, keep_default_na=False)
+    df.loc[0, "subject_id"] = "  " + df.loc[0, "subject_id"] + " "
+    df.loc[4, "subject_id"] = df.loc[4, "subject_id"] + "\t"
+    df.to_csv(tiny_cohort, index=False)
+    assert validate_manifest(tiny_cohort).ok
+    run = RunPaths(tmp_path / "run")
+    faces = preprocess_cohort(tiny_cohort, run, image_size=16, crop_mode="none", workers=1, progress=False)
+    want = sorted(s.strip() for s in df.subject_id)
+    assert sorted(faces.subject_id) == want and faces.included.all()
+    subjects = load_subjects(tiny_cohort, run.faces_index, run.root)
+    assert sorted(subjects.subject_id) == want  # nobody lost between preprocessing and training
+
+
+def test_load_manifest_normalises_once(tiny_cohort):
+    df = pd.read_csv(tiny_cohort, dtype=str, keep_default_na=False)
+    df.loc[0, "subject_id"] = " 007 "
+    df.loc[0, "photo_1"] = " " + df.loc[0, "photo_1"] + " "
+    df.to_csv(tiny_cohort, index=False)
+    man = load_manifest(tiny_cohort)
+    assert man.subject_id.iloc[0] == "007"
+    photo = Path(man.photo_1.iloc[0])
+    assert photo.is_absolute() and photo.is_file() and photo == photo.resolve()
+    assert man.attrs["manifest_path"] == str(tiny_cohort.resolve())
+    assert man.age_years.dtype == float
+
+
+def test_header_only_manifest_is_an_error(tiny_cohort):
+    tiny_cohort.write_text(",".join(schema.MANIFEST_COLUMNS) + "\n")
+    rep = validate_manifest(tiny_cohort)
+    assert not rep.ok
+    hit = _one(rep, "no subjects")
+    assert hit.row.isna().all() and rep.n_subjects == 0
+
+
+@pytest.mark.parametrize("column", ["tumor_site", "tumor_type", "hpt_damage", "tsh"])
+def test_column_a_notebook_needs_is_an_error_naming_it(tiny_cohort, column):
+    _edit(tiny_cohort, lambda d: d.drop(columns=[column]))
+    rep = validate_manifest(tiny_cohort)
+    assert not rep.ok
+    hit = _one(rep, "missing column needed by")
+    assert hit.column.tolist() == [column]
+    nb = "01_cohort" if column.startswith("tumor") else "06_endocrine"
+    assert nb in hit.problem.iloc[0]
+    # a partial rerun from 02 to 05 does not read the 06 / 01 columns ... but one from 06 does
+    later = validate_manifest(tiny_cohort, notebooks=["02", "03", "04", "05"])
+    assert later.ok, str(later)
+
+
+def test_optional_columns_absent_are_warnings_saying_what_is_skipped(tiny_cohort):
+    from gvisage_lib.paper import CLINICAL_MODEL
+
+    _edit(tiny_cohort, lambda d: d.drop(columns=list(CLINICAL_MODEL)))
+    rep = validate_manifest(tiny_cohort, notebooks=["05"])
+    assert rep.ok
+    w = _one(rep, "optional column absent")
+    assert sorted(w.column) == sorted(CLINICAL_MODEL) and (w.severity == "warning").all()
+    assert w.problem.str.contains("05_clinical_hybrid").all()
+    # TSH and GH are in the clinical model (optional for 05) and in Fig 5A (required by 06): the error wins
+    rep = validate_manifest(tiny_cohort)
+    assert set(rep.errors.column) == {"tsh", "gh"}
+    assert set(rep.warnings.column) == set(CLINICAL_MODEL) - {"tsh", "gh"}
+
+
+def test_implausible_age_is_a_warning(tiny_cohort):
+    from gvisage_lib.cohort.manifest import PLAUSIBLE_AGE_YEARS
+
+    df = _edit(tiny_cohort, lambda d: d.assign(age_years=d.age_years.where(d.index != 2, "72")))
+    rep = validate_manifest(tiny_cohort)
+    assert rep.ok
+    w = _one(rep, "implausible age")
+    assert (w.row.tolist(), w.value.tolist(), w.severity.tolist()) == ([4], ["72"], ["warning"])
+    assert f"{PLAUSIBLE_AGE_YEARS[1]:g}" in w.problem.iloc[0] and df.age_years.iloc[2] == "72"
+
+
+def _bad_photo(kind: str, path: Path) -> None:
+    import cv2
+
+    img = np.random.default_rng(1).integers(0, 255, (48, 40, 3), dtype=np.uint8)
+    if kind == "truncated_jpeg":
+        _, buf = cv2.imencode(".jpg", img)
+        path.write_bytes(buf.tobytes()[: len(buf) // 2])
+    elif kind in ("TGA", "PCX", "ICO"):
+        buf = _io.BytesIO()
+        Image.fromarray(img[:32, :32]).save(buf, kind)
+        path.write_bytes(buf.getvalue())
+    elif kind == "float_tiff":
+        buf = _io.BytesIO()
+        Image.fromarray(img[:, :, 0].astype(np.float32)).save(buf, "TIFF")
+        path.write_bytes(buf.getvalue())
+    else:
+        raise ValueError(kind)
+
+
+@pytest.mark.parametrize("kind", ["truncated_jpeg", "TGA", "PCX", "ICO", "float_tiff"])
+def test_photo_the_pipeline_cannot_decode_is_an_error(tiny_cohort, kind):
+    """PIL's verify accepts these; OpenCV (the pipeline's decoder) does not, so validation must refuse them."""
+    from gvisage_lib.faces.detection import read_image
+
+    df = pd.read_csv(tiny_cohort, dtype=str, keep_default_na=False)
+    target = tiny_cohort.parent / df.photo_1.iloc[1]
+    _bad_photo(kind, target)
+    with pytest.raises(ValueError):
+        read_image(target)  # what preprocessing would meet
+    hit = _one(validate_manifest(tiny_cohort), "not a readable image")
+    assert (hit.row.tolist(), hit.column.tolist()) == ([3], ["photo_1"])
+
+
+def _bomb_png(path: Path, side: int = 20000) -> None:
+    """A 20000x20000 PNG of a few kilobytes (bilevel, all zero): a decompression bomb."""
+    Image.new("1", (side, side)).save(path, "PNG")
+
+
+def test_decompression_bomb_is_an_error_not_a_crash(tiny_cohort, tmp_path, capsys):
+    from gvisage_lib.faces.detection import MAX_IMAGE_PIXELS
+    from gvisage_lib.run.cli import main
+
+    df = pd.read_csv(tiny_cohort, dtype=str, keep_default_na=False)
+    bomb = tiny_cohort.parent / "photos" / "bomb.png"
+    _bomb_png(bomb)
+    assert bomb.stat().st_size < 200_000
+    df.loc[0, "photo_2"] = "photos/bomb.png"
+    df.to_csv(tiny_cohort, index=False)
+    rep = validate_manifest(tiny_cohort)
+    hit = _one(rep, "image too large")
+    assert (hit.row.tolist(), hit.column.tolist()) == ([2], ["photo_2"])
+    assert f"{MAX_IMAGE_PIXELS:,}" in hit.problem.iloc[0]
+    assert main(["validate", str(tiny_cohort)]) == 2
+    out = tmp_path / "run"
+    assert main(["reproduce", "--manifest", str(tiny_cohort), "--out", str(out), "--profile", "smoke"]) == 2
+    assert not out.exists()  # nothing written
+    assert "image too large" in capsys.readouterr().err
+
+
+def test_image_over_the_cap_is_refused_from_its_header(monkeypatch, tmp_path):
+    """The cap is checked from the header before decoding: a photo just over it never reaches OpenCV."""
+    from gvisage_lib.core import images as F
+
+    p = tmp_path / "big.png"
+    _write_png(p, (100, 80, 3))
+    monkeypatch.setattr(F, "MAX_IMAGE_PIXELS", 100 * 80 - 1)
+    monkeypatch.setattr(F.cv2, "imdecode", lambda *a, **k: pytest.fail("decoded an image over the cap"))
+    with pytest.raises(F.ImageTooLarge, match="80x100 = 8,000 pixels"):
+        F.read_image(p)
+
+
+@pytest.mark.parametrize("problem", ["header_only", "missing_tumor_site"])
+def test_reproduce_refuses_before_writing(tiny_cohort, tmp_path, problem, capsys):
+    from gvisage_lib.run.cli import main
+
+    if problem == "header_only":
+        tiny_cohort.write_text(",".join(schema.MANIFEST_COLUMNS) + "\n")
+    else:
+        _edit(tiny_cohort, lambda d: d.drop(columns=["tumor_site"]))
+    out = tmp_path / "run"
+    assert main(["validate", str(tiny_cohort)]) == 2
+    assert main(["reproduce", "--manifest", str(tiny_cohort), "--out", str(out), "--profile", "smoke"]) == 2
+    assert not out.exists()
+    assert "nothing was written" in capsys.readouterr().err
+
+
+def test_notebook_column_table_covers_every_notebook():
+    from gvisage_lib.cohort.manifest import NOTEBOOK_COLUMNS
+    from gvisage_lib.run.pipeline import list_notebooks
+
+    assert [n.notebook for n in NOTEBOOK_COLUMNS] == [p.stem for p in list_notebooks()]
+    for need in NOTEBOOK_COLUMNS:
+        assert set(need.required) <= set(schema.MANIFEST_COLUMNS)
+        assert not set(need.required) & {c for c, _ in need.optional}
+
+
+@pytest.mark.parametrize("side", [9000, 10000, 20000])
+def test_pixel_cap_below_and_above_pillows_bomb_limits(tmp_path, side):
+    """64 MP < 81 MP (no Pillow warning) < 100 MP (Pillow warns) < 400 MP (Pillow raises): all refused alike."""
+    import warnings
+
+    from gvisage_lib.faces.detection import ImageTooLarge, header_size
+
+    p = tmp_path / "big.png"
+    _bomb_png(p, side)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a filter turning Pillow's warning into an error changes nothing
+        with pytest.raises(ImageTooLarge):
+            header_size(p.read_bytes())

@@ -84,3 +84,67 @@ def test_crops_montage_guarded(twin, tmp_path_factory):
     (twin / "twin.json").unlink()
     with pytest.raises(PrivacyError):
         face_figures.crops_montage(twin / "manifest.csv", faces, run, ["T000"])
+
+
+def _drawn(fig) -> list[np.ndarray]:
+    return [np.asarray(ax.images[0].get_array()) for ax in fig.axes if ax.images]
+
+
+def test_symlinked_manifest_draws_the_photos_the_guard_checked(twin, tmp_path_factory):
+    """A manifest that is a link into the twin folder, placed beside real photos of the same names: the guard and
+    the montage must read the same files (the twin's), never the real ones beside the link."""
+    import os
+    import shutil
+
+    from gvisage_lib.faces.detection import read_image
+
+    user = tmp_path_factory.mktemp("user")
+    (user / "photos").mkdir()
+    for p in (twin / "photos").iterdir():
+        cv2.imwrite(str(user / "photos" / p.name), np.full((200, 160, 3), 200, np.uint8))  # "real faces"
+    shutil.copy(twin / "truth.csv", user / "truth.csv")
+    os.symlink(twin / "manifest.csv", user / "manifest.csv")
+    assert is_synthetic_cohort(user / "manifest.csv")
+    drawn = _drawn(face_figures.phenotype_montage(user / "manifest.csv", n_per_group=1))
+    twin_photos = [read_image(p) for p in sorted((twin / "photos").iterdir())]
+    assert len(drawn) == 3
+    for img in drawn:
+        assert not (img == 200).all()
+        assert any(np.array_equal(img, t) for t in twin_photos)
+
+
+def test_photo_replaced_after_a_check_is_noticed(twin):
+    """The verdict follows the photos' content: replacing a photo after a check (manifest and twin.json untouched,
+    even with the old modification time put back) makes the cohort real at the next call."""
+    import os
+
+    assert is_synthetic_cohort(twin / "manifest.csv")
+    m = pd.read_csv(twin / "manifest.csv")
+    p = twin / m.loc[0, "photo_1"]
+    st = p.stat()
+    cv2.imwrite(str(p), np.full((200, 160, 3), 90, np.uint8))
+    os.utime(p, ns=(st.st_atime_ns, st.st_mtime_ns))
+    assert not is_synthetic_cohort(twin / "manifest.csv")
+    with pytest.raises(PrivacyError, match="not rendered by the twin"):
+        face_figures.phenotype_montage(twin / "manifest.csv", n_per_group=2)
+
+
+def test_montage_draws_only_the_bytes_it_checked(twin, monkeypatch):
+    """Between the guard's check and the drawing a photo may change: read_twin_photo hashes the bytes it decodes."""
+    from gvisage_lib.cohort import privacy
+
+    m = pd.read_csv(twin / "manifest.csv")
+    sid = m.loc[1, "subject_id"]
+    img = privacy.read_twin_photo(twin / "manifest.csv", sid, 1)
+    assert img.ndim == 3
+    monkeypatch.setattr(privacy, "_reason", lambda _m: "")  # the check passed just before the swap
+    cv2.imwrite(str(twin / m.loc[1, "photo_1"]), np.full((200, 160, 3), 90, np.uint8))
+    with pytest.raises(PrivacyError, match="not a photo rendered by the twin"):
+        privacy.read_twin_photo(twin / "manifest.csv", sid, 1)
+
+
+def test_guard_uses_the_normalised_subject_ids(twin):
+    m = pd.read_csv(twin / "manifest.csv", dtype=str, keep_default_na=False)
+    m.loc[0, "subject_id"] = " " + m.loc[0, "subject_id"] + " "
+    m.to_csv(twin / "manifest.csv", index=False)
+    assert_renderable(twin / "manifest.csv", [m.loc[0, "subject_id"].strip()])

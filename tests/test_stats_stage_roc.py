@@ -185,6 +185,8 @@ def test_notebook_executes_on_demo_predictions(tmp_path: Path) -> None:
     assert (tmp_path / "tables" / "table2_gvisagenet.csv").exists()
     assert (tmp_path / "figures" / "fig4a_roc_stage1_test_validation.png").exists()
     assert len(pd.read_csv(tmp_path / "tables" / "delong_pairwise.csv")) == 12
+    assert len(pd.read_csv(tmp_path / "tables" / "two_by_two.csv")) == 12  # 2 stages x 2 splits x 3 rules
+    assert not (tmp_path / "tables" / "stard_flow.csv").exists()  # no faces index: the STARD flow is skipped
     ops = pd.read_csv(tmp_path / "tables" / "operating_points.csv")
     assert set(ops["chosen_on"]) == {"test"}  # no out-of-fold scores: thresholds on the test split, in-sample there
     tidy = pd.read_csv(tmp_path / "tables" / "gvisagenet_metrics_long.csv")

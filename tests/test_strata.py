@@ -116,8 +116,8 @@ def test_strata_errors():
     with pytest.raises(ValueError, match="outside"):
         strata.strata_metrics(df.replace({"none": "partial"}), 0.0)
     one_class = df[~((df.hpt_damage == "none") & (df.label == 0))]
-    with pytest.raises(ValueError, match="stratum 'none' .* single class"):
-        strata.strata_metrics(one_class, 0.0)
+    # a single-class stratum is no longer an error: its row says why it has no metrics
+    assert "single class" in strata.strata_metrics(one_class, 0.0).set_index("stratum").loc["none", "note"]
     with pytest.raises(ValueError, match="positive"):
         auc_heterogeneity([0.6, 0.7], [0.0, 0.01])
 
@@ -165,3 +165,21 @@ def test_strata_tests_leave_out_a_stratum_without_delong_variance():
     t3.loc[1, "auc_variance"] = np.nan
     out = strata.strata_tests(t3).set_index("test")
     assert np.isnan(out.loc["trend of AUC over ordered strata", "p_value"])
+
+
+def test_single_class_stratum_is_kept_with_a_reason() -> None:
+    """A small cohort's stratum may hold one tumour group only: the analysis goes on, the row says why."""
+    from gvisage_lib.endocrine.strata import strata_metrics, strata_tests
+
+    rng = np.random.default_rng(3)
+    df = pd.DataFrame({"hpt_damage": np.repeat(["complete", "incomplete", "none"], 20),
+                       "label": np.r_[np.tile([0, 1], 20), np.ones(20, int)]})
+    df["score"] = rng.uniform(size=len(df))
+    t3 = strata_metrics(df, 0.5)
+    none = t3.set_index("stratum").loc["none"]
+    assert np.isnan(none["auc"]) and "single class" in none["note"]
+    assert t3.set_index("stratum").loc["complete", "note"] == "" and np.isfinite(t3["auc"].iloc[0])
+    tests = strata_tests(t3).set_index("test")
+    assert np.isnan(tests.loc["Friedman (paper's)", "p_value"])
+    assert "not computed" in tests.loc["Friedman (paper's)", "assumption"]
+    assert np.isfinite(tests.loc["chi-square heterogeneity of independent AUCs", "statistic"])

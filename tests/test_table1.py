@@ -38,6 +38,7 @@ from gvisage_lib.cohort.table1 import (
     paper_p_check,
     table1,
     table1_all_splits,
+    table1_paper_layout,
 )
 from gvisage_lib.twin import generate_tabular
 
@@ -224,3 +225,99 @@ def test_cohort_figures_counts_come_from_the_manifest(twin1):
     plt.close("all")
     with pytest.raises(ValueError, match="lacks"):
         cf.study_flow_counts(pd.DataFrame({"group": ["NC"]}))
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# the paper's layout
+
+
+@pytest.fixture(scope="module")
+def long1(twin1):
+    return table1_all_splits(twin1)
+
+
+def test_paper_layout_columns_rows_and_sections(twin1, long1):
+    t = table1_paper_layout(long1)
+    assert t.columns.tolist() == [
+        "Variable", "Training: iGCT (n=358)", "Training: Other (n=189)", "Training: P",
+        "Testing: iGCT (n=79)", "Testing: Other (n=63)", "Testing: P",
+        "Independent validation: iGCT (n=130)", "Independent validation: Other (n=106)", "Independent validation: P"]
+    names = t["Variable"].tolist()
+    # sections in the paper's order, header rows with empty cells
+    sections = ["Demographics", "Symptoms", "Hypothalamic syndrome", "Endocrine hormone levels"]
+    assert [n for n in names if n in sections] == sections
+    assert (t.loc[t["Variable"].isin(sections)].iloc[:, 1:] == "").all().all()
+    # readable names, no snake_case; levels indented under their variable
+    assert not any("_" in n for n in names)
+    i = names.index("Sex, n (%)")
+    assert names[i + 1:i + 3] == ["\xa0\xa0\xa0\xa0Female", "\xa0\xa0\xa0\xa0Male"]
+    j = names.index("Primary tumour site, n (%)")
+    assert [n.strip() for n in names[j + 1:j + 4]] == ["Sellar", "Pineal", "Fourth ventricle"]
+    assert "Growth hormone (GH), ng/dL, mean (SD)" in names
+    # every variable of the long table has exactly one row (levels apart)
+    assert len(t) == len(sections) + long1.variable.nunique() + 2 + 3
+
+
+def test_paper_layout_cells_come_from_the_cohort(twin1, long1):
+    t = table1_paper_layout(long1).set_index("Variable")
+    v = twin1[(twin1.split == "validation")]
+    igct, other = v[v.group == "iGCT"], v[v.group == "other"]
+    col_i, col_o, col_p = ("Independent validation: iGCT (n=130)", "Independent validation: Other (n=106)",
+                           "Independent validation: P")
+    # mean (SD)
+    assert t.loc["Age (years), mean (SD)", col_i] == f"{igct.age_years.mean():.2f} ({igct.age_years.std():.2f})"
+    # n (%) of a symptom
+    k = int(other.diabetes_insipidus.sum())
+    assert t.loc["Diabetes insipidus, n (%)", col_o] == f"{k} ({100 * k / len(other):.1f})"
+    # levels: counts with percentages of the group, summing to the group size
+    assert t.loc["\xa0\xa0\xa0\xa0Pineal", col_i] == f"61 ({100 * 61 / 130:.1f})"
+    assert t.loc["\xa0\xa0\xa0\xa0Female", col_o] == f"{int((other.sex == 'F').sum())} ({100 * (other.sex == 'F').mean():.1f})"
+    # P values in the paper's style, from the long table's tests; on the variable's row only
+    lv = long1[long1.split == "validation"].set_index("variable")
+    assert t.loc["Sex, n (%)", col_p] == paper.format_p(lv.loc["sex", "p_value"])
+    assert t.loc["\xa0\xa0\xa0\xa0Female", col_p] == ""
+    p_gh = lv.loc["gh", "p_value"]
+    assert t.loc["Growth hormone (GH), ng/dL, mean (SD)", col_p] == paper.format_p(p_gh)
+    assert not t[col_p].str.startswith("0").any()
+
+
+def test_paper_layout_medians(twin1, long1):
+    med = table1_paper_layout(long1, continuous="median (IQR)").set_index("Variable")
+    x = twin1[(twin1.split == "train") & (twin1.group == "other")].gh.dropna()
+    q1, q2, q3 = np.percentile(x, [25, 50, 75])
+    assert med.loc["Growth hormone (GH), ng/dL, median (IQR)", "Training: Other (n=189)"] == \
+        f"{q2:.2f} ({q1:.2f}–{q3:.2f})"
+    # by test: median (IQR) exactly where the Mann-Whitney U test was used
+    by = table1_paper_layout(long1, continuous="by test")
+    row = by[by["Variable"].str.startswith("Growth hormone")].iloc[0]
+    tests = long1[long1.variable == "gh"].set_index("split")["test"]
+    for split, label in (("train", "Training"), ("test", "Testing"), ("validation", "Independent validation")):
+        cell = row[next(c for c in by.columns if c.startswith(f"{label}: Other"))]
+        assert ("–" in cell) == tests[split].startswith("Mann-Whitney")
+
+
+def test_paper_layout_one_split_and_bad_input(twin1, long1):
+    one = table1_paper_layout(table1(twin1, split="test"))
+    assert one.columns.tolist() == ["Variable", "Testing: iGCT (n=79)", "Testing: Other (n=63)", "Testing: P"]
+    with pytest.raises(TypeError, match="long"):
+        table1_paper_layout([1, 2])  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="continuous"):
+        table1_paper_layout(long1, continuous="mode")
+    with pytest.raises(ValueError, match="digits"):
+        table1_paper_layout(long1, digits=-1)
+    with pytest.raises(ValueError, match="'dev'"):
+        table1_paper_layout(long1.assign(split="dev"))
+
+
+@pytest.mark.parametrize(("p", "text"), [(0.0, "<.001"), (0.000999, "<.001"), (0.001, ".001"), (0.0099, ".010"),
+                                         (0.01, ".01"), (0.049, ".049"), (0.04999, ".04999"), (0.05, ".05"),
+                                         (0.5, ".50"), (0.994, ">.99"), (1.0, ">.99"), (float("nan"), "—")])
+def test_format_p_apa_style(p, text):
+    assert paper.format_p(p) == text
+
+
+def test_format_p_bad_input():
+    with pytest.raises(ValueError, match="1.5"):
+        paper.format_p(1.5)
+    with pytest.raises(TypeError, match="'x'"):
+        paper.format_p("x")

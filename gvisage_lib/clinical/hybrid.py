@@ -294,6 +294,90 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     return HybridFits(clin, hyb, cnn, clinical_variables, scores, tuple(names), train_split, hybrid_split, nested)
 
 
+#: Columns of the table notebook 05 writes in place of each model table when the models are skipped.
+SKIPPED_COLUMNS: tuple[str, ...] = ("skipped", "reason")
+
+
+def fit_models_or_skip(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train",
+                       hybrid_split: str | None = None, method: str = "auto",
+                       names: tuple[str, str] = (CLINICAL, HYBRID)) -> tuple[HybridFits | None, str]:
+    """:func:`fit_models`, or ``(None, reason)`` when this cohort cannot support the clinical and hybrid models.
+
+    Notebook 05 uses it so that a small cohort, or one without the clinical columns, gets the notebook's reason
+    instead of an error, and notebook 06 still runs. The models are skipped (nothing raised) when:
+
+    * a clinical variable is not a column of ``frame`` (the manifest lacks it: an optional column of notebook 05,
+      :data:`gvisage_lib.cohort.manifest.NOTEBOOK_COLUMNS`), or ``clinical_variables`` is empty;
+    * a split a model is fitted on (``train_split`` for the clinical model, ``hybrid_split`` for the hybrid) has
+      fewer subjects of either class than that model has coefficients (variables + intercept, + the CNN term for
+      the hybrid): too few to estimate them at all;
+    * the fit fails all the same (no estimate exists even with Firth's penalty, or a singular design), the error's
+      message being the reason.
+
+    Returns
+    -------
+    (HybridFits or None, str)
+        The fits and "" , or None and the reason in words (for the notebook's output and :func:`skipped_table`).
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"subject_id": list("abcd"), "split": "train", "label": [0, 1, 0, 1],
+    ...                    "score": [.2, .8, .3, .6], "x": [1.0, 2.0, 1.5, 2.5]})
+    >>> fits, reason = fit_models_or_skip(df, ["x", "tsh"])
+    >>> fits is None, reason
+    (True, "the cohort has no column(s) ['tsh'] of the clinical model (optional columns of the manifest)")
+    >>> fit_models_or_skip(df, ["x"])[1]
+    "split 'train' has 2 subject(s) of the rarer class, fewer than the 3 coefficients of the hybrid model"
+    """
+    variables = list(clinical_variables)
+    if not variables:
+        return None, "no clinical variable was given (the screening selected none)"
+    absent = [v for v in variables if v not in frame.columns]
+    if absent:
+        return None, f"the cohort has no column(s) {absent} of the clinical model (optional columns of the manifest)"
+    if "split" not in frame.columns or "label" not in frame.columns:
+        raise ValueError(f"frame lacks column(s) {[c for c in ('split', 'label') if c not in frame.columns]}")
+    hybrid_split = train_split if hybrid_split is None else hybrid_split
+    for split, n_coef, model in ((train_split, len(variables) + 1, "clinical"),
+                                 (hybrid_split, len(variables) + 2, "hybrid")):
+        counts = frame.loc[frame["split"] == split, "label"].astype(int).value_counts()
+        minor = int(min(counts.get(0, 0), counts.get(1, 0)))
+        if minor < n_coef:
+            return None, (f"split {split!r} has {minor} subject(s) of the rarer class, fewer than the {n_coef} "
+                          f"coefficients of the {model} model")
+    try:
+        return fit_models(frame, variables, train_split=train_split, hybrid_split=hybrid_split, method=method,
+                          names=names), ""
+    except (ValueError, np.linalg.LinAlgError) as exc:
+        return None, f"the models cannot be fitted on this cohort ({exc})"
+
+
+def skipped_table(reason: str) -> pd.DataFrame:
+    """The one-row table written in place of a model table that was not computed, with the reason.
+
+    Examples
+    --------
+    >>> skipped_table("too few subjects").values.tolist()
+    [[True, 'too few subjects']]
+    """
+    return pd.DataFrame({"skipped": [True], "reason": [str(reason)]}, columns=list(SKIPPED_COLUMNS))
+
+
+def stage2_model_tables() -> list[str]:
+    """Keys of the tables notebook 05 writes from the fitted clinical and hybrid models (all but the screening).
+
+    Examples
+    --------
+    >>> stage2_model_tables()[:2]
+    ['stage2_logistic_coefficients', 'stage2_vif']
+    """
+    from gvisage_lib.paper.index import outputs
+
+    out = outputs()
+    keys = out.loc[(out["notebook"] == "05_clinical_hybrid") & (out["kind"] == "table"), "key"].tolist()
+    return [k for k in keys if k != "stage2_univariate_screening"]
+
+
 def model_metrics(scores: pd.DataFrame, *, rule: str = "youden", train_split: str = "train",
                   fit_splits: Mapping[str, str] | None = None, eval_splits: Sequence[str] = ("test", "validation"),
                   level: float = 0.95) -> pd.DataFrame:

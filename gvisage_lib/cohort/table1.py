@@ -36,8 +36,9 @@ import pandas as pd
 from scipy import special, stats
 
 from gvisage_lib.core import schema
+from gvisage_lib.core.style import SPLIT_LABEL
 from gvisage_lib.core.validation import check_frame
-from gvisage_lib.paper import parse_p
+from gvisage_lib.paper import format_p, parse_p
 from gvisage_lib.paper import table1 as paper_table1
 
 KINDS: tuple[str, ...] = ("continuous", "binary", "categorical")
@@ -54,6 +55,7 @@ TABLE1_VARIABLES: tuple[tuple[str, str], ...] = (
 )
 _LEVELS = {"sex": schema.SEXES, "tumor_site": schema.TUMOR_SITES}
 _T1_GROUPS = ("iGCT", "other")
+_QUARTILE_COLUMNS = tuple(f"{name}_{g}" for g in _T1_GROUPS for name in ("median", "q1", "q3"))
 
 
 @dataclass(frozen=True)
@@ -245,7 +247,9 @@ def table1(manifest: pd.DataFrame, *, split: str) -> pd.DataFrame:
     -------
     pandas.DataFrame
         Columns ``split, variable, level, iGCT, other, test, statistic, p_value, n_iGCT, n_other`` plus numeric
-        ``value_iGCT, value_other`` (mean or percent; NaN for n:n rows).
+        ``value_iGCT, value_other`` (mean or percent; NaN for n:n rows) and, for continuous variables, the median
+        and quartiles ``median_iGCT, q1_iGCT, q3_iGCT, median_other, q1_other, q3_other`` (pandas' linear
+        interpolation, R's type 7; NaN elsewhere). ``n_iGCT``/``n_other`` count the subjects with a value.
 
     Examples
     --------
@@ -277,6 +281,8 @@ def table1(manifest: pd.DataFrame, *, split: str) -> pd.DataFrame:
                 x = pd.to_numeric(col[g], errors="coerce").dropna()
                 row[g] = f"{x.mean():.2f} ({x.std(ddof=1):.2f})" if len(x) else ""
                 row[f"value_{g}"] = float(x.mean()) if len(x) else math.nan
+                for name, q in (("median", 0.5), ("q1", 0.25), ("q3", 0.75)):
+                    row[f"{name}_{g}"] = float(x.quantile(q)) if len(x) else math.nan
         elif kind == "binary":
             row["level"] = "%"
             for g in _T1_GROUPS:
@@ -293,7 +299,7 @@ def table1(manifest: pd.DataFrame, *, split: str) -> pd.DataFrame:
                    n_other=ns["other"])
         rows.append(row)
     cols = ["split", "variable", "level", "iGCT", "other", "test", "statistic", "p_value", "n_iGCT", "n_other",
-            "value_iGCT", "value_other"]
+            "value_iGCT", "value_other", *_QUARTILE_COLUMNS]
     return pd.DataFrame(rows, columns=cols)
 
 
@@ -310,6 +316,199 @@ def table1_all_splits(manifest: pd.DataFrame) -> pd.DataFrame:
     _check_manifest(manifest)
     present = [s for s in schema.SPLITS if (manifest["split"] == s).any()]
     return pd.concat([table1(manifest, split=s) for s in present], ignore_index=True)
+
+
+# ---------------------------------------------------------------------------------------------------------------------
+# the paper's layout
+
+#: Sections of the paper's Table 1 and the variables under each, in its order (TT3 and TT4 after FT3 and FT4).
+TABLE1_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Demographics", ("age_years", "sex", "duration_months", "bmi", "tumor_site")),
+    ("Symptoms", ("intracranial_hypertension", "vision_change", "growth_retardation", "limb_movement_disorder")),
+    ("Hypothalamic syndrome", ("diabetes_insipidus", "abnormal_feeding", "sleep_wake_abnormality",
+                               "sexual_abnormality", "affective_disturbance", "convulsive_seizure")),
+    ("Endocrine hormone levels", schema.ENDOCRINE_COLUMNS),
+)
+
+_HORMONE_NAMES = {
+    "acth": "Adrenocorticotropic hormone (ACTH)", "cortisol": "Cortisol (COR)",
+    "tsh": "Thyroid-stimulating hormone (TSH)", "tt3": "Total triiodothyronine (TT3)",
+    "ft3": "Free triiodothyronine (FT3)", "tt4": "Total thyroxine (TT4)", "ft4": "Free thyroxine (FT4)",
+    "gh": "Growth hormone (GH)", "igf1": "Insulin-like growth factor-1 (IGF-1)",
+    "igfbp3": "Insulin-like growth factor binding protein-3 (IGFBP-3)", "fsh": "Follicle-stimulating hormone (FSH)",
+    "lh": "Luteinizing hormone (LH)", "testosterone": "Testosterone (T)", "estradiol": "Estradiol (E2)",
+    "progesterone": "Progesterone (P)", "prolactin": "Prolactin (PRL)",
+}
+
+#: Readable row names of the Table 1 variables (units as in the paper's Table 1; hormones' from
+#: :data:`gvisage_lib.core.schema.ENDOCRINE_LABELS`).
+TABLE1_LABELS: dict[str, str] = {
+    "age_years": "Age (years)",
+    "sex": "Sex",
+    "duration_months": "Duration of symptoms (months)",
+    "bmi": "BMI (kg/m²)",
+    "tumor_site": "Primary tumour site",
+    "intracranial_hypertension": "Cranial hypertension (headache, vomiting, papilledema)",
+    "vision_change": "Vision changes (vision loss, visual field loss)",
+    "growth_retardation": "Growth retardation",
+    "limb_movement_disorder": "Limb movement disorder",
+    "diabetes_insipidus": "Diabetes insipidus",
+    "abnormal_feeding": "Abnormal feeding",
+    "sleep_wake_abnormality": "Sleep-wake abnormality",
+    "sexual_abnormality": "Sexual abnormality",
+    "affective_disturbance": "Affective disturbance",
+    "convulsive_seizure": "Convulsive seizure",
+    **{c: f"{_HORMONE_NAMES[c]}, {schema.ENDOCRINE_LABELS[c].rsplit('(', 1)[1].rstrip(')')}"
+       for c in schema.ENDOCRINE_COLUMNS},
+}
+#: Readable names of the levels of the categorical variables.
+TABLE1_LEVEL_LABELS: dict[str, dict[str, str]] = {
+    "sex": {"F": "Female", "M": "Male"},
+    "tumor_site": {"sellar": "Sellar", "pineal": "Pineal", "fourth_ventricle": "Fourth ventricle"},
+}
+#: Indent of a level under its variable (non-breaking spaces, kept by HTML and CSV alike).
+LEVEL_INDENT: str = "\u00a0" * 4
+CONTINUOUS_SUMMARIES: tuple[str, ...] = ("mean (SD)", "median (IQR)", "by test")
+
+
+def _n_pct(k: int, n: int, digits: int) -> str:
+    return f"{k} ({100 * k / n:.{digits}f})" if n else ""
+
+
+def table1_paper_layout(long: pd.DataFrame, *, continuous: str = "mean (SD)", digits: int = 2,
+                        percent_digits: int = 1) -> pd.DataFrame:
+    """Table 1 as the paper lays it out: variables as rows, per split the iGCT and other columns and the P value.
+
+    Turns the long table of :func:`table1_all_splits` (or :func:`table1`) into the reader's table:
+
+    * rows: the paper's sections (Demographics, Symptoms, Hypothalamic syndrome, Endocrine hormone levels) as
+      header rows with empty cells, then each variable with a readable name (:data:`TABLE1_LABELS`) that says how
+      it is summarised ("Age (years), mean (SD)"); a categorical variable (sex, tumour site) carries its P value on
+      its own row and its levels on indented rows below it (:data:`LEVEL_INDENT`);
+    * columns: ``Variable``, then for each split of ``long`` (training, testing, independent validation)
+      ``"<Split>: iGCT (n=..)"``, ``"<Split>: Other (n=..)"`` and ``"<Split>: P"``; n is the group size of the
+      split (the largest count of subjects with a value over the variables);
+    * cells: ``"mean (SD)"`` or ``"median (Q1–Q3)"`` for continuous variables, ``"n (%)"`` for symptoms and for
+      each level of a categorical variable (percent of the subjects with a value); P in the APA style of the paper
+      (:func:`gvisage_lib.paper.format_p`: ``"<.001"``, ``".03"``), ``"—"`` where no test was possible.
+
+    The paper prints symptoms as percentages alone and sex and tumour site as ``n:n`` ratios; here every count is
+    shown with its percentage, so no number is lost. Variables absent from ``long`` are left out, as are sections
+    left empty.
+
+    Parameters
+    ----------
+    long : pandas.DataFrame
+        The long Table 1 (:func:`table1_all_splits`), with its ``n_iGCT``/``value_iGCT`` and quartile columns.
+    continuous : {"mean (SD)", "median (IQR)", "by test"}, default "mean (SD)"
+        Summary of the continuous variables: the paper's mean (SD) (its Methods: "Continuous variables were
+        presented as mean (SD)"), the median and interquartile range, or ``"by test"``: the median (IQR) where the
+        groups were compared with the Mann-Whitney U test (a skewed variable) and the mean (SD) where with
+        Student's t test.
+    digits : int, default 2
+        Decimals of means, SDs, medians and quartiles (the paper's 2).
+    percent_digits : int, default 1
+        Decimals of the percentages.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per section, variable and level; string cells.
+
+    Examples
+    --------
+    >>> m = pd.DataFrame({"split": "test", "group": ["iGCT"] * 4 + ["other"] * 3,
+    ...                   "age_years": [12, 15, 17, 20, 8, 9, 11], "sex": ["F", "M", "M", "F", "F", "M", "F"]})
+    >>> t = table1_paper_layout(table1(m, split="test"))
+    >>> t.columns.tolist()
+    ['Variable', 'Testing: iGCT (n=4)', 'Testing: Other (n=3)', 'Testing: P']
+    >>> t.values.tolist()  # doctest: +NORMALIZE_WHITESPACE
+    [['Demographics', '', '', ''], ['Age (years), mean (SD)', '16.00 (3.37)', '9.33 (1.53)', '.03'],
+     ['Sex, n (%)', '', '', '>.99'], ['\\xa0\\xa0\\xa0\\xa0Female', '2 (50.0)', '2 (66.7)', ''],
+     ['\\xa0\\xa0\\xa0\\xa0Male', '2 (50.0)', '1 (33.3)', '']]
+    """
+    if not isinstance(long, pd.DataFrame):
+        raise TypeError(f"long must be a pandas DataFrame (table1_all_splits), got {type(long).__name__}")
+    check_frame(long, "long", ("split", "variable", "level", "iGCT", "other", "test", "p_value", "n_iGCT",
+                                "n_other", "value_iGCT", "value_other"))
+    if continuous not in CONTINUOUS_SUMMARIES:
+        raise ValueError(f"continuous must be one of {CONTINUOUS_SUMMARIES}, got {continuous!r}")
+    for name, v in (("digits", digits), ("percent_digits", percent_digits)):
+        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
+            raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+    unknown = sorted(set(long["split"]) - set(schema.SPLITS))
+    if unknown:
+        raise ValueError(f"long: column 'split' holds unknown value(s) {unknown}; expected {schema.SPLITS}")
+    splits = [s for s in schema.SPLITS if (long["split"] == s).any()]
+    kinds = dict(TABLE1_VARIABLES)
+    by = {(r["split"], r["variable"]): r for _, r in long.iterrows()}
+    sizes = long.groupby("split")[["n_iGCT", "n_other"]].max()
+    cols: dict[tuple[str, str], str] = {}
+    for s in splits:
+        cols[(s, "iGCT")] = f"{SPLIT_LABEL[s]}: iGCT (n={int(sizes.loc[s, 'n_iGCT'])})"
+        cols[(s, "other")] = f"{SPLIT_LABEL[s]}: Other (n={int(sizes.loc[s, 'n_other'])})"
+        cols[(s, "P")] = f"{SPLIT_LABEL[s]}: P"
+    header = ["Variable", *cols.values()]
+    present = set(long["variable"])
+
+    def median_iqr(r: pd.Series, g: str) -> str:
+        if f"median_{g}" not in r.index:
+            raise ValueError(f"long lacks column 'median_{g}' (a long table of table1 holds it); "
+                             f"continuous={continuous!r} needs it")
+        med, q1, q3 = r[f"median_{g}"], r[f"q1_{g}"], r[f"q3_{g}"]
+        return "" if pd.isna(med) else f"{med:.{digits}f} ({q1:.{digits}f}–{q3:.{digits}f})"
+
+    def use_median(r: pd.Series) -> bool:
+        return continuous == "median (IQR)" or (continuous == "by test" and str(r["test"]).startswith("Mann-Whitney"))
+
+    def mean_sd(r: pd.Series, g: str) -> str:
+        return "" if pd.isna(r[f"value_{g}"]) else str(r[g])
+
+    rows: list[dict[str, str]] = []
+    for section, variables in TABLE1_SECTIONS:
+        variables = [v for v in variables if v in present]
+        if not variables:
+            continue
+        rows.append({"Variable": section})
+        for var in variables:
+            kind = kinds[var]
+            cells: dict[str, str] = {}
+            level_rows: list[dict[str, str]] = []
+            if kind == "continuous":
+                medians = [use_median(by[(s, var)]) for s in splits if (s, var) in by]
+                summary = ("mean (SD) or median (IQR)" if any(medians) and not all(medians)
+                           else "median (IQR)" if any(medians) else "mean (SD)")
+                label = f"{TABLE1_LABELS[var]}, {summary}"
+            else:
+                label = f"{TABLE1_LABELS[var]}, n (%)"
+            for s in splits:
+                r = by.get((s, var))
+                if r is None:
+                    continue
+                cells[cols[(s, "P")]] = format_p(r["p_value"])
+                if kind == "continuous":
+                    for g in _T1_GROUPS:
+                        cells[cols[(s, g)]] = median_iqr(r, g) if use_median(r) else mean_sd(r, g)
+                elif kind == "binary":
+                    for g in _T1_GROUPS:
+                        n = int(r[f"n_{g}"])
+                        k = round(float(r[f"value_{g}"]) / 100 * n) if n else 0
+                        cells[cols[(s, g)]] = _n_pct(k, n, percent_digits)
+            if kind == "categorical":
+                levels = str(by[next((s, var) for s in splits if (s, var) in by)]["level"]).split(":")
+                for i, lev in enumerate(levels):
+                    lr = {"Variable": LEVEL_INDENT + TABLE1_LEVEL_LABELS.get(var, {}).get(lev, lev)}
+                    for s in splits:
+                        r = by.get((s, var))
+                        if r is None:
+                            continue
+                        for g in _T1_GROUPS:
+                            counts = [int(c) for c in str(r[g]).split(":")]
+                            lr[cols[(s, g)]] = _n_pct(counts[i], sum(counts), percent_digits)
+                    level_rows.append(lr)
+            rows.append({"Variable": label, **cells})
+            rows.extend(level_rows)
+    return pd.DataFrame(rows, columns=header).fillna("")
 
 
 # ---------------------------------------------------------------------------------------------------------------------

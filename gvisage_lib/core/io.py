@@ -1,7 +1,10 @@
 """Atomic file writing and content hashing.
 
 Every output of the pipeline is written to a temporary file in the destination folder and moved into place with
-:func:`os.replace`, so that a crash never leaves a half-written table, figure or checkpoint behind.
+:func:`os.replace`, so that a crash never leaves a half-written table, figure or checkpoint behind. The temporary
+file is created private (mode 0600, :func:`tempfile.mkstemp`); before it is moved into place it gets the mode an
+ordinary ``open(path, "w")`` would give a new file, ``0o666`` less the process's umask, so that outputs can be shared
+the way the user's umask says (0644 under the common 022, 0664 under 002).
 
 Examples
 --------
@@ -26,9 +29,37 @@ from typing import IO, Any
 import pandas as pd
 
 
+def file_mode() -> int:
+    """The mode a new file gets under the process's umask: ``0o666 & ~umask``.
+
+    The umask is read from ``/proc/self/status`` where the kernel reports it (Linux); elsewhere it is read by setting
+    and restoring it at once (:func:`os.umask` has no read-only form).
+
+    Examples
+    --------
+    >>> import os
+    >>> old = os.umask(0o027)
+    >>> oct(file_mode())
+    '0o640'
+    >>> _ = os.umask(old)
+    """
+    try:
+        with open("/proc/self/status", encoding="ascii") as fh:
+            for line in fh:
+                if line.startswith("Umask:"):
+                    return 0o666 & ~int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return 0o666 & ~mask
+
+
 @contextlib.contextmanager
 def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iterator[Path]:
     """Yield a temporary path beside ``path``; on success move it onto ``path``, on error delete it.
+
+    The file moved into place has the mode of :func:`file_mode` (the umask's), not the temporary file's 0600.
 
     Parameters
     ----------
@@ -54,6 +85,7 @@ def atomic_path(path: str | os.PathLike[str], suffix: str | None = None) -> Iter
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, file_mode())
         os.replace(tmp, dest)
     except BaseException:
         with contextlib.suppress(FileNotFoundError):

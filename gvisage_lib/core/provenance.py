@@ -12,7 +12,6 @@ True
 
 from __future__ import annotations
 
-import hashlib
 import os
 import platform
 import subprocess
@@ -22,10 +21,7 @@ from importlib import metadata
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from gvisage_lib.core.io import sha256_file
-from gvisage_lib.core.schema import PHOTO_COLUMNS
 
 #: Distributions whose versions every run records.
 RECORDED_PACKAGES: tuple[str, ...] = (
@@ -74,37 +70,6 @@ def git_state(repo: str | os.PathLike[str]) -> dict[str, Any]:
         status = run("status", "--porcelain", "--untracked-files=no")
         dirty = bool(status) if status is not None else None
     return {"commit": commit, "dirty": dirty}
-
-
-def manifest_hashes(manifest_path: str | os.PathLike[str]) -> dict[str, Any]:
-    """SHA-256 of the manifest file and one combined SHA-256 over every photo it references.
-
-    The photo digest hashes, in manifest order, each photo's subject id, photo column and file digest, so a changed
-    photo, or photos swapped between subjects or slots, change it; renaming a file (and its manifest entry) does not.
-    Missing photos are recorded as ``missing``.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> d = pathlib.Path(tempfile.mkdtemp())
-    >>> _ = (d / "m.csv").write_text("subject_id,photo_1\\nS1,\\n")
-    >>> sorted(manifest_hashes(d / "m.csv"))
-    ['manifest_sha256', 'n_photos', 'photos_sha256']
-    """
-    path = Path(manifest_path)
-    df = pd.read_csv(path, dtype=str, keep_default_na=False)
-    combined = hashlib.sha256()
-    n = 0
-    for _, row in df.iterrows():
-        for col in PHOTO_COLUMNS:
-            rel = row.get(col, "")
-            if not rel:
-                continue
-            photo = path.parent / rel
-            digest = sha256_file(photo) if photo.is_file() else "missing"
-            combined.update(f"{row.get('subject_id', '')}\t{col}\t{digest}\n".encode())
-            n += 1
-    return {"manifest_sha256": sha256_file(path), "photos_sha256": combined.hexdigest(), "n_photos": n}
 
 
 def output_hashes(root: str | os.PathLike[str], patterns: Iterable[str] = ("tables/*.csv", "*.parquet")) -> dict[str, str]:

@@ -42,7 +42,8 @@ from gvisage_lib.core import schema
 __all__ = [
     "CORRELATION_CMAP", "CYCLE", "FIGSIZE", "FLOW_BOX_COLOUR", "FONT", "FontSizes", "GROUP_COLOUR", "GROUP_LABEL",
     "HPT_COLOUR", "METRIC_LABEL", "MODEL_COLOUR", "MODEL_LABEL", "PANEL_SIZE", "QC_COLOUR", "RULE_LABEL",
-    "RULE_MARKER", "SITE_COLOUR", "SITE_LABEL", "SPLIT_COLOUR", "SPLIT_LABEL", "STAGE_TITLE", "STRATEGY_STYLE",
+    "RULE_MARKER", "SITE_COLOUR", "SITE_LABEL", "SPLIT_COLOUR", "SPLIT_LABEL", "STAGE_CLASS_LABEL", "STAGE_TITLE",
+    "STRATEGY_STYLE",
     "finish", "grid_figsize", "model_label", "new_axes", "new_panels", "pick_colour",
 ]
 
@@ -69,6 +70,17 @@ METRIC_LABEL: Mapping[str, str] = MappingProxyType(
 #: Panel titles of the two stages of the cascade.
 STAGE_TITLE: Mapping[int, str] = MappingProxyType(
     {s: f"Stage {s}: {spec['name']}" for s, spec in schema.STAGES.items()})
+
+
+def _class_labels(spec: Mapping[str, object]) -> tuple[str, str]:
+    pos = [g for g in spec["groups"] if g in spec["positive"]]  # type: ignore[attr-defined,operator]
+    neg = [g for g in spec["groups"] if g not in spec["positive"]]  # type: ignore[attr-defined,operator]
+    return ("Midline tumour" if len(pos) > 1 else GROUP_LABEL[pos[0]]), " or ".join(GROUP_LABEL[g] for g in neg)
+
+
+#: Display names of the positive and the negative class of each stage (the reference standard's two results).
+STAGE_CLASS_LABEL: Mapping[int, tuple[str, str]] = MappingProxyType(
+    {s: _class_labels(spec) for s, spec in schema.STAGES.items()})
 #: Display names of the operating-point rules (:func:`gvisage_lib.stats.operating_points`).
 RULE_LABEL: Mapping[str, str] = MappingProxyType(
     {"youden": "Youden", "sensitivity_at_specificity": "sensitivity at specificity floor",
@@ -155,6 +167,7 @@ PANEL_SIZE: Mapping[str, tuple[float, float]] = MappingProxyType({
     "history": (5.0, 3.4),      # one metric x stage of the learning curves
     "face": (2.3, 3.4),         # one twin of the phenotype montage
     "crop": (1.6, 1.7),         # one crop of the crops montage
+    "flow": (5.6, 5.4),         # one stage x split of the STARD flow diagram
 })
 
 

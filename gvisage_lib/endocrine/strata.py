@@ -46,6 +46,10 @@ FRIEDMAN_BLOCKING = ("blocks = the 4 metrics (AUC, accuracy, sensitivity, specif
                      "nor exchangeable, so this P has no clear meaning.")
 
 
+_METRIC_FIELDS = ("auc", "auc_ci_low", "auc_ci_high", "auc_variance",
+                  *(m + sfx for m in ("accuracy", "sensitivity", "specificity") for sfx in ("", "_ci_low", "_ci_high")))
+
+
 def strata_metrics(frame: pd.DataFrame, threshold: float, *, stratum: str = "hpt_damage",
                    levels: Sequence[str] = schema.HPT_LEVELS, label: str = "label", score: str = "score",
                    level: float = 0.95) -> pd.DataFrame:
@@ -69,7 +73,8 @@ def strata_metrics(frame: pd.DataFrame, threshold: float, *, stratum: str = "hpt
     DataFrame
         stratum, n, n_pos, n_neg, threshold, auc, auc_ci_low, auc_ci_high, auc_variance, accuracy,
         sensitivity, specificity with ``_ci_low``/``_ci_high``, and mean_score (all, iGCT, other:
-        mean_score_pos / mean_score_neg).
+        mean_score_pos / mean_score_neg), and note. A stratum with a single class (possible in a small cohort) keeps
+        its row with missing metrics and ``note`` saying why, instead of stopping the analysis.
 
     Examples
     --------
@@ -96,7 +101,16 @@ def strata_metrics(frame: pd.DataFrame, threshold: float, *, stratum: str = "hpt
         row: dict[str, object] = {"stratum": lv, "n": len(y), "n_pos": n_pos, "n_neg": len(y) - n_pos,
                                   "threshold": float(threshold)}
         if n_pos == 0 or n_pos == len(y):
-            raise ValueError(f"stratum {lv!r} has {len(y)} subjects but a single class; no AUC is defined")
+            # a small cohort's stratum may hold one tumour group only (or nobody): no AUC is defined there; the row
+            # stays, with missing metrics and the reason, so the other strata and the rest of the analysis go on
+            reason = "no subjects" if len(y) == 0 else f"a single class ({n_pos} iGCT of {len(y)})"
+            row.update({k: np.nan for k in _METRIC_FIELDS})
+            row.update(mean_score=float(s.mean()) if len(s) else np.nan,
+                       mean_score_pos=float(s[y == 1].mean()) if n_pos else np.nan,
+                       mean_score_neg=float(s[y == 0].mean()) if len(y) - n_pos else np.nan,
+                       note=f"not computed: {reason}")
+            rows.append(row)
+            continue
         roc = roc_auc_delong(y, s, level=level)
         row.update(auc=roc.auc, auc_ci_low=roc.ci_low, auc_ci_high=roc.ci_high, auc_variance=roc.variance)
         dm = diagnostic_metrics(y, s, threshold, level=level)
@@ -104,7 +118,7 @@ def strata_metrics(frame: pd.DataFrame, threshold: float, *, stratum: str = "hpt
             for suffix in ("", "_ci_low", "_ci_high"):
                 row[k + suffix] = float(getattr(dm, k + suffix))
         row.update(mean_score=float(s.mean()), mean_score_pos=float(s[y == 1].mean()),
-                   mean_score_neg=float(s[y == 0].mean()))
+                   mean_score_neg=float(s[y == 0].mean()), note="")
         rows.append(row)
     return pd.DataFrame(rows)
 
@@ -150,9 +164,16 @@ def strata_tests(table3: pd.DataFrame, *, order: Sequence[str] = ORDERED_LEVELS,
     DataFrame
         test, statistic, df, p_value, estimate, assumption.
     """
-    fr = friedman_as_paper(table3, metrics)
-    rows = [{"test": "Friedman (paper's)", "statistic": fr.statistic, "df": fr.df, "p_value": fr.p_value, "estimate": np.nan,
-             "assumption": FRIEDMAN_BLOCKING}]
+    complete = table3[list(metrics)].notna().all(axis=1) if set(metrics) <= set(table3.columns) else None
+    if complete is not None and not complete.all():
+        # a stratum without an AUC (one class only, in a small cohort) leaves no complete blocks x strata table
+        absent = ", ".join(map(str, table3.loc[~complete, "stratum"])) if "stratum" in table3 else "some strata"
+        rows = [{"test": "Friedman (paper's)", "statistic": np.nan, "df": np.nan, "p_value": np.nan,
+                 "estimate": np.nan, "assumption": f"{FRIEDMAN_BLOCKING} (not computed: no metrics for {absent})"}]
+    else:
+        fr = friedman_as_paper(table3, metrics)
+        rows = [{"test": "Friedman (paper's)", "statistic": fr.statistic, "df": fr.df, "p_value": fr.p_value,
+                 "estimate": np.nan, "assumption": FRIEDMAN_BLOCKING}]
     if "auc_variance" in table3.columns:
         rank_of = {lv: i for i, lv in enumerate(order)}
         if not set(table3["stratum"]) <= set(rank_of):

@@ -4,6 +4,8 @@ Detection uses OpenCV's Haar frontal-face cascade (``haarcascade_frontalface_def
 ``opencv-python-headless``: nothing is downloaded. For speed, the image is scaled down so that its longer side is at
 most ``max_side`` pixels before the cascade runs, and the boxes are scaled back to the input's pixel grid.
 
+Photos are decoded by :func:`decode_image` (from :mod:`gvisage_lib.core.images`, the pipeline's one decoder).
+
 Examples
 --------
 >>> import numpy as np
@@ -17,10 +19,12 @@ from __future__ import annotations
 
 import functools
 import os
-from pathlib import Path
 
 import cv2
 import numpy as np
+
+# the pipeline's one photo decoder, here for the face steps (it lives in core so that validation can use it too)
+from gvisage_lib.core.images import MAX_IMAGE_PIXELS, ImageTooLarge, decode_image, header_size, read_image
 
 #: The cascade file inside the OpenCV wheel.
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
@@ -196,30 +200,17 @@ def resize_square(image: np.ndarray, size: int) -> np.ndarray:
     return cv2.resize(image, (int(size), int(size)), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
 
 
-def decode_image(data: bytes, name: str = "image") -> np.ndarray:
-    """Decode image file bytes (JPEG, PNG, ...) into an RGB uint8 array; ValueError if unreadable.
-
-    Examples
-    --------
-    >>> ok, buf = cv2.imencode(".png", np.zeros((9, 9, 3), np.uint8))
-    >>> decode_image(buf.tobytes()).shape
-    (9, 9, 3)
-    """
-    arr = cv2.imdecode(np.frombuffer(data, np.uint8), cv2.IMREAD_COLOR) if data else None
-    if arr is None:
-        raise ValueError(f"{name} is not a readable image")
-    return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
-
-
-def read_image(path: str | os.PathLike[str]) -> np.ndarray:
-    """Read an image file as an RGB uint8 array; ValueError naming the file if it cannot be decoded.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.png"
-    >>> _ = cv2.imwrite(str(p), np.zeros((5, 6, 3), np.uint8))
-    >>> read_image(p).shape
-    (5, 6, 3)
-    """
-    return decode_image(Path(path).read_bytes(), name=f"file {str(path)!r}")
+__all__ = [
+    "CASCADE_FILE",
+    "MAX_IMAGE_PIXELS",
+    "Box",
+    "ImageTooLarge",
+    "check_rgb_image",
+    "crop_square",
+    "decode_image",
+    "detect_faces",
+    "header_size",
+    "laplacian_variance",
+    "read_image",
+    "resize_square",
+]

@@ -2,6 +2,8 @@
 
 Every function that draws a face or a crop calls :func:`gvisage_lib.cohort.privacy.assert_renderable` first and so raises
 :class:`gvisage_lib.cohort.privacy.PrivacyError` for any cohort that is not the synthetic twin, whatever the caller asks.
+Photos are read through :func:`gvisage_lib.cohort.privacy.read_twin_photo`, which decodes only bytes whose hash the
+twin recorded, from the paths the guard checked.
 :func:`plot_qc_reasons` draws counts only and is allowed on every cohort.
 
 The montages draw a grid of panels and accept ``fig``; :func:`plot_qc_reasons` draws one Axes and accepts ``ax``
@@ -27,11 +29,11 @@ import pandas as pd
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-from gvisage_lib.cohort.privacy import assert_renderable
+from gvisage_lib.cohort.manifest import resolve_manifest_path
+from gvisage_lib.cohort.privacy import assert_renderable, read_twin_photo
 from gvisage_lib.core import schema
 from gvisage_lib.core.style import FIGSIZE, FONT, QC_COLOUR, finish, grid_figsize, new_axes, new_panels
 from gvisage_lib.core.validation import check_frame
-from gvisage_lib.faces.detection import read_image
 from gvisage_lib.faces.preprocess import load_stack
 from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS
 
@@ -119,7 +121,7 @@ def phenotype_montage(manifest_path: str | os.PathLike[str], *, truth_path: str 
     3
     """
     assert_renderable(manifest_path)
-    mpath = Path(manifest_path)
+    mpath = resolve_manifest_path(manifest_path)  # the file the guard checked, symbolic links followed
     tpath = Path(truth_path) if truth_path is not None else mpath.parent / "truth.csv"
     if not 1 <= int(photo) <= 4:
         raise ValueError(f"photo must be 1..4, got {photo!r}")
@@ -128,7 +130,6 @@ def phenotype_montage(manifest_path: str | os.PathLike[str], *, truth_path: str 
     if missing:
         raise ValueError(f"truth file {tpath.name} lacks phenotype column(s) {missing} (render the photos first)")
     ex = pick_examples(truth, n_per_group=n_per_group, seed=seed)
-    man = pd.read_csv(mpath, dtype=str, keep_default_na=False).set_index("subject_id")
     assert_renderable(mpath, list(ex["subject_id"]))
     groups = [g for g in schema.GROUPS if g in set(ex["group"])]
     ncol = int(ex.groupby("group").size().max())
@@ -138,7 +139,7 @@ def phenotype_montage(manifest_path: str | os.PathLike[str], *, truth_path: str 
         ax.axis("off")
     for i, g in enumerate(groups):
         for j, (_, row) in enumerate(ex[ex["group"] == g].iterrows()):
-            img = read_image(mpath.parent / man.at[row["subject_id"], f"photo_{int(photo)}"])
+            img = read_twin_photo(mpath, str(row["subject_id"]), int(photo))
             axes[i, j].imshow(img)
             axes[i, j].set_title(_caption(row), fontsize=FONT.small)
     fig.suptitle("Synthetic twins by group (rows: NC, iGCT, other; columns: increasing endocrine damage)",

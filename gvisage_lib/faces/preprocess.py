@@ -71,8 +71,6 @@ import hashlib
 import json
 import math
 import os
-from concurrent.futures import ProcessPoolExecutor
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -83,6 +81,7 @@ import pandas as pd
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.schema import PHOTO_COLUMNS
+from gvisage_lib.core.workers import worker_pool
 from gvisage_lib.faces import detection as F
 
 #: Bump when the preprocessing output changes for the same inputs and parameters (invalidates the cache).
@@ -224,6 +223,64 @@ def qc_photo(image: np.ndarray | None, *, crop_mode: str = "detect", box: F.Box 
     return F.resize_square(F.crop_square(image, face, margin=m), image_size), rec
 
 
+def preprocess_params(*, image_size: int, crop_mode: str = "detect", blur_threshold: float = DEFAULT_BLUR_THRESHOLD,
+                      min_face_fraction: float = DEFAULT_MIN_FACE_FRACTION, margin: float = DEFAULT_MARGIN,
+                      multi_face_ratio: float = DEFAULT_MULTI_FACE_RATIO,
+                      detect_max_side: int = DEFAULT_DETECT_MAX_SIDE) -> dict[str, Any]:
+    """The checked parameter set of the preprocessing (part of every cache key), for :func:`qc_photo_bytes`.
+
+    Examples
+    --------
+    >>> preprocess_params(image_size=64)["crop_mode"]
+    'detect'
+    """
+    _validate_params(image_size, crop_mode, None, blur_threshold, min_face_fraction, margin, multi_face_ratio)
+    return {"image_size": int(image_size), "crop_mode": crop_mode, "blur_threshold": float(blur_threshold),
+            "min_face_fraction": float(min_face_fraction), "margin": float(margin),
+            "multi_face_ratio": float(multi_face_ratio), "detector": F.CASCADE_FILE,
+            "detect_max_side": int(detect_max_side)}
+
+
+def qc_photo_bytes(data: bytes | None, params: dict[str, Any],
+                   box: F.Box | None = None) -> tuple[np.ndarray | None, dict[str, Any], str]:
+    """Decode one photo file's bytes with the pipeline's decoder and quality-control it: the step preprocessing
+    applies to every photo, for one photo.
+
+    Parameters
+    ----------
+    data : bytes or None
+        The file's bytes (None: the file could not be read).
+    params : dict
+        :func:`preprocess_params`.
+    box : (x, y, w, h), optional
+        The face box (``crop_mode="box"`` only).
+
+    Returns
+    -------
+    (crop, record, detail)
+        As :func:`qc_photo`, plus ``detail``: why an ``unreadable`` photo is unreadable ("" otherwise).
+
+    Examples
+    --------
+    >>> crop, rec, detail = qc_photo_bytes(b"not an image", preprocess_params(image_size=32))
+    >>> rec["qc_reason"], detail
+    ('unreadable', 'image: not a readable image (OpenCV cannot decode it)')
+    """
+    img, detail = None, ""
+    if data is None:
+        detail = "the file cannot be read"
+    else:
+        try:
+            img = F.decode_image(data)
+        except ValueError as exc:
+            detail = str(exc)
+    crop, rec = qc_photo(img, crop_mode=params["crop_mode"], box=box, image_size=params["image_size"],
+                         blur_threshold=params["blur_threshold"], min_face_fraction=params["min_face_fraction"],
+                         margin=params["margin"], multi_face_ratio=params["multi_face_ratio"],
+                         detect_max_side=params["detect_max_side"])
+    return crop, rec, detail
+
+
 def stack_photos(crops: list[np.ndarray], n_slots: int = 4) -> np.ndarray:
     """Stack RGB crops into a (3 * n_slots, S, S) uint8 array, repeating them cyclically to fill the slots.
 
@@ -294,18 +351,10 @@ def _process_subject(job: tuple[Any, ...]) -> dict[str, Any]:
     cv2.setNumThreads(1)
     crops, records = [], []
     for (col, _, box), data in zip(photos, blobs):
-        try:
-            img = F.decode_image(data) if data is not None else None
-        except ValueError:
-            img = None
         box_t = parse_box(box, subject_id=subject_id, column=f"face_box_{col[-1]}") if params["crop_mode"] == "box" \
             else None
         try:
-            crop, rec = qc_photo(img, crop_mode=params["crop_mode"], box=box_t, image_size=params["image_size"],
-                                 blur_threshold=params["blur_threshold"],
-                                 min_face_fraction=params["min_face_fraction"], margin=params["margin"],
-                                 multi_face_ratio=params["multi_face_ratio"],
-                                 detect_max_side=params["detect_max_side"])
+            crop, rec, _ = qc_photo_bytes(data, params, box_t)
         except ValueError as exc:
             raise ValueError(f"subject {subject_id!r}, column {col!r}: {exc}") from None
         records.append({"photo": col, **{k: (None if isinstance(v, float) and math.isnan(v) else v)
@@ -372,10 +421,13 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
     if not isinstance(run_paths, RunPaths):
         raise TypeError(f"run_paths must be a RunPaths, got {type(run_paths).__name__}")
     _validate_params(image_size, crop_mode, workers, blur_threshold, min_face_fraction, margin, multi_face_ratio)
+    from gvisage_lib.cohort.manifest import load_manifest
+
     mpath = Path(manifest_path)
     if not mpath.is_file():
         raise FileNotFoundError(f"manifest not found: {mpath}")
-    man = pd.read_csv(mpath, dtype=str, keep_default_na=False)
+    # the one reader: ids stripped as in every other step, photo paths absolute (validated before the pipeline runs)
+    man = load_manifest(mpath, validate=False)
     for col in ("subject_id", "photo_1") + (BOX_COLUMNS[:1] if crop_mode == "box" else ()):
         if col not in man.columns:
             raise ValueError(f"manifest {mpath.name}: column {col!r} missing")
@@ -384,24 +436,21 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
         row = int(np.flatnonzero(dup.to_numpy())[0])
         raise ValueError(f"manifest {mpath.name}: row {row + 2}, column 'subject_id': value "
                          f"{man['subject_id'].iloc[row]!r} is duplicated")
-    params = {"image_size": int(image_size), "crop_mode": crop_mode, "blur_threshold": float(blur_threshold),
-              "min_face_fraction": float(min_face_fraction), "margin": float(margin),
-              "multi_face_ratio": float(multi_face_ratio), "detector": F.CASCADE_FILE,
-              "detect_max_side": int(detect_max_side)}
-    base = mpath.parent
+    params = preprocess_params(image_size=image_size, crop_mode=crop_mode, blur_threshold=blur_threshold,
+                               min_face_fraction=min_face_fraction, margin=margin, multi_face_ratio=multi_face_ratio,
+                               detect_max_side=detect_max_side)
     jobs = []
-    for i, row in enumerate(man.itertuples(index=False)):
-        r = row._asdict()
+    for i, r in enumerate(man.to_dict("records")):
         photos = []
         for k, col in enumerate(PHOTO_COLUMNS):
-            rel = str(r.get(col, "") or "").strip()
-            if not rel:
+            path = r.get(col, "")
+            if not path:
                 continue
-            box = str(r.get(BOX_COLUMNS[k], "") or "").strip() if crop_mode == "box" else ""
+            box = r.get(BOX_COLUMNS[k], "") if crop_mode == "box" else ""
+            box = "" if pd.isna(box) else str(box)
             if crop_mode == "box":
                 parse_box(box, subject_id=r["subject_id"], column=BOX_COLUMNS[k])  # fail early, before any work
-            p = Path(rel)
-            photos.append((col, str(p if p.is_absolute() else base / p), box))
+            photos.append((col, path, box))
         if not photos:
             raise ValueError(f"manifest {mpath.name}: row {i + 2} (subject {r['subject_id']!r}), column 'photo_1' "
                              "is empty")
@@ -417,7 +466,7 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
             bar.update(1)
     else:
         chunk = max(1, min(32, len(jobs) // (n_workers * 8)))
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn")) as pool:
+        with worker_pool(n_workers) as pool:
             for res in pool.map(_process_subject, jobs, chunksize=chunk):
                 results.append(res)
                 bar.update(1)

@@ -165,10 +165,11 @@ def cohort_signal_check(faces_index: str | os.PathLike[str], manifest_path: str 
     Reads ``faces.parquet`` (stack paths relative to ``run_dir``) and the manifest's ``group`` column. Only
     statistics leave this function: no image is shown, so it is allowed on a real cohort.
     """
+    from gvisage_lib.cohort.manifest import load_manifest
     from gvisage_lib.faces.preprocess import load_stack
 
     faces = pd.read_parquet(faces_index)
-    man = pd.read_csv(manifest_path, dtype=str, keep_default_na=False)
+    man = load_manifest(manifest_path, validate=False)
     for col in ("subject_id", "group"):
         if col not in man.columns:
             raise ValueError(f"manifest {Path(manifest_path).name}: column {col!r} missing")

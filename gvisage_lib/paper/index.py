@@ -15,7 +15,7 @@ Examples
 >>> figure_name("nope")
 Traceback (most recent call last):
 ...
-KeyError: "no figure with key 'nope' in gvisage_lib.paper.index; keys: ['fig1', 'fig3a', 'fig3b', 'fig3c', 'fig4a', 'fig4b', 'fig4c', 'fig4d', 'fig5a', 'fig5b', 'fig5c', 'figS1', 'figS2', 'figS3', 'figS4', 'figS5', 'figS6_test', 'figS6_validation', 'figS7_test', 'figS7_validation', 'figS8']"
+KeyError: "no figure with key 'nope' in gvisage_lib.paper.index; keys: ['fig1', 'fig1_stard', 'fig3a', 'fig3b', 'fig3c', 'fig4a', 'fig4b', 'fig4c', 'fig4d', 'fig5a', 'fig5b', 'fig5c', 'figS1', 'figS2', 'figS3', 'figS4', 'figS5', 'figS6_test', 'figS6_validation', 'figS7_test', 'figS7_validation', 'figS8']"
 """
 
 from __future__ import annotations
@@ -58,6 +58,7 @@ OUTPUTS: tuple[Output, ...] = (
     _t("study_flow", "Figure 1", "01_cohort", f"{_C}.figures.study_flow_counts", "Subjects per split and group."),
     _f("fig1", "fig1_study_flow", "Figure 1", "01_cohort", f"{_C}.figures.plot_study_flow", "Study design and participant flow."),
     _t("table1", "Table 1", "01_cohort", f"{_C}.table1.table1_all_splits", "Demographics, symptoms and hormones by split and tumour group, with the paper's tests."),
+    _t("table1_paper_layout", "Table 1", "01_cohort", f"{_C}.table1.table1_paper_layout", "Table 1 in the paper's layout: variables as rows, iGCT and other per split, P values."),
     _t("table1_calibration", "Table 1", "01_cohort", f"{_C}.table1.calibration_vs_paper", "The twin's Table 1 against the paper's, in standard errors."),
     _t("table1_paper_p_check", "Table 1", "01_cohort", f"{_C}.table1.paper_p_check", "The paper's Table 1 P values recomputed from its own summaries."),
     _t("paper_consistency", "", "01_cohort", "gvisage_lib.paper.consistency.paper_consistency", "What the paper's numbers allow: its tables and counts checked against each other."),
@@ -83,6 +84,9 @@ OUTPUTS: tuple[Output, ...] = (
     _t("cascade_calls", "", "03_train", f"{_N}.predict.cascade_summary", "Final calls of the two-stage cascade per split and group."),
     # 04 stage-wise ROC
     _t("operating_points", "Table 2", "04_stage_roc", f"{_R}.metrics.selected_operating_points", "Operating points of GVisageNet, on the split they are chosen on (out-of-fold training scores or the internal test split)."),
+    _t("two_by_two", "Table 2", "04_stage_roc", f"{_R}.metrics.two_by_two", "2x2 tables of GVisageNet (TP, FP, FN, TN with totals) per stage, split and operating point."),
+    _t("stard_flow", "Figure 1", "04_stage_roc", f"{_C}.figures.stard_flow_counts", "STARD flow counts per stage and split: eligible, excluded at photo QC by reason, index test, outcomes at the threshold."),
+    _f("fig1_stard", "fig1_stard_flow", "Figure 1", "04_stage_roc", f"{_C}.figures.plot_stard_flow", "STARD flow diagram per stage and split, with the photo-QC exclusions."),
     _t("table2_gvisagenet", "Table 2", "04_stage_roc", f"{_R}.metrics.format_table2", "Table 2, GVisageNet rows (both stages)."),
     _t("gvisagenet_metrics_long", "Table 2", "04_stage_roc", f"{_R}.metrics.gvisagenet_metrics", "GVisageNet's metrics at every operating point, tidy."),
     _t("stage_roc_paper_vs_this_run", "Table 2", "04_stage_roc", f"{_R}.metrics.paper_comparison", "This run's stage-wise numbers beside the paper's."),

@@ -33,10 +33,12 @@ import pandas as pd
 from statsmodels.stats.multitest import multipletests
 
 from gvisage_lib.core import schema
+from gvisage_lib.core.style import SPLIT_LABEL, STAGE_CLASS_LABEL
 from gvisage_lib.stats import (
     apply_operating_points,
     average_precision,
     delong_test,
+    diagnostic_metrics,
     operating_points,
     roc_auc_delong,
     roc_confidence_band,
@@ -54,6 +56,8 @@ __all__ = [
     "roc_bands",
     "pr_summary",
     "paper_comparison",
+    "two_by_two",
+    "format_two_by_two",
 ]
 
 EVAL_SPLITS: tuple[str, ...] = ("test", "validation")
@@ -361,3 +365,113 @@ def paper_comparison(tidy: pd.DataFrame, paper: pd.DataFrame, selected: dict[str
                      "this_run": float(o["estimate"]) if has else np.nan,
                      "this_run_ci": f"{o['ci_low']:.3f}-{o['ci_high']:.3f}" if has else "", "note": r.note})
     return pd.DataFrame(rows)
+
+
+# --------------------------------------------------------------------------------------------------- 2x2 tables
+
+#: Columns of :func:`two_by_two`.
+TWO_BY_TWO_COLUMNS: tuple[str, ...] = (
+    "stage", "split", "model", "rule", "chosen_on", "threshold", "tp", "fp", "fn", "tn", "test_positive",
+    "test_negative", "reference_positive", "reference_negative", "n", "sensitivity", "specificity", "accuracy",
+    "in_sample")
+
+
+def two_by_two(pred: pd.DataFrame, operating_points: pd.DataFrame,
+               splits: Sequence[str] = EVAL_SPLITS) -> pd.DataFrame:
+    """Cross-tabulation of the index test (the CNN's call) against the reference standard at the chosen thresholds.
+
+    For every operating point of ``operating_points`` (the table of :func:`selected_operating_points`: one row per
+    stage and rule, with the model and the threshold chosen on the training side) and every split, the subjects of
+    that model, stage and split are called positive when ``score >= threshold`` and counted against their label
+    (the reference standard: the pathological group): true and false positives and negatives with the row and
+    column totals, STARD's item 23. Sensitivity, specificity and accuracy follow from the counts, so they are the
+    estimates of Table 2's rows at the same rule (:func:`stage_metrics`).
+
+    Parameters
+    ----------
+    pred : pandas.DataFrame
+        Predictions (:data:`gvisage_lib.core.schema.PREDICTION_COLUMNS`).
+    operating_points : pandas.DataFrame
+        Columns ``stage, model, rule, threshold`` and optionally ``chosen_on`` (:func:`selected_operating_points`).
+    splits : sequence of str, default ("test", "validation")
+        The splits to tabulate.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per stage x split x rule with :data:`TWO_BY_TWO_COLUMNS`: ``test_positive = tp + fp``,
+        ``test_negative = fn + tn``, ``reference_positive = tp + fn``, ``reference_negative = fp + tn``;
+        ``in_sample`` is True where the split is the one the threshold was chosen on.
+
+    Examples
+    --------
+    >>> pred = demo_predictions(0)
+    >>> ops = selected_operating_points(pred, {"stage1": "resnet50", "stage2": "resnet50"})
+    >>> t = two_by_two(pred, ops).query("rule == 'youden'")
+    >>> t[["stage", "split", "n"]].to_numpy().tolist()
+    [[1, 'test', 212], [1, 'validation', 336], [2, 'test', 142], [2, 'validation', 236]]
+    >>> bool((t.tp + t.fp + t.fn + t.tn == t.n).all())
+    True
+    """
+    if not isinstance(operating_points, pd.DataFrame):
+        raise TypeError(f"operating_points must be a DataFrame (selected_operating_points), "
+                        f"got {type(operating_points).__name__}")
+    missing = [c for c in ("stage", "model", "rule", "threshold") if c not in operating_points.columns]
+    if missing:
+        raise ValueError(f"operating_points lacks column(s) {missing} (see selected_operating_points)")
+    if isinstance(splits, str):
+        raise TypeError(f"splits must be a sequence of split names, got the string {splits!r}")
+    rows = []
+    for op in operating_points.itertuples(index=False):
+        stage, model, thr = int(op.stage), str(op.model), float(op.threshold)
+        chosen_on = str(getattr(op, "chosen_on", ""))
+        for split in splits:
+            d = _subset(pred, model, stage, split)
+            if d.empty:
+                raise ValueError(f"predictions hold no rows for model={model!r}, stage={stage}, split={split!r}")
+            m = diagnostic_metrics(d["label"], d["score"], thr)
+            rows.append({"stage": stage, "split": split, "model": model, "rule": op.rule, "chosen_on": chosen_on,
+                         "threshold": thr, "tp": m.tp, "fp": m.fp, "fn": m.fn, "tn": m.tn,
+                         "test_positive": m.tp + m.fp, "test_negative": m.fn + m.tn,
+                         "reference_positive": m.tp + m.fn, "reference_negative": m.fp + m.tn, "n": len(d),
+                         "sensitivity": m.sensitivity, "specificity": m.specificity, "accuracy": m.accuracy,
+                         "in_sample": split == chosen_on})
+    out = pd.DataFrame(rows, columns=list(TWO_BY_TWO_COLUMNS))
+    order = {s: i for i, s in enumerate(splits)}
+    out = out.sort_values(["stage", "split"], key=lambda c: c.map(order) if c.name == "split" else c,
+                          kind="stable")  # rules keep the order of operating_points
+    return out.reset_index(drop=True)
+
+
+def format_two_by_two(table: pd.DataFrame, stage: int, split: str, rule: str = "youden") -> pd.DataFrame:
+    """One 2x2 block of :func:`two_by_two` as a reader sees it: index test rows, reference-standard columns, totals.
+
+    Rows: the index test positive (``score >= threshold``), negative, and the total; columns: the reference standard
+    positive (the stage's positive class), negative, and the total.
+
+    Examples
+    --------
+    >>> pred = demo_predictions(0)
+    >>> ops = selected_operating_points(pred, {"stage1": "resnet50", "stage2": "resnet50"})
+    >>> b = format_two_by_two(two_by_two(pred, ops), 2, "validation")
+    >>> b.columns.tolist()
+    ['Reference: iGCT', 'Reference: Other midline tumour', 'Total']
+    >>> int(b.loc["Total", "Total"])
+    236
+    """
+    if stage not in schema.STAGES:
+        raise ValueError(f"stage must be one of {sorted(schema.STAGES)}, got {stage!r}")
+    sel = table[(table["stage"] == stage) & (table["split"] == split) & (table["rule"] == rule)]
+    if len(sel) != 1:
+        raise ValueError(f"table holds {len(sel)} row(s) for stage={stage}, split={split!r}, rule={rule!r}; "
+                         "expected 1 (see two_by_two)")
+    r = sel.iloc[0]
+    pos, neg = STAGE_CLASS_LABEL[stage]
+    thr = float(r["threshold"])
+    block = pd.DataFrame(
+        [[r["tp"], r["fp"], r["test_positive"]], [r["fn"], r["tn"], r["test_negative"]],
+         [r["reference_positive"], r["reference_negative"], r["n"]]],
+        index=[f"Index test positive (score ≥ {thr:.3g})", f"Index test negative (score < {thr:.3g})", "Total"],
+        columns=[f"Reference: {pos}", f"Reference: {neg}", "Total"]).astype(int)
+    block.index.name = f"Stage {stage}, {SPLIT_LABEL.get(split, split)}"
+    return block

@@ -1,7 +1,12 @@
-"""The ``gvisage`` command: ``reproduce``, ``validate`` and ``synth``.
+"""The ``gvisage`` command: ``reproduce``, ``parameters``, ``validate``, ``synth`` and ``predict``.
 
 Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named); 2 invalid input (a bad
-manifest, a bad argument).
+manifest, a bad argument or notebook parameter, a run folder that cannot be used or is in use by another run, a run
+folder ``predict`` cannot use, or photos none of which passes quality control);
+130 / 143 the run was interrupted by ``SIGINT`` / ``SIGTERM`` (``run.json`` says ``"interrupted"``).
+
+Errors are one line on stderr (``gvisage: error: ...``), never a traceback; an unexpected error gets one too, and
+its traceback only with the environment variable ``GVISAGE_DEBUG=1``.
 
 Examples
 --------
@@ -12,7 +17,9 @@ gvisage 0.1.0
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import traceback
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -36,10 +43,20 @@ def _build_parser() -> argparse.ArgumentParser:
                      help=f"master seed (default: {DEFAULT_SEED}; with --from, the run's)")
     rep.add_argument("--score-fit", choices=SCORE_FITS, default=None,
                      help="where thresholds and models on CNN scores are fitted: out_of_fold (k extra trainings of the "
-                          "selected network) or test (the internal test split, marked in-sample); default: the profile's")
+                          "selected network) or test (the internal test split, marked in-sample); default: the "
+                          "profile's")
     rep.add_argument("--from", dest="start_at", default=None, metavar="NN",
-                     help="rerun from notebook NN on (e.g. 04), continuing the run in --out with its profile, seed "
-                          "and cohort (a different one given is refused) and what its earlier notebooks wrote")
+                     help="rerun from notebook NN on (e.g. 04), continuing the run in --out with its profile, seed, "
+                          "cohort and notebook parameters (a different one given is refused) and what its earlier "
+                          "notebooks wrote")
+    rep.add_argument("-p", "--parameter", dest="parameters", nargs=2, action="append", default=[],
+                     metavar=("NAME", "VALUE"),
+                     help="set a notebook parameter (repeatable), e.g. -p crop_mode box -p corr_method pearson; "
+                          "checked against the parameters the notebooks declare and parsed to the declared type")
+    rep.add_argument("--params", type=Path, default=None, metavar="FILE.yaml",
+                     help="notebook parameters from a YAML file of name: value lines (-p wins over it)")
+
+    sub.add_parser("parameters", help="list the notebook parameters that reproduce -p and --params can set")
 
     val = sub.add_parser("validate", help="check a cohort manifest and print every problem at once")
     val.add_argument("manifest", type=Path, help="manifest CSV (photo paths relative to its folder)")
@@ -53,6 +70,22 @@ def _build_parser() -> argparse.ArgumentParser:
     syn.add_argument("--capture-shift", type=float, default=0.0,
                      help="photograph controls differently from patients (0 = off; see docs)")
     syn.add_argument("--no-photos", action="store_true", help="write the tables only")
+
+    from gvisage_lib.stats.operating_points import RULES
+
+    pre = sub.add_parser("predict", help="screen one child from 1 to 4 face photos with a run's GVisageNet (QC, "
+                                         "stage 1, stage 2) and print the probabilities and the call as JSON")
+    pre.add_argument("--run", type=Path, required=True, help="run folder made by gvisage reproduce")
+    pre.add_argument("photos", type=Path, nargs="+", metavar="PHOTO", help="1 to 4 photos of the same child")
+    pre.add_argument("--rule", choices=(*RULES, "argmax"), default="youden",
+                     help="thresholds: an operating point of the run's notebook 04 (default: youden), or argmax "
+                          "(0.5, the cascade rule of notebook 03)")
+    pre.add_argument("--combine", choices=("stack", "mean"), default="stack",
+                     help="stack: the accepted photos stacked as one subject, as in training (default); mean: the "
+                          "average of each photo's score")
+    pre.add_argument("--crop-mode", choices=("detect", "none"), default="detect",
+                     help="detect the face (default) or take the photos as face crops already")
+    pre.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda or auto")
     return parser
 
 
@@ -87,14 +120,36 @@ def _cmd_synth(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_parameters(args: argparse.Namespace) -> int:
+    from gvisage_lib.run import pipeline
+    from gvisage_lib.run.parameters import PIPELINE_PARAMETERS, declared_parameters
+
+    declared = declared_parameters(pipeline.list_notebooks(pipeline.NOTEBOOK_DIR))
+    rows = [(p.name, p.type, repr(p.default), " ".join(b[:2] for b in p.notebooks), p.help)
+            for p in declared.values() if p.name not in PIPELINE_PARAMETERS]
+    head = ("name", "type", "default", "notebooks", "meaning")
+    widths = [max(len(r[i]) for r in [head, *rows]) for i in range(4)]
+    for row in [head, *rows]:
+        print("  ".join(cell.ljust(w) for cell, w in zip(row[:4], widths)) + "  " + row[4])
+    print("\nset with: gvisage reproduce -p NAME VALUE (or --params FILE.yaml); the run's own settings have options: "
+          + ", ".join(f"{k} ({v})" for k, v in PIPELINE_PARAMETERS.items()))
+    return 0
+
+
 def _cmd_reproduce(args: argparse.Namespace) -> int:
     from gvisage_lib.cohort.manifest import ManifestError
+    from gvisage_lib.run.interrupt import RunInterrupted, signals_interrupt
+    from gvisage_lib.run.lock import RunLocked
+    from gvisage_lib.run.parameters import load_params_file
     from gvisage_lib.run.pipeline import NotebookFailed, reproduce
 
     out = args.out if args.out is not None else Path("runs") / (args.profile or "quick")
     try:
-        reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at,
-                  score_fit=args.score_fit, log=_log)
+        with signals_interrupt():  # also while the arguments are checked, before the run itself takes the signals
+            parameters = load_params_file(args.params) if args.params is not None else {}
+            parameters.update(dict(args.parameters))
+            reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at,
+                      score_fit=args.score_fit, parameters=parameters, log=_log)
     except ManifestError as exc:
         report = getattr(exc, "report", None)
         print(report if report is not None else exc, file=sys.stderr)
@@ -103,17 +158,81 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     except NotebookFailed as exc:
         _err(str(exc))
         return 1
-    except (ValueError, FileNotFoundError) as exc:
+    except RunLocked as exc:
         _err(str(exc))
+        return 2
+    except RunInterrupted as exc:
+        _err(f"{exc}; {_interrupted_where(Path(out) / 'run.json')}")
+        return exc.exit_code
+    return 0
+
+
+def _cmd_predict(args: argparse.Namespace) -> int:
+    import json
+
+    from gvisage_lib.cnn.screen import screen_run
+
+    try:
+        result = screen_run(args.run, args.photos, rule=args.rule, crop_mode=args.crop_mode, combine=args.combine,
+                            device=args.device)
+    except (ValueError, FileNotFoundError, KeyError, RuntimeError) as exc:
+        _err(str(exc))
+        return 2
+    print(json.dumps(result, indent=2))
+    if result["call"] is None:
+        _err(result["reason"])
         return 2
     return 0
 
 
+def _interrupted_where(record_path: Path) -> str:
+    """What an interrupted ``reproduce`` left: a run record saying so, or nothing."""
+    import json
+
+    try:
+        status = json.loads(record_path.read_text(encoding="utf-8")).get("status")
+    except (OSError, ValueError, AttributeError):
+        status = None
+    if status == "interrupted":
+        return f"{record_path} records the run as interrupted"
+    return "the run had not started"
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for an expected error: its message, or for an OS error the file and the reason."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f"{exc.filename}: " if exc.filename else ""
+        return f"{where}{exc.strerror}"
+    text = str(exc).strip()
+    return text if text else type(exc).__name__
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point of the ``gvisage`` console script; returns the exit code."""
+    """Entry point of the ``gvisage`` console script; returns the exit code.
+
+    Expected errors (bad input, files that cannot be read or written) print one line and return 2; an unexpected
+    one prints one line and returns 1, with its traceback only when ``GVISAGE_DEBUG=1``; Ctrl-C returns 130.
+    """
     args = _build_parser().parse_args(argv)
-    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth}
-    return handlers[args.command](args)
+    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth,
+                "parameters": _cmd_parameters, "predict": _cmd_predict}
+    try:
+        return handlers[args.command](args)
+    except KeyboardInterrupt:
+        _err("interrupted")
+        return 130
+    except (ValueError, OSError) as exc:  # invalid input, FileNotFoundError, PermissionError, a run folder problem
+        if os.environ.get("GVISAGE_DEBUG") == "1":
+            traceback.print_exc()
+        _err(_describe(exc))
+        return 2
+    except Exception as exc:  # noqa: BLE001 - the command line shows no traceback unless asked to
+        if os.environ.get("GVISAGE_DEBUG") == "1":
+            traceback.print_exc()
+            _err(f"unexpected {type(exc).__name__}: {_describe(exc)}")
+        else:
+            _err(f"unexpected {type(exc).__name__}: {_describe(exc)} (set GVISAGE_DEBUG=1 for the traceback)")
+        return 1
 
 
 if __name__ == "__main__":  # pragma: no cover

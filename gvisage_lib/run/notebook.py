@@ -55,7 +55,8 @@ class NotebookRun:
         return io.write_csv(frame, self.paths.tables / f"{table_name(key)}.csv", **kwargs)
 
     def save_figure(self, fig: Any, key: str) -> list[Path]:
-        """Write ``fig`` as PNG and PDF under ``<run>/figures/`` (name from :func:`gvisage_lib.paper.index.figure_name`)."""
+        """Write ``fig`` as PNG and PDF under ``<run>/figures/`` (name from
+        :func:`gvisage_lib.paper.index.figure_name`)."""
         return io.save_figure(fig, self.paths.figures / figure_name(key))
 
 

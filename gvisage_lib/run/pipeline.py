@@ -5,8 +5,10 @@ the user's own), every executed notebook, its HTML rendering and ``run.json``.
 
 Behaviour worth knowing:
 
-* The cohort is validated first. An invalid manifest of the user's writes nothing at all (not even the run
-  folder) and raises :class:`gvisage_lib.cohort.manifest.ManifestError`.
+* The cohort is validated first, for the columns of the notebooks about to run
+  (:data:`gvisage_lib.cohort.manifest.NOTEBOOK_COLUMNS`) and every photo. An invalid manifest of the user's writes
+  nothing at all (not even the run folder) and raises :class:`gvisage_lib.cohort.manifest.ManifestError`; its
+  warnings (an optional column absent, an implausible age) are logged.
 * The twin is regenerated only when the run folder holds none made with the same seed and profile settings;
   likewise the face cache and finished checkpoints are reused by the notebooks, so a rerun redoes only what changed.
 * Notebooks run in file-name order (``NN_name.ipynb``); ``start_at="04"`` reruns from that notebook on, reading
@@ -16,6 +18,16 @@ Behaviour worth knowing:
   The cell is named by its execution count in the executed notebook (``In [N]``; papermill's injected-parameters
   cell counts) and its first source line.
 * Each executed notebook is written by papermill; the HTML rendering and ``run.json`` are written atomically.
+* Notebook parameters other than the run's five (``parameters={"crop_mode": "box"}``, ``gvisage reproduce -p``)
+  are checked against the notebooks' declarations (:mod:`gvisage_lib.run.parameters`), passed to the notebooks that
+  declare them and recorded in ``run.json`` (``parameters.notebook_parameters``). Change them only through
+  ``reproduce`` (``--from NN`` from the first notebook that reads them): a notebook run by hand with papermill leaves
+  ``run.json`` and the HTML renderings describing the previous values.
+* One run at a time per run folder (:mod:`gvisage_lib.run.lock`); a run folder that cannot be created or written
+  is refused with :class:`RunFolderError` before anything is written.
+* ``SIGINT``/``SIGTERM`` stop the run cleanly (:mod:`gvisage_lib.run.interrupt`): ``run.json`` records
+  ``"interrupted"``, the kernel and its worker processes are ended, the lock is released and
+  :class:`~gvisage_lib.run.interrupt.RunInterrupted` is raised.
 
 Examples
 --------
@@ -36,13 +48,31 @@ from pathlib import Path
 from typing import Any
 
 from gvisage_lib import __version__
+from gvisage_lib.cohort.manifest import manifest_hashes
 from gvisage_lib.core.io import write_json, write_text
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
-from gvisage_lib.core.provenance import environment_info, git_state, manifest_hashes, output_hashes, package_versions
+from gvisage_lib.core.provenance import environment_info, git_state, output_hashes, package_versions
+from gvisage_lib.run.interrupt import RunInterrupted, execute_notebook, signals_interrupt
+from gvisage_lib.run.lock import RunLock
+from gvisage_lib.run.parameters import NotebookParameter, check_overrides, declared_parameters
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
+
+
+def _notebook_dir() -> Path:
+    """The repository's ``notebooks/`` in a checkout; otherwise the copy installed in the package.
+
+    The wheel ships the notebooks as package data (``gvisage_lib/notebooks`` is a link to the repository's folder),
+    so an installed ``gvisage`` finds them without a checkout.
+    """
+    checkout = REPO_ROOT / "notebooks"
+    if checkout.is_dir() and (REPO_ROOT / "pyproject.toml").is_file():
+        return checkout
+    return Path(__file__).resolve().parents[1] / "notebooks"
+
+
+NOTEBOOK_DIR = _notebook_dir()
 _NB_NAME = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.ipynb$")
 DEFAULT_SEED = 20250130
 
@@ -56,6 +86,10 @@ class NotebookFailed(RuntimeError):
         first = source.strip().splitlines()[0] if source.strip() else ""
         super().__init__(f"notebook {notebook} failed in {where} ({first!r}): {error}\n"
                          f"partial executed notebook kept at {partial}")
+
+
+class RunFolderError(ValueError):
+    """The run folder (``--out``) cannot be used: it is a file, lies inside a file, or cannot be created or written."""
 
 
 @dataclass(frozen=True)
@@ -138,12 +172,16 @@ def _kernel_env() -> None:
 
 
 def _continued_settings(run_dir: Path, start_at: str, *, profile: str | None, seed: int | None,
-                        score_fit: str | None, manifest: str | os.PathLike[str] | None) -> dict[str, Any]:
-    """The settings of the run that ``--from`` continues, from its ``run.json``; a setting given differently is an error.
+                        score_fit: str | None, manifest: str | os.PathLike[str] | None,
+                        notebook_parameters: dict[str, Any] | None = None,
+                        declared: dict[str, NotebookParameter] | None = None) -> dict[str, Any]:
+    """The settings of the run that ``--from`` continues, from its ``run.json``; one given differently is an error.
 
     A partial rerun must use the profile, seed, CNN-score fitting and cohort the earlier notebooks' outputs were made
-    with, or it would mix outputs of two configurations under one run record. Returns the prior record's parameters,
-    effective ``score_fit`` and notebook records.
+    with, or it would mix outputs of two configurations under one run record. The same holds for a notebook
+    parameter that a notebook before ``start_at`` reads; one that only later notebooks read may change. Returns the
+    prior record's parameters, effective ``score_fit``, notebook records and the notebook parameters to use (the
+    run's, updated with the ones given).
     """
     import json
 
@@ -178,8 +216,31 @@ def _continued_settings(run_dir: Path, start_at: str, *, profile: str | None, se
     if digest != prior.get("data", {}).get("manifest_sha256"):
         raise ValueError(f"--from {start_at}: the manifest {run_manifest} changed since the run was made (SHA-256 "
                          f"{digest[:12]}... now); rerun from the first notebook")
+    run_overrides = dict(params.get("notebook_parameters") or {})
+    merged = dict(run_overrides)
+    for name, value in (notebook_parameters or {}).items():
+        param = (declared or {}).get(name)
+        before = run_overrides.get(name, param.default if param is not None else None)
+        readers = [b for b in (param.notebooks if param is not None else ()) if b[:2] < start_at]
+        if readers and value != before:
+            raise ValueError(f"--from {start_at}: parameter {name} is read by notebook {readers[0]}, which runs "
+                             f"before {start_at}; the run in {run_dir} was made with {name} = {before!r}, not "
+                             f"{value!r}; rerun with --from {readers[0][:2]} to change it")
+        merged[name] = value
     return {"profile": had["profile"], "seed": had["seed"], "score_fit": run_score_fit, "manifest": run_manifest,
-            "synthetic_twin": bool(params.get("synthetic_twin")), "notebooks": prior.get("notebooks", [])}
+            "synthetic_twin": bool(params.get("synthetic_twin")), "notebooks": prior.get("notebooks", []),
+            "notebook_parameters": merged}
+
+
+def _check_cohort(manifest: Path, books: list[Path], log: Callable[[str], None]) -> None:
+    """Validate ``manifest`` for the notebooks ``books`` (raises ManifestError); log the report if it has warnings."""
+    from gvisage_lib.cohort.manifest import NOTEBOOK_COLUMNS, validate_manifest
+
+    known = {n.notebook for n in NOTEBOOK_COLUMNS}
+    report = validate_manifest(manifest, notebooks=[b.stem for b in books if b.stem in known])
+    report.raise_for_errors()
+    if not report.warnings.empty:
+        log(str(report))
 
 
 def _inputs_of(start_at: str, paths: RunPaths, score_fit: str) -> list[Path]:
@@ -201,9 +262,52 @@ def _inputs_of(start_at: str, paths: RunPaths, score_fit: str) -> list[Path]:
     return need
 
 
+def check_run_folder(run_dir: str | os.PathLike[str]) -> Path:
+    """Refuse a run folder that is a file or lies inside one; return it as a path. Reads only.
+
+    Whether the folder can be created and written is learnt when it is (:class:`RunFolderError` then too): a test of
+    permissions ahead of time says nothing reliable (``root``, read-only mounts, network file systems).
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> f = pathlib.Path(tempfile.mkdtemp()) / "file"
+    >>> _ = f.write_text("x")
+    >>> check_run_folder(f / "run")
+    Traceback (most recent call last):
+    ...
+    gvisage_lib.run.pipeline.RunFolderError: --out ... lies inside ..., which is a file, not a folder
+    """
+    folder = Path(run_dir)
+    for candidate in (folder, *folder.parents):
+        try:
+            exists = candidate.exists()
+            is_dir = candidate.is_dir()
+        except OSError as exc:
+            raise RunFolderError(f"--out {folder}: cannot look at {candidate}: {exc.strerror or exc}") from None
+        if exists:
+            if not is_dir:
+                if candidate == folder:
+                    raise RunFolderError(f"--out {folder} is a file, not a folder")
+                raise RunFolderError(f"--out {folder} lies inside {candidate}, which is a file, not a folder")
+            break
+    return folder
+
+
+def _make_run_folder(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise RunFolderError(f"--out {folder}: cannot create the run folder: {exc.strerror or exc}") from None
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
 def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
               manifest: str | os.PathLike[str] | None = None, seed: int | None = None, start_at: str | None = None,
-              score_fit: str | None = None,
+              score_fit: str | None = None, parameters: dict[str, Any] | None = None,
               notebooks_dir: str | os.PathLike[str] | None = None,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the whole pipeline into the run folder ``run_dir`` and return the run record (also in ``run.json``).
@@ -221,15 +325,20 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         Default :data:`DEFAULT_SEED`, or the run's with ``start_at``.
     start_at : str, optional
         Two-digit prefix of the first notebook to run (e.g. ``"04"``). A partial rerun continues the run recorded in
-        ``run_dir/run.json``: profile, seed, ``score_fit`` and cohort are the run's (one given differently is a
-        ``ValueError``, as is a manifest changed since), the twin is never regenerated, the files the skipped
-        notebooks wrote must exist, and the skipped notebooks' records are kept in ``run.json``.
+        ``run_dir/run.json``: profile, seed, ``score_fit``, cohort and notebook parameters are the run's (one given
+        differently is a ``ValueError``, as is a manifest changed since; a notebook parameter that only notebooks
+        from ``start_at`` on read may change), the twin is never regenerated, the files the skipped notebooks wrote
+        must exist, and the skipped notebooks' records are kept in ``run.json``.
     score_fit : {"out_of_fold", "test"}, optional
         Overrides the profile's ``score_fit`` (where thresholds and models on CNN scores are fitted), e.g.
         ``"out_of_fold"`` on the quick profile for honest statistics at the cost of 5 more trainings of the selected
         network per stage. Recorded in ``run.json`` (``parameters`` and the effective ``profile``).
+    parameters : dict, optional
+        Notebook parameters, ``name -> value`` (text is parsed to the declared type): each goes to the notebooks
+        that declare it. Checked by :func:`gvisage_lib.run.parameters.check_overrides` (an undeclared name, one of
+        the run's five, or a value of the wrong type is a ``ValueError``); recorded in ``run.json``.
     notebooks_dir : path-like, optional
-        Folder of the numbered notebooks (default: the repository's ``notebooks/``).
+        Folder of the numbered notebooks (default: the repository's ``notebooks/``, or the installed copy).
     log : callable
         Receives one progress line at a time.
 
@@ -237,8 +346,14 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
     ------
     gvisage_lib.cohort.manifest.ManifestError
         The cohort manifest is invalid (nothing has been written).
+    RunFolderError
+        ``run_dir`` is a file, lies inside one, or cannot be created or written (nothing has been written).
+    gvisage_lib.run.lock.RunLocked
+        Another run is using ``run_dir``.
     NotebookFailed
         A notebook raised; the partial executed notebook is kept.
+    gvisage_lib.run.interrupt.RunInterrupted
+        ``SIGINT`` or ``SIGTERM`` arrived; ``run.json`` says ``"interrupted"`` and nothing is left running.
 
     Examples
     --------
@@ -247,96 +362,144 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
     ...
     ValueError: profile must be one of ['paper', 'quick', 'smoke'], got 'nope'
     """
-    import papermill as pm
-
-    from gvisage_lib.cohort.manifest import load_manifest
 
     if profile is not None:
         get_profile(profile)  # an unknown name is refused before anything else
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     notebooks_dir = NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir
-    books = list_notebooks(notebooks_dir)
-    if not books:
+    all_books = list_notebooks(notebooks_dir)
+    if not all_books:
         raise FileNotFoundError(f"no numbered notebooks (NN_name.ipynb) in {notebooks_dir}")
+    books = all_books
+    if start_at is not None and not any(b.name.startswith(f"{start_at}_") for b in books):
+        raise ValueError(f"start_at must be the prefix of a notebook ({[b.name[:2] for b in books]}), got {start_at!r}")
+    folder = check_run_folder(run_dir)
+    declared = declared_parameters(all_books)
+    overrides = check_overrides(parameters or {}, declared)
     earlier: list[dict[str, Any]] = []
     continued = None
     if start_at is not None:
-        if not any(b.name.startswith(f"{start_at}_") for b in books):
-            raise ValueError(f"start_at must be the prefix of a notebook ({[b.name[:2] for b in books]}), got {start_at!r}")
         books = [b for b in books if b.name[:2] >= start_at]
-        continued = _continued_settings(Path(run_dir), start_at, profile=profile, seed=seed, score_fit=score_fit,
-                                        manifest=manifest)
+        continued = _continued_settings(folder, start_at, profile=profile, seed=seed, score_fit=score_fit,
+                                        manifest=manifest, notebook_parameters=overrides, declared=declared)
         profile, seed, score_fit = continued["profile"], continued["seed"], continued["score_fit"]
+        overrides = continued["notebook_parameters"]
         earlier = [n for n in continued["notebooks"] if str(n.get("notebook", ""))[:2] < start_at]
     profile = "quick" if profile is None else profile
     seed = DEFAULT_SEED if seed is None else seed
     prof = get_profile(profile, **({"score_fit": score_fit} if score_fit else {}))
 
     if continued is not None:
-        paths = RunPaths(run_dir)
-        missing = [str(p) for p in _inputs_of(start_at, paths, prof.score_fit) if not p.is_file()]
+        missing = [str(p) for p in _inputs_of(start_at, RunPaths(folder), prof.score_fit) if not p.is_file()]
         if missing:
             raise FileNotFoundError(f"--from {start_at}: the earlier notebooks' outputs are missing: "
                                     f"{', '.join(missing)}; rerun from an earlier notebook")
         user_manifest = None if continued["synthetic_twin"] else continued["manifest"]
-        manifest_path = continued["manifest"]
-        load_manifest(manifest_path)
-        log(f"continuing the run in {paths.root} from notebook {start_at} (profile {profile}, seed {seed})")
-        paths.ensure()
-        t_start = time.perf_counter()
+        _check_cohort(continued["manifest"], books, log)
     else:
         user_manifest = Path(manifest).resolve() if manifest is not None else None
         if user_manifest is not None:
-            load_manifest(user_manifest)  # raises ManifestError before anything is written
-        paths = RunPaths(run_dir).ensure()
-        t_start = time.perf_counter()
-        manifest_path = (user_manifest if user_manifest is not None
-                         else prepare_cohort(paths, seed=seed, profile=profile, log=log))
-        if user_manifest is None:
-            load_manifest(manifest_path)
+            _check_cohort(user_manifest, books, log)  # raises ManifestError before anything is written
+    _make_run_folder(folder)
+    with signals_interrupt():
+        lock = RunLock(folder, log=log)
+        try:
+            lock.acquire()
+        except OSError as exc:
+            raise RunFolderError(f"--out {folder}: cannot write into the run folder: {exc.strerror or exc}") from None
+        try:
+            return _run(folder, books, prof=prof, profile=profile, seed=seed, start_at=start_at,
+                        user_manifest=user_manifest, continued=continued, earlier=earlier, overrides=overrides,
+                        declared=declared, log=log)
+        finally:
+            lock.release()
 
+
+def _run(folder: Path, books: list[Path], *, prof: Any, profile: str, seed: int, start_at: str | None,
+         user_manifest: Path | None, continued: dict[str, Any] | None, earlier: list[dict[str, Any]],
+         overrides: dict[str, Any], declared: dict[str, NotebookParameter],
+         log: Callable[[str], None]) -> dict[str, Any]:
+    """The run itself, under the run folder's lock: the cohort, the record, each notebook and its HTML."""
+    import papermill as pm
+
+    paths = RunPaths(folder).ensure()
+    t_start = time.perf_counter()
     record: dict[str, Any] = {
         "gvisage_version": __version__,
         "status": "running",
-        "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "started_utc": _now(),
         "run_dir": str(paths.root),
-        "parameters": {"profile": profile, "seed": seed, "manifest": str(manifest_path),
-                       "synthetic_twin": user_manifest is None, "start_at": start_at, "score_fit": prof.score_fit},
+        "parameters": {"profile": profile, "seed": seed,
+                       "manifest": str(continued["manifest"] if continued else user_manifest or paths.twin_manifest),
+                       "synthetic_twin": user_manifest is None, "start_at": start_at, "score_fit": prof.score_fit,
+                       "notebook_parameters": dict(overrides)},
         "profile": prof.to_dict(),
         "git": git_state(REPO_ROOT),
         "packages": package_versions(),
         "environment": environment_info(),
-        "data": manifest_hashes(manifest_path),
+        "data": {},
         "notebooks": list(earlier),
     }
-    write_json(record, paths.run_json)
-    _kernel_env()
-    params = {"run_dir": str(paths.root), "manifest": str(user_manifest) if user_manifest else "",
-              "profile": profile, "seed": seed, "score_fit": prof.score_fit}
-    for i, book in enumerate(books, 1):
-        executed = paths.notebooks / book.name
-        log(f"[{i}/{len(books)}] {book.stem}: running (elapsed {time.perf_counter() - t_start:.0f} s)")
-        t0 = time.perf_counter()
-        try:
-            pm.execute_notebook(str(book), str(executed), parameters=params, cwd=str(paths.root),
-                                kernel_name="python3", progress_bar=False, log_output=False)
-        except pm.PapermillExecutionError as err:
-            failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed,
-                                     source=err.source or "")
-            record["notebooks"].append({"notebook": book.name, "seconds": round(time.perf_counter() - t0, 2),
-                                        "status": "failed", "cell": err.exec_count,
-                                        "error": f"{err.ename}: {err.evalue}"})
-            record.update(status="failed", finished_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    current: tuple[str, float] | None = None
+    try:
+        if continued is not None:
+            manifest_path = continued["manifest"]
+            log(f"continuing the run in {paths.root} from notebook {start_at} (profile {profile}, seed {seed})")
+            record["data"] = manifest_hashes(manifest_path)
             write_json(record, paths.run_json)
-            raise failure from None
-        secs = time.perf_counter() - t0
-        _render_html(executed, paths.html / f"{book.stem}.html")
-        record["notebooks"].append({"notebook": book.name, "seconds": round(secs, 2), "status": "succeeded"})
+        else:
+            write_json(record, paths.run_json)  # "running" from the start: an interruption is recorded
+            manifest_path = (user_manifest if user_manifest is not None
+                             else prepare_cohort(paths, seed=seed, profile=profile, log=log))
+            if user_manifest is None:
+                _check_cohort(manifest_path, books, log)
+            record["parameters"]["manifest"] = str(manifest_path)
+            record["data"] = manifest_hashes(manifest_path)
+            write_json(record, paths.run_json)
+        if overrides:
+            log("notebook parameters: " + ", ".join(
+                f"{k}={v!r} ({', '.join(b[:2] for b in declared[k].notebooks) if k in declared else 'no notebook'})"
+                for k, v in overrides.items()))
+        _kernel_env()
+        run_params = {"run_dir": str(paths.root), "manifest": str(user_manifest) if user_manifest else "",
+                      "profile": profile, "seed": seed, "score_fit": prof.score_fit}
+        for i, book in enumerate(books, 1):
+            executed = paths.notebooks / book.name
+            log(f"[{i}/{len(books)}] {book.stem}: running (elapsed {time.perf_counter() - t_start:.0f} s)")
+            t0 = time.perf_counter()
+            current = (book.name, t0)
+            params = dict(run_params)
+            params.update({k: v for k, v in overrides.items() if k in declared and book.name in declared[k].notebooks})
+            try:
+                execute_notebook(str(book), str(executed), parameters=params, cwd=str(paths.root))
+            except pm.PapermillExecutionError as err:
+                failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed,
+                                         source=err.source or "")
+                record["notebooks"].append({"notebook": book.name, "seconds": round(time.perf_counter() - t0, 2),
+                                            "status": "failed", "cell": err.exec_count,
+                                            "error": f"{err.ename}: {err.evalue}"})
+                record.update(status="failed", finished_utc=_now())
+                current = None
+                write_json(record, paths.run_json)
+                raise failure from None
+            secs = time.perf_counter() - t0
+            _render_html(executed, paths.html / f"{book.stem}.html")
+            record["notebooks"].append({"notebook": book.name, "seconds": round(secs, 2), "status": "succeeded"})
+            current = None
+            write_json(record, paths.run_json)
+            log(f"[{i}/{len(books)}] {book.stem}: done in {secs:.1f} s")
+    except RunInterrupted as exc:
+        if current is not None:
+            record["notebooks"].append({"notebook": current[0], "seconds": round(time.perf_counter() - current[1], 2),
+                                        "status": "interrupted"})
+        record.update(status="interrupted", finished_utc=_now(),
+                      interruption=f"{exc.signal_name} after {time.perf_counter() - t_start:.1f} s"
+                                   + (f", in notebook {current[0]}" if current is not None else ""))
         write_json(record, paths.run_json)
-        log(f"[{i}/{len(books)}] {book.stem}: done in {secs:.1f} s")
-    record.update(status="succeeded", finished_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                  total_seconds=round(time.perf_counter() - t_start, 2), outputs=output_hashes(paths.root))
+        raise
+    record.update(status="succeeded", finished_utc=_now(), total_seconds=round(time.perf_counter() - t_start, 2),
+                  outputs=output_hashes(paths.root))
     write_json(record, paths.run_json)
     log(f"run finished in {record['total_seconds']:.1f} s: {paths.root}")
     return record

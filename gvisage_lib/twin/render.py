@@ -41,9 +41,7 @@ from __future__ import annotations
 import math
 import os
 from collections.abc import Iterator
-from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
-from multiprocessing import get_context
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +51,7 @@ import pandas as pd
 
 from gvisage_lib.core import io
 from gvisage_lib.core.schema import PHOTO_COLUMNS
+from gvisage_lib.core.workers import worker_pool
 
 from .phenotype import PHENOTYPE_COLUMNS, PhenotypeEffects, phenotype_from_truth
 
@@ -728,7 +727,7 @@ def render_cohort(manifest: pd.DataFrame, truth: pd.DataFrame, out_dir: str | os
             hashes.update(_render_job(job))
             bar.update(len(job[3]))
     else:
-        with ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn")) as pool:
+        with worker_pool(n_workers) as pool:
             for job, done in zip(jobs, pool.map(_render_job, jobs)):
                 hashes.update(done)
                 bar.update(len(job[3]))
