@@ -96,9 +96,9 @@ from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS
 from gvisage_lib.twin.render import FACE_WIDE_PHENOTYPES, REGION_KEYS
 
 __all__ = ["CARRIER_INTENSITY", "GRADCAM_LAYERS", "LOCALISATION_COLUMNS", "METHODS", "METHOD_LABEL", "MIN_GROUP_REAL",
-           "Fig5C", "attribution_maps", "fig5c_attribution", "gradcam_side", "localisation_pivot",
-           "localisation_shares", "localisation_table",
-           "pick_attribution_subjects", "plot_fig5c"]
+           "Fig5C", "attribution_maps", "fig5c_attribution", "fig5c_missing_inputs", "gradcam_side",
+           "localisation_pivot", "localisation_shares", "localisation_table", "pick_attribution_subjects",
+           "plot_fig5c"]
 
 #: Attribution methods, in display order.
 METHODS: tuple[str, ...] = ("gradcam", "integrated_gradients")
@@ -295,8 +295,8 @@ def localisation_table(per_subject: pd.DataFrame, *, seed: int = 0) -> pd.DataFr
     ``per_subject`` has one row per stage, method, group, subject and phenotype with ``intensity``,
     ``share_region``, ``share_face``, ``area_region``, ``area_face`` and, optionally, ``share_region_null`` (the
     share of the subject's map on the other subjects' mean region; ``enrichment_vs_null`` is the ratio of the
-    means); rows
-    whose shares are NaN (a map zero everywhere) count in ``n_zero_maps`` only. Besides the groups, ``carriers`` pools the subjects of a stage whose
+    means); rows whose shares are NaN (a map zero everywhere) count in ``n_zero_maps`` only. Besides the groups,
+    ``carriers`` pools the subjects of a stage whose
     intensity is at least :data:`CARRIER_INTENSITY`.
 
     Examples
@@ -440,6 +440,31 @@ class Fig5C:
         n = self.subjects.groupby("stage").size().to_dict()
         who = "; ".join(f"{p}, {n.get(s, 0)} subjects" for p, s in zip(parts, sorted(self.models)))
         return f"{self.split} split; {who}; {self.seconds:.0f} s"
+
+
+def fig5c_missing_inputs(paths: RunPaths) -> list[str]:
+    """What :func:`fig5c_attribution` needs and the run folder lacks (empty when it can run), as short phrases.
+
+    Notebooks 04 to 06 can run from predictions alone; Fig 5C also needs the face stacks (notebook 02) and the
+    selected networks' weights (notebook 03), so notebook 06 skips it with this reason when they are absent.
+
+    Examples
+    --------
+    >>> fig5c_missing_inputs(RunPaths("/nonexistent"))
+    ['faces.parquet (notebook 02)', 'selected_model.json (notebook 03)']
+    """
+    missing = []
+    if not paths.faces_index.is_file():
+        missing.append(f"{paths.faces_index.name} (notebook 02)")
+    if not paths.selected_model.is_file():
+        missing.append(f"{paths.selected_model.name} (notebook 03)")
+        return missing
+    selected = load_selected_model(paths.selected_model)
+    for stage in (1, 2):
+        path = checkpoint_dir(paths.models, str(selected[f"stage{stage}"]), stage) / "model.pt"
+        if not path.is_file():
+            missing.append(f"models/{path.parent.name}/model.pt (notebook 03)")
+    return missing
 
 
 def fig5c_attribution(paths: RunPaths, manifest_path: str | os.PathLike[str], *, n_per_group: int, seed: int,
