@@ -451,11 +451,11 @@ def fig5c_missing_inputs(paths: RunPaths) -> list[str]:
     Examples
     --------
     >>> fig5c_missing_inputs(RunPaths("/nonexistent"))
-    ['faces.parquet (notebook 02)', 'selected_model.json (notebook 03)']
+    ['faces.parquet (notebook 02)', 'qc_photos.parquet (notebook 02)', 'selected_model.json (notebook 03)']
     """
-    missing = []
-    if not paths.faces_index.is_file():
-        missing.append(f"{paths.faces_index.name} (notebook 02)")
+    from gvisage_lib.faces.preprocess import qc_photos_path
+
+    missing = [f"{f.name} (notebook 02)" for f in (paths.faces_index, qc_photos_path(paths)) if not f.is_file()]
     if not paths.selected_model.is_file():
         missing.append(f"{paths.selected_model.name} (notebook 03)")
         return missing

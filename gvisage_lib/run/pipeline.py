@@ -245,20 +245,13 @@ def _check_cohort(manifest: Path, books: list[Path], log: Callable[[str], None])
 
 def _inputs_of(start_at: str, paths: RunPaths, score_fit: str) -> list[Path]:
     """The files that the notebooks before ``start_at`` write and the later ones read."""
-    from gvisage_lib.cnn.outputs import load_selected_model
-    from gvisage_lib.cnn.training import checkpoint_dir
-    from gvisage_lib.faces.preprocess import qc_photos_path
-
     need = []
     if start_at > "02":
-        need += [paths.faces_index, qc_photos_path(paths)]
+        need.append(paths.faces_index)
     if start_at > "03":
         need += [paths.predictions, paths.selected_model]
         if score_fit == "out_of_fold":
             need.append(paths.predictions_oof)
-        if paths.selected_model.is_file():  # notebook 06 (Fig 5C) loads the selected network of each stage
-            selected = load_selected_model(paths.selected_model)
-            need += [checkpoint_dir(paths.models, selected[f"stage{k}"], k) / "model.pt" for k in (1, 2)]
     return need
 
 
