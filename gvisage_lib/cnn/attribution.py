@@ -91,6 +91,8 @@ from gvisage_lib.cnn.training import checkpoint_dir, load_trained
 from gvisage_lib.cohort.privacy import assert_renderable, is_synthetic_cohort
 from gvisage_lib.core import schema
 from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.faces.preprocess import qc_photos_path
+from gvisage_lib.faces.regions import TwinRegions
 from gvisage_lib.stats.bootstrap import bootstrap_indices
 from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS
 from gvisage_lib.twin.render import FACE_WIDE_PHENOTYPES, REGION_KEYS
@@ -453,8 +455,6 @@ def fig5c_missing_inputs(paths: RunPaths) -> list[str]:
     >>> fig5c_missing_inputs(RunPaths("/nonexistent"))
     ['faces.parquet (notebook 02)', 'qc_photos.parquet (notebook 02)', 'selected_model.json (notebook 03)']
     """
-    from gvisage_lib.faces.preprocess import qc_photos_path
-
     missing = [f"{f.name} (notebook 02)" for f in (paths.faces_index, qc_photos_path(paths)) if not f.is_file()]
     if not paths.selected_model.is_file():
         missing.append(f"{paths.selected_model.name} (notebook 03)")
@@ -505,8 +505,6 @@ def fig5c_attribution(paths: RunPaths, manifest_path: str | os.PathLike[str], *,
     ...
     FileNotFoundError: manifest not found: /nonexistent/m.csv
     """
-    from gvisage_lib.faces.regions import TwinRegions
-
     t0 = time.perf_counter()
     mpath = Path(manifest_path)
     if not mpath.is_file():
