@@ -1,8 +1,8 @@
 """Notebook 03: the candidate CNNs, their training in two stages, predictions, the selection of GVisageNet and the
-readers of what training writes into the run folder.
+readers of what training writes into the run folder; for notebook 06, the attribution maps of Fig 5C.
 
 The readers (:mod:`gvisage_lib.cnn.outputs`) need no PyTorch; everything else is imported on first use, so the
-statistics notebooks (04-06), which only read predictions, do not load PyTorch.
+statistics notebooks (04, 05 and 06 up to its Fig 5C), which only read predictions, do not load PyTorch.
 
 Examples
 --------
@@ -26,9 +26,11 @@ _LAZY = {
     "auc_by_candidate": "predict", "cascade_summary": "predict", "cascade_table": "predict", "pick_device": "predict",
     "predict_scores": "predict", "select_gvisagenet": "predict",
     "plot_learning_curves": "figures",
+    "fig5c_attribution": "attribution", "fig5c_missing_inputs": "attribution", "localisation_pivot": "attribution",
+    "plot_fig5c": "attribution",
 }
 
-__all__ = ["FitPredictions", "load_fit_predictions", "auc_by_candidate", "build_model", "CandidateRun", "cascade_summary", "cascade_table", "load_predictions",
+__all__ = ["FitPredictions", "load_fit_predictions", "auc_by_candidate", "build_model", "CandidateRun", "cascade_summary", "cascade_table", "fig5c_attribution", "fig5c_missing_inputs", "load_predictions", "localisation_pivot", "plot_fig5c",
            "load_selected_model", "load_stacks", "load_subjects", "load_trained", "MODEL_REGISTRY", "pick_device",
            "plot_learning_curves", "predict_scores", "select_gvisagenet", "StackSet", "stage_subjects", "train_candidates", "train_model",
            "TrainedModel"]

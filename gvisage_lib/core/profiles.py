@@ -72,6 +72,9 @@ class Profile:
     n_boot: int = 2000
     #: simulation (notebook 07): Monte-Carlo replicates of the simulated study (``gvisage_lib.simulation``).
     n_sim_replicates: int = 1000
+    #: attribution maps (Fig 5C, notebook 06): subjects per group of the analysed split whose attribution maps are
+    #: computed for each stage (integrated gradients cost ``ig_steps`` forward and backward passes per subject).
+    n_attribution: int = 128
 
     def to_dict(self) -> dict[str, Any]:
         """Plain-dict form (for run.json and papermill parameters)."""
@@ -85,6 +88,8 @@ class Profile:
         if isinstance(self.n_sim_replicates, bool) or not isinstance(self.n_sim_replicates, int) \
                 or self.n_sim_replicates < 1:
             raise ValueError(f"n_sim_replicates must be an integer >= 1, got {self.n_sim_replicates!r}")
+        if isinstance(self.n_attribution, bool) or not isinstance(self.n_attribution, int) or self.n_attribution < 1:
+            raise ValueError(f"n_attribution must be a positive integer, got {self.n_attribution!r}")
 
     @property
     def fit_split(self) -> str:
@@ -119,11 +124,12 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke", twin_scale=0.1, photo_size=(240, 300), image_size=80, epochs=1, batch_size=16, oof_folds=2,
-        learning_rate=1e-3, n_boot=200, n_sim_replicates=20,
+        learning_rate=1e-3, n_boot=200, n_sim_replicates=20, n_attribution=4,
     ),
     "quick": Profile(
         name="quick", twin_scale=1.0, photo_size=(240, 300), image_size=64, epochs=10, stage_epochs=(6, 10),
         batch_size=32, learning_rate=1e-3, n_boot=1000, score_fit="test", n_sim_replicates=100,
+        n_attribution=24,
     ),
     "paper": Profile(name="paper"),
 }

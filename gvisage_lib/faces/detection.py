@@ -145,15 +145,38 @@ def crop_square(image: np.ndarray, box: Box, *, margin: float = 0.2) -> np.ndarr
     (60, 60, 3)
     """
     check_rgb_image(image)
+    return crop_window(image, square_window(box, margin=margin))
+
+
+def square_window(box: Box, *, margin: float = 0.2) -> Box:
+    """The square (x0, y0, side, side) that :func:`crop_square` cuts for ``box``; it may leave the image.
+
+    Examples
+    --------
+    >>> square_window((10, 10, 20, 30), margin=0.5)
+    (-10, -5, 60, 60)
+    """
     x, y, w, h = (int(v) for v in box)
     if w <= 0 or h <= 0:
         raise ValueError(f"box must have positive width and height, got {box!r}")
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin!r}")
-    side = max(1, int(round(max(w, h) * (1 + 2 * margin))))
+    side = max(1, round(max(w, h) * (1 + 2 * margin)))
     cx, cy = x + w / 2, y + h / 2
-    x0, y0 = int(round(cx - side / 2)), int(round(cy - side / 2))
-    x1, y1 = x0 + side, y0 + side
+    return round(cx - side / 2), round(cy - side / 2), side, side
+
+
+def crop_window(image: np.ndarray, window: Box) -> np.ndarray:
+    """Cut ``window`` = (x0, y0, w, h) out of an image of any dtype and channels, replicating border pixels where the
+    window leaves the image (as :func:`crop_square` does).
+
+    Examples
+    --------
+    >>> crop_window(np.arange(4, dtype=np.float32).reshape(2, 2), (-1, 0, 3, 2)).tolist()
+    [[0.0, 0.0, 1.0], [2.0, 2.0, 3.0]]
+    """
+    x0, y0, w, h = (int(v) for v in window)
+    x1, y1 = x0 + w, y0 + h
     H, W = image.shape[:2]
     pad = [max(0, -y0), max(0, y1 - H), max(0, -x0), max(0, x1 - W)]
     if any(pad):

@@ -15,7 +15,7 @@ Examples
 >>> figure_name("nope")
 Traceback (most recent call last):
 ...
-KeyError: "no figure with key 'nope' in gvisage_lib.paper.index; keys: ['fig1', 'fig1_stard', 'fig3a', 'fig3b', 'fig3c', 'fig4a', 'fig4b', 'fig4c', 'fig4d', 'fig5a', 'fig5b', 'figS1', 'figS10', 'figS11', 'figS12', 'figS2', 'figS3', 'figS4', 'figS5', 'figS6_test', 'figS6_validation', 'figS7_test', 'figS7_validation', 'figS8', 'figS9']"
+KeyError: "no figure with key 'nope' in gvisage_lib.paper.index; keys: ['fig1', 'fig1_stard', 'fig3a', 'fig3b', 'fig3c', 'fig4a', 'fig4b', 'fig4c', 'fig4d', 'fig5a', 'fig5b', 'fig5c', 'figS1', 'figS10', 'figS11', 'figS12', 'figS2', 'figS3', 'figS4', 'figS5', 'figS6_test', 'figS6_validation', 'figS7_test', 'figS7_validation', 'figS8', 'figS9']"
 """
 
 from __future__ import annotations
@@ -129,6 +129,10 @@ OUTPUTS: tuple[Output, ...] = (
     _t("table3_hpt_strata_tests", "Table 3", "06_endocrine", f"{_E}.strata.strata_tests", "Friedman test as the paper's and tests for independent strata."),
     _t("table3_paper_friedman_recomputed", "Table 3", "06_endocrine", f"{_E}.strata.strata_tests", "The paper's Friedman test recomputed from its own Table 3."),
     _t("twin_truth_check_mechanism", "", "06_endocrine", f"{_E}.correlation.run_truth_check", "Does the analysis recover what the twin planted?"),
+    _t("fig5c_attribution_subjects", "Figure 5C", "06_endocrine", f"{_N}.attribution.fig5c_attribution", "Subjects whose attribution maps were computed, with the selected network's score per stage."),
+    _t("fig5c_localisation", "Figure 5C", "06_endocrine", f"{_N}.attribution.localisation_table", "Share of attribution on each planted phenotype's region, the rest of the face and the background, and its enrichment over the area share (synthetic twin)."),
+    _t("fig5c_localisation_by_subject", "Figure 5C", "06_endocrine", f"{_N}.attribution.localisation_shares", "Per subject, stage, method and phenotype: intensity and attribution share on the planted region and the face (synthetic twin)."),
+    _f("fig5c", "fig5c_attribution_maps", "Figure 5C", "06_endocrine", f"{_N}.attribution.plot_fig5c", "Where the selected network looks: Grad-CAM and integrated-gradient maps per stage, group-averaged (over the group's average face and with an example per group on the synthetic twin only)."),
     # 07 simulation
     _t("simulation_type1_nested", "", "07_simulation", f"{_S}.summary.simulation_tables", "Type-I error of DeLong's test of hybrid vs clinical model, the likelihood-ratio test and the bootstrap, when the added score carries no information."),
     _f("figS9", "figS9_simulation_type1_nested", "", "07_simulation", f"{_S}.figures.plot_type1", "Type-I error and null P values of the nested-model tests."),

@@ -40,6 +40,7 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -186,18 +187,152 @@ def _ellipse(img: np.ndarray, cx: float, cy: float, a: float, u: float, v: float
                 lineType=cv2.LINE_AA, shift=4)
 
 
+#: Keys of the planted-region masks (:func:`planted_regions`): the visible face, then one region per phenotype.
+REGION_KEYS: tuple[str, ...] = ("face", *PHENOTYPE_COLUMNS)
+
+#: Phenotypes drawn over the whole face (its shape or its skin colour): their region is the visible face itself.
+FACE_WIDE_PHENOTYPES: tuple[str, ...] = ("phen_childlike", "phen_puffiness", "phen_mature", "phen_pallor")
+
+#: Where each phenotype is drawn (the region of :func:`planted_regions`), in words.
+REGION_DESCRIPTIONS: dict[str, str] = {
+    "face": "visible face skin (skull and jaw outline less the fringe; ears, hair, neck and backdrop are outside)",
+    "phen_childlike": "whole face (proportions: cranium, eye size and height, nose, chin)",
+    "phen_puffiness": "whole face (width of the lower face, sallow tint)",
+    "phen_periorbital": "eyes, swollen upper lids and the bags under the eyes",
+    "phen_acne": "papule areas on both cheeks, forehead and chin, and the cheek redness",
+    "phen_oily": "shine on the forehead, nose tip and cheeks",
+    "phen_beard": "stubble on the upper lip and chin",
+    "phen_mature": "whole face (adult proportions)",
+    "phen_pallor": "whole face (skin and lip colour)",
+    "phen_fatigue": "eyes and dark circles, brows, mouth",
+}
+
+
+@dataclass(frozen=True)
+class _Pose:
+    """What :func:`draw_photo` drew at random for one photo and the regions need: size, head, expression."""
+
+    W: int
+    H: int
+    cx: float
+    cy: float
+    a: float  # face half-width in pixels
+    angle: float  # in-plane rotation in degrees (about the face centre)
+    eye_open: float
+    brow_raise: float
+    smile: float
+
+
+def _top_ext(look: SubjectLook) -> float:
+    return 1.0 + 0.2 * (1 - look.maturity)  # children: larger cranium
+
+
+def _chin(look: SubjectLook) -> float:
+    return look.aspect * (0.85 + 0.15 * look.maturity)
+
+
+def _mouth_y(look: SubjectLook) -> float:
+    return look.eye_y + look.nose_len + 0.3
+
+
+def planted_regions(look: SubjectLook, pose: _Pose) -> dict[str, np.ndarray]:
+    """Masks of where :func:`draw_photo` draws each phenotype on one photo (called by it with ``regions=``).
+
+    Each mask is a float32 (H, W) array in [0, 1] (anti-aliased edges) in the photo's pixels, after the photo's
+    in-plane rotation. ``"face"`` is the visible face skin; every phenotype's region lies inside it (it is multiplied
+    by it) and is drawn whatever the phenotype's intensity, so a control has the same regions as a patient. Regions
+    follow the drawing code: an element drawn as an ellipse gets that ellipse, widened by 1.5 standard deviations
+    of the blur the drawing applies to it; the acne papules, whose positions are random, get ellipses of 2 standard
+    deviations of their scatter about each area's centre plus the largest papule radius. The phenotypes of
+    :data:`FACE_WIDE_PHENOTYPES` change the whole face and get the face (:data:`REGION_DESCRIPTIONS`).
+
+    Examples
+    --------
+    >>> look = SubjectLook.sample(np.random.default_rng(0), sex="M", age_years=12.0, phenotype={})
+    >>> m = planted_regions(look, _Pose(W=240, H=300, cx=120, cy=140, a=50, angle=0, eye_open=1, brow_raise=0,
+    ...                                  smile=0))
+    >>> bool((m["phen_beard"] <= m["face"] + 1e-6).all()), 0.0 < float(m["phen_beard"].sum()) < float(m["face"].sum())
+    (True, True)
+    """
+    W, H, cx, cy, a = pose.W, pose.H, pose.cx, pose.cy, pose.a
+    p = look.phen
+
+    def ellipses(items: list[tuple[float, float, float, float]], *, start: float = 0.0,
+                 end: float = 360.0) -> np.ndarray:
+        m = np.zeros((H, W), np.float32)
+        for u, v, du, dv in items:
+            _ellipse(m, cx, cy, a, u, v, du, dv, 1.0, start=start, end=end)
+        return m
+
+    top_ext, chin, ey = _top_ext(look), _chin(look), look.eye_y
+    face = np.maximum.reduce([ellipses([(0.0, 0.0, 1.0, look.aspect * top_ext)], start=180, end=360),
+                              ellipses([(0.0, 0.0, 1.0, look.aspect * 0.35)]),
+                              ellipses([(0.0, 0.0, min(1.0, look.jaw), chin)], start=0, end=180)])
+    top, fr = -look.aspect * top_ext, look.fringe
+    fringe = np.maximum(ellipses([(0.0, top + 0.05, 1.08, 0.3 + 0.45 * fr)], start=180, end=360),
+                        ellipses([(0.0, top + 0.05, 1.02, 0.12 + 0.35 * fr)], start=0, end=180))
+    face *= 1.0 - fringe
+    # blur widths of the drawing, in face units: the shading layer (drawn at 1/4 resolution, then upsampled),
+    # the redness, the shine and the stubble
+    shade = 1.5 * max(0.8 * 4 / a, 0.09) + 4 / a
+    red, shine, stub = 1.5 * 0.1, 1.5 * 0.05, 1.5 * (0.02 + 0.5 / a)
+    ew, eh = look.eye_w, look.eye_h * pose.eye_open
+    eyes, circles, bags, lids, brows = [], [], [], [], []
+    for s in (-1, 1):
+        ex = s * look.eye_dx
+        eyes.append((ex, ey, ew + 0.03, eh + 0.03))
+        circles.append((ex, ey + 0.14, ew * 1.3 + shade, 0.11 + shade))
+        bags += [(ex, ey + 0.22, ew * 1.25 + shade, 0.05 + shade), (ex, ey + 0.12, ew * 1.15 + shade, 0.08 + shade)]
+        lid_h = eh * (0.3 + 0.35 * p["phen_periorbital"])
+        lids.append((ex, ey - eh * 0.9, ew * 1.1 + 0.04, lid_h + 0.04))
+        by = ey - 0.2 - pose.brow_raise
+        brows.append((ex, by + 0.013, ew * 1.25 + look.brow_thick, 0.035 + look.brow_thick))
+    acne_centres = [(-0.5, 0.35), (0.5, 0.35), (0.0, -0.55 * look.aspect), (0.0, 0.85 * look.aspect)]
+    acne = [(u, v, 2 * 0.2 + 0.08, 2 * 0.12 + 0.08) for u, v in acne_centres]
+    acne += [(s * 0.5, 0.38, 0.3 + red, 0.25 + red) for s in (-1, 1)]
+    oily = [(0.0, -0.5 * look.aspect, 0.35 + shine, 0.1 + shine), (0.0, ey + look.nose_len * 0.8, 0.07 + shine,
+                                                                    0.1 + shine)]
+    oily += [(s * 0.5, 0.25, 0.12 + shine, 0.07 + shine) for s in (-1, 1)]
+    mouth_y = _mouth_y(look)
+    beard = [(0.0, mouth_y - 0.1, 0.3 + stub, 0.06 + stub), (0.0, chin * 0.85, 0.4 + stub, 0.18 + stub)]
+    mw = look.mouth_w * (1 + 0.12 * pose.smile)
+    curve = abs(0.06 * pose.smile - 0.06 * p["phen_fatigue"])
+    mouth = [(0.0, mouth_y, mw + 0.04, 0.1 + curve)]
+    local = {
+        "phen_periorbital": ellipses(eyes + bags + lids),
+        "phen_acne": ellipses(acne),
+        "phen_oily": ellipses(oily),
+        "phen_beard": ellipses(beard),
+        "phen_fatigue": ellipses(eyes + circles + brows + mouth),
+    }
+    out = {"face": face}
+    for key in PHENOTYPE_COLUMNS:
+        out[key] = face if key in FACE_WIDE_PHENOTYPES else local[key] * face
+    rot = cv2.getRotationMatrix2D((cx, cy), pose.angle, 1.0)
+    return {k: np.clip(cv2.warpAffine(m, rot, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT,
+                                      borderValue=0.0), 0.0, 1.0) for k, m in out.items()}
+
+
 def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple[int, int] = (320, 400),
-               capture_shift: float = 0.0) -> np.ndarray:
+               capture_shift: float = 0.0, regions: dict[str, np.ndarray] | None = None) -> np.ndarray:
     """Draw one frontal photo of a subject; returns an RGB uint8 array of shape (height, width, 3).
 
     ``rng`` supplies the photo-to-photo variation (pose, lighting, expression, noise). ``capture_shift`` > 0 applies
     the web-photo look of :func:`render_cohort` (the caller decides whom it applies to).
+
+    ``regions``, when a dict is given, receives the planted-region masks of this photo (:data:`REGION_KEYS`: the
+    visible face and one region per phenotype, see :func:`planted_regions`), float32 arrays of shape (height, width)
+    in [0, 1], in the photo's pixels. Asking for them draws no random number and leaves the photo unchanged.
 
     Examples
     --------
     >>> look = SubjectLook.sample(np.random.default_rng(2), sex="M", age_years=14, phenotype={"phen_acne": 1.0})
     >>> draw_photo(look, np.random.default_rng(3), photo_size=(240, 300)).shape
     (300, 240, 3)
+    >>> masks = {}
+    >>> img = draw_photo(look, np.random.default_rng(3), photo_size=(240, 300), regions=masks)
+    >>> sorted(masks) == sorted(REGION_KEYS), masks["face"].shape
+    (True, (300, 240))
     """
     W, H = int(photo_size[0]), int(photo_size[1])
     if W < 64 or H < 64:
@@ -238,10 +373,10 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     for s in (-1, 1):
         _ellipse(img, cx, cy, a, s * 0.98, 0.02, 0.16, 0.26, skin_dark)
     # face: upper skull ellipse + jaw ellipse
-    top_ext = 1.0 + 0.2 * (1 - look.maturity)  # children: larger cranium
+    top_ext = _top_ext(look)
     _ellipse(img, cx, cy, a, 0.0, 0.0, 1.0, look.aspect * top_ext, skin, start=180, end=360)
     _ellipse(img, cx, cy, a, 0.0, 0.0, 1.0, look.aspect * 0.35, skin)
-    chin = look.aspect * (0.85 + 0.15 * look.maturity)
+    chin = _chin(look)
     _ellipse(img, cx, cy, a, 0.0, 0.0, min(1.0, look.jaw), chin, skin, start=0, end=180)
 
     # --- shading layer over the head region (multiplicative), drawn at low resolution then upsampled
@@ -291,9 +426,9 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
         # breaking its light/dark structure
         acne_red = (min(255.0, float(look.skin[0]) * 1.12 + 12), float(look.skin[1]) * 0.8, float(look.skin[2]) * 0.8)
         n_spots = int(rng.poisson(60 * p["phen_acne"]))
-        regions = np.array([[-0.5, 0.35], [0.5, 0.35], [0.0, -0.55 * look.aspect], [0.0, 0.85 * look.aspect]])
+        acne_areas = np.array([[-0.5, 0.35], [0.5, 0.35], [0.0, -0.55 * look.aspect], [0.0, 0.85 * look.aspect]])
         for _ in range(n_spots):
-            ru, rv = regions[rng.integers(0, len(regions))]
+            ru, rv = acne_areas[rng.integers(0, len(acne_areas))]
             u, v = ru + rng.normal(0, 0.2), rv + rng.normal(0, 0.12)
             r = rng.uniform(0.04, 0.08)
             _ellipse(img, cx, cy, a, u, v, r, r, acne_red)
@@ -312,7 +447,7 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
             _ellipse(shine, cx - x0, cy - y0, a, s * 0.5, 0.25, 0.12, 0.07, 0.8)
         shine = cv2.GaussianBlur(shine, (0, 0), 0.05 * a)
         img[y0:y1, x0:x1] += (90 * p["phen_oily"] * shine)[..., None]
-    mouth_y = ey + look.nose_len + 0.3
+    mouth_y = _mouth_y(look)
     if p["phen_beard"] > 0.02:
         stub = np.zeros((roi_h, roi_w), np.float32)
         _ellipse(stub, cx - x0, cy - y0, a, 0.0, mouth_y - 0.1, 0.3, 0.06, 1.0)
@@ -370,6 +505,10 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     top = -look.aspect * top_ext
     _ellipse(img, cx, cy, a, 0.0, top + 0.05, 1.08, 0.3 + 0.45 * fr, hair, start=180, end=360)
     _ellipse(img, cx, cy, a, 0.0, top + 0.05, 1.02, 0.12 + 0.35 * fr, hair, start=0, end=180)
+    if regions is not None:
+        regions.clear()
+        regions.update(planted_regions(look, _Pose(W=W, H=H, cx=cx, cy=cy, a=a, angle=angle, eye_open=eye_open,
+                                                   brow_raise=brow_raise, smile=smile)))
 
     # --- photo: softness, rotation, lighting, colour, noise
     sigma = rng.uniform(0.5, 1.0) * W / 320
@@ -432,16 +571,46 @@ def render_subject(index: int, subject_id: str, sex: str, age_years: float, phen
     >>> len(jpgs), jpgs[0] == render_subject(0, "s0", "F", 8.0, {}, seed=1, photo_size=(160, 200))[0]
     (2, True)
     """
+    return [jpeg for jpeg, _ in _subject_photos(index, sex, age_years, phenotype, seed=seed, photo_size=photo_size,
+                                                capture_shift=capture_shift, n_photos=n_photos, regions=False)]
+
+
+def render_subject_regions(index: int, subject_id: str, sex: str, age_years: float, phenotype: dict[str, float], *,
+                           seed: int, photo_size: tuple[int, int] = (320, 400), capture_shift: float = 0.0,
+                           n_photos: int = 4) -> list[tuple[bytes, dict[str, np.ndarray]]]:
+    """:func:`render_subject` with the planted-region masks of every photo (:func:`planted_regions`).
+
+    The same arguments give the same JPEG bytes as :func:`render_subject`, so the masks belong to the photos the
+    cohort holds (compare the bytes with the SHA-256 recorded in twin.json).
+
+    Returns
+    -------
+    list of (bytes, dict)
+        Per photo: its JPEG bytes and its masks (:data:`REGION_KEYS` -> float32 (height, width) in [0, 1]).
+
+    Examples
+    --------
+    >>> out = render_subject_regions(0, "s0", "F", 8.0, {}, seed=1, photo_size=(160, 200), n_photos=2)
+    >>> out[1][0] == render_subject(0, "s0", "F", 8.0, {}, seed=1, photo_size=(160, 200))[1], out[0][1]["face"].shape
+    (True, (200, 160))
+    """
+    return list(_subject_photos(index, sex, age_years, phenotype, seed=seed, photo_size=photo_size,
+                                capture_shift=capture_shift, n_photos=n_photos, regions=True))
+
+
+def _subject_photos(index: int, sex: str, age_years: float, phenotype: dict[str, float], *, seed: int,
+                    photo_size: tuple[int, int], capture_shift: float, n_photos: int,
+                    regions: bool) -> Iterator[tuple[bytes, dict[str, np.ndarray]]]:
+    """The photos of one subject in order: JPEG bytes and (when ``regions``) the planted-region masks."""
     rng = np.random.default_rng(np.random.SeedSequence([int(seed), int(index)]))
     look = SubjectLook.sample(rng, sex=sex, age_years=age_years, phenotype=phenotype)
-    out = []
     for _ in range(n_photos):
-        img = draw_photo(look, rng, photo_size=photo_size, capture_shift=capture_shift)
+        masks: dict[str, np.ndarray] | None = {} if regions else None
+        img = draw_photo(look, rng, photo_size=photo_size, capture_shift=capture_shift, regions=masks)
         quality = int(rng.integers(78, 96))
         if capture_shift > 0:
             quality = max(20, int(quality - 45 * min(capture_shift, 1.5)))
-        out.append(encode_jpeg(img, quality))
-    return out
+        yield encode_jpeg(img, quality), masks or {}
 
 
 def _render_job(job: tuple[Any, ...]) -> list[tuple[str, str]]:
