@@ -5,11 +5,11 @@
 from gvisage_lib.cohort.manifest import ManifestError, ValidationReport, load_manifest, validate_manifest
 from gvisage_lib.cohort.privacy import PrivacyError, assert_renderable, is_synthetic_cohort
 from gvisage_lib.cohort.table1 import (TestResult, calibration_vs_paper, compare_two_groups, largest_deviation,
-                                       paper_p_check, table1, table1_all_splits)
+                                       paper_p_check, table1, table1_all_splits, table1_wide)
 from gvisage_lib.cohort.figures import other_tumour_types, plot_other_tumour_types, plot_site_by_institution, plot_study_flow, study_flow_counts, tumour_site_by_institution
 
 __all__ = ["assert_renderable", "calibration_vs_paper", "compare_two_groups", "is_synthetic_cohort",
            "largest_deviation", "load_manifest", "ManifestError", "other_tumour_types", "paper_p_check",
            "plot_other_tumour_types", "plot_site_by_institution", "plot_study_flow", "PrivacyError",
-           "study_flow_counts", "table1", "table1_all_splits", "TestResult", "tumour_site_by_institution",
+           "study_flow_counts", "table1", "table1_all_splits", "table1_wide", "TestResult", "tumour_site_by_institution",
            "validate_manifest", "ValidationReport"]

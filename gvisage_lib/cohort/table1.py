@@ -312,6 +312,50 @@ def table1_all_splits(manifest: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table1(manifest, split=s) for s in present], ignore_index=True)
 
 
+#: Row labels of Table 1 for reading (the endocrine ones with the paper's units, :data:`schema.ENDOCRINE_LABELS`).
+VARIABLE_LABELS: dict[str, str] = {
+    "age_years": "Age (years)", "sex": "Sex", "duration_months": "Duration of symptoms (months)",
+    "bmi": "BMI (kg/m²)", "tumor_site": "Tumour site",
+    **{c: c.replace("_", " ").capitalize() for c in schema.SYMPTOM_COLUMNS},
+    "sleep_wake_abnormality": "Sleep-wake abnormality",
+    **schema.ENDOCRINE_LABELS,
+}
+
+
+def table1_wide(t1: pd.DataFrame) -> pd.DataFrame:
+    """Table 1 laid out as the paper prints it: one row per variable, per split the iGCT and other columns and P.
+
+    The long table (:func:`table1_all_splits`, one row per split and variable, snake_case names) is what is saved;
+    this view is for reading: row labels in words with the summary kind (``Age (years), mean (SD)``), an ``n`` row
+    first, columns ``(split, "iGCT" | "Other" | "P")``. P stays numeric (to be formatted for display, e.g. by
+    :func:`gvisage_lib.run.display.show_table`).
+
+    Examples
+    --------
+    >>> t1 = pd.DataFrame({"split": ["train", "train"], "variable": ["age_years", "sex"],
+    ...                    "level": ["mean (SD)", "F:M"], "iGCT": ["17.26 (7.41)", "17:19"],
+    ...                    "other": ["11.48 (4.34)", "11:8"], "p_value": [0.0029, 0.45], "n_iGCT": [36, 36],
+    ...                    "n_other": [19, 19]})
+    >>> w = table1_wide(t1)
+    >>> w.index.tolist(), w.columns[:3].tolist()
+    (['n', 'Age (years), mean (SD)', 'Sex, F:M'], [('Training', 'iGCT'), ('Training', 'Other'), ('Training', 'P')])
+    """
+    check_frame(t1, "t1", ["split", "variable", "level", "iGCT", "other", "p_value", "n_iGCT", "n_other"])
+    split_label = {"train": "Training", "test": "Testing", "validation": "Validation"}
+    blocks = []
+    for split, g in t1.groupby("split", sort=False):
+        g = g.reset_index(drop=True)
+        label = [f"{VARIABLE_LABELS.get(v, v)}, {lev.replace('_', ' ')}" for v, lev in zip(g["variable"], g["level"])]
+        n = pd.DataFrame({"iGCT": [str(int(g["n_iGCT"].max()))], "Other": [str(int(g["n_other"].max()))],
+                          "P": [np.nan]}, index=["n"])
+        body = pd.DataFrame({"iGCT": g["iGCT"].to_numpy(), "Other": g["other"].to_numpy(),
+                             "P": g["p_value"].to_numpy(dtype=float)}, index=label)
+        block = pd.concat([n, body])
+        block.columns = pd.MultiIndex.from_product([[split_label.get(str(split), str(split))], block.columns])
+        blocks.append(block)
+    return pd.concat(blocks, axis=1)
+
+
 # ---------------------------------------------------------------------------------------------------------------------
 # the paper's numbers
 

@@ -39,9 +39,12 @@ from gvisage_lib import __version__
 from gvisage_lib.core.io import write_json, write_text
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
+from gvisage_lib.core.progress import PREFIX_ENV
 from gvisage_lib.core.provenance import environment_info, git_state, manifest_hashes, output_hashes, package_versions
+from gvisage_lib.run.report import write_run_index
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
+TEMPLATE_DIR = Path(__file__).resolve().with_name("templates")
 NOTEBOOK_DIR = REPO_ROOT / "notebooks"
 _NB_NAME = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.ipynb$")
 DEFAULT_SEED = 20250130
@@ -115,13 +118,89 @@ def prepare_cohort(paths: RunPaths, *, seed: int, profile: str, log: Callable[[s
     return Path(manifest)
 
 
+def notebook_title(nb: Any, default: str = "") -> str:
+    """The first heading of a notebook (its first markdown line starting with ``#``), without the markup.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 · Cohort: *Table 1*\\n\\ntext")])
+    >>> notebook_title(nb)
+    '01 · Cohort: Table 1'
+    >>> notebook_title(nbformat.v4.new_notebook(), default="02_faces")
+    '02_faces'
+    """
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            if line.lstrip().startswith("#"):
+                text = line.lstrip().lstrip("#").strip()
+                return re.sub(r"[*_`]", "", text).strip() or default
+    return default
+
+
 def _render_html(executed: Path, dest: Path) -> None:
+    """Render an executed notebook to HTML for reading and sharing.
+
+    The page is titled with the notebook's first heading, uses this package's template
+    (``gvisage_lib/run/templates/notebook.html.j2``: JupyterLab's page without scripts from the network, with the
+    display CSS of :mod:`gvisage_lib.run.display` and a link back to the run's ``index.html``) and leaves out the
+    parameters cell and papermill's injected-parameters cell (``setup_notebook`` prints the parameters on one line
+    without machine paths instead).
+    """
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(executed, as_version=4)
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    nb.metadata["title"] = notebook_title(nb, default=executed.stem)
+    exporter = HTMLExporter(template_name="lab", template_file="notebook.html.j2",
+                            extra_template_basedirs=[str(TEMPLATE_DIR)])
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}),
+                                   enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
     write_text(body, dest)
+
+
+def kernel_config() -> Any:
+    """Configuration of the notebook kernels' manager: local IPC transport (Unix sockets) where the system has it.
+
+    Over TCP (jupyter_client's default) ipykernel warns at every start that the kernel "is running over TCP without
+    encryption"; the kernels of a run only ever talk to the ``gvisage`` process on the same machine, so Unix-domain
+    sockets in the Jupyter runtime folder (readable by the user only) are the right transport and the warning does
+    not arise. On Windows, which has no IPC transport in ZeroMQ, TCP on localhost stays.
+
+    Examples
+    --------
+    >>> cfg = kernel_config()
+    >>> cfg.KernelManager.transport if os.name != "nt" else "ipc"
+    'ipc'
+    """
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc"}}) if os.name != "nt" else Config()
+
+
+def execute_notebook(book: Path, executed: Path, parameters: dict[str, Any], cwd: Path, *, prefix: str = "") -> None:
+    """Execute one notebook with papermill into ``executed``: kernel over IPC, progress lines prefixed by ``prefix``.
+
+    ``prefix`` (e.g. ``"03 train"``) reaches the kernel in the environment variable
+    :data:`gvisage_lib.core.progress.PREFIX_ENV` and begins each progress line the library writes to the terminal.
+    Raises papermill's ``PapermillExecutionError`` when a cell fails.
+    """
+    import papermill as pm
+
+    before = os.environ.get(PREFIX_ENV)
+    os.environ[PREFIX_ENV] = prefix
+    try:
+        pm.execute_notebook(str(book), str(executed), parameters=parameters, cwd=str(cwd), kernel_name="python3",
+                            progress_bar=False, log_output=False, config=kernel_config())
+    finally:
+        if before is None:
+            os.environ.pop(PREFIX_ENV, None)
+        else:
+            os.environ[PREFIX_ENV] = before
 
 
 def _kernel_env() -> None:
@@ -312,8 +391,7 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         log(f"[{i}/{len(books)}] {book.stem}: running (elapsed {time.perf_counter() - t_start:.0f} s)")
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(str(book), str(executed), parameters=params, cwd=str(paths.root),
-                                kernel_name="python3", progress_bar=False, log_output=False)
+            execute_notebook(book, executed, params, paths.root, prefix=book.stem.replace("_", " "))
         except pm.PapermillExecutionError as err:
             failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed,
                                      source=err.source or "")
@@ -322,6 +400,10 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
                                         "error": f"{err.ename}: {err.evalue}"})
             record.update(status="failed", finished_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"))
             write_json(record, paths.run_json)
+            if executed.is_file():  # the partial notebook, rendered up to the failing cell, for the index to link
+                _render_html(executed, paths.html / f"{book.stem}.html")
+            index = write_run_index(paths.root)
+            log(f"run failed in {book.stem}; overview: {index}")
             raise failure from None
         secs = time.perf_counter() - t0
         _render_html(executed, paths.html / f"{book.stem}.html")
@@ -331,5 +413,6 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
     record.update(status="succeeded", finished_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   total_seconds=round(time.perf_counter() - t_start, 2), outputs=output_hashes(paths.root))
     write_json(record, paths.run_json)
-    log(f"run finished in {record['total_seconds']:.1f} s: {paths.root}")
+    index = write_run_index(paths.root)
+    log(f"run finished in {record['total_seconds']:.1f} s: {paths.root}; overview: {index}")
     return record

@@ -1,0 +1,233 @@
+"""How the notebooks show tables and figures: rounded numbers, APA-style P values, short views, numbered captions.
+
+The saved CSVs keep full precision; only what a reader sees in a rendered notebook is formatted here:
+
+* **P values** (a column named ``p``, ``p_value``, ``p_<x>``, ``<x>_p`` or ``<x>_p_<y>``, see :func:`p_columns`) as
+  in APA style: ``<.001``, three decimals below .01 (``.004``), else two (``.03``), ``>.99`` at the top, no leading
+  zero. A column that holds text already (the paper's printed ``.31``) is left as it is.
+* **Other numbers** with as many decimals as their column's magnitude needs (:func:`decimals_for`): 3 below 10
+  (AUCs, z), 2 below 100, 1 below 1000, none above; a float column holding whole numbers only is shown as integers.
+  Missing values are blank.
+* **Long tables** as a short view: the first ``max_rows`` rows, a line saying how many there are, and a relative link
+  to the full CSV (``../tables/<name>.csv`` from the notebook's HTML in ``<run>/html/``, so the run folder can be moved
+  or zipped). No column is ever dropped; long text wraps (the notebook page's CSS, :mod:`gvisage_lib.run.pipeline`).
+* **Figures** inline with their numbered caption (:func:`gvisage_lib.paper.index.figure_caption`) and links to the
+  300-dpi PNG and the PDF; the figure is closed afterwards, so it is shown once.
+
+Examples
+--------
+>>> import pandas as pd
+>>> frame = pd.DataFrame({"variable": ["age", "sex"], "auc": [0.94213, 0.5], "n": [36.0, 19.0],
+...                       "p_value": [3.2e-29, 0.0312]})
+>>> display_frame(frame)
+  variable    auc   n p_value
+0      age  0.942  36   <.001
+1      sex  0.500  19     .03
+"""
+
+from __future__ import annotations
+
+import html
+import math
+import os
+import re
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["decimals_for", "display_frame", "format_p", "p_columns", "show_figure", "show_table", "table_html"]
+
+_P_NAME = re.compile(r"(^|_)p($|_)|^p_?value|pvalue", re.IGNORECASE)
+
+
+def format_p(p: Any) -> str:
+    """A P value as APA style writes it: ``"<.001"``, ``".004"``, ``".03"``, ``">.99"``; blank when missing.
+
+    Parameters
+    ----------
+    p : float or None
+        The P value, in [0, 1].
+
+    Examples
+    --------
+    >>> [format_p(v) for v in (3.17e-29, 0.0042, 0.0312, 0.5, 0.996, float("nan"))]
+    ['<.001', '.004', '.03', '.50', '>.99', '']
+    >>> format_p(1.2)
+    Traceback (most recent call last):
+    ...
+    ValueError: p must be in [0, 1], got 1.2
+    """
+    if p is None or (isinstance(p, float) and math.isnan(p)) or p is pd.NA:
+        return ""
+    value = float(p)
+    if not 0.0 <= value <= 1.0:
+        raise ValueError(f"p must be in [0, 1], got {p!r}")
+    if value < 0.001:
+        return "<.001"
+    text = f"{value:.3f}" if value < 0.01 else f"{value:.2f}"
+    if text in ("1.00", "1.000"):
+        return ">.99"
+    return text.lstrip("0")
+
+
+def p_columns(frame: pd.DataFrame) -> list[str]:
+    """Columns of ``frame`` that hold P values, by name (``p``, ``p_value``, ``p_holm``, ``paper_p``, ...).
+
+    Examples
+    --------
+    >>> p_columns(pd.DataFrame(columns=["p_value", "paper_p", "p_holm", "this_run_p", "pct_photos", "n_p", "ppv"]))
+    ['p_value', 'paper_p', 'p_holm', 'this_run_p', 'n_p']
+    """
+    return [c for c in frame.columns if isinstance(c, str) and _P_NAME.search(c)]
+
+
+def decimals_for(values: Iterable[float]) -> int:
+    """Decimals to show for a column of numbers: 3 below 10 in absolute value, 2 below 100, 1 below 1000, else 0.
+
+    Examples
+    --------
+    >>> decimals_for([0.942, 0.5]), decimals_for([16.95, 3.1]), decimals_for([249.1]), decimals_for([1016.0])
+    (3, 2, 1, 0)
+    >>> decimals_for([float("nan")])
+    3
+    """
+    arr = np.asarray(list(values), dtype=float)
+    arr = np.abs(arr[np.isfinite(arr)])
+    top = float(arr.max()) if arr.size else 0.0
+    return 3 if top < 10 else 2 if top < 100 else 1 if top < 1000 else 0
+
+
+def _format_number_column(col: pd.Series, is_p: bool) -> pd.Series:
+    if is_p:
+        return col.map(format_p)
+    finite = col[np.isfinite(col.astype(float))]
+    if len(finite) and np.all(np.equal(np.mod(finite.astype(float), 1), 0)) and finite.abs().max() < 1e15:
+        return col.map(lambda v: "" if pd.isna(v) else f"{int(v):d}")
+    d = decimals_for(col)
+    return col.map(lambda v: "" if pd.isna(v) else f"{v:.{d}f}")
+
+
+def display_frame(frame: pd.DataFrame, *, p_cols: Iterable[str] | None = None) -> pd.DataFrame:
+    """A copy of ``frame`` with every number formatted for reading (strings); the index is kept.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+    p_cols : iterable of str, optional
+        The P-value columns (default :func:`p_columns`). Only numeric ones are formatted as P values.
+
+    Examples
+    --------
+    >>> display_frame(pd.DataFrame({"z": [-1.23456, 12.5], "p_holm": [0.00012, 1.0], "note": ["a", None]}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+           z p_holm note
+    0  -1.23  <.001    a
+    1  12.50   >.99
+    """
+    if not isinstance(frame, pd.DataFrame):
+        raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
+    pset = set(p_columns(frame) if p_cols is None else p_cols)
+    out = frame.copy()
+    for i, name in enumerate(frame.columns):
+        col = frame.iloc[:, i]
+        if pd.api.types.is_bool_dtype(col):
+            continue
+        if not pd.api.types.is_numeric_dtype(col):
+            out.isetitem(i, col.astype(object).where(col.notna(), ""))
+            continue
+        out.isetitem(i, _format_number_column(col.astype(float), name in pset))
+    return out
+
+
+def _relative(target: str | os.PathLike[str], html_dir: str | os.PathLike[str] | None) -> str:
+    target = Path(target)
+    if html_dir is None:
+        return target.as_posix()
+    return Path(os.path.relpath(target, html_dir)).as_posix()
+
+
+def table_html(frame: pd.DataFrame, *, csv: str | os.PathLike[str] | None = None, max_rows: int = 15,
+               caption: str = "", html_dir: str | os.PathLike[str] | None = None,
+               p_cols: Iterable[str] | None = None) -> str:
+    """HTML of the short view of ``frame``: caption, the first ``max_rows`` rows formatted, a link to the full CSV.
+
+    Parameters
+    ----------
+    frame : pandas.DataFrame
+        The table (full precision).
+    csv : path-like, optional
+        The saved full table; linked relative to ``html_dir``.
+    max_rows : int
+        Rows shown; a longer table is cut to this many, and the line under it says so.
+    caption : str
+        Shown above the table.
+    html_dir : path-like, optional
+        Folder of the page the HTML ends up in (``<run>/html``); None links ``csv`` as given.
+    p_cols : iterable of str, optional
+        P-value columns (default :func:`p_columns`).
+
+    Examples
+    --------
+    >>> frame = pd.DataFrame({"x": range(30)})
+    >>> text = table_html(frame, csv="/run/tables/x.csv", max_rows=5, html_dir="/run/html")
+    >>> "first 5 of 30 rows" in text, 'href="../tables/x.csv"' in text
+    (True, True)
+    >>> table_html(frame, max_rows=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: max_rows must be an integer >= 1, got 0
+    """
+    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
+        raise ValueError(f"max_rows must be an integer >= 1, got {max_rows!r}")
+    shown = display_frame(frame.head(max_rows), p_cols=p_columns(frame) if p_cols is None else p_cols)
+    show_index = not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None
+    body = shown.to_html(index=show_index, border=0, na_rep="", classes="gv-table", escape=True, notebook=False)
+    parts = ['<div class="gv-table-wrap">']
+    if caption:
+        parts.append(f'<p class="gv-table-caption">{html.escape(caption)}</p>')
+    parts.append(body)
+    n, k = frame.shape
+    note = (f"Showing the first {max_rows} of {n} rows ({k} columns)." if n > max_rows
+            else f"{n} row{'s' if n != 1 else ''}, {k} column{'s' if k != 1 else ''}.")
+    if csv is not None:
+        href = _relative(csv, html_dir)
+        note += f' Full table: <a href="{html.escape(href)}">{html.escape(Path(csv).name)}</a>.'
+    parts.append(f'<p class="gv-table-note">{note}</p></div>')
+    return "\n".join(parts)
+
+
+def show_table(frame: pd.DataFrame, csv: str | os.PathLike[str] | None = None, *, max_rows: int = 15,
+               caption: str = "", html_dir: str | os.PathLike[str] | None = None,
+               p_cols: Iterable[str] | None = None) -> None:
+    """Display the short view of ``frame`` (:func:`table_html`) in the notebook; return nothing (no echo).
+
+    The plain-text fallback (a terminal, ``nbconvert --to script``) is the same view as text.
+    """
+    from IPython.display import display
+
+    text = display_frame(frame.head(max_rows), p_cols=p_cols).to_string()
+    display({"text/html": table_html(frame, csv=csv, max_rows=max_rows, caption=caption, html_dir=html_dir,
+                                     p_cols=p_cols),
+             "text/plain": text}, raw=True)
+
+
+def show_figure(fig: Any, caption: str, *, files: Iterable[str | os.PathLike[str]] = (),
+                html_dir: str | os.PathLike[str] | None = None) -> None:
+    """Display ``fig`` inline with its numbered ``caption`` and links to its saved ``files``; then close it.
+
+    Closing it keeps matplotlib's inline backend from showing it a second time at the end of the cell.
+    """
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)
+    number, _, rest = caption.partition(". ")
+    links = " · ".join(f'<a href="{html.escape(_relative(f, html_dir))}">{Path(f).suffix[1:].upper()}</a>'
+                       for f in files)
+    body = f"<b>{html.escape(number)}.</b> {html.escape(rest)}" if rest else html.escape(caption)
+    display({"text/html": f'<p class="gv-caption">{body}{" (" + links + ")" if links else ""}</p>',
+             "text/plain": caption}, raw=True)
