@@ -402,7 +402,7 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
             write_json(record, paths.run_json)
             if executed.is_file():  # the partial notebook, rendered up to the failing cell, for the index to link
                 _render_html(executed, paths.html / f"{book.stem}.html")
-            index = write_run_index(paths.root)
+            index = write_run_index(paths.root, notebooks_dir)
             log(f"run failed in {book.stem}; overview: {index}")
             raise failure from None
         secs = time.perf_counter() - t0
@@ -413,6 +413,6 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
     record.update(status="succeeded", finished_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"),
                   total_seconds=round(time.perf_counter() - t_start, 2), outputs=output_hashes(paths.root))
     write_json(record, paths.run_json)
-    index = write_run_index(paths.root)
+    index = write_run_index(paths.root, notebooks_dir)
     log(f"run finished in {record['total_seconds']:.1f} s: {paths.root}; overview: {index}")
     return record
