@@ -78,10 +78,15 @@ def p_columns(frame: pd.DataFrame) -> list[str]:
 
     Examples
     --------
-    >>> p_columns(pd.DataFrame(columns=["p_value", "paper_p", "p_holm", "this_run_p", "pct_photos", "n_p", "ppv"]))
-    ['p_value', 'paper_p', 'p_holm', 'this_run_p', 'n_p']
+    >>> p_columns(pd.DataFrame(columns=["p_value", "paper_p", "p_holm", "this_run_p", "pct_photos", "ppv", "P (BH)"]))
+    ['p_value', 'paper_p', 'p_holm', 'this_run_p']
+    >>> p_columns(pd.DataFrame(columns=pd.MultiIndex.from_tuples([("Training", "iGCT"), ("Training", "P")])))
+    [('Training', 'P')]
     """
-    return [c for c in frame.columns if isinstance(c, str) and _P_NAME.search(c)]
+    def last(name: Any) -> Any:  # a column of a MultiIndex (("Training", "P")) is named by its last level
+        return name[-1] if isinstance(name, tuple) and name else name
+
+    return [c for c in frame.columns if isinstance(last(c), str) and _P_NAME.search(last(c))]
 
 
 def decimals_for(values: Iterable[float]) -> int:
@@ -151,7 +156,7 @@ def _relative(target: str | os.PathLike[str], html_dir: str | os.PathLike[str] |
 
 def table_html(frame: pd.DataFrame, *, csv: str | os.PathLike[str] | None = None, max_rows: int = 15,
                caption: str = "", html_dir: str | os.PathLike[str] | None = None,
-               p_cols: Iterable[str] | None = None) -> str:
+               p_cols: Iterable[str] | None = None, size_note: bool = True) -> str:
     """HTML of the short view of ``frame``: caption, the first ``max_rows`` rows formatted, a link to the full CSV.
 
     Parameters
@@ -168,6 +173,8 @@ def table_html(frame: pd.DataFrame, *, csv: str | os.PathLike[str] | None = None
         Folder of the page the HTML ends up in (``<run>/html``); None links ``csv`` as given.
     p_cols : iterable of str, optional
         P-value columns (default :func:`p_columns`).
+    size_note : bool
+        Say the table's size under it when it is shown whole (a cut table always says how much is shown).
 
     Examples
     --------
@@ -191,11 +198,13 @@ def table_html(frame: pd.DataFrame, *, csv: str | os.PathLike[str] | None = None
     parts.append(body)
     n, k = frame.shape
     note = (f"Showing the first {max_rows} of {n} rows ({k} columns)." if n > max_rows
-            else f"{n} row{'s' if n != 1 else ''}, {k} column{'s' if k != 1 else ''}.")
+            else f"{n} row{'s' if n != 1 else ''}, {k} column{'s' if k != 1 else ''}." if size_note else "")
     if csv is not None:
         href = _relative(csv, html_dir)
         note += f' Full table: <a href="{html.escape(href)}">{html.escape(Path(csv).name)}</a>.'
-    parts.append(f'<p class="gv-table-note">{note}</p></div>')
+    if note:
+        parts.append(f'<p class="gv-table-note">{note.strip()}</p>')
+    parts.append("</div>")
     return "\n".join(parts)
 
 

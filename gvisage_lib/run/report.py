@@ -197,7 +197,9 @@ def notebook_entries(paths: RunPaths, record: dict[str, Any],
     for name in names:
         stem = Path(name).stem
         executed = paths.notebooks / name
-        source = Path(notebooks_dir) / name if notebooks_dir is not None else None
+        from gvisage_lib.run.pipeline import NOTEBOOK_DIR
+
+        source = Path(NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir) / name
         title_from = executed if executed.is_file() else source
         rec = recs.get(name, {})
         html_file = paths.html / f"{stem}.html"
@@ -310,7 +312,7 @@ def build_context(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathL
         "packages": [(k, packages[k]) for k in _KEY_PACKAGES if k in packages],
         "notebooks": nbs,
         "failed": failed,
-        "headline": [(title, table_html(frame, max_rows=max(len(frame), 1)), note)
+        "headline": [(title, table_html(frame, max_rows=max(len(frame), 1), size_note=False), note)
                      for title, frame, note in headline],
         "figures": figure_entries(paths),
         "tables": table_entries(paths),
