@@ -13,6 +13,8 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -99,9 +101,11 @@ def plot_correlation_heatmap(r: pd.DataFrame, p: pd.DataFrame | None = None, *, 
     labels = [short[c] for c in r.columns]
     own = ax is None
     fig, ax = new_axes(ax, (0.6 * k + 2.4, 0.52 * k + 1.8))
-    sns.heatmap(pd.DataFrame(vals, index=labels, columns=labels), mask=mask, cmap=CORRELATION_CMAP, vmin=-1, vmax=1,
-                center=0, annot=annot, fmt="", annot_kws={"fontsize": FONT.cell}, square=True, linewidths=0.5,
-                linecolor="white", cbar_kws={"shrink": 0.7, "label": "correlation"}, ax=ax)
+    with warnings.catch_warnings():  # seaborn's own use of a matplotlib API due for deprecation: not ours to fix
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        sns.heatmap(pd.DataFrame(vals, index=labels, columns=labels), mask=mask, cmap=CORRELATION_CMAP, vmin=-1,
+                    vmax=1, center=0, annot=annot, fmt="", annot_kws={"fontsize": FONT.cell}, square=True,
+                    linewidths=0.5, linecolor="white", cbar_kws={"shrink": 0.7, "label": "correlation"}, ax=ax)
     ax.set_xticks(np.arange(k) + 0.5, labels, rotation=90, fontsize=FONT.small)
     ax.set_yticks(np.arange(k) + 0.5, labels, rotation=0, fontsize=FONT.small)
     ax.set_title(title, fontsize=FONT.medium)

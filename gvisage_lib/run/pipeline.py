@@ -156,7 +156,7 @@ def _render_html(executed: Path, dest: Path) -> None:
     nb = nbformat.read(executed, as_version=4)
     nb.metadata["title"] = notebook_title(nb, default=executed.stem)
     exporter = HTMLExporter(template_name="lab", template_file="notebook.html.j2",
-                            extra_template_basedirs=[str(TEMPLATE_DIR)])
+                            extra_template_paths=[str(TEMPLATE_DIR)])
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}),
                                    enabled=True)
     body, _ = exporter.from_notebook_node(nb)
@@ -204,14 +204,21 @@ def execute_notebook(book: Path, executed: Path, parameters: dict[str, Any], cwd
 
 
 def _kernel_env() -> None:
-    """Make the notebook kernels use this interpreter.
+    """Make the notebook kernels use this interpreter and this copy of ``gvisage_lib``.
 
-    ``MPLBACKEND`` is removed from the kernels' environment: ipykernel then selects its inline backend, which is
-    what puts figures into the executed notebook and its HTML (with ``Agg`` they would be saved but not shown).
+    The folder holding the ``gvisage_lib`` that runs the pipeline goes first on the kernels' ``PYTHONPATH``, so the
+    notebooks import the same code as the command that runs them (a checkout run with ``python -m gvisage_lib``
+    beside another, installed one would otherwise mix the two). ``MPLBACKEND`` is removed from the kernels'
+    environment: ipykernel then selects its inline backend, which is what puts figures into the executed notebook and
+    its HTML (with ``Agg`` they would be saved but not shown).
     """
     bindir = str(Path(sys.executable).parent)
     if not os.environ.get("PATH", "").startswith(bindir + os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    package_root = str(Path(__file__).resolve().parents[2])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if not paths or paths[0] != package_root:
+        os.environ["PYTHONPATH"] = os.pathsep.join([package_root, *[p for p in paths if p != package_root]])
     os.environ.pop("MPLBACKEND", None)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
@@ -400,10 +407,12 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
                                         "error": f"{err.ename}: {err.evalue}"})
             record.update(status="failed", finished_utc=datetime.now(timezone.utc).isoformat(timespec="seconds"))
             write_json(record, paths.run_json)
-            if executed.is_file():  # the partial notebook, rendered up to the failing cell, for the index to link
-                _render_html(executed, paths.html / f"{book.stem}.html")
-            index = write_run_index(paths.root, notebooks_dir)
-            log(f"run failed in {book.stem}; overview: {index}")
+            try:  # the partial notebook, rendered up to the failing cell, and the overview page saying what failed
+                if executed.is_file():
+                    _render_html(executed, paths.html / f"{book.stem}.html")
+                log(f"run failed in {book.stem}; overview: {write_run_index(paths.root, notebooks_dir)}")
+            except Exception as exc:  # noqa: BLE001 - the notebook's failure is the one to report
+                log(f"the overview page could not be written after the failure: {exc!r}")
             raise failure from None
         secs = time.perf_counter() - t0
         _render_html(executed, paths.html / f"{book.stem}.html")
