@@ -121,7 +121,7 @@ class Ticker:
     start : int
         Units already done before this process began (a resumed training): counted, but not used for the estimate.
     every_s : float
-        Report at most one line per ``every_s`` seconds (0: every update). The last unit is always reported.
+        Report at most one line per ``every_s`` seconds (0: every update); :meth:`finish` closes the step.
     enabled : bool
         False: count silently.
     stream, prefix
@@ -133,12 +133,12 @@ class Ticker:
     --------
     >>> import io
     >>> out = io.StringIO()
-    >>> clock = iter([0.0, 1.0, 2.0, 3.0, 4.0]).__next__
-    >>> t = Ticker("preprocessing faces", 3, every_s=60, stream=out, clock=clock, prefix="02 faces")
-    >>> [t.update() for _ in range(3)][-1]
-    '02 faces: preprocessing faces: 3/3, 3 s'
+    >>> clock = iter([0.0, 1.0, 70.0, 71.0, 72.0]).__next__
+    >>> t = Ticker("preprocessing faces", 3, unit="subject", every_s=60, stream=out, clock=clock, prefix="02 faces")
+    >>> [t.update() for _ in range(3)]
+    [None, '02 faces: preprocessing faces: subject 2/3, 1 min 10 s, about 35 s left', None]
     >>> t.finish("3 subjects, 1 cache hit")
-    '02 faces: preprocessing faces: done in 4 s (3 subjects, 1 cache hit)'
+    '02 faces: preprocessing faces: done in 1 min 12 s (3 subjects, 1 cache hit)'
     >>> Ticker("x", -1)
     Traceback (most recent call last):
     ...
@@ -167,7 +167,7 @@ class Ticker:
         """Count ``n`` more finished units; return the line written, or None when none was due."""
         self.done = min(self.total, self.done + n)
         now = self.clock()
-        if not self.enabled or (now - self._last < self.every_s and self.done < self.total):
+        if not self.enabled or now - self._last < self.every_s:
             return None
         self._last = now
         elapsed = now - self.t0
