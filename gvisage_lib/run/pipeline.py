@@ -26,7 +26,6 @@ Examples
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -41,12 +40,11 @@ from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
 from gvisage_lib.core.progress import PREFIX_ENV
 from gvisage_lib.core.provenance import environment_info, git_state, manifest_hashes, output_hashes, package_versions
+from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
 from gvisage_lib.run.report import write_run_index
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = Path(__file__).resolve().with_name("templates")
-NOTEBOOK_DIR = REPO_ROOT / "notebooks"
-_NB_NAME = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.ipynb$")
 DEFAULT_SEED = 20250130
 
 
@@ -67,20 +65,6 @@ class NotebookTiming:
 
     notebook: str
     seconds: float
-
-
-def list_notebooks(directory: str | os.PathLike[str] | None = None) -> list[Path]:
-    """The pipeline's notebooks (``NN_name.ipynb``) in run order.
-
-    Examples
-    --------
-    >>> all(p.suffix == ".ipynb" for p in list_notebooks())
-    True
-    """
-    folder = Path(NOTEBOOK_DIR if directory is None else directory)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"notebook folder {folder} does not exist")
-    return sorted(p for p in folder.iterdir() if _NB_NAME.match(p.name))
 
 
 def _twin_params(seed: int, profile_name: str) -> dict[str, Any]:
@@ -116,28 +100,6 @@ def prepare_cohort(paths: RunPaths, *, seed: int, profile: str, log: Callable[[s
     write_json(params, marker)
     log(f"synthetic twin: done in {time.perf_counter() - t0:.1f} s")
     return Path(manifest)
-
-
-def notebook_title(nb: Any, default: str = "") -> str:
-    """The first heading of a notebook (its first markdown line starting with ``#``), without the markup.
-
-    Examples
-    --------
-    >>> import nbformat
-    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 01 · Cohort: *Table 1*\\n\\ntext")])
-    >>> notebook_title(nb)
-    '01 · Cohort: Table 1'
-    >>> notebook_title(nbformat.v4.new_notebook(), default="02_faces")
-    '02_faces'
-    """
-    for cell in nb.cells:
-        if cell.cell_type != "markdown":
-            continue
-        for line in cell.source.splitlines():
-            if line.lstrip().startswith("#"):
-                text = line.lstrip().lstrip("#").strip()
-                return re.sub(r"[*_`]", "", text).strip() or default
-    return default
 
 
 def _render_html(executed: Path, dest: Path) -> None:

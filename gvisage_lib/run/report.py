@@ -40,6 +40,7 @@ from gvisage_lib.core.io import write_text
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.paper import numbers
 from gvisage_lib.paper.index import OUTPUTS, figure_caption
+from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
 from gvisage_lib.run.display import format_p, table_html
 
 __all__ = ["CHECKLISTS", "build_context", "figure_entries", "headline_fig5a", "headline_table2", "headline_table3",
@@ -170,8 +171,6 @@ def headline_fig5a(tables: str | os.PathLike[str]) -> pd.DataFrame:
 def _title_of(notebook: Path) -> str:
     import nbformat
 
-    from gvisage_lib.run.pipeline import notebook_title
-
     try:
         return notebook_title(nbformat.read(notebook, as_version=4), default=notebook.stem)
     except (OSError, ValueError):
@@ -185,8 +184,6 @@ def notebook_entries(paths: RunPaths, record: dict[str, Any],
     Notebooks the run has not reached are listed as ``not run``. Links (``html``, ``ipynb``) are relative to the run
     folder and present only where the file exists.
     """
-    from gvisage_lib.run.pipeline import list_notebooks
-
     recs = {str(n.get("notebook")): n for n in record.get("notebooks", [])}
     try:
         names = [b.name for b in list_notebooks(notebooks_dir)]
@@ -197,8 +194,6 @@ def notebook_entries(paths: RunPaths, record: dict[str, Any],
     for name in names:
         stem = Path(name).stem
         executed = paths.notebooks / name
-        from gvisage_lib.run.pipeline import NOTEBOOK_DIR
-
         source = Path(NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir) / name
         title_from = executed if executed.is_file() else source
         rec = recs.get(name, {})
