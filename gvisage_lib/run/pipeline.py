@@ -125,6 +125,13 @@ def _render_html(executed: Path, dest: Path) -> None:
     write_text(body, dest)
 
 
+#: Arguments of every notebook kernel. ipykernel by default also captures what is written to the kernel process's file
+#: descriptors 1 and 2 into the notebook; off, the process's own standard error (``sys.__stderr__``) stays the
+#: terminal of ``gvisage reproduce``, where :mod:`gvisage_lib.core.progress` writes, and low-level noise of extension
+#: libraries (C++ warnings) stays out of the notebooks. ``sys.stdout``/``sys.stderr`` are captured as always.
+KERNEL_ARGUMENTS: tuple[str, ...] = ("--IPKernelApp.capture_fd_output=False",)
+
+
 def kernel_config() -> Any:
     """Configuration of the notebook kernels' manager: local IPC transport (Unix sockets) where the system has it.
 
@@ -147,6 +154,8 @@ def kernel_config() -> Any:
 def execute_notebook(book: Path, executed: Path, parameters: dict[str, Any], cwd: Path, *, prefix: str = "") -> None:
     """Execute one notebook with papermill into ``executed``: kernel over IPC, progress lines prefixed by ``prefix``.
 
+    The kernel gets :data:`KERNEL_ARGUMENTS` (its process's standard error is the terminal's, not the notebook's).
+
     ``prefix`` (e.g. ``"03 train"``) reaches the kernel in the environment variable
     :data:`gvisage_lib.core.progress.PREFIX_ENV` and begins each progress line the library writes to the terminal.
     Raises papermill's ``PapermillExecutionError`` when a cell fails.
@@ -157,7 +166,8 @@ def execute_notebook(book: Path, executed: Path, parameters: dict[str, Any], cwd
     os.environ[PREFIX_ENV] = prefix
     try:
         pm.execute_notebook(str(book), str(executed), parameters=parameters, cwd=str(cwd), kernel_name="python3",
-                            progress_bar=False, log_output=False, config=kernel_config())
+                            progress_bar=False, log_output=False, config=kernel_config(),
+                            extra_arguments=list(KERNEL_ARGUMENTS))
     finally:
         if before is None:
             os.environ.pop(PREFIX_ENV, None)
