@@ -5,12 +5,13 @@ The saved CSVs keep full precision; only what a reader sees in a rendered notebo
 * **P values** (a column named ``p``, ``p_value``, ``p_<x>``, ``<x>_p`` or ``<x>_p_<y>``, see :func:`p_columns`) as
   in APA style: ``<.001``, three decimals below .01 (``.004``), else two (``.03``), ``>.99`` at the top, no leading
   zero. A column that holds text already (the paper's printed ``.31``) is left as it is.
-* **Other numbers** with as many decimals as their column's magnitude needs (:func:`decimals_for`): 3 below 10
+* **Other numbers** with as many decimals as their magnitude needs (:func:`decimals_for`, per value): 3 below 10
   (AUCs, z), 2 below 100, 1 below 1000, none above; a float column holding whole numbers only is shown as integers.
   Missing values are blank.
 * **Long tables** as a short view: the first ``max_rows`` rows, a line saying how many there are, and a relative link
   to the full CSV (``../tables/<name>.csv`` from the notebook's HTML in ``<run>/html/``, so the run folder can be moved
-  or zipped). No column is ever dropped; long text wraps (the notebook page's CSS, :mod:`gvisage_lib.run.pipeline`).
+  or zipped). No column is ever dropped; text longer than :data:`WRAP_AFTER` characters wraps in its cell, numbers and
+  short text never break (the page's CSS, ``gvisage_lib/run/templates/gvisage.css``).
 * **Figures** inline with their numbered caption (:func:`gvisage_lib.paper.index.figure_caption`) and links to the
   300-dpi PNG and the PDF; the figure is closed afterwards, so it is shown once.
 
@@ -38,7 +39,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["decimals_for", "display_frame", "format_p", "p_columns", "show_figure", "show_table", "table_html"]
+__all__ = ["WRAP_AFTER", "decimals_for", "display_frame", "format_number", "format_p", "p_columns", "show_figure",
+           "show_table", "table_html"]
 
 _P_NAME = re.compile(r"(^|_)p($|_)|^p_?value|pvalue", re.IGNORECASE)
 
@@ -89,20 +91,37 @@ def p_columns(frame: pd.DataFrame) -> list[str]:
     return [c for c in frame.columns if isinstance(last(c), str) and _P_NAME.search(last(c))]
 
 
-def decimals_for(values: Iterable[float]) -> int:
-    """Decimals to show for a column of numbers: 3 below 10 in absolute value, 2 below 100, 1 below 1000, else 0.
+def decimals_for(value: float) -> int:
+    """Decimals to show for a number: 3 below 10 in absolute value, 2 below 100, 1 below 1000, else 0.
+
+    Decided per value, not per column: a column that mixes counts, means and proportions (the paper's Table 1
+    numbers) keeps the precision of each.
 
     Examples
     --------
-    >>> decimals_for([0.942, 0.5]), decimals_for([16.95, 3.1]), decimals_for([249.1]), decimals_for([1016.0])
+    >>> decimals_for(0.942), decimals_for(-16.95), decimals_for(249.1), decimals_for(1016.0)
     (3, 2, 1, 0)
-    >>> decimals_for([float("nan")])
-    3
     """
-    arr = np.asarray(list(values), dtype=float)
-    arr = np.abs(arr[np.isfinite(arr)])
-    top = float(arr.max()) if arr.size else 0.0
+    top = abs(float(value))
     return 3 if top < 10 else 2 if top < 100 else 1 if top < 1000 else 0
+
+
+def format_number(value: Any) -> str:
+    """A number for reading (:func:`decimals_for` decimals); blank when missing.
+
+    Examples
+    --------
+    >>> [format_number(v) for v in (0.94213, 17.974615, 358.0, 12345.6, float("nan"), float("inf"))]
+    ['0.942', '17.97', '358.0', '12346', '', 'inf']
+    """
+    if value is None or value is pd.NA or (isinstance(value, float) and math.isnan(value)):
+        return ""
+    v = float(value)
+    return str(v) if math.isinf(v) else f"{v:.{decimals_for(v)}f}"
+
+
+def _is_float(v: Any) -> bool:
+    return isinstance(v, (float, np.floating)) and not isinstance(v, bool)
 
 
 def _format_number_column(col: pd.Series, is_p: bool) -> pd.Series:
@@ -111,8 +130,18 @@ def _format_number_column(col: pd.Series, is_p: bool) -> pd.Series:
     finite = col[np.isfinite(col.astype(float))]
     if len(finite) and np.all(np.equal(np.mod(finite.astype(float), 1), 0)) and finite.abs().max() < 1e15:
         return col.map(lambda v: "" if pd.isna(v) else f"{int(v):d}")
-    d = decimals_for(col)
-    return col.map(lambda v: "" if pd.isna(v) else f"{v:.{d}f}")
+    return col.map(format_number)
+
+
+def _format_object_column(col: pd.Series, is_p: bool) -> pd.Series:
+    def one(v: Any) -> Any:
+        if v is None or v is pd.NA or (_is_float(v) and math.isnan(v)):
+            return ""
+        if _is_float(v):
+            return format_p(v) if is_p and 0 <= v <= 1 else format_number(v)
+        return v
+
+    return col.map(one)
 
 
 def display_frame(frame: pd.DataFrame, *, p_cols: Iterable[str] | None = None) -> pd.DataFrame:
@@ -122,15 +151,15 @@ def display_frame(frame: pd.DataFrame, *, p_cols: Iterable[str] | None = None) -
     ----------
     frame : pandas.DataFrame
     p_cols : iterable of str, optional
-        The P-value columns (default :func:`p_columns`). Only numeric ones are formatted as P values.
+        The P-value columns (default :func:`p_columns`); their numbers are formatted by :func:`format_p`.
 
     Examples
     --------
-    >>> display_frame(pd.DataFrame({"z": [-1.23456, 12.5], "p_holm": [0.00012, 1.0], "note": ["a", None]}))
-    ... # doctest: +NORMALIZE_WHITESPACE
-           z p_holm note
-    0  -1.23  <.001    a
-    1  12.50   >.99
+    >>> display_frame(pd.DataFrame({"z": [-1.23456, 12.5], "p_holm": [0.00012, 1.0], "note": ["a", None],
+    ...                             "mixed": [17.974615, "n/a"]}))  # doctest: +NORMALIZE_WHITESPACE
+           z p_holm note  mixed
+    0  -1.235  <.001    a  17.97
+    1  12.50    >.99        n/a
     """
     if not isinstance(frame, pd.DataFrame):
         raise TypeError(f"frame must be a pandas DataFrame, got {type(frame).__name__}")
@@ -140,11 +169,24 @@ def display_frame(frame: pd.DataFrame, *, p_cols: Iterable[str] | None = None) -
         col = frame.iloc[:, i]
         if pd.api.types.is_bool_dtype(col):
             continue
-        if not pd.api.types.is_numeric_dtype(col):
-            out.isetitem(i, col.astype(object).where(col.notna(), ""))
-            continue
-        out.isetitem(i, _format_number_column(col.astype(float), name in pset))
+        if pd.api.types.is_numeric_dtype(col):
+            out.isetitem(i, _format_number_column(col.astype(float), name in pset))
+        else:
+            out.isetitem(i, _format_object_column(col.astype(object), name in pset))
     return out
+
+
+#: Text longer than this wraps in its cell (class ``gv-wrap``); shorter text and numbers never break.
+WRAP_AFTER = 40
+
+
+def _cell_html(value: Any) -> str:
+    text = html.escape(str(value))
+    return f'<span class="gv-wrap">{text}</span>' if len(text) > WRAP_AFTER else text
+
+
+def _label_html(label: Any) -> Any:
+    return html.escape(label) if isinstance(label, str) else label
 
 
 def _relative(target: str | os.PathLike[str], html_dir: str | os.PathLike[str] | None) -> str:
@@ -190,8 +232,11 @@ def table_html(frame: pd.DataFrame, *, csv: str | os.PathLike[str] | None = None
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
         raise ValueError(f"max_rows must be an integer >= 1, got {max_rows!r}")
     shown = display_frame(frame.head(max_rows), p_cols=p_columns(frame) if p_cols is None else p_cols)
-    show_index = not isinstance(frame.index, pd.RangeIndex) or frame.index.name is not None
-    body = shown.to_html(index=show_index, border=0, na_rep="", classes="gv-table", escape=True, notebook=False)
+    # a plain row number (0, 1, ... or what is left of it after a filter) says nothing: hidden
+    show_index = not (frame.index.nlevels == 1 and frame.index.name is None
+                      and pd.api.types.is_integer_dtype(frame.index.dtype))
+    shown = shown.map(_cell_html).rename(columns=_label_html, index=_label_html)
+    body = shown.to_html(index=show_index, border=0, na_rep="", classes="gv-table", escape=False, notebook=False)
     parts = ['<div class="gv-table-wrap">']
     if caption:
         parts.append(f'<p class="gv-table-caption">{html.escape(caption)}</p>')
