@@ -278,3 +278,21 @@ def test_pipeline_and_tests_use_the_notebook_helper() -> None:
             last = cell.source.strip().splitlines()[-1]
             assert not re.match(r"\s*nb\.save_(figure|table)\(", last), f"{path.name}: cell ends with {last!r}"
             assert "display(" not in cell.source and "plt.show()" not in cell.source, f"{path.name}: {last!r}"
+
+
+def test_warnings_go_to_the_terminal_only_in_a_kernel(monkeypatch: pytest.MonkeyPatch) -> None:
+    import io as stdio
+    import warnings
+
+    from gvisage_lib.run.notebook import warnings_to_terminal
+
+    with warnings.catch_warnings():
+        assert warnings_to_terminal() is (sys.stderr is not sys.__stderr__)
+        captured = stdio.StringIO()
+        monkeypatch.setattr(sys, "stderr", captured)  # as in a kernel: stderr is the notebook's
+        terminal = stdio.StringIO()
+        monkeypatch.setattr(sys, "__stderr__", terminal)
+        assert warnings_to_terminal()
+        warnings.simplefilter("always")
+        warnings.warn("an optimiser's note", RuntimeWarning, stacklevel=1)
+    assert captured.getvalue() == "" and "warning: RuntimeWarning: an optimiser's note" in terminal.getvalue()

@@ -30,6 +30,8 @@ parameters: run folder tmp...; cohort m.csv (own cohort); profile smoke; seed 1;
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,6 +42,7 @@ from gvisage_lib.cohort.privacy import is_synthetic_cohort
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import Profile, get_profile
+from gvisage_lib.core.progress import report
 from gvisage_lib.paper.index import figure_caption, figure_name, table_name
 from gvisage_lib.run import display
 
@@ -90,6 +93,25 @@ class NotebookRun:
         display.show_figure(fig, figure_caption(key), files=files, html_dir=self.paths.html)
 
 
+def _warning_to_terminal(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                         file: Any = None, line: str | None = None) -> None:
+    report(f"warning: {category.__name__}: {message} ({Path(filename).name}:{lineno})")
+
+
+def warnings_to_terminal() -> bool:
+    """In a notebook kernel, send Python warnings to the terminal (:func:`gvisage_lib.core.progress.report`).
+
+    A warning of a library (a deprecation, a convergence note of an optimiser that the analysis handles) is not a
+    finding: in the rendered notebook it is noise on a red background. Whatever the notebook should say, it prints.
+    Applies only where ``sys.stderr`` is captured (a kernel: it is not the process's own ``sys.__stderr__``);
+    returns whether it did. Code that records warnings (``warnings.catch_warnings(record=True)``) still gets them.
+    """
+    if sys.stderr is sys.__stderr__:
+        return False
+    warnings.showwarning = _warning_to_terminal
+    return True
+
+
 def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profile: str = "quick", seed: int = 0,
                    score_fit: str = "", quiet: bool = False) -> NotebookRun:
     """Prepare a notebook of the pipeline and return its :class:`NotebookRun`.
@@ -110,6 +132,7 @@ def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profi
         Do not print the one-line summary of the parameters (run folder and manifest by name only, no machine
         paths: the rendered notebooks are meant to be shared).
     """
+    warnings_to_terminal()
     pd.set_option("display.max_rows", 300)
     pd.set_option("display.max_columns", None)  # a frame shown without show_table never loses columns
     pd.set_option("display.width", 200)
