@@ -391,7 +391,8 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                             "loss": te_loss, "auc": _auc(y_te, s_te), "n": len(y_te), "learning_rate": lr,
                             "images_per_s": len(y_te) / secs_te if secs_te > 0 else float("nan"),
                             "seconds": secs_te})
-            ticker.update(detail=f"loss {loss_sum / seen:.3f}, {seen / secs:.0f} images/s, test AUC "
+            rate = seen / secs
+            ticker.update(detail=f"loss {loss_sum / seen:.3f}, {rate:.{1 if rate < 10 else 0}f} images/s, test AUC "
                                  f"{history[-1]['auc']:.3f}")
             state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                      "scaler": scaler.state_dict(),
