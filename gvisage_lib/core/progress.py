@@ -3,7 +3,9 @@
 The notebooks of a run are executed by kernels that are child processes of ``gvisage reproduce``. A kernel's
 ``sys.stdout`` and ``sys.stderr`` are captured into the executed notebook, but its own standard error
 (``sys.__stderr__``, file descriptor 2) is inherited from the ``gvisage`` command: what is written there reaches the
-user's terminal and never the rendered notebook. Library code reports progress through :func:`report` (or a
+user's terminal and never the rendered notebook (the pipeline starts the kernels with ipykernel's capture of file
+descriptors 1 and 2 off, :data:`gvisage_lib.run.pipeline.KERNEL_ARGUMENTS`; with it on, as in an interactive
+Jupyter session, the lines would show in the notebook too). Library code reports progress through :func:`report` (or a
 :class:`Ticker`), which writes there, so a long step (training, preprocessing) is followed on the terminal while the
 notebooks stay free of progress bars. Outside a kernel ``sys.__stderr__`` is the ordinary standard error.
 
