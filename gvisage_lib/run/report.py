@@ -57,12 +57,19 @@ _SPLIT = {"train": "Training", "test": "Testing", "validation": "Validation"}
 
 
 def _estimate(est: Any, lo: Any = np.nan, hi: Any = np.nan) -> str:
-    """``0.705 (0.590-0.760)``; blank when the estimate is missing."""
+    """``0.705 (0.590–0.760)``, ``-0.538 (-0.786 to -0.143)`` (a dash would read as a minus); blank when missing.
+
+    Examples
+    --------
+    >>> _estimate(0.705, 0.59, 0.76), _estimate(-0.5381, -0.786, -0.143), _estimate(float("nan"))
+    ('0.705 (0.590–0.760)', '-0.538 (-0.786 to -0.143)', '')
+    """
     if est is None or pd.isna(est):
         return ""
     text = f"{float(est):.3f}"
     if lo is not None and hi is not None and not (pd.isna(lo) or pd.isna(hi)):
-        text += f" ({float(lo):.3f}–{float(hi):.3f})"
+        sep = "–" if float(lo) >= 0 and float(hi) >= 0 else " to "
+        text += f" ({float(lo):.3f}{sep}{float(hi):.3f})"
     return text
 
 
