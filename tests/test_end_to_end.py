@@ -8,6 +8,7 @@ the assertions below. A second, partial run
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -107,9 +108,13 @@ def test_terminal_progress_and_no_transport_warning(smoke_run: Path) -> None:
     stderr = (smoke_run.parent / "reproduce.stderr").read_text(encoding="utf-8")
     assert "without encryption" not in stderr
     assert "\r" not in stderr  # lines, not redrawn bars
-    epoch_lines = [ln for ln in stderr.splitlines() if ln.startswith("03 train: ") and " epoch " in ln]
-    assert epoch_lines and any(" left (" in ln for ln in epoch_lines), stderr[-2000:]
-    assert any(ln.startswith("02 faces: preprocessing faces: done in") for ln in stderr.splitlines())
+    lines = stderr.splitlines()
+    # one line per epoch (with an estimate of the time left before the last epoch) and one per model
+    epoch_lines = [ln for ln in lines if re.match(r"03 train: \w+ stage \d( fold \d+/\d+)?: epoch \d+/\d+, ", ln)]
+    assert epoch_lines, stderr[-2000:]
+    assert all(" left (" in ln for ln in epoch_lines if not re.search(r"epoch (\d+)/\1,", ln))
+    assert any(re.match(r"03 train: \w+ stage 2: trained and predicted in ", ln) for ln in lines)
+    assert any(ln.startswith("02 faces: preprocessing faces: done in") for ln in lines)
 
 
 def test_figures_print_quality(smoke_run: Path) -> None:
