@@ -186,7 +186,8 @@ def _cell_html(value: Any) -> str:
 
 
 def _label_html(label: Any) -> Any:
-    return html.escape(label) if isinstance(label, str) else label
+    # a column name like "this_run_ci_low" may break after its underscores where the page is narrow (print)
+    return html.escape(label).replace("_", "_<wbr>") if isinstance(label, str) else label
 
 
 def _relative(target: str | os.PathLike[str], html_dir: str | os.PathLike[str] | None) -> str:
