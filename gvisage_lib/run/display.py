@@ -8,6 +8,8 @@ The saved CSVs keep full precision; only what a reader sees in a rendered notebo
 * **Other numbers** with as many decimals as their magnitude needs (:func:`decimals_for`, per value): 3 below 10
   (AUCs, z), 2 below 100, 1 below 1000, none above; a float column holding whole numbers only is shown as integers.
   Missing values are blank.
+* **Confidence intervals** beside their estimate: ``x``, ``x_ci_low``, ``x_ci_high`` (or ``x``, ``ci_low``,
+  ``ci_high``) become one column ``x (CI)`` reading ``0.705 (0.590–0.760)`` (:func:`merge_ci`).
 * **Long tables** as a short view: the first ``max_rows`` rows, a line saying how many there are, and a relative link
   to the full CSV (``../tables/<name>.csv`` from the notebook's HTML in ``<run>/html/``, so the run folder can be moved
   or zipped). No column is ever dropped; text longer than :data:`WRAP_AFTER` characters wraps in its cell, numbers and
@@ -39,8 +41,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["WRAP_AFTER", "decimals_for", "display_frame", "format_number", "format_p", "p_columns", "show_figure",
-           "show_table", "table_html"]
+__all__ = ["WRAP_AFTER", "ci_pairs", "decimals_for", "display_frame", "format_number", "format_p", "merge_ci",
+           "p_columns", "show_figure", "show_table", "table_html"]
 
 _P_NAME = re.compile(r"(^|_)p($|_)|^p_?value|pvalue", re.IGNORECASE)
 
@@ -144,6 +146,59 @@ def _format_object_column(col: pd.Series, is_p: bool) -> pd.Series:
     return col.map(one)
 
 
+def ci_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
+    """``(estimate, low, high)`` column triples of ``frame``: ``x, x_ci_low, x_ci_high`` and ``x, ci_low, ci_high``
+    (``x`` the numeric column just before ``ci_low``).
+
+    Examples
+    --------
+    >>> cols = ["model", "estimate", "ci_low", "ci_high", "auc", "auc_ci_low", "auc_ci_high"]
+    >>> ci_pairs(pd.DataFrame([["m", 0.5, 0.4, 0.6, 0.7, 0.6, 0.8]], columns=cols))
+    [('estimate', 'ci_low', 'ci_high'), ('auc', 'auc_ci_low', 'auc_ci_high')]
+    """
+    cols = [c for c in frame.columns if isinstance(c, str)]
+    out = []
+    for c in cols:
+        if c.endswith("_ci_low") and c[:-7] in cols and f"{c[:-7]}_ci_high" in cols:
+            out.append((c[:-7], c, f"{c[:-7]}_ci_high"))
+    if "ci_low" in cols and "ci_high" in cols:
+        i = list(frame.columns).index("ci_low")
+        before = frame.columns[i - 1] if i > 0 else None
+        if isinstance(before, str) and pd.api.types.is_numeric_dtype(frame[before]):
+            out.insert(0, (before, "ci_low", "ci_high"))
+    return out
+
+
+def _with_ci(est: Any, lo: Any, hi: Any) -> str:
+    text = format_number(est)
+    if not text or any(v is None or pd.isna(v) for v in (lo, hi)):
+        return text
+    sep = "–" if float(lo) >= 0 and float(hi) >= 0 else " to "
+    return f"{text} ({format_number(lo)}{sep}{format_number(hi)})"
+
+
+def merge_ci(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with each estimate and its CI bounds (:func:`ci_pairs`) in one column ``"<x> (CI)"`` of text.
+
+    Three numbers that belong together are read together, and a wide table loses two columns per estimate; no value
+    is dropped. Bounds with a negative number are joined by "to" (a dash would read as a minus).
+
+    Examples
+    --------
+    >>> merge_ci(pd.DataFrame({"r": [-0.5381], "ci_low": [-0.786], "ci_high": [-0.143], "n": [40]}))
+    ... # doctest: +NORMALIZE_WHITESPACE
+                      r (CI)   n
+    0  -0.538 (-0.786 to -0.143)  40
+    """
+    out = frame.copy()
+    for est, lo, hi in ci_pairs(frame):
+        pos = list(out.columns).index(est)
+        merged = [_with_ci(e, a, b) for e, a, b in zip(frame[est], frame[lo], frame[hi])]
+        out = out.drop(columns=[est, lo, hi])
+        out.insert(pos, f"{est} (CI)", merged)
+    return out
+
+
 def display_frame(frame: pd.DataFrame, *, p_cols: Iterable[str] | None = None) -> pd.DataFrame:
     """A copy of ``frame`` with every number formatted for reading (strings); the index is kept.
 
@@ -232,7 +287,7 @@ def table_html(frame: pd.DataFrame, *, csv: str | os.PathLike[str] | None = None
     """
     if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
         raise ValueError(f"max_rows must be an integer >= 1, got {max_rows!r}")
-    shown = display_frame(frame.head(max_rows), p_cols=p_columns(frame) if p_cols is None else p_cols)
+    shown = display_frame(merge_ci(frame.head(max_rows)), p_cols=p_columns(frame) if p_cols is None else p_cols)
     # a plain row number (0, 1, ... or what is left of it after a filter) says nothing: hidden
     show_index = not (frame.index.nlevels == 1 and frame.index.name is None
                       and pd.api.types.is_integer_dtype(frame.index.dtype))
