@@ -27,7 +27,7 @@ install: $(STAMP)
 reproduce: $(STAMP)
 	$(VENV)/bin/gvisage reproduce --profile $(PROFILE) --seed $(SEED) --out runs/$(PROFILE)
 	@mkdir -p figures && cp runs/$(PROFILE)/figures/* figures/
-	@echo "rendered notebooks: runs/$(PROFILE)/html/   figures: figures/   provenance: runs/$(PROFILE)/run.json"
+	@echo "overview: runs/$(PROFILE)/index.html   rendered notebooks: runs/$(PROFILE)/html/   figures: figures/   provenance: runs/$(PROFILE)/run.json"
 
 test: $(STAMP)
 	$(PY) -m pytest

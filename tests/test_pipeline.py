@@ -76,6 +76,10 @@ def test_failure_names_notebook_and_cell_and_keeps_partial(tiny_cohort: Path, bo
     assert record["notebooks"][1]["cell"] == 4
     assert record["data"]["manifest_sha256"] and record["packages"]["numpy"]
     assert (out / "html" / "01_first.html").is_file()
+    # the overview page says what failed and links the partial notebook, rendered up to the failing cell
+    page = (out / "index.html").read_text(encoding="utf-8")
+    assert "The run stopped in notebook 02_second.ipynb" in page and "In [4]" in page and "planted failure" in page
+    assert 'href="html/02_second.html"' in page and (out / "html" / "02_second.html").is_file()
 
 
 def test_cli_failure_exit_code_and_message(tiny_cohort: Path, books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

@@ -75,7 +75,8 @@ def plot_learning_curves(history: pd.DataFrame, *, fig: Figure | None = None) ->
                 ax.axhline(0.5, color="grey", lw=0.8, ls=":")
                 ax.set_ylim(0.3, 1.02)
             ax.xaxis.get_major_locator().set_params(integer=True)
-        axes[r, 1].legend(fontsize=FONT.small, loc="lower right")
+        # right of the AUC panel, outside the data: inside, the legend covered the curves
+        axes[r, 1].legend(fontsize=FONT.small, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
     fig.suptitle("Learning curves (train: running estimate over the epoch; test: the 25% testing split)",
                  fontsize=FONT.title)
     return finish(fig, own=own)

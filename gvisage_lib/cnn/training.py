@@ -52,7 +52,6 @@ import contextlib
 import hashlib
 import json
 import os
-import sys
 import time
 import zlib
 from collections.abc import Iterator
@@ -67,7 +66,6 @@ import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 from torch import nn
 from torch.utils.data import WeightedRandomSampler
-from tqdm import tqdm
 
 from gvisage_lib.cnn.datasets import AUGMENT, StackSet, load_stacks, load_subjects, prepare_batch, stage_subjects
 from gvisage_lib.cnn.models import build_model, check_input_size
@@ -83,6 +81,7 @@ from gvisage_lib.cnn.predict import (
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import Profile, get_profile
+from gvisage_lib.core.progress import Ticker, format_seconds, report
 
 __all__ = ["CandidateRun", "HISTORY_COLUMNS", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates", "train_model"]
 
@@ -232,7 +231,7 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                 learning_rate: float, seed: int, out_dir: str | os.PathLike[str], weight_decay: float = 0.0,
                 weights: str | os.PathLike[str] | None = None, init_from: str | os.PathLike[str] | None = None,
                 resume: bool = True, retrain: bool = False,
-                device: str | torch.device = "auto", progress: bool = True,
+                device: str | torch.device = "auto", progress: bool = True, progress_label: str = "",
                 stop_after_epochs: int | None = None) -> TrainedModel:
     """Train candidate ``name`` for ``stage`` on ``train``; evaluate on ``test`` after every epoch.
 
@@ -261,7 +260,10 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
         Train even when a finished ``model.pt`` with the same configuration exists.
     device : "auto", "cpu", "cuda" or torch.device
     progress : bool
-        Show a tqdm bar (loss, images/s) on stderr.
+        Report one line per epoch (time, estimate of the time left, loss, images/s, test AUC) on the terminal
+        (:mod:`gvisage_lib.core.progress`), never into a notebook.
+    progress_label : str
+        How the progress lines name this training (default ``"<name> stage <stage>"``).
     stop_after_epochs : int, optional
         Stop (as if interrupted) after this many epochs in total have been trained; the checkpoint stays behind.
 
@@ -343,6 +345,8 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                 history = list(state["history"])
                 start = int(state["epoch"])
         counts = np.bincount(ytr, minlength=2).astype(np.float64)
+        ticker = Ticker(progress_label or f"{name} stage {stage}", epochs, unit="epoch", start=min(start, epochs), every_s=0,
+                        enabled=progress)
         sample_w = torch.from_numpy(1.0 / counts[ytr])
         for epoch in range(start, epochs):
             if stop_after_epochs is not None and epoch >= stop_after_epochs:
@@ -353,9 +357,7 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
             net.train()
             t0, seen, loss_sum = time.perf_counter(), 0, 0.0
             scores, labels = [], []
-            bar = tqdm(range(steps), desc=f"{name} stage {stage} epoch {epoch + 1}/{epochs}", disable=not progress,
-                       file=sys.stderr, mininterval=2.0, leave=False)
-            for b in bar:
+            for b in range(steps):
                 idx = order[b * batch_size:(b + 1) * batch_size]
                 xb = prepare_batch(train.x[idx], dev, gen, channels_last=channels_last)
                 yb = train.y[idx].to(dev)
@@ -371,8 +373,6 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                 seen += len(idx)
                 scores.append(torch.softmax(logits.detach().float(), 1)[:, 1].cpu())
                 labels.append(yb.cpu())
-                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", img_s=f"{seen / (time.perf_counter() - t0):.1f}")
-            bar.close()
             secs = time.perf_counter() - t0
             s_tr, y_tr = torch.cat(scores).numpy(), torch.cat(labels).numpy()
             lr = float(opt.param_groups[0]["lr"])
@@ -391,6 +391,9 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                             "loss": te_loss, "auc": _auc(y_te, s_te), "n": len(y_te), "learning_rate": lr,
                             "images_per_s": len(y_te) / secs_te if secs_te > 0 else float("nan"),
                             "seconds": secs_te})
+            rate = seen / secs
+            ticker.update(detail=f"loss {loss_sum / seen:.3f}, {rate:.{1 if rate < 10 else 0}f} images/s, test AUC "
+                                 f"{history[-1]['auc']:.3f}")
             state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                      "scaler": scaler.state_dict(),
                      "rng": {"torch": torch.get_rng_state(),
@@ -469,14 +472,15 @@ def train_out_of_fold(subjects: pd.DataFrame, x_all: torch.Tensor, model: str, p
                              learning_rate=profile.learning_rate, weight_decay=profile.weight_decay, seed=seed,
                              out_dir=paths.models / f"oof_fold{f}", resume=resume, retrain=retrain,
                              init_from=checkpoint_dir(paths.models, model, 1) / "model.pt" if from_stage1 else None,
-                             device=device, progress=progress)
+                             device=device, progress=progress,
+                             progress_label=f"{model} stage {stage} fold {f + 1}/{profile.oof_folds}")
             scores = predict_scores(tm.net, data.x[torch.from_numpy(np.flatnonzero(held))],
                                     batch_size=max(profile.batch_size, 64), device=tm.device)
             rows.append(predictions_frame(st[held], scores, stage=stage, model=model, profile=profile.name,
                                           seed=seed, checkpoint_sha256=tm.sha256))
             if progress:
-                print(f"{model} stage {stage} fold {f + 1}/{profile.oof_folds}: out-of-fold scores of "
-                      f"{int(held.sum())} training subjects", flush=True)
+                report(f"{model} stage {stage} fold {f + 1}/{profile.oof_folds}: out-of-fold scores of "
+                       f"{int(held.sum())} training subjects")
     return pd.concat(rows, ignore_index=True)
 
 
@@ -584,8 +588,8 @@ def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, pro
             runs.append({"model": name, "stage": stage, "reused": tm.reused, "checkpoint": str(tm.path),
                          "checkpoint_sha256": tm.sha256, "seconds": secs})
             if progress:
-                print(f"{name} stage {stage}: {'reused' if tm.reused else 'trained'} + predicted in {secs:.0f} s",
-                      flush=True)
+                report(f"{name} stage {stage}: {'reused' if tm.reused else 'trained'} and predicted in "
+                       f"{format_seconds(secs)}")
             del tm
     predictions = pd.concat(preds, ignore_index=True)
     history = pd.concat(hist, ignore_index=True)

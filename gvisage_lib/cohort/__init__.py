@@ -13,5 +13,5 @@ from gvisage_lib.cohort.figures import (other_tumour_types, plot_other_tumour_ty
 __all__ = ["assert_renderable", "calibration_vs_paper", "compare_two_groups", "is_synthetic_cohort",
            "largest_deviation", "load_manifest", "ManifestError", "other_tumour_types", "paper_p_check",
            "plot_other_tumour_types", "plot_site_by_institution", "plot_stard_flow", "plot_study_flow", "PrivacyError",
-           "stard_flow_counts", "study_flow_counts", "table1", "table1_all_splits", "table1_paper_layout", "TestResult",
-           "tumour_site_by_institution", "validate_manifest", "ValidationReport"]
+           "stard_flow_counts", "study_flow_counts", "table1", "table1_all_splits", "table1_paper_layout",
+           "TestResult", "tumour_site_by_institution", "validate_manifest", "ValidationReport"]

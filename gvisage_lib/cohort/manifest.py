@@ -224,11 +224,22 @@ class ValidationReport:
         """The problems as a tidy DataFrame (a copy), with the file path in a first column."""
         return self.problems.assign(file=str(self.path))[["file", *REPORT_COLUMNS]].copy()
 
-    def format(self, max_value_width: int = 40) -> str:
-        """A readable plain-text table of every problem under a heading naming the file."""
+    def format(self, max_value_width: int = 40, *, name_only: bool = False) -> str:
+        """A readable plain-text table of every problem under a heading naming the file.
+
+        ``name_only`` names the file by its name, not its path (for a rendered notebook, which shows no machine
+        paths).
+
+        Examples
+        --------
+        >>> ValidationReport(Path("/home/someone/manifest.csv"), pd.DataFrame(columns=REPORT_COLUMNS), 3).format(
+        ...     name_only=True)
+        'Manifest manifest.csv: OK - 3 subjects, 0 error(s), 0 warning(s)'
+        """
         n_e, n_w = len(self.errors), len(self.warnings)
         status = "OK" if self.ok else "INVALID"
-        head = (f"Manifest {self.path}: {status} - {self.n_subjects} subjects, {n_e} error(s), {n_w} warning(s)")
+        name = self.path.name if name_only else self.path
+        head = (f"Manifest {name}: {status} - {self.n_subjects} subjects, {n_e} error(s), {n_w} warning(s)")
         if self.problems.empty:
             return head
         shown = self.problems.copy()

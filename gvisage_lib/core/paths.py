@@ -8,7 +8,7 @@ A run folder holds everything one ``gvisage reproduce`` produced::
       models/                                               checkpoints
       predictions.parquet, cascade.parquet, selected_model.json
       tables/*.csv     figures/*.png|pdf
-      notebooks/NN_name.ipynb (executed)   html/NN_name.html
+      notebooks/NN_name.ipynb (executed)   html/NN_name.html   index.html (overview)
       run.json
 
 Examples
@@ -73,6 +73,11 @@ class RunPaths:
     @property
     def html(self) -> Path:
         return self.root / "html"
+
+    @property
+    def index_html(self) -> Path:
+        """The run's overview page (:mod:`gvisage_lib.run.report`)."""
+        return self.root / "index.html"
 
     @property
     def predictions(self) -> Path:

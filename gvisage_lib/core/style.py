@@ -131,8 +131,8 @@ class FontSizes:
     (10.0, 11.0)
     """
 
-    #: numbers inside heatmap cells
-    cell: float = 5.5
+    #: numbers inside heatmap cells (7 pt: the smallest size that stays legible in print)
+    cell: float = 7.0
     #: legends of dense panels, heatmap tick labels, captions of faces
     small: float = 7.0
     #: legends, bar labels, annotations

@@ -13,6 +13,8 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import pandas as pd
 from matplotlib.axes import Axes
@@ -38,7 +40,10 @@ __all__ = ["plot_correlation_heatmap", "plot_strata"]
 def plot_correlation_heatmap(r: pd.DataFrame, p: pd.DataFrame | None = None, *, score_label: str = "CNN score",
                              title: str = "Score and endocrine indicators", p_label: str = "BH-adjusted P",
                              ax: Axes | None = None) -> Figure:
-    """Lower-triangle heatmap of a correlation matrix, stars where ``p`` < .05 (*) / .01 (**), with a key.
+    """Lower-triangle heatmap of a correlation matrix (seaborn), stars where ``p`` < .05 (*) / .01 (**), with a key.
+
+    The numbers in the cells are :data:`gvisage_lib.core.style.FONT` ``.cell`` points (7), in black or white by the
+    cell's colour (seaborn's choice).
 
     Parameters
     ----------
@@ -76,32 +81,39 @@ def plot_correlation_heatmap(r: pd.DataFrame, p: pd.DataFrame | None = None, *, 
     if p is not None and (not isinstance(p, pd.DataFrame) or p.shape != r.shape):
         raise ValueError(f"p must be a DataFrame of r's shape {r.shape}, got {type(p).__name__} of shape "
                          f"{getattr(p, 'shape', None)}")
+    import seaborn as sns
+
     short = {c: schema.ENDOCRINE_LABELS.get(c, c).split(" (")[0] for c in r.columns}
     short[r.columns[0]] = score_label
     k = r.shape[0]
     mask = np.triu(np.ones((k, k), dtype=bool), 1)
-    vals = np.where(mask, np.nan, r.to_numpy())
-    own = ax is None
-    fig, ax = new_axes(ax, (0.48 * k + 2.2, 0.45 * k + 1.6))
-    im = ax.imshow(vals, cmap=CORRELATION_CMAP, vmin=-1, vmax=1)
+    vals = r.to_numpy(dtype=float)
+    # the number in each lower-triangle cell, starred by its P; the diagonal (r = 1) stays blank
+    annot = np.full((k, k), "", dtype=object)
     for i in range(k):
-        for j in range(i + 1):
-            if i == j or np.isnan(vals[i, j]):
+        for j in range(i):
+            if np.isnan(vals[i, j]):
                 continue
             star = ""
             if p is not None and not np.isnan(p.iat[i, j]):
                 star = "**" if p.iat[i, j] < 0.01 else ("*" if p.iat[i, j] < 0.05 else "")
-            ax.text(j, i, f"{vals[i, j]:.2f}{star}", ha="center", va="center", fontsize=FONT.cell,
-                    color="white" if abs(vals[i, j]) > 0.6 else "black")
+            annot[i, j] = f"{vals[i, j]:.2f}{star}"
     labels = [short[c] for c in r.columns]
-    ax.set_xticks(range(k), labels, rotation=90, fontsize=FONT.small)
-    ax.set_yticks(range(k), labels, fontsize=FONT.small)
+    own = ax is None
+    fig, ax = new_axes(ax, (0.6 * k + 2.4, 0.52 * k + 1.8))
+    with warnings.catch_warnings():  # seaborn's own use of a matplotlib API due for deprecation: not ours to fix
+        warnings.simplefilter("ignore", PendingDeprecationWarning)
+        sns.heatmap(pd.DataFrame(vals, index=labels, columns=labels), mask=mask, cmap=CORRELATION_CMAP, vmin=-1,
+                    vmax=1, center=0, annot=annot, fmt="", annot_kws={"fontsize": FONT.cell}, square=True,
+                    linewidths=0.5, linecolor="white", cbar_kws={"shrink": 0.7, "label": "correlation"}, ax=ax)
+    ax.set_xticks(np.arange(k) + 0.5, labels, rotation=90, fontsize=FONT.small)
+    ax.set_yticks(np.arange(k) + 0.5, labels, rotation=0, fontsize=FONT.small)
     ax.set_title(title, fontsize=FONT.medium)
     if p is not None:
         n_pairs = int(np.isfinite(np.where(mask | np.eye(k, dtype=bool), np.nan, p.to_numpy())).sum())
-        ax.text(0.0, -0.02, f"* {p_label} < .05, ** < .01 ({n_pairs} pairs)", transform=ax.transAxes,
-                ha="left", va="top", fontsize=FONT.small)
-    fig.colorbar(im, ax=ax, shrink=0.7, label="correlation")
+        # in the empty upper triangle, clear of the cells and of the tick labels
+        ax.text(0.98, 0.98, f"* {p_label} < .05\n** {p_label} < .01\n({n_pairs} pairs)", transform=ax.transAxes,
+                ha="right", va="top", fontsize=FONT.small)
     return finish(fig, own=own)
 
 
@@ -146,5 +158,7 @@ def plot_strata(table3: pd.DataFrame, *, title: str = "Stage 2 by HPT-axis damag
     ax.set_xticks(x, [METRIC_LABEL[m] for m in METRICS])
     ax.set(ylim=(0, 1), ylabel="Estimate (95% CI)", title=title)
     ax.axhline(0.5, color="0.6", lw=0.7, ls="--")
-    ax.legend(fontsize=FONT.note, title="HPT damage", title_fontsize=FONT.note)
+    # right of the Axes: inside, the legend covered bars and whiskers
+    ax.legend(fontsize=FONT.note, title="HPT damage", title_fontsize=FONT.note, loc="upper left",
+              bbox_to_anchor=(1.01, 1.0), frameon=False)
     return finish(fig, own=own)

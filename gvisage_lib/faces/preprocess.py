@@ -80,6 +80,7 @@ import pandas as pd
 
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.core.progress import Ticker
 from gvisage_lib.core.schema import PHOTO_COLUMNS
 from gvisage_lib.core.workers import worker_pool
 from gvisage_lib.faces import detection as F
@@ -404,7 +405,8 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
         Detect mode: the cascade runs on a copy scaled to this longer side (0 = full size); smaller is faster
         but misses small faces.
     progress : bool
-        Show a tqdm progress bar.
+        Report progress on the terminal (:mod:`gvisage_lib.core.progress`): a line at most every 30 s and one when
+        done; never into a notebook.
 
     Returns
     -------
@@ -416,8 +418,6 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
     --------
     See the module documentation.
     """
-    from tqdm import tqdm
-
     if not isinstance(run_paths, RunPaths):
         raise TypeError(f"run_paths must be a RunPaths, got {type(run_paths).__name__}")
     _validate_params(image_size, crop_mode, workers, blur_threshold, min_face_fraction, margin, multi_face_ratio)
@@ -459,18 +459,19 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
 
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     results: list[dict[str, Any]] = []
-    bar = tqdm(total=len(jobs), desc="preprocessing faces", unit="subject", disable=not progress)
+    ticker = Ticker("preprocessing faces", len(jobs), unit="subject", enabled=progress)
     if n_workers == 1 or len(jobs) < 8:
         for job in jobs:
             results.append(_process_subject(job))
-            bar.update(1)
+            ticker.update()
     else:
         chunk = max(1, min(32, len(jobs) // (n_workers * 8)))
         with worker_pool(n_workers) as pool:
             for res in pool.map(_process_subject, jobs, chunksize=chunk):
                 results.append(res)
-                bar.update(1)
-    bar.close()
+                ticker.update()
+    hits = sum(bool(r["cache_hit"]) for r in results)
+    ticker.finish(f"{len(results)} subjects, {hits} from the cache, {n_workers} worker(s)")
 
     rel_cache = os.path.relpath(run_paths.face_cache, run_paths.root)
     faces = pd.DataFrame({

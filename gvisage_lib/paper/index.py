@@ -6,8 +6,14 @@ this package, ``table2_...`` for a Table 2 piece), the paper item it regenerates
 notebook that writes it and the function that computes it. Figures are written as ``<name>.png`` and ``<name>.pdf``
 under ``<run>/figures``, tables as ``<name>.csv`` under ``<run>/tables``.
 
+Figures are numbered in reading order (the order of :data:`OUTPUTS`: notebook by notebook, as each notebook shows
+them); :func:`figure_caption` gives the numbered caption that both the notebook and the run's ``index.html``
+(:mod:`gvisage_lib.run.report`) print under the figure, so the two always agree.
+
 Examples
 --------
+>>> figure_caption("fig4a")
+"Figure 9. ROC of GVisageNet, stage 1 (test and validation). The paper's Figure 4A."
 >>> figure_name("fig4a")
 'fig4a_roc_stage1_test_validation'
 >>> outputs().query("paper_item == 'Table 3' and kind == 'table'")["name"].tolist()[:2]
@@ -24,7 +30,7 @@ from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-__all__ = ["OUTPUTS", "Output", "figure_name", "outputs", "table_name"]
+__all__ = ["OUTPUTS", "Output", "figure_caption", "figure_name", "figure_number", "outputs", "table_name"]
 
 
 @dataclass(frozen=True)
@@ -160,6 +166,31 @@ def _get(kind: str, key: str) -> Output:
 def figure_name(key: str) -> str:
     """File stem of the figure with ``key`` (``.png`` and ``.pdf`` are added when it is saved)."""
     return _get("figure", key).name
+
+
+def figure_number(key: str) -> int:
+    """Number of the figure with ``key`` in reading order (1 = the first figure of the first notebook).
+
+    Examples
+    --------
+    >>> figure_number("fig1"), figure_number("figS4")
+    (1, 7)
+    """
+    _get("figure", key)
+    return [o.key for o in OUTPUTS if o.kind == "figure"].index(key) + 1
+
+
+def figure_caption(key: str) -> str:
+    """Numbered caption of the figure with ``key``: ``Figure <n>. <caption>`` and the paper item it regenerates.
+
+    Examples
+    --------
+    >>> figure_caption("figS1")
+    'Figure 4. Photos and subjects by quality-control outcome.'
+    """
+    out = _get("figure", key)
+    text = f"Figure {figure_number(key)}. {out.caption}"
+    return f"{text} The paper's {out.paper_item}." if out.paper_item else text
 
 
 def table_name(key: str) -> str:

@@ -180,7 +180,9 @@ def plot_metric_bars(tidy: pd.DataFrame, hue: str, ax: Axes | None = None, title
     ax.set_ylim(0, 1.05)
     ax.set_ylabel("Estimate (95% CI)")
     ax.set_title(title, fontsize=FONT.title)
-    ax.legend(fontsize=FONT.small, frameon=False, loc="lower right")
+    # below the Axes: inside, a legend covers bars whatever corner it takes
+    ax.legend(fontsize=FONT.small, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1),
+              ncol=min(len(hues), 3))
     ax.grid(axis="y", alpha=0.3)
     return finish(fig, own=own)
 

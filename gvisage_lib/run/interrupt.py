@@ -6,7 +6,7 @@ everything it started (:func:`stop_kernels`), releases the run folder's lock and
 line and exits with 128 + the signal's number (130 for ``SIGINT``, 143 for ``SIGTERM``), as a shell would.
 
 How the kernel is reached: each notebook is executed by papermill in a helper thread
-(:func:`execute_notebook`), so that the signals reach the main thread and this module's handlers rather than the
+(:func:`execute_notebook_in_thread`), so that the signals reach the main thread and this module's handlers rather than the
 handlers nbclient installs in its own event loop (those only shut the kernel down, after which the run went on with
 the next notebook). The kernel is started by :class:`TrackedKernelManager`, which remembers it; Jupyter starts every
 kernel in a process group of its own, so ending that group ends the kernel and the worker processes it started
@@ -35,7 +35,7 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
-__all__ = ["RunInterrupted", "TrackedKernelManager", "execute_notebook", "signals_interrupt", "stop_kernels"]
+__all__ = ["RunInterrupted", "TrackedKernelManager", "execute_notebook_in_thread", "signals_interrupt", "stop_kernels"]
 
 _LIVE: weakref.WeakSet[TrackedKernelManager] = weakref.WeakSet()
 _LIVE_LOCK = threading.Lock()
@@ -141,13 +141,15 @@ def stop_kernels(grace: float = 3.0) -> int:
     return len(targets)
 
 
-def execute_notebook(source: str, dest: str, *, parameters: dict[str, Any], cwd: str, stop_grace: float = 3.0) -> None:
+def execute_notebook_in_thread(source: str, dest: str, *, parameters: dict[str, Any], cwd: str, stop_grace: float = 3.0,
+                               **papermill_options: Any) -> None:
     """Execute a notebook with papermill in a helper thread; the main thread stays free to receive signals.
 
     Raises what papermill raises (:class:`papermill.PapermillExecutionError` for a failing cell). If the waiting
     thread is interrupted (:class:`RunInterrupted`, ``KeyboardInterrupt``), the kernel is stopped
     (:func:`stop_kernels`), the helper thread is given a few seconds to write the partial notebook, and the
-    interruption is re-raised.
+    interruption is re-raised. ``papermill_options`` go to ``papermill.execute_notebook`` (e.g. ``config`` and
+    ``extra_arguments`` of the kernel).
     """
     import papermill as pm
 
@@ -156,7 +158,8 @@ def execute_notebook(source: str, dest: str, *, parameters: dict[str, Any], cwd:
     def target() -> None:
         try:
             pm.execute_notebook(source, dest, parameters=parameters, cwd=cwd, kernel_name="python3",
-                                progress_bar=False, log_output=False, kernel_manager_class=TrackedKernelManager)
+                                progress_bar=False, log_output=False, kernel_manager_class=TrackedKernelManager,
+                                **papermill_options)
         except BaseException as exc:  # handed to the main thread
             outcome["error"] = exc
 

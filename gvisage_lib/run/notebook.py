@@ -8,13 +8,19 @@ A notebook's first code cell after its parameters is::
 and it saves what it computes by the keys of :mod:`gvisage_lib.paper.index`, so the file names (the paper's
 numbering) are spelled in one place: ``nb.save_table(frame, "table1")``, ``nb.save_figure(fig, "fig4a")``.
 
+What a reader sees goes through :mod:`gvisage_lib.run.display`: ``nb.show_table(view, "table1")`` shows a short,
+rounded view with a link to the saved CSV, ``nb.show_figure(fig, "fig4a")`` saves the figure and shows it once with
+its numbered caption. Both return None, so a cell ending with them echoes no path. ``setup_notebook`` prints the
+run's parameters on one line, naming the run folder and a user's manifest by their names only (no machine paths).
+
 Examples
 --------
 >>> import tempfile, pathlib
 >>> run = pathlib.Path(tempfile.mkdtemp())
 >>> (run / "m.csv").write_text("subject_id\\n")
 11
->>> nb = setup_notebook(run, manifest=str(run / "m.csv"), profile="smoke", seed=1, quiet=True)
+>>> nb = setup_notebook(run, manifest=str(run / "m.csv"), profile="smoke", seed=1)  # doctest: +ELLIPSIS
+parameters: run folder tmp...; cohort m.csv (own cohort); profile smoke; seed 1; CNN-score fits out_of_fold
 >>> nb.profile.name, nb.manifest_path.name, nb.synthetic
 ('smoke', 'm.csv', False)
 >>> nb.save_table(__import__("pandas").DataFrame({"a": [1]}), "table1").name
@@ -24,6 +30,8 @@ Examples
 from __future__ import annotations
 
 import os
+import sys
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,7 +42,9 @@ from gvisage_lib.cohort.privacy import is_synthetic_cohort
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import Profile, get_profile
-from gvisage_lib.paper.index import figure_name, table_name
+from gvisage_lib.core.progress import report
+from gvisage_lib.paper.index import figure_caption, figure_name, table_name
+from gvisage_lib.run import display
 
 __all__ = ["NotebookRun", "setup_notebook"]
 
@@ -59,6 +69,49 @@ class NotebookRun:
         :func:`gvisage_lib.paper.index.figure_name`)."""
         return io.save_figure(fig, self.paths.figures / figure_name(key))
 
+    def table_path(self, key: str) -> Path:
+        """Path of the saved table with ``key`` (``<run>/tables/<name>.csv``)."""
+        return self.paths.tables / f"{table_name(key)}.csv"
+
+    def show_table(self, frame: pd.DataFrame, key: str | None = None, *, max_rows: int = 15, caption: str = "",
+                   p_cols: list[str] | None = None) -> None:
+        """Show a short, rounded view of ``frame`` (:func:`gvisage_lib.run.display.show_table`).
+
+        With ``key``, the view links to the saved table of that key (which must have been saved, with
+        :meth:`save_table`, before), relative to the notebook's HTML in ``<run>/html``.
+        """
+        csv = None
+        if key is not None:
+            csv = self.table_path(key)
+            if not csv.is_file():
+                raise FileNotFoundError(f"show_table: the table with key {key!r} ({csv.name}) has not been saved in "
+                                        f"{self.paths.tables.name}/; call save_table(frame, {key!r}) first")
+        display.show_table(frame, csv, max_rows=max_rows, caption=caption, html_dir=self.paths.html, p_cols=p_cols)
+
+    def show_figure(self, fig: Any, key: str) -> None:
+        """Save ``fig`` (:meth:`save_figure`) and show it once, with its numbered caption and links to its files."""
+        files = self.save_figure(fig, key)
+        display.show_figure(fig, figure_caption(key), files=files, html_dir=self.paths.html)
+
+
+def _warning_to_terminal(message: Warning | str, category: type[Warning], filename: str, lineno: int,
+                         file: Any = None, line: str | None = None) -> None:
+    report(f"warning: {category.__name__}: {message} ({Path(filename).name}:{lineno})")
+
+
+def warnings_to_terminal() -> bool:
+    """In a notebook kernel, send Python warnings to the terminal (:func:`gvisage_lib.core.progress.report`).
+
+    A warning of a library (a deprecation, a convergence note of an optimiser that the analysis handles) is not a
+    finding: in the rendered notebook it is noise on a red background. Whatever the notebook should say, it prints.
+    Applies only where ``sys.stderr`` is captured (a kernel: it is not the process's own ``sys.__stderr__``);
+    returns whether it did. Code that records warnings (``warnings.catch_warnings(record=True)``) still gets them.
+    """
+    if sys.stderr is sys.__stderr__:
+        return False
+    warnings.showwarning = _warning_to_terminal
+    return True
+
 
 def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profile: str = "quick", seed: int = 0,
                    score_fit: str = "", quiet: bool = False) -> NotebookRun:
@@ -77,10 +130,12 @@ def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profi
     score_fit : str
         Overrides the profile's ``score_fit`` (``"out_of_fold"`` or ``"test"``); empty keeps the profile's.
     quiet : bool
-        Do not print the one-line summary.
+        Do not print the one-line summary of the parameters (run folder and manifest by name only, no machine
+        paths: the rendered notebooks are meant to be shared).
     """
+    warnings_to_terminal()
     pd.set_option("display.max_rows", 300)
-    pd.set_option("display.max_columns", 30)
+    pd.set_option("display.max_columns", None)  # a frame shown without show_table never loses columns
     pd.set_option("display.width", 200)
     paths = RunPaths(run_dir).ensure()
     prof = get_profile(profile, **({"score_fit": score_fit} if score_fit else {}))
@@ -88,6 +143,7 @@ def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profi
     # notebooks 04-06 can run from predictions alone; only a manifest that exists can be a twin
     synthetic = Path(manifest_path).is_file() and is_synthetic_cohort(manifest_path)
     if not quiet:
-        cohort = "the synthetic twin" if synthetic else f"{manifest_path.name} (own cohort)"
-        print(f"cohort: {cohort}; profile: {prof.name}; seed: {seed}; CNN-score fits: {prof.score_fit}")
+        cohort = "the synthetic twin" if synthetic else f"{Path(manifest_path).name} (own cohort)"
+        print(f"parameters: run folder {paths.root.name}; cohort {cohort}; profile {prof.name}; seed {seed}; "
+              f"CNN-score fits {prof.score_fit}")
     return NotebookRun(paths, prof, Path(manifest_path), int(seed), bool(synthetic))

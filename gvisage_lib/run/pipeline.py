@@ -38,7 +38,6 @@ Examples
 from __future__ import annotations
 
 import os
-import re
 import sys
 import time
 from collections.abc import Callable
@@ -52,28 +51,16 @@ from gvisage_lib.cohort.manifest import manifest_hashes
 from gvisage_lib.core.io import write_json, write_text
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
+from gvisage_lib.core.progress import PREFIX_ENV
 from gvisage_lib.core.provenance import environment_info, git_state, output_hashes, package_versions
-from gvisage_lib.run.interrupt import RunInterrupted, execute_notebook, signals_interrupt
+from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
+from gvisage_lib.run.interrupt import RunInterrupted, execute_notebook_in_thread, signals_interrupt
 from gvisage_lib.run.lock import RunLock
 from gvisage_lib.run.parameters import NotebookParameter, check_overrides, declared_parameters
+from gvisage_lib.run.report import write_run_index
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
-
-
-def _notebook_dir() -> Path:
-    """The repository's ``notebooks/`` in a checkout; otherwise the copy installed in the package.
-
-    The wheel ships the notebooks as package data (``gvisage_lib/notebooks`` is a link to the repository's folder),
-    so an installed ``gvisage`` finds them without a checkout.
-    """
-    checkout = REPO_ROOT / "notebooks"
-    if checkout.is_dir() and (REPO_ROOT / "pyproject.toml").is_file():
-        return checkout
-    return Path(__file__).resolve().parents[1] / "notebooks"
-
-
-NOTEBOOK_DIR = _notebook_dir()
-_NB_NAME = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.ipynb$")
+TEMPLATE_DIR = Path(__file__).resolve().with_name("templates")
 DEFAULT_SEED = 20250130
 
 
@@ -98,20 +85,6 @@ class NotebookTiming:
 
     notebook: str
     seconds: float
-
-
-def list_notebooks(directory: str | os.PathLike[str] | None = None) -> list[Path]:
-    """The pipeline's notebooks (``NN_name.ipynb``) in run order.
-
-    Examples
-    --------
-    >>> all(p.suffix == ".ipynb" for p in list_notebooks())
-    True
-    """
-    folder = Path(NOTEBOOK_DIR if directory is None else directory)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"notebook folder {folder} does not exist")
-    return sorted(p for p in folder.iterdir() if _NB_NAME.match(p.name))
 
 
 def _twin_params(seed: int, profile_name: str) -> dict[str, Any]:
@@ -150,23 +123,92 @@ def prepare_cohort(paths: RunPaths, *, seed: int, profile: str, log: Callable[[s
 
 
 def _render_html(executed: Path, dest: Path) -> None:
+    """Render an executed notebook to HTML for reading and sharing.
+
+    The page is titled with the notebook's first heading, uses this package's template
+    (``gvisage_lib/run/templates/notebook.html.j2``: JupyterLab's page without scripts from the network, with the
+    display CSS of :mod:`gvisage_lib.run.display` and a link back to the run's ``index.html``) and leaves out the
+    parameters cell and papermill's injected-parameters cell (``setup_notebook`` prints the parameters on one line
+    without machine paths instead).
+    """
     import nbformat
     from nbconvert import HTMLExporter
+    from nbconvert.preprocessors import TagRemovePreprocessor
 
     nb = nbformat.read(executed, as_version=4)
-    body, _ = HTMLExporter().from_notebook_node(nb)
+    nb.metadata["title"] = notebook_title(nb, default=executed.stem)
+    exporter = HTMLExporter(template_name="lab", template_file="notebook.html.j2",
+                            extra_template_paths=[str(TEMPLATE_DIR)])
+    exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}),
+                                   enabled=True)
+    body, _ = exporter.from_notebook_node(nb)
     write_text(body, dest)
 
 
-def _kernel_env() -> None:
-    """Make the notebook kernels use this interpreter.
+#: Arguments of every notebook kernel. ipykernel by default also captures what is written to the kernel process's file
+#: descriptors 1 and 2 into the notebook; off, the process's own standard error (``sys.__stderr__``) stays the
+#: terminal of ``gvisage reproduce``, where :mod:`gvisage_lib.core.progress` writes, and low-level noise of extension
+#: libraries (C++ warnings) stays out of the notebooks. ``sys.stdout``/``sys.stderr`` are captured as always.
+KERNEL_ARGUMENTS: tuple[str, ...] = ("--IPKernelApp.capture_fd_output=False",)
 
-    ``MPLBACKEND`` is removed from the kernels' environment: ipykernel then selects its inline backend, which is
-    what puts figures into the executed notebook and its HTML (with ``Agg`` they would be saved but not shown).
+
+def kernel_config() -> Any:
+    """Configuration of the notebook kernels' manager: local IPC transport (Unix sockets) where the system has it.
+
+    Over TCP (jupyter_client's default) ipykernel warns at every start that the kernel "is running over TCP without
+    encryption"; the kernels of a run only ever talk to the ``gvisage`` process on the same machine, so Unix-domain
+    sockets in the Jupyter runtime folder (readable by the user only) are the right transport and the warning does
+    not arise. On Windows, which has no IPC transport in ZeroMQ, TCP on localhost stays.
+
+    Examples
+    --------
+    >>> cfg = kernel_config()
+    >>> cfg.KernelManager.transport if os.name != "nt" else "ipc"
+    'ipc'
+    """
+    from traitlets.config import Config
+
+    return Config({"KernelManager": {"transport": "ipc"}}) if os.name != "nt" else Config()
+
+
+def _execute_book(book: Path, executed: Path, parameters: dict[str, Any], cwd: Path, *, prefix: str = "") -> None:
+    """Execute one notebook with papermill into ``executed``: kernel over IPC, progress lines prefixed by ``prefix``.
+
+    The kernel gets :data:`KERNEL_ARGUMENTS` (its process's standard error is the terminal's, not the notebook's).
+
+    ``prefix`` (e.g. ``"03 train"``) reaches the kernel in the environment variable
+    :data:`gvisage_lib.core.progress.PREFIX_ENV` and begins each progress line the library writes to the terminal.
+    Runs in a helper thread (:func:`gvisage_lib.run.interrupt.execute_notebook_in_thread`), so that ``SIGINT`` and
+    ``SIGTERM`` reach the pipeline. Raises papermill's ``PapermillExecutionError`` when a cell fails.
+    """
+    before = os.environ.get(PREFIX_ENV)
+    os.environ[PREFIX_ENV] = prefix
+    try:
+        execute_notebook_in_thread(str(book), str(executed), parameters=parameters, cwd=str(cwd),
+                                   config=kernel_config(), extra_arguments=list(KERNEL_ARGUMENTS))
+    finally:
+        if before is None:
+            os.environ.pop(PREFIX_ENV, None)
+        else:
+            os.environ[PREFIX_ENV] = before
+
+
+def _kernel_env() -> None:
+    """Make the notebook kernels use this interpreter and this copy of ``gvisage_lib``.
+
+    The folder holding the ``gvisage_lib`` that runs the pipeline goes first on the kernels' ``PYTHONPATH``, so the
+    notebooks import the same code as the command that runs them (a checkout run with ``python -m gvisage_lib``
+    beside another, installed one would otherwise mix the two). ``MPLBACKEND`` is removed from the kernels'
+    environment: ipykernel then selects its inline backend, which is what puts figures into the executed notebook and
+    its HTML (with ``Agg`` they would be saved but not shown).
     """
     bindir = str(Path(sys.executable).parent)
     if not os.environ.get("PATH", "").startswith(bindir + os.pathsep):
         os.environ["PATH"] = bindir + os.pathsep + os.environ.get("PATH", "")
+    package_root = str(Path(__file__).resolve().parents[2])
+    paths = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if not paths or paths[0] != package_root:
+        os.environ["PYTHONPATH"] = os.pathsep.join([package_root, *[p for p in paths if p != package_root]])
     os.environ.pop("MPLBACKEND", None)
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
@@ -404,7 +446,7 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         try:
             return _run(folder, books, prof=prof, profile=profile, seed=seed, start_at=start_at,
                         user_manifest=user_manifest, continued=continued, earlier=earlier, overrides=overrides,
-                        declared=declared, log=log)
+                        declared=declared, notebooks_dir=Path(notebooks_dir), log=log)
         finally:
             lock.release()
 
@@ -412,7 +454,7 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
 def _run(folder: Path, books: list[Path], *, prof: Any, profile: str, seed: int, start_at: str | None,
          user_manifest: Path | None, continued: dict[str, Any] | None, earlier: list[dict[str, Any]],
          overrides: dict[str, Any], declared: dict[str, NotebookParameter],
-         log: Callable[[str], None]) -> dict[str, Any]:
+         notebooks_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
     """The run itself, under the run folder's lock: the cohort, the record, each notebook and its HTML."""
     import papermill as pm
 
@@ -465,7 +507,7 @@ def _run(folder: Path, books: list[Path], *, prof: Any, profile: str, seed: int,
             params = dict(run_params)
             params.update({k: v for k, v in overrides.items() if k in declared and book.name in declared[k].notebooks})
             try:
-                execute_notebook(str(book), str(executed), parameters=params, cwd=str(paths.root))
+                _execute_book(book, executed, params, paths.root, prefix=book.stem.replace("_", " "))
             except pm.PapermillExecutionError as err:
                 failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed,
                                          source=err.source or "")
@@ -475,6 +517,12 @@ def _run(folder: Path, books: list[Path], *, prof: Any, profile: str, seed: int,
                 record.update(status="failed", finished_utc=_now())
                 current = None
                 write_json(record, paths.run_json)
+                try:  # the partial notebook, rendered up to the failing cell, and the overview page saying what failed
+                    if executed.is_file():
+                        _render_html(executed, paths.html / f"{book.stem}.html")
+                    log(f"run failed in {book.stem}; overview: {write_run_index(paths.root, notebooks_dir)}")
+                except Exception as exc:  # noqa: BLE001 - the notebook's failure is the one to report
+                    log(f"the overview page could not be written after the failure: {exc!r}")
                 raise failure from None
             secs = time.perf_counter() - t0
             _render_html(executed, paths.html / f"{book.stem}.html")
@@ -494,5 +542,6 @@ def _run(folder: Path, books: list[Path], *, prof: Any, profile: str, seed: int,
     record.update(status="succeeded", finished_utc=_now(), total_seconds=round(time.perf_counter() - t_start, 2),
                   outputs=output_hashes(paths.root))
     write_json(record, paths.run_json)
-    log(f"run finished in {record['total_seconds']:.1f} s: {paths.root}")
+    index = write_run_index(paths.root, notebooks_dir)
+    log(f"run finished in {record['total_seconds']:.1f} s: {paths.root}; overview: {index}")
     return record

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from gvisage_lib.core import io
+from gvisage_lib.core.progress import Ticker
 from gvisage_lib.core.schema import PHOTO_COLUMNS
 from gvisage_lib.core.workers import worker_pool
 
@@ -658,7 +659,8 @@ def render_cohort(manifest: pd.DataFrame, truth: pd.DataFrame, out_dir: str | os
     effects : PhenotypeEffects, optional
         Phenotype effect sizes (default: the twin's).
     progress : bool
-        Show a tqdm progress bar.
+        Report progress on the terminal (:mod:`gvisage_lib.core.progress`): a line at most every 30 s and one when
+        done.
 
     Returns
     -------
@@ -678,8 +680,6 @@ def render_cohort(manifest: pd.DataFrame, truth: pd.DataFrame, out_dir: str | os
     >>> m2.loc[0, "photo_4"], "phen_pallor" in t2
     ('photos/s1_4.jpg', True)
     """
-    from tqdm import tqdm
-
     if not isinstance(manifest, pd.DataFrame) or not isinstance(truth, pd.DataFrame):
         raise TypeError("manifest and truth must be pandas DataFrames")
     for col in ("subject_id", "sex", "age_years", "group"):
@@ -721,17 +721,17 @@ def render_cohort(manifest: pd.DataFrame, truth: pd.DataFrame, out_dir: str | os
     chunk = max(1, min(16, math.ceil(len(rows) / (n_workers * 4))))
     jobs = [(str(out), int(seed), size, rows[i:i + chunk]) for i in range(0, len(rows), chunk)]
     hashes: dict[str, str] = {}
-    bar = tqdm(total=len(rows), desc="rendering twin photos", unit="subject", disable=not progress)
+    ticker = Ticker("rendering twin photos", len(rows), unit="subject", enabled=progress)
     if n_workers == 1:
         for job in jobs:
             hashes.update(_render_job(job))
-            bar.update(len(job[3]))
+            ticker.update(len(job[3]))
     else:
         with worker_pool(n_workers) as pool:
             for job, done in zip(jobs, pool.map(_render_job, jobs)):
                 hashes.update(done)
-                bar.update(len(job[3]))
-    bar.close()
+                ticker.update(len(job[3]))
+    ticker.finish(f"{len(rows)} subjects, {n_workers} worker(s)")
 
     m = manifest.copy()
     for k, col in enumerate(PHOTO_COLUMNS, start=1):
