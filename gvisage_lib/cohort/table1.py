@@ -318,14 +318,57 @@ def table1_all_splits(manifest: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([table1(manifest, split=s) for s in present], ignore_index=True)
 
 
-#: Row labels of Table 1 for reading (the endocrine ones with the paper's units, :data:`schema.ENDOCRINE_LABELS`).
-VARIABLE_LABELS: dict[str, str] = {
-    "age_years": "Age (years)", "sex": "Sex", "duration_months": "Duration of symptoms (months)",
-    "bmi": "BMI (kg/m²)", "tumor_site": "Tumour site",
-    **{c: c.replace("_", " ").capitalize() for c in schema.SYMPTOM_COLUMNS},
-    "sleep_wake_abnormality": "Sleep-wake abnormality",
-    **schema.ENDOCRINE_LABELS,
+# ---------------------------------------------------------------------------------------------------------------------
+# the paper's layout
+
+#: Sections of the paper's Table 1 and the variables under each, in its order (TT3 and TT4 after FT3 and FT4).
+TABLE1_SECTIONS: tuple[tuple[str, tuple[str, ...]], ...] = (
+    ("Demographics", ("age_years", "sex", "duration_months", "bmi", "tumor_site")),
+    ("Symptoms", ("intracranial_hypertension", "vision_change", "growth_retardation", "limb_movement_disorder")),
+    ("Hypothalamic syndrome", ("diabetes_insipidus", "abnormal_feeding", "sleep_wake_abnormality",
+                               "sexual_abnormality", "affective_disturbance", "convulsive_seizure")),
+    ("Endocrine hormone levels", schema.ENDOCRINE_COLUMNS),
+)
+
+_HORMONE_NAMES = {
+    "acth": "Adrenocorticotropic hormone (ACTH)", "cortisol": "Cortisol (COR)",
+    "tsh": "Thyroid-stimulating hormone (TSH)", "tt3": "Total triiodothyronine (TT3)",
+    "ft3": "Free triiodothyronine (FT3)", "tt4": "Total thyroxine (TT4)", "ft4": "Free thyroxine (FT4)",
+    "gh": "Growth hormone (GH)", "igf1": "Insulin-like growth factor-1 (IGF-1)",
+    "igfbp3": "Insulin-like growth factor binding protein-3 (IGFBP-3)", "fsh": "Follicle-stimulating hormone (FSH)",
+    "lh": "Luteinizing hormone (LH)", "testosterone": "Testosterone (T)", "estradiol": "Estradiol (E2)",
+    "progesterone": "Progesterone (P)", "prolactin": "Prolactin (PRL)",
 }
+
+#: Readable row names of the Table 1 variables (units as in the paper's Table 1; hormones' from
+#: :data:`gvisage_lib.core.schema.ENDOCRINE_LABELS`).
+TABLE1_LABELS: dict[str, str] = {
+    "age_years": "Age (years)",
+    "sex": "Sex",
+    "duration_months": "Duration of symptoms (months)",
+    "bmi": "BMI (kg/m²)",
+    "tumor_site": "Primary tumour site",
+    "intracranial_hypertension": "Cranial hypertension (headache, vomiting, papilledema)",
+    "vision_change": "Vision changes (vision loss, visual field loss)",
+    "growth_retardation": "Growth retardation",
+    "limb_movement_disorder": "Limb movement disorder",
+    "diabetes_insipidus": "Diabetes insipidus",
+    "abnormal_feeding": "Abnormal feeding",
+    "sleep_wake_abnormality": "Sleep-wake abnormality",
+    "sexual_abnormality": "Sexual abnormality",
+    "affective_disturbance": "Affective disturbance",
+    "convulsive_seizure": "Convulsive seizure",
+    **{c: f"{_HORMONE_NAMES[c]}, {schema.ENDOCRINE_LABELS[c].rsplit('(', 1)[1].rstrip(')')}"
+       for c in schema.ENDOCRINE_COLUMNS},
+}
+#: Readable names of the levels of the categorical variables.
+TABLE1_LEVEL_LABELS: dict[str, dict[str, str]] = {
+    "sex": {"F": "Female", "M": "Male"},
+    "tumor_site": {"sellar": "Sellar", "pineal": "Pineal", "fourth_ventricle": "Fourth ventricle"},
+}
+#: Indent of a level under its variable (non-breaking spaces, kept by HTML and CSV alike).
+LEVEL_INDENT: str = "\u00a0" * 4
+CONTINUOUS_SUMMARIES: tuple[str, ...] = ("mean (SD)", "median (IQR)", "by test")
 
 
 def _n_pct(k: int, n: int, digits: int) -> str:
