@@ -73,6 +73,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -164,7 +165,10 @@ def attribution_maps(net: nn.Module, model_name: str, x_uint8: torch.Tensor, *, 
     --------
     See the module docstring.
     """
-    from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam
+    with warnings.catch_warnings():
+        # captum imports tqdm.auto, which warns in a notebook kernel without ipywidgets; captum's bars are not used
+        warnings.filterwarnings("ignore", message="IProgress not found")
+        from captum.attr import IntegratedGradients, LayerAttribution, LayerGradCam
 
     unknown = [m for m in methods if m not in METHODS]
     if unknown or not methods:

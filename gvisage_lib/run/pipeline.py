@@ -539,6 +539,12 @@ def _run(folder: Path, books: list[Path], *, prof: Any, profile: str, seed: int,
                                    + (f", in notebook {current[0]}" if current is not None else ""))
         write_json(record, paths.run_json)
         raise
+    # the STARD 2015 and TRIPOD+AI checklists say where this run reports each item: written once every notebook has
+    # written its outputs, before the outputs are hashed (so run.json lists them too)
+    from gvisage_lib.paper.checklists import write_checklists
+
+    for path in write_checklists(paths.root, synthetic=user_manifest is None).values():
+        log(f"reporting checklist: {path.relative_to(paths.root)}")
     record.update(status="succeeded", finished_utc=_now(), total_seconds=round(time.perf_counter() - t_start, 2),
                   outputs=output_hashes(paths.root))
     write_json(record, paths.run_json)

@@ -135,8 +135,14 @@ def _map_local(tasks: list[list[int]], seed: int, settings: SimulationSettings, 
     if workers == 1:
         return [run_chunk(seed, t, settings) for t in tasks]
     from joblib import Parallel, delayed
+    from joblib.externals.loky import get_reusable_executor
 
-    return Parallel(n_jobs=workers, backend="loky")(delayed(run_chunk)(seed, t, settings) for t in tasks)
+    try:
+        return Parallel(n_jobs=workers, backend="loky")(delayed(run_chunk)(seed, t, settings) for t in tasks)
+    finally:
+        # loky keeps its worker processes for reuse; a notebook kernel that exits with them alive makes the
+        # resource tracker warn about leaked semaphores on the terminal. The replicates are done: end them now.
+        get_reusable_executor().shutdown(wait=True)
 
 
 def _map_dask(client: Any, tasks: list[list[int]], seed: int, settings: SimulationSettings) -> list[list[dict]]:
