@@ -73,10 +73,10 @@ def main() -> None:
     t_ref = n_ref = None
     for n in (int(v) for v in args.sizes):
         y, s = make_data(n)
-        t_fast, r = timeit(lambda: roc_auc_delong(y, s[0]), args.repeats)
+        t_fast, r = timeit(lambda y=y, s=s: roc_auc_delong(y, s[0]), args.repeats)
         if n <= args.naive_max:
             reps = args.repeats if n <= 10_000 else 1
-            t_naive, (auc_n, var_n) = timeit(lambda: naive_delong(y, s[0]), reps)
+            t_naive, (auc_n, var_n) = timeit(lambda y=y, s=s: naive_delong(y, s[0]), reps)
             dev = max(abs(auc_n - r.auc), abs(var_n - r.variance))
             t_ref, n_ref = t_naive, n
             note = f"max |naive - fast| (AUC, var) = {dev:.1e}"

@@ -1,8 +1,8 @@
 """Benchmark of face preprocessing: photos per second, cold (empty cache) and cached, on the default twin.
 
 Generates the twin (scale 1, the quick profile's photo size) once into a temporary folder, then times
-:func:`gvisage_lib.faces.preprocess.preprocess_cohort` with the quick profile's image size: ``--repeats`` cold runs (each
-into an empty run folder) and as many cached runs (same run folder again), and prints the median of each. Also
+:func:`gvisage_lib.faces.preprocess.preprocess_cohort` with the quick profile's image size: ``--repeats`` cold runs
+(each into an empty run folder) and as many cached runs (same run folder again), and prints the median of each. Also
 prints the twin's rendering time and the Haar detection rate (share of photos passing QC).
 
 Usage::

@@ -54,7 +54,8 @@ def main() -> None:
                        workers=args.workers)
         secs = time.perf_counter() - t0
         rates.append(args.replicates / secs)
-        print(f"run {run}: {secs:7.1f} s  {rates[-1]:6.2f} replicates/s  -> 1,000 replicates in {1000 / rates[-1]:6.1f} s")
+        print(f"run {run}: {secs:7.1f} s  {rates[-1]:6.2f} replicates/s  "
+              f"-> 1,000 replicates in {1000 / rates[-1]:6.1f} s")
     med = statistics.median(rates)
     print(f"median: {med:.2f} replicates/s; 1,000 replicates in {1000 / med:.1f} s (target: 120 s on 2 cores)")
 

@@ -205,7 +205,7 @@ def test_every_problem_at_once(work):
 @pytest.mark.parametrize("content,problem", [
     (b"", "empty file"),
     (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\xff\xfe", "not a"),
-    ("subject_id,group\n\"A,NC\n".encode(), "not a readable CSV"),
+    (b"subject_id,group\n\"A,NC\n", "not a readable CSV"),
     (b"hello world\n", "missing required column"),
 ])
 def test_garbage_files_are_reported_not_raised(tmp_path, content, problem):

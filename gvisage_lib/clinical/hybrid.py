@@ -173,7 +173,8 @@ def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: s
 
 @dataclass
 class HybridFits:
-    """The three stage-2 models (fitted on ``train_split`` and ``hybrid_split``) and their scores on every split (long)."""
+    """The three stage-2 models (fitted on ``train_split`` and ``hybrid_split``) and their scores on every split
+    (long)."""
 
     clinical: LogisticFit
     hybrid: LogisticFit
@@ -501,8 +502,9 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
         if nested and lr_pair is not None:
             lr = likelihood_ratio_test(*lr_pair)
             added = sorted(set(lr_pair[0].spec.columns) - set(lr_pair[1].spec.columns))
-            rows.append({**base, "split": fits.hybrid_split, "method": "likelihood-ratio test", "statistic": lr.statistic,
-                         "df": lr.df, "p_value": lr.p_value, "note": f"added term(s): {', '.join(added)}; {DEMLER_NOTE}"})
+            rows.append({**base, "split": fits.hybrid_split, "method": "likelihood-ratio test",
+                         "statistic": lr.statistic, "df": lr.df, "p_value": lr.p_value,
+                         "note": f"added term(s): {', '.join(added)}; {DEMLER_NOTE}"})
         for sp in eval_splits:
             ev = wide[wide["split"] == sp]
             if ev.empty:
@@ -533,8 +535,9 @@ def model_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int = 200, 
     For each logistic model of ``fits`` (the clinical model on its ``train_split``, the hybrid on its
     ``hybrid_split``), Harrell's bootstrap (:func:`gvisage_lib.clinical.optimism.optimism_bootstrap`) on the rows it
     was fitted on, replaying the estimation procedure ``method`` (pass the ``method`` given to :func:`fit_models`:
-    with ``"auto"`` a bootstrap sample that is separated is fitted by Firth, as the data would have been), beside the fitted model's AUC and calibration slope on
-    ``external_split`` (the independent validation cohort), which the corrected values try to anticipate.
+    with ``"auto"`` a bootstrap sample that is separated is fitted by Firth, as the data would have been), beside
+    the fitted model's AUC and calibration slope on ``external_split`` (the independent validation cohort), which the
+    corrected values try to anticipate.
 
     Returns
     -------

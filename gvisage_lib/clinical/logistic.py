@@ -3,8 +3,9 @@
 The paper (Li et al. 2025, Methods and Results) screens the Table 1 variables on the training split, keeps those that
 differ between iGCTs and other midline tumours at P < .05 (it got seven: limb movement disorder, diabetes insipidus,
 sexual abnormality, affective disturbance, convulsive seizure, TSH and GH) and fits a multivariable logistic
-regression on them. This module does the same with the Table 1 tests of :func:`gvisage_lib.cohort.table1.compare_two_groups`
-and adds what the paper's own Discussion asks for: variance inflation factors.
+regression on them. This module does the same with the Table 1 tests of
+:func:`gvisage_lib.cohort.table1.compare_two_groups` and adds what the paper's own Discussion asks for: variance
+inflation factors.
 
 Choices where the paper is silent (stated here and in notebook 05):
 
@@ -63,7 +64,8 @@ def _binary_outcome(frame: pd.DataFrame, outcome: str) -> np.ndarray:
     bad = ~y.isin([0, 1])
     if bad.any():
         i = int(np.flatnonzero(bad.to_numpy())[0])
-        raise ValueError(f"outcome column {outcome!r} must be 0/1; row {frame.index[i]!r} has {frame[outcome].iloc[i]!r}")
+        raise ValueError(f"outcome column {outcome!r} must be 0/1; "
+                         f"row {frame.index[i]!r} has {frame[outcome].iloc[i]!r}")
     y = y.to_numpy(dtype=int)
     if y.min() == y.max():
         raise ValueError(f"outcome column {outcome!r} has a single class ({y[0]}); both 0 and 1 are needed")
@@ -80,9 +82,9 @@ def screen_univariate(
     """Univariate screening with the Table 1 tests: variables with P < ``alpha`` enter the model.
 
     Each variable is compared between ``outcome == 1`` and ``outcome == 0`` with
-    :func:`gvisage_lib.cohort.table1.compare_two_groups` (Shapiro-Wilk chooses the t test or Mann-Whitney U for continuous
-    variables; chi-square, or Fisher's exact test when an expected count is below 5, for binary and categorical
-    ones). Missing values are dropped per variable.
+    :func:`gvisage_lib.cohort.table1.compare_two_groups` (Shapiro-Wilk chooses the t test or Mann-Whitney U for
+    continuous variables; chi-square, or Fisher's exact test when an expected count is below 5, for binary and
+    categorical ones). Missing values are dropped per variable.
 
     Parameters
     ----------
@@ -269,7 +271,8 @@ class LogisticFit:
         return np.asarray(special.expit(x @ self.table["coef"].to_numpy()), dtype=float)
 
 
-def _firth(y: np.ndarray, x: np.ndarray, maxiter: int = 5000, tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, float]:
+def _firth(y: np.ndarray, x: np.ndarray, maxiter: int = 5000,
+           tol: float = 1e-10) -> tuple[np.ndarray, np.ndarray, float]:
     """Firth's penalised logistic regression (Heinze & Schemper 2002): (coef, covariance, penalised log-lik)."""
 
     def pen_loglik(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:

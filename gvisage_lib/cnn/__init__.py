@@ -30,9 +30,12 @@ _LAZY = {
     "plot_fig5c": "attribution",
 }
 
-__all__ = ["FitPredictions", "load_fit_predictions", "auc_by_candidate", "build_model", "CandidateRun", "cascade_summary", "cascade_table", "fig5c_attribution", "fig5c_missing_inputs", "load_predictions", "localisation_pivot", "plot_fig5c",
+__all__ = ["FitPredictions", "load_fit_predictions", "auc_by_candidate", "build_model", "CandidateRun",
+           "cascade_summary", "cascade_table", "fig5c_attribution", "fig5c_missing_inputs", "load_predictions",
+           "localisation_pivot", "plot_fig5c",
            "load_selected_model", "load_stacks", "load_subjects", "load_trained", "MODEL_REGISTRY", "pick_device",
-           "plot_learning_curves", "predict_scores", "select_gvisagenet", "StackSet", "stage_subjects", "train_candidates", "train_model",
+           "plot_learning_curves", "predict_scores", "select_gvisagenet", "StackSet", "stage_subjects",
+           "train_candidates", "train_model",
            "TrainedModel"]
 
 

@@ -119,7 +119,9 @@ def check_input_size(name: str, image_size: int) -> int:
     return max(image_size, spec.min_size)
 
 
-def _upsample_small_inputs(min_size: int) -> Callable[[nn.Module, tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...] | None]:
+def _upsample_small_inputs(
+    min_size: int,
+) -> Callable[[nn.Module, tuple[torch.Tensor, ...]], tuple[torch.Tensor, ...] | None]:
     """Forward pre-hook: bilinear upsampling of inputs smaller than ``min_size`` (square) to ``min_size``."""
 
     def hook(_module: nn.Module, args: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...] | None:

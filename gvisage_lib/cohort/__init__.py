@@ -2,13 +2,28 @@
 """
 
 
+from gvisage_lib.cohort.figures import (
+    other_tumour_types,
+    plot_other_tumour_types,
+    plot_site_by_institution,
+    plot_stard_flow,
+    plot_study_flow,
+    stard_flow_counts,
+    study_flow_counts,
+    tumour_site_by_institution,
+)
 from gvisage_lib.cohort.manifest import ManifestError, ValidationReport, load_manifest, validate_manifest
 from gvisage_lib.cohort.privacy import PrivacyError, assert_renderable, is_synthetic_cohort
-from gvisage_lib.cohort.table1 import (TestResult, calibration_vs_paper, compare_two_groups, largest_deviation,
-                                       paper_p_check, table1, table1_all_splits, table1_paper_layout)
-from gvisage_lib.cohort.figures import (other_tumour_types, plot_other_tumour_types, plot_site_by_institution,
-                                        plot_stard_flow, plot_study_flow, stard_flow_counts, study_flow_counts,
-                                        tumour_site_by_institution)
+from gvisage_lib.cohort.table1 import (
+    TestResult,
+    calibration_vs_paper,
+    compare_two_groups,
+    largest_deviation,
+    paper_p_check,
+    table1,
+    table1_all_splits,
+    table1_paper_layout,
+)
 
 __all__ = ["assert_renderable", "calibration_vs_paper", "compare_two_groups", "is_synthetic_cohort",
            "largest_deviation", "load_manifest", "ManifestError", "other_tumour_types", "paper_p_check",

@@ -135,11 +135,13 @@ def plot_study_flow(manifest: pd.DataFrame, *, ax: Axes | None = None) -> Figure
         r = counts.loc[s]
         x = xs[s]
         _box(ax, x, 0.72, 0.25, 0.15,
-             f"{SPLIT_LABEL[s]} (n={int(r['stage1_n'])})\nNC: {r['NC']}\niGCT: {r['iGCT']}\nOther midline: {r['other']}",
+             f"{SPLIT_LABEL[s]} (n={int(r['stage1_n'])})\nNC: {r['NC']}\niGCT: {r['iGCT']}\n"
+             f"Other midline: {r['other']}",
              FLOW_BOX_COLOUR["split"])
         _arrow(ax, x, 0.645, x, 0.535)
         _box(ax, x, 0.47, 0.25, 0.12,
-             f"Stage 1: midline tumour vs NC\n{int(r['iGCT'] + r['other'])} tumours vs {r['NC']} NC\n(n={int(r['stage1_n'])})",
+             f"Stage 1: midline tumour vs NC\n{int(r['iGCT'] + r['other'])} tumours vs {r['NC']} NC\n"
+             f"(n={int(r['stage1_n'])})",
              FLOW_BOX_COLOUR["stage1"])
         _arrow(ax, x, 0.41, x, 0.30)
         _box(ax, x, 0.24, 0.25, 0.12,
@@ -271,7 +273,8 @@ def _draw_stard_panel(ax: Axes, r: pd.Series, reasons: list[str]) -> None:
     pos, neg = STAGE_CLASS_LABEL[int(r["stage"])]
     fs = FONT.small
     thr = float(r["threshold"])
-    _box(ax, 0.32, 0.91, 0.56, 0.12, f"Eligible subjects (n={int(r['eligible'])})\n{pos}: {int(r['eligible_positive'])}; "
+    _box(ax, 0.32, 0.91, 0.56, 0.12,
+         f"Eligible subjects (n={int(r['eligible'])})\n{pos}: {int(r['eligible_positive'])}; "
          f"{neg}: {int(r['eligible_negative'])}", FLOW_BOX_COLOUR["development"], fs)
     lines = [f"Excluded at photo QC (n={int(r['excluded_qc'])})"]
     lines += [f"  {q.replace('_', ' ')}: {int(r[f'excluded_{q}'])}" for q in reasons if int(r[f"excluded_{q}"]) > 0]
@@ -283,7 +286,8 @@ def _draw_stard_panel(ax: Axes, r: pd.Series, reasons: list[str]) -> None:
     _box(ax, 0.80, 0.765, 0.36, 0.04 + 0.04 * (text.count("\n") + 1), text, FLOW_BOX_COLOUR["validation"], fs)
     _arrow(ax, 0.32, 0.85, 0.32, 0.625)
     _arrow(ax, 0.32, 0.765, 0.62, 0.765)
-    _box(ax, 0.32, 0.58, 0.56, 0.09, f"Index test: CNN score ({model_label(str(r['model']))})\n(n={int(r['index_test'])})",
+    _box(ax, 0.32, 0.58, 0.56, 0.09,
+         f"Index test: CNN score ({model_label(str(r['model']))})\n(n={int(r['index_test'])})",
          FLOW_BOX_COLOUR["split"], fs)
     colour = FLOW_BOX_COLOUR[f"stage{int(r['stage'])}"]
     for x, label, n, na, nb in ((0.25, f"positive (score ≥ {thr:.3g})", r["test_positive"], r["tp"], r["fp"]),
@@ -465,7 +469,7 @@ def plot_other_tumour_types(manifest: pd.DataFrame, *, ax: Axes | None = None) -
         ax.barh(by_type.index, v.to_numpy(), left=left.to_numpy(), color=SITE_COLOUR[site], label=SITE_LABEL[site])
         left += v
     total = int(by_type.sum())
-    for i, (name, n) in enumerate(by_type.items()):
+    for i, (_name, n) in enumerate(by_type.items()):
         ax.text(n + total * 0.005, i, f"{int(n)} ({100 * n / total:.1f}%)", va="center", fontsize=FONT.note)
     ax.set_xlim(0, by_type.max() * 1.25)
     ax.set_xlabel("Patients")

@@ -137,7 +137,7 @@ def notebook_columns(notebooks: Sequence[str] | None = None) -> tuple[NotebookCo
     Traceback (most recent call last):
     ...
     ValueError: notebooks: '09' names no notebook of NOTEBOOK_COLUMNS (01_cohort, 02_faces, 03_train, 04_stage_roc, 05_clinical_hybrid, 06_endocrine)
-    """
+    """  # noqa: E501 (a doctest's expected output line)
     if notebooks is None:
         return NOTEBOOK_COLUMNS
     out = []
@@ -335,7 +335,8 @@ def _read_raw(path: Path, out: _Collector) -> tuple[pd.DataFrame | None, list[in
     fixed = []
     for rec, line in zip(records, lines):
         if len(rec) != width:
-            sid = rec[header.index("subject_id")] if "subject_id" in header and header.index("subject_id") < len(rec) else ""
+            has_id = "subject_id" in header and header.index("subject_id") < len(rec)
+            sid = rec[header.index("subject_id")] if has_id else ""
             out.add(line, sid, "", f"{len(rec)} fields", f"row has {len(rec)} fields, header has {width}")
             rec = (rec + [""] * width)[:width]
         fixed.append([c.strip() for c in rec])
@@ -491,7 +492,8 @@ def validate_manifest(path: str | os.PathLike[str], *, check_photos: bool = True
                 j = first[s]
                 if len(splits_of[s]) > 1:
                     out.add(rows[i], s, "split", split[i],
-                            f"subject in more than one split ({', '.join(sorted(splits_of[s]))}; first at row {rows[j]})")
+                            f"subject in more than one split ({', '.join(sorted(splits_of[s]))}; "
+                            f"first at row {rows[j]})")
                 else:
                     out.add(rows[i], s, "subject_id", s, f"duplicate subject_id (first at row {rows[j]})")
             else:

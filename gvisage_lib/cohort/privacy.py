@@ -1,7 +1,8 @@
 """Privacy guard (docs/privacy.md): faces are rendered only for the synthetic twin.
 
 A cohort counts as synthetic only when ``twin.json`` sits beside its manifest and every photo the manifest
-references has exactly the SHA-256 recorded there by the twin's renderer (:func:`gvisage_lib.twin.render.render_cohort`).
+references has exactly the SHA-256 recorded there by the twin's renderer
+(:func:`gvisage_lib.twin.render.render_cohort`).
 A user's own cohort has no such file, and a real photo slipped into a twin folder has a hash the renderer never
 wrote: in both cases the cohort is real, and :func:`assert_renderable` raises :class:`PrivacyError`. Every library
 function that draws a face or a crop calls it itself (:mod:`gvisage_lib.faces.figures`), so a notebook cannot show a
@@ -28,7 +29,7 @@ False
 Traceback (most recent call last):
 ...
 gvisage_lib.cohort.privacy.PrivacyError: refusing to render faces of manifest.csv: no twin.json beside the manifest, so this is not the synthetic twin (docs/privacy.md)
-"""
+"""  # noqa: E501 (a doctest's expected output line)
 
 from __future__ import annotations
 

@@ -653,7 +653,8 @@ def calibration_vs_paper(manifest: pd.DataFrame, *, flag_z: float = 3.0) -> pd.D
             same = paper[(paper.split == r.split) & (paper.group == r.group) & (paper.variable == r.variable)]
             p0 = r.value / same.value.sum()
             val = 100 * float((x.astype(str) == r.level).mean()) if nn else math.nan
-            base["note"] = (base["note"] + "; " if base["note"] else "") + f"paper count {r.value:g} of {same.value.sum():g}"
+            base["note"] = ((base["note"] + "; " if base["note"] else "")
+                            + f"paper count {r.value:g} of {same.value.sum():g}")
         se = 100 * math.sqrt(p0 * (1 - p0) / nn) if nn and 0 < p0 < 1 else math.nan
         rows.append({**base, "statistic": "percent", "paper": 100 * p0, "this_run": val, "this_run_se": se,
                      "z": (val - 100 * p0) / se if se and se > 0 else math.nan, "n": nn})

@@ -72,7 +72,8 @@ def git_state(repo: str | os.PathLike[str]) -> dict[str, Any]:
     return {"commit": commit, "dirty": dirty}
 
 
-def output_hashes(root: str | os.PathLike[str], patterns: Iterable[str] = ("tables/*.csv", "*.parquet")) -> dict[str, str]:
+def output_hashes(root: str | os.PathLike[str],
+                  patterns: Iterable[str] = ("tables/*.csv", "*.parquet")) -> dict[str, str]:
     """SHA-256 of the run's tabular outputs, keyed by path relative to ``root`` (for determinism checks).
 
     Examples

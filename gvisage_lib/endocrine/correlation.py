@@ -317,7 +317,8 @@ def twin_truth_check(frame: pd.DataFrame, truth: pd.DataFrame, loadings: pd.Seri
         chk = planted_sign_check(score_correlations(sub, score=score), loadings, alpha=alpha)
         pl = chk[chk["planted_sign"] != 0]
         rows.append({"check": "planted signs recovered, BH-significant", "group": g,
-                     "planted": ", ".join(f"{i} {'+' if s > 0 else '-'}" for i, s in zip(pl.indicator, pl.planted_sign)),
+                     "planted": ", ".join(f"{i} {'+' if s > 0 else '-'}"
+                                          for i, s in zip(pl.indicator, pl.planted_sign)),
                      "observed": f"{int(pl.significant_in_planted_direction.sum())} of {len(pl)}",
                      "recovered": bool(pl.significant_in_planted_direction.all())})
         nul = chk[chk["planted_sign"] == 0]

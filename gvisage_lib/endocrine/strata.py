@@ -230,7 +230,8 @@ def table3_with_paper(table3: pd.DataFrame, published: pd.DataFrame | None = Non
 
     Examples
     --------
-    >>> t3 = pd.DataFrame({"stratum": ["complete"], "n": [40], "auc": [0.7], "auc_ci_low": [0.55], "auc_ci_high": [0.85]})
+    >>> t3 = pd.DataFrame({"stratum": ["complete"], "n": [40], "auc": [0.7],
+    ...                    "auc_ci_low": [0.55], "auc_ci_high": [0.85]})
     >>> table3_with_paper(t3)[["stratum", "metric", "paper", "this_run", "paper_in_ci"]].values.tolist()
     [['complete', 'auc', 0.678, 0.7, True]]
     """

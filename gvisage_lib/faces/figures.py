@@ -1,7 +1,8 @@
 """Figures of the face step: example twins with their phenotype, preprocessed crops, and QC counts by reason.
 
-Every function that draws a face or a crop calls :func:`gvisage_lib.cohort.privacy.assert_renderable` first and so raises
-:class:`gvisage_lib.cohort.privacy.PrivacyError` for any cohort that is not the synthetic twin, whatever the caller asks.
+Every function that draws a face or a crop calls :func:`gvisage_lib.cohort.privacy.assert_renderable` first and so
+raises :class:`gvisage_lib.cohort.privacy.PrivacyError` for any cohort that is not the synthetic twin, whatever the
+caller asks.
 Photos are read through :func:`gvisage_lib.cohort.privacy.read_twin_photo`, which decodes only bytes whose hash the
 twin recorded, from the paths the guard checked.
 :func:`plot_qc_reasons` draws counts only and is allowed on every cohort.

@@ -102,7 +102,8 @@ DEFAULT_BLUR_THRESHOLD = 30.0
 DEFAULT_MIN_FACE_FRACTION = 0.15
 DEFAULT_MARGIN = 0.2
 DEFAULT_MULTI_FACE_RATIO = 0.5
-#: The cascade runs on a copy whose longer side is at most this (speed; see :func:`gvisage_lib.faces.detection.detect_faces`).
+#: The cascade runs on a copy whose longer side is at most this
+#: (speed; see :func:`gvisage_lib.faces.detection.detect_faces`).
 DEFAULT_DETECT_MAX_SIDE = 200
 
 
@@ -197,7 +198,8 @@ def qc_photo(image: np.ndarray | None, *, crop_mode: str = "detect", box: F.Box 
                 return None, rec
             face = found[0]
             area = face[2] * face[3]
-            others = [b for b in found[1:] if b[2] * b[3] >= multi_face_ratio * area and _overlap_fraction(face, b) < 0.5]
+            others = [b for b in found[1:]
+                      if b[2] * b[3] >= multi_face_ratio * area and _overlap_fraction(face, b) < 0.5]
             if others:
                 rec.update(zip(("face_x", "face_y", "face_w", "face_h"), face))
                 rec["qc_reason"] = "multiple_faces"
@@ -557,7 +559,8 @@ def preprocess_summary(faces: pd.DataFrame) -> pd.DataFrame:
     inc = faces["included"].astype(bool)
     rows = [("subjects", len(faces)), ("included", int(inc.sum())), ("excluded", int((~inc).sum())),
             ("cache hits", int(faces["cache_hit"].astype(bool).sum()))]
-    rows += [(f"included with {k} distinct photo(s)", int(((faces["n_photos"] == k) & inc).sum())) for k in (1, 2, 3, 4)]
+    rows += [(f"included with {k} distinct photo(s)", int(((faces["n_photos"] == k) & inc).sum()))
+             for k in (1, 2, 3, 4)]
     return pd.DataFrame(rows, columns=["measure", "value"])
 
 

@@ -46,8 +46,9 @@ __all__ = ["TwinRegions", "crop_mask", "region_areas"]
 
 
 def crop_mask(mask: np.ndarray, box: tuple[int, int, int, int], *, margin: float, image_size: int) -> np.ndarray:
-    """Cut a photo-resolution mask (H, W) as preprocessing cuts the photo (:func:`~gvisage_lib.faces.detection.crop_square`
-    then :func:`~gvisage_lib.faces.detection.resize_square`): square window about ``box`` widened by ``margin``, then
+    """Cut a photo-resolution mask (H, W) as preprocessing cuts the photo
+    (:func:`~gvisage_lib.faces.detection.crop_square` then :func:`~gvisage_lib.faces.detection.resize_square`):
+    square window about ``box`` widened by ``margin``, then
     resized to ``image_size`` (area interpolation when shrinking, so a value is the covered fraction of the pixel;
     bilinear when enlarging).
 

@@ -5,8 +5,9 @@ photos: mean colour of the central face (R, G, B), saturation, redness (R minus 
 the eye band relative to the cheek band (dark circles, swollen lids), texture energy of the cheeks (mean absolute
 Laplacian: acne, stubble), the spread of brightness over the face (shine), the height of the darkest row of the eye
 band (face proportions), and the darkness of the lower face (stubble). :func:`signal_check` fits a standardised
-logistic regression on them for each stage and reports the cross-validated AUC (stratified k-fold, seeded). A reviewer sees how much a simple model
-already finds, and a CNN should do at least as well; on a real cohort it is a quick look for capture artefacts.
+logistic regression on them for each stage and reports the cross-validated AUC (stratified k-fold, seeded). A
+reviewer sees how much a simple model already finds, and a CNN should do at least as well; on a real cohort it is a
+quick look for capture artefacts.
 
 Examples
 --------
@@ -207,7 +208,8 @@ def phenotype_ceiling(truth: pd.DataFrame, *, n_splits: int = 5, seed: int = 0) 
     >>> t = pd.DataFrame({c: rng.random(150) for c in PHENOTYPE_COLUMNS}).assign(group=g)
     >>> t.loc[t.group != "NC", "phen_pallor"] += 1.0
     >>> res = phenotype_ceiling(t)
-    >>> bool(res.loc[res.stage == 1, "auc_pooled"].iloc[0] > 0.9), bool(res.loc[res.stage == 2, "auc_pooled"].iloc[0] < 0.7)
+    >>> (bool(res.loc[res.stage == 1, "auc_pooled"].iloc[0] > 0.9),
+    ...  bool(res.loc[res.stage == 2, "auc_pooled"].iloc[0] < 0.7))
     (True, True)
     """
     from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS

@@ -7,8 +7,20 @@ Examples
 ('limb_movement_disorder', 'diabetes_insipidus')
 """
 
-from gvisage_lib.paper.numbers import (CLINICAL_MODEL, FIG5A_SIGNS, candidate_auc, counts, fig5a_signs, format_p,
-                                       parse_p, results, table1, table2, table3, training_p)
+from gvisage_lib.paper.numbers import (
+    CLINICAL_MODEL,
+    FIG5A_SIGNS,
+    candidate_auc,
+    counts,
+    fig5a_signs,
+    format_p,
+    parse_p,
+    results,
+    table1,
+    table2,
+    table3,
+    training_p,
+)
 
 __all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "counts", "fig5a_signs", "format_p", "parse_p", "results",
            "table1", "table2", "table3", "training_p"]

@@ -130,7 +130,8 @@ def _table3_rows() -> list[dict]:
         rows.append({"item": item, "check": "AUC as printed in the table and the text",
                      "paper_values": f"table {_fmt(r['auc'])}, text {_fmt(r['auc_text'])}",
                      "consistent": abs(r["auc"] - r["auc_text"]) <= 0.005 + 1e-9,  # a half may round either way
-                     "note": "Table 3 prints the AUC as a percentage rounded to the unit (0.575 may print as 57 or 58)"})
+                     "note": "Table 3 prints the AUC as a percentage rounded to the unit "
+                             "(0.575 may print as 57 or 58)"})
         for m in ("auc", "accuracy", "sensitivity", "specificity"):
             est = float(r["auc_text"] if m == "auc" else r[m])
             n = int(r["n"]) if m == "accuracy" else None  # the strata's cases and controls are not reported

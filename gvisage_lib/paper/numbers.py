@@ -20,7 +20,8 @@ Where the paper contradicts itself, both statements are kept and the note says s
 
 Examples
 --------
->>> float(table1().query("split == 'train' and group == 'iGCT' and variable == 'age_years' and statistic == 'mean'").value.iloc[0])
+>>> float(table1().query("split == 'train' and group == 'iGCT' and variable == 'age_years'"
+...                      " and statistic == 'mean'").value.iloc[0])
 16.95
 >>> candidate_auc()[("resnet50", 2, "test")], candidate_auc()[("resnet50", 1, "validation")]
 (np.float64(0.705), np.float64(0.938))
@@ -36,8 +37,8 @@ import pandas as pd
 
 from gvisage_lib.core import schema
 
-__all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "counts", "fig5a_signs", "parse_p", "results", "table1", "table2",
-           "table3", "training_p"]
+__all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "counts", "fig5a_signs", "parse_p", "results", "table1",
+           "table2", "table3", "training_p"]
 
 #: The seven variables of the paper's clinical logistic regression (Results, "Baseline characteristics").
 CLINICAL_MODEL: tuple[str, ...] = (
@@ -100,8 +101,8 @@ def format_p(p: float, *, missing: str = "—") -> str:
 
     Two decimals from .01 up (``".03"``, ``".31"``), three below .01 (``".004"``), ``"<.001"`` below .001 and
     ``">.99"`` above .99. Where the rounding would print a P below .05 as ``".05"``, more decimals are kept
-    (``".0496"``), so that the printed value never crosses the .05 line. NaN (no test possible) prints as ``missing``, the
-    paper's dash.
+    (``".0496"``), so that the printed value never crosses the .05 line. NaN (no test possible) prints as
+    ``missing``, the paper's dash.
 
     Parameters
     ----------
@@ -140,7 +141,8 @@ def format_p(p: float, *, missing: str = "—") -> str:
 
 
 def training_p() -> pd.Series:
-    """Table 1's P value of each variable on the training split, as printed (``"<.01"``, ``".03"``): a Series by variable.
+    """Table 1's P value of each variable on the training split, as printed (``"<.01"``, ``".03"``): a Series by
+    variable.
 
     Growth retardation ("not applicable") and TT3/TT4 (not in Table 1) are absent.
 
@@ -164,8 +166,8 @@ def results() -> pd.DataFrame:
     Examples
     --------
     >>> pr = results()
-    >>> sorted(pr.query("stage == 1 and split == 'test' and metric == 'auc' and model_key in ['gvisagenet', 'resnet50']")
-    ...        ["estimate"].tolist())
+    >>> sorted(pr.query("stage == 1 and split == 'test' and metric == 'auc'"
+    ...                 " and model_key in ['gvisagenet', 'resnet50']")["estimate"].tolist())
     [0.942, 0.972]
     """
     return _read("results.csv", keep_default_na=False, na_values=[""]).assign(note=lambda d: d["note"].fillna(""))

@@ -2,10 +2,27 @@
 """
 
 
-from gvisage_lib.roc.metrics import (candidate_metrics, format_table2, format_two_by_two, gvisagenet_metrics,
-                                     pairwise_delong, paper_comparison, pr_summary, roc_bands,
-                                     selected_operating_points, stage_metrics, train_operating_points, two_by_two)
-from gvisage_lib.roc.figures import plot_candidates, plot_gvisagenet_bars, plot_metric_bars, plot_pr_curves, plot_roc_stage
+from gvisage_lib.roc.figures import (
+    plot_candidates,
+    plot_gvisagenet_bars,
+    plot_metric_bars,
+    plot_pr_curves,
+    plot_roc_stage,
+)
+from gvisage_lib.roc.metrics import (
+    candidate_metrics,
+    format_table2,
+    format_two_by_two,
+    gvisagenet_metrics,
+    pairwise_delong,
+    paper_comparison,
+    pr_summary,
+    roc_bands,
+    selected_operating_points,
+    stage_metrics,
+    train_operating_points,
+    two_by_two,
+)
 
 __all__ = ["candidate_metrics", "format_table2", "gvisagenet_metrics", "pairwise_delong", "paper_comparison",
            "plot_candidates", "plot_gvisagenet_bars", "plot_metric_bars", "plot_pr_curves", "plot_roc_stage",

@@ -6,10 +6,10 @@ everything it started (:func:`stop_kernels`), releases the run folder's lock and
 line and exits with 128 + the signal's number (130 for ``SIGINT``, 143 for ``SIGTERM``), as a shell would.
 
 How the kernel is reached: each notebook is executed by papermill in a helper thread
-(:func:`execute_notebook_in_thread`), so that the signals reach the main thread and this module's handlers rather than the
-handlers nbclient installs in its own event loop (those only shut the kernel down, after which the run went on with
-the next notebook). The kernel is started by :class:`TrackedKernelManager`, which remembers it; Jupyter starts every
-kernel in a process group of its own, so ending that group ends the kernel and the worker processes it started
+(:func:`execute_notebook_in_thread`), so that the signals reach the main thread and this module's handlers rather than
+the handlers nbclient installs in its own event loop (those only shut the kernel down, after which the run went on
+with the next notebook). The kernel is started by :class:`TrackedKernelManager`, which remembers it; Jupyter starts
+every kernel in a process group of its own, so ending that group ends the kernel and the worker processes it started
 (face preprocessing in notebook 02), which in addition die with their parent
 (:func:`gvisage_lib.core.workers.die_with_parent`). A kernel whose ``gvisage`` process is killed outright exits by
 itself within a second (ipykernel watches its parent).

@@ -10,7 +10,8 @@ the synthetic twin, whose truth is known.
 
 Examples
 --------
->>> res = run_simulation(1, seed=3, workers=1, settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
+>>> res = run_simulation(1, seed=3, workers=1,
+...                      settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
 >>> list(res.tables())
 ['simulation_type1_nested']
 """
@@ -29,5 +30,6 @@ from gvisage_lib.simulation.summary import (
 )
 
 __all__ = ["FIGURES", "SCHEDULERS", "TABLES", "TABLE_COLUMNS", "SimulationResult", "SimulationSettings",
-           "check_scheduler", "headline", "interval_bias", "null_pvalues", "plot_null_pvalues", "plot_rejection_rates", "plot_type1", "rejection_direction",
-           "run_simulation", "simulate_replicate", "simulation_figure", "simulation_figures", "simulation_tables", "write_simulation"]
+           "check_scheduler", "headline", "interval_bias", "null_pvalues", "plot_null_pvalues", "plot_rejection_rates",
+           "plot_type1", "rejection_direction", "run_simulation", "simulate_replicate", "simulation_figure",
+           "simulation_figures", "simulation_tables", "write_simulation"]

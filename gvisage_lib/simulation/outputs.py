@@ -42,7 +42,8 @@ def simulation_figure(result: SimulationResult, table: str) -> Figure:
     >>> import matplotlib
     >>> matplotlib.use("Agg")
     >>> from gvisage_lib.simulation import SimulationSettings, run_simulation
-    >>> res = run_simulation(1, seed=2, workers=1, settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
+    >>> res = run_simulation(1, seed=2, workers=1,
+    ...                      settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
     >>> len(simulation_figure(res, "simulation_type1_nested").axes)
     2
     """
@@ -87,7 +88,8 @@ def write_simulation(result: SimulationResult, out_dir: str | os.PathLike[str]) 
     >>> import tempfile, matplotlib
     >>> matplotlib.use("Agg")
     >>> from gvisage_lib.simulation import SimulationSettings, run_simulation
-    >>> res = run_simulation(1, seed=2, workers=1, settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
+    >>> res = run_simulation(1, seed=2, workers=1,
+    ...                      settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
     >>> sorted(p.name for p in write_simulation(res, tempfile.mkdtemp()))
     ['figS9_simulation_type1_nested.pdf', 'figS9_simulation_type1_nested.png', 'simulation.json', \
 'simulation_records.parquet', 'simulation_type1_nested.csv']

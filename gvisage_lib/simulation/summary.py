@@ -32,7 +32,8 @@ from gvisage_lib.simulation.scenarios import (
 )
 from gvisage_lib.stats import proportion_ci
 
-__all__ = ["TABLE_COLUMNS", "headline", "interval_bias", "null_pvalues", "rejection_direction", "rejection_table", "simulation_tables"]
+__all__ = ["TABLE_COLUMNS", "headline", "interval_bias", "null_pvalues", "rejection_direction", "rejection_table",
+           "simulation_tables"]
 
 #: Columns of every ``simulation_*`` table.
 TABLE_COLUMNS: tuple[str, ...] = ("test", "scenario", "nominal", "rejection_rate", "ci_low", "ci_high",
@@ -81,7 +82,8 @@ def simulation_tables(records: pd.DataFrame, level: float = 0.95) -> dict[str, p
     Examples
     --------
     >>> from gvisage_lib.simulation.scenarios import SimulationSettings, records_frame, simulate_replicate
-    >>> rec = records_frame(simulate_replicate(0, 1, SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)))
+    >>> rec = records_frame(simulate_replicate(
+    ...     0, 1, SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)))
     >>> list(simulation_tables(rec))
     ['simulation_type1_nested']
     """
@@ -120,7 +122,8 @@ def headline(tables: dict[str, pd.DataFrame]) -> str:
     Examples
     --------
     >>> from gvisage_lib.simulation.scenarios import SimulationSettings, records_frame, simulate_replicate
-    >>> rec = records_frame(simulate_replicate(0, 1, SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)))
+    >>> rec = records_frame(simulate_replicate(
+    ...     0, 1, SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)))
     >>> headline(simulation_tables(rec)).splitlines()[0][:40]
     'Monte-Carlo results over 1 replicate(s) '
     """

@@ -11,11 +11,28 @@ Examples
 [0.1871, 0.8129]
 """
 
-from .bootstrap import (BootstrapResult, batched_auc, batched_auc_ranks, bootstrap_ci, bootstrap_indices, dense_ranks,
-                        roc_confidence_band, sensitivity_at_specificity)
+from .bootstrap import (
+    BootstrapResult,
+    batched_auc,
+    batched_auc_ranks,
+    bootstrap_ci,
+    bootstrap_indices,
+    dense_ranks,
+    roc_confidence_band,
+    sensitivity_at_specificity,
+)
 from .curves import average_precision, pr_curve, roc_curve
-from .delong import (AUCResult, DeLongTestResult, UnpairedDeLongResult, delong_auc_covariance, delong_placements,
-                     delong_test, delong_test_unpaired, midrank, roc_auc_delong)
+from .delong import (
+    AUCResult,
+    DeLongTestResult,
+    UnpairedDeLongResult,
+    delong_auc_covariance,
+    delong_placements,
+    delong_test,
+    delong_test_unpaired,
+    midrank,
+    roc_auc_delong,
+)
 from .heterogeneity import FriedmanResult, HeterogeneityResult, TrendResult, auc_heterogeneity, auc_trend, friedman_test
 from .metrics import DiagnosticMetrics, diagnostic_metrics, metrics_from_counts
 from .multiple_testing import bh_adjust

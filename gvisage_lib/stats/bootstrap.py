@@ -179,7 +179,8 @@ def dense_ranks(score: Any) -> tuple[np.ndarray, int]:
 
 
 def batched_auc_ranks(y: Any, ranks: Any, n_levels: int | None = None) -> np.ndarray | float:
-    """:func:`batched_auc` of integer scores ``0 .. n_levels - 1`` (e.g. :func:`dense_ranks`), by counting, without a sort.
+    """:func:`batched_auc` of integer scores ``0 .. n_levels - 1`` (e.g. :func:`dense_ranks`), by counting, without a
+    sort.
 
     The fast path of bootstraps that resample the same subjects many times: each row's AUC is the sum over its cases of
     (controls ranked below + half the controls tied) over ``m n``, counted with one ``bincount`` for all rows. The
@@ -248,7 +249,8 @@ def sensitivity_at_specificity(cases: np.ndarray, controls: np.ndarray, specific
         span = max(cases.max(), controls.max()) - lo + 1.0
         off = np.arange(b)[:, None] * span
         flat = (cases - lo + off).ravel()
-        below = np.searchsorted(flat, (thr - lo + off).ravel(), side="right").reshape(thr.shape) - np.arange(b)[:, None] * m
+        below = (np.searchsorted(flat, (thr - lo + off).ravel(), side="right").reshape(thr.shape)
+                 - np.arange(b)[:, None] * m)
         out[:, has] = 1.0 - below / m
     return out
 

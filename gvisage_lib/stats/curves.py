@@ -1,7 +1,7 @@
 """Empirical ROC and precision-recall curves (counts from scikit-learn, thresholds as pROC's).
 
-Convention (docs/statistics.md): a subject is called positive when ``score >= threshold``; higher scores mean "more likely
-positive". The thresholds are pROC's: ``+inf`` (nobody positive), the midpoints between consecutive distinct
+Convention (docs/statistics.md): a subject is called positive when ``score >= threshold``; higher scores mean "more
+likely positive". The thresholds are pROC's: ``+inf`` (nobody positive), the midpoints between consecutive distinct
 scores, and ``-inf`` (everybody positive); a midpoint threshold classifies the data it was computed on exactly as
 the score values around it would, and is neutral when carried to new data.
 
@@ -87,7 +87,8 @@ def pr_curve(y_true: Any, score: Any) -> pd.DataFrame:
 
 
 def average_precision(y_true: Any, score: Any) -> float:
-    """Average precision, ``sum_k (R_k - R_{k-1}) P_k`` over thresholds (:func:`sklearn.metrics.average_precision_score`).
+    """Average precision, ``sum_k (R_k - R_{k-1}) P_k`` over thresholds
+    (:func:`sklearn.metrics.average_precision_score`).
 
     Examples
     --------

@@ -1,6 +1,7 @@
 """Diagnostic-accuracy metrics of a score at one threshold, each with an exact (Clopper-Pearson) CI.
 
-Convention: a subject is called positive when ``score >= threshold`` (docs/statistics.md: higher = more likely positive).
+Convention: a subject is called positive when ``score >= threshold`` (docs/statistics.md: higher = more likely
+positive).
 Every metric is a proportion ``k / n`` and gets ``proportion_ci(k, n, level, method)``:
 
 =========== ================== ==================

@@ -25,8 +25,11 @@ Examples
 >>> y = [0, 0, 0, 0, 1, 1, 1, 1]
 >>> s = [0.1, 0.2, 0.3, 0.6, 0.4, 0.7, 0.8, 0.9]
 >>> op = operating_points(y, s, min_sensitivity=0.75, min_specificity=0.75)
->>> op[["rule", "threshold", "sensitivity", "specificity"]].round(3).to_numpy().tolist()
-[['youden', 0.35, 1.0, 0.75], ['sensitivity_at_specificity', 0.35, 1.0, 0.75], ['specificity_at_sensitivity', 0.65, 0.75, 1.0]]
+>>> for row in op[["rule", "threshold", "sensitivity", "specificity"]].round(3).to_numpy().tolist():
+...     print(row)
+['youden', 0.35, 1.0, 0.75]
+['sensitivity_at_specificity', 0.35, 1.0, 0.75]
+['specificity_at_sensitivity', 0.65, 0.75, 1.0]
 """
 
 from __future__ import annotations

@@ -67,7 +67,8 @@ def synthesize(out_dir: str | os.PathLike[str], *, seed: int = 20250130, scale: 
     return out / "manifest.csv"
 
 
-def write_twin_tables(manifest: pd.DataFrame, truth: pd.DataFrame, out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
+def write_twin_tables(manifest: pd.DataFrame, truth: pd.DataFrame,
+                      out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
     """Write ``manifest.csv`` and ``truth.csv`` atomically with a fixed float format; return both paths.
 
     Examples

@@ -13,8 +13,9 @@ strength and colour, expression (smile, brow raise, eye opening), sensor noise a
 Capture protocol: the paper photographed patients "using a standardized protocol" (Method S1) with a >10-megapixel
 camera. The twin's photos therefore have a plain, light clinic backdrop (off-white, grey, pale blue, pale green or
 beige, brightness between -12 % and +4 %), overall exposure within ±4 %, a linear light gradient of strength up to
-0.2 (the gain changes by at most ±10 % along each image axis) and white balance within ±3 % per channel. (Render version 1 drew saturated random backdrops and light within
-±14 %: a CNN trained from scratch on ~550 stacks then learnt the backdrop and the light before the face.)
+0.2 (the gain changes by at most ±10 % along each image axis) and white balance within ±3 % per channel. (Render
+version 1 drew saturated random backdrops and light within ±14 %: a CNN trained from scratch on ~550 stacks then
+learnt the backdrop and the light before the face.)
 
 The phenotype (:mod:`gvisage_lib.twin.phenotype`) changes large-scale shape, colour and texture, so that it survives
 the 64x64 crops of the quick profile: child-like proportions, a fuller face, swollen eyelids with bags, acne and

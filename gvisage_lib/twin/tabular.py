@@ -142,12 +142,13 @@ def factor_loadings() -> pd.DataFrame:
         ld = dep["loadings"].get(col, {})
         unknown = set(ld) - set(FACTORS)
         if unknown:
-            raise ValueError(f"twin_parameters.json dependence.loadings[{col!r}] names unknown factor(s) {sorted(unknown)}")
+            raise ValueError(f"twin_parameters.json dependence.loadings[{col!r}] "
+                             f"names unknown factor(s) {sorted(unknown)}")
         a, b = float(ld.get("damage", 0.0)), float(ld.get("neuro", 0.0))
         explained = a * a + b * b + 2.0 * a * b * rho
         if not 0.0 <= explained < 1.0:
-            raise ValueError(f"twin_parameters.json dependence.loadings[{col!r}] = {ld!r} explain {explained:.3f} of the "
-                             "latent variance; it must be in [0, 1)")
+            raise ValueError(f"twin_parameters.json dependence.loadings[{col!r}] = {ld!r} "
+                             f"explain {explained:.3f} of the latent variance; it must be in [0, 1)")
         rows[col] = {"damage": a, "neuro": b, "unique": math.sqrt(1.0 - explained)}
     return pd.DataFrame.from_dict(rows, orient="index")
 
