@@ -19,19 +19,13 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from test_pipeline import PARAMS  # the parameters cell of the fake notebooks
 
 from gvisage_lib.run import pipeline
 from gvisage_lib.run.cli import main
 from gvisage_lib.run.lock import RunLock, pid_alive
 
 ROOT = Path(__file__).resolve().parents[1]
-PARAMS = (
-    'run_dir: str = "."  # run folder\n'
-    'manifest: str = ""  # manifest\n'
-    'profile: str = "quick"  # profile\n'
-    "seed: int = 0  # seed\n"
-    'score_fit: str = ""  # score fit\n'
-)
 
 
 def _notebook(path: Path, extra: str, *cells: str) -> None:

@@ -17,7 +17,8 @@ Documented choices
   call): bfloat16 autocast and channels_last where the processor computes bfloat16 natively
   (:func:`cpu_mixed_precision`; about 1.8x faster for ResNet-50 on a 2-core AVX512-BF16 machine), float32
   otherwise. The precision is part of the configuration hash. Adam runs its fused kernel (about 1.7x faster for
-  AlexNet, whose 57M classifier weights make the optimizer step the bottleneck on a CPU). Every random draw (initial weights, resampling, augmentation, dropout) is seeded from
+  AlexNet, whose 57M classifier weights make the optimizer step the bottleneck on a CPU). Every random draw
+  (initial weights, resampling, augmentation, dropout) is seeded from
   ``(seed, model, stage, epoch)``, so on the CPU the same seed gives the same weights and predictions.
 * **Train AUC in the learning curve** is computed from the outputs of the training pass itself (augmented,
   resampled batches while the weights change), a free running estimate; the **test AUC** comes from a clean
@@ -83,7 +84,8 @@ from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import Profile, get_profile
 from gvisage_lib.core.progress import Ticker, format_seconds, report
 
-__all__ = ["CandidateRun", "HISTORY_COLUMNS", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates", "train_model"]
+__all__ = ["CandidateRun", "HISTORY_COLUMNS", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates",
+           "train_model"]
 
 #: Columns of the per-epoch training history (one row per model x stage x epoch x split).
 HISTORY_COLUMNS: tuple[str, ...] = ("model", "stage", "epoch", "split", "loss", "auc", "n", "learning_rate",
@@ -345,8 +347,8 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                 history = list(state["history"])
                 start = int(state["epoch"])
         counts = np.bincount(ytr, minlength=2).astype(np.float64)
-        ticker = Ticker(progress_label or f"{name} stage {stage}", epochs, unit="epoch", start=min(start, epochs), every_s=0,
-                        enabled=progress)
+        ticker = Ticker(progress_label or f"{name} stage {stage}", epochs, unit="epoch", start=min(start, epochs),
+                        every_s=0, enabled=progress)
         sample_w = torch.from_numpy(1.0 / counts[ytr])
         for epoch in range(start, epochs):
             if stop_after_epochs is not None and epoch >= stop_after_epochs:

@@ -123,6 +123,7 @@ NOTEBOOK_COLUMNS: tuple[NotebookColumns, ...] = (
                           for c in CLINICAL_MODEL)),
     NotebookColumns("06_endocrine", _CORE + ("hpt_damage",) + schema.FIG5A_ENDOCRINE,
                     "score-endocrine correlations, Fig 5A, and HPT-damage strata, Table 3"),
+    NotebookColumns("07_simulation", (), "simulates studies from the twin's parameters; reads no cohort"),
 )
 
 
