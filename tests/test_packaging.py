@@ -142,10 +142,7 @@ def _sources() -> str:
     return text
 
 
-@pytest.mark.parametrize("dist", [
-    pytest.param(d, marks=pytest.mark.xfail(reason=f"{d} is declared for the figures but not imported yet",
-                                            strict=False)) if d in {"seaborn"} else d
-    for d in _declared()])
+@pytest.mark.parametrize("dist", _declared())
 def test_every_declared_dependency_is_used(dist: str) -> None:
     if dist in RUNTIME_ONLY:
         return

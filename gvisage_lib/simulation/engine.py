@@ -205,7 +205,7 @@ def run_simulation(replicates: int, seed: int, *, settings: SimulationSettings |
     else:
         import logging
 
-        from distributed import Client, LocalCluster
+        from dask.distributed import Client, LocalCluster
 
         if sched == "dask-local":
             with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=dask_processes,
