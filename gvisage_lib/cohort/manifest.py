@@ -137,8 +137,8 @@ def notebook_columns(notebooks: Sequence[str] | None = None) -> tuple[NotebookCo
     >>> notebook_columns(["09"])
     Traceback (most recent call last):
     ...
-    ValueError: notebooks: '09' names no notebook of NOTEBOOK_COLUMNS (01_cohort, 02_faces, 03_train, 04_stage_roc, 05_clinical_hybrid, 06_endocrine)
-    """  # noqa: E501 (a doctest's expected output line)
+    ValueError: notebooks: '09' names no notebook of NOTEBOOK_COLUMNS (01_cohort, ..., 07_simulation)
+    """
     if notebooks is None:
         return NOTEBOOK_COLUMNS
     out = []

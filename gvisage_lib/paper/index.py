@@ -13,7 +13,7 @@ them); :func:`figure_caption` gives the numbered caption that both the notebook 
 Examples
 --------
 >>> figure_caption("fig4a")
-"Figure 9. ROC of GVisageNet, stage 1 (test and validation). The paper's Figure 4A."
+"Figure 10. ROC of GVisageNet, stage 1 (test and validation). The paper's Figure 4A."
 >>> figure_name("fig4a")
 'fig4a_roc_stage1_test_validation'
 >>> outputs().query("paper_item == 'Table 3' and kind == 'table'")["name"].tolist()[:2]
