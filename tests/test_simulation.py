@@ -65,6 +65,20 @@ def test_dask_local_threads_and_joblib_match_inline() -> None:
     pd.testing.assert_frame_equal(joblib2.records, inline.records, check_exact=True)
 
 
+def test_an_address_joins_a_running_cluster() -> None:
+    """``scheduler=ADDRESS`` runs the chunks on an existing cluster's workers (here a LocalCluster of 2 threads) and
+    leaves the cluster running."""
+    from distributed import LocalCluster
+
+    inline = run_simulation(2, seed=6, workers=1, settings=NULL_ONLY)
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None) as c:
+        assert c.scheduler_address.startswith("tcp://")
+        joined = run_simulation(2, seed=6, scheduler=c.scheduler_address, settings=NULL_ONLY)
+        assert joined.meta["dask_workers"] == 2 and joined.scheduler == c.scheduler_address
+        assert len(c.scheduler_info["workers"]) == 2  # still running
+    pd.testing.assert_frame_equal(joined.records, inline.records, check_exact=True)
+
+
 def test_seed_determinism_and_independence_of_chunking() -> None:
     a = run_chunk(3, [0, 1, 2], NULL_ONLY)
     b = run_chunk(3, [2], NULL_ONLY) + run_chunk(3, [0, 1], NULL_ONLY)
