@@ -68,7 +68,7 @@ def test_dask_local_threads_and_joblib_match_inline() -> None:
 def test_an_address_joins_a_running_cluster() -> None:
     """``scheduler=ADDRESS`` runs the chunks on an existing cluster's workers (here a LocalCluster of 2 threads) and
     leaves the cluster running."""
-    from distributed import LocalCluster
+    from dask.distributed import LocalCluster
 
     inline = run_simulation(2, seed=6, workers=1, settings=NULL_ONLY)
     with LocalCluster(n_workers=2, threads_per_worker=1, processes=False, protocol="tcp", dashboard_address=None) as c:
