@@ -89,7 +89,7 @@ def test_resume_equals_uninterrupted_and_checkpoints_are_tensors_only(tiny, coho
     ckpt = tmp_path / "part" / "tiny_stage1" / "checkpoint.pt"
     state = torch.load(ckpt, weights_only=True)  # raises if anything but tensors / plain values is inside
     assert state["epoch"] == 2 and not state["finished"]
-    assert {"model", "optimizer", "scheduler", "scaler", "rng"} <= set(state)
+    assert {"model", "optimizer", "scheduler", "rng"} <= set(state)
     resumed = _train(tiny, cohort, tmp_path / "part")
     assert not ckpt.exists() and resumed.path.name == "model.pt"
     a, b = full.net.state_dict(), resumed.net.state_dict()

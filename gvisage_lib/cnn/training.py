@@ -66,10 +66,25 @@ import torch
 import torch.nn.functional as F
 from sklearn.metrics import roc_auc_score
 from torch import nn
-from torch.utils.data import WeightedRandomSampler
 from tqdm import tqdm
 
-from gvisage_lib.cnn.datasets import AUGMENT, StackSet, load_stacks, load_subjects, prepare_batch, stage_subjects
+from gvisage_lib.cnn.datasets import (
+    AUGMENT,
+    StackSet,
+    draw_augment,
+    load_stacks,
+    load_subjects,
+    prepare_batch,
+    stage_subjects,
+)
+from gvisage_lib.cnn.distributed import (
+    ClassBalancedSampler,
+    DistContext,
+    all_gather_objects,
+    barrier,
+    rank_bounds,
+    wrap_model,
+)
 from gvisage_lib.cnn.models import build_model, check_input_size
 from gvisage_lib.cnn.predict import (
     CASCADE_THRESHOLD,
@@ -130,15 +145,19 @@ def _fingerprint(data: StackSet) -> str:
 
 
 @contextlib.contextmanager
-def _deterministic(device: torch.device) -> Iterator[None]:
-    """CPU: all cores and deterministic algorithms for the block; CUDA: cuDNN autotuning. Restores the settings."""
+def _deterministic(device: torch.device, threads: int | None = None) -> Iterator[None]:
+    """CPU: ``threads`` (default all cores) and deterministic algorithms for the block; CUDA: cuDNN autotuning.
+
+    Restores the settings. The number of threads is part of the arithmetic on the CPU (oneDNN splits its reductions
+    over threads), so the same seed gives the same weights for the same number of threads.
+    """
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
     prev_threads = torch.get_num_threads()
     prev_bench = torch.backends.cudnn.benchmark
     try:
         if device.type == "cpu":
-            torch.set_num_threads(os.cpu_count() or 1)
+            torch.set_num_threads(threads or os.cpu_count() or 1)
             torch.use_deterministic_algorithms(True, warn_only=True)
         else:
             torch.backends.cudnn.benchmark = True
@@ -170,10 +189,16 @@ def cpu_mixed_precision() -> bool:
 def _precision(dev: torch.device) -> tuple[torch.dtype | None, bool]:
     """(autocast dtype or None, channels_last) of training on ``dev``."""
     if dev.type == "cuda":
-        return torch.float16, True
+        return torch.bfloat16, True
     if dev.type == "cpu" and cpu_mixed_precision():
         return torch.bfloat16, True
     return None, False
+
+
+def _eval_batch(batch_size: int, dev: torch.device) -> int:
+    """Batch size of evaluation passes: 512 on CUDA (memory is plentiful, launches are the cost); on the CPU
+    ``max(batch_size, 64)`` as before (the batch composition is part of the CPU arithmetic of the scores)."""
+    return 512 if dev.type == "cuda" else max(batch_size, 64)
 
 
 def weights_sha256(net: nn.Module) -> str:
@@ -233,7 +258,8 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                 weights: str | os.PathLike[str] | None = None, init_from: str | os.PathLike[str] | None = None,
                 resume: bool = True, retrain: bool = False,
                 device: str | torch.device = "auto", progress: bool = True,
-                stop_after_epochs: int | None = None) -> TrainedModel:
+                stop_after_epochs: int | None = None, threads: int | None = None, compile_mode: str = "",
+                ctx: DistContext | None = None) -> TrainedModel:
     """Train candidate ``name`` for ``stage`` on ``train``; evaluate on ``test`` after every epoch.
 
     Parameters
@@ -264,6 +290,16 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
         Show a tqdm bar (loss, images/s) on stderr.
     stop_after_epochs : int, optional
         Stop (as if interrupted) after this many epochs in total have been trained; the checkpoint stays behind.
+    threads : int, optional
+        CPU threads for the call (default: all cores). Part of the CPU arithmetic (see :func:`_deterministic`).
+    compile_mode : str
+        On CUDA, ``torch.compile(mode=compile_mode)`` of the training forward (e.g. ``"max-autotune"``, which uses
+        CUDA graphs once shapes are static); empty = eager. Ignored on the CPU (compilation there costs more than it
+        saves in a run of a few hundred steps).
+    ctx : DistContext, optional
+        Data-parallel layout (:mod:`gvisage_lib.cnn.distributed`; default one process). With more than one process
+        the network is wrapped in DistributedDataParallel, each rank trains on its part of every global batch, and
+        rank 0 alone writes checkpoints.
 
     Returns
     -------
@@ -293,6 +329,7 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                              "is being trained")
         init_state = init_net.state_dict()
     dev = pick_device(device)
+    ctx = DistContext() if ctx is None else ctx
     amp_dtype, channels_last = _precision(dev)
     in_channels = int(train.x.shape[1])
     config = {
@@ -315,7 +352,7 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
             return TrainedModel(name, stage, net, final, weights_sha256(net), config_hash,
                                 pd.DataFrame(rec["history"], columns=list(HISTORY_COLUMNS)), True, dev)
 
-    with _deterministic(dev):
+    with _deterministic(dev, threads):
         torch.manual_seed(_seed(seed, name, stage, "init"))
         net = build_model(name, in_channels=in_channels, num_classes=2, weights=weights)
         if init_state is not None:
@@ -325,9 +362,12 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
             net = net.to(memory_format=torch.channels_last)
         n = len(train)
         steps = n // batch_size + (1 if n % batch_size >= 2 else 0)  # a lone last sample would break BatchNorm
+        sizes = [min(batch_size, n - b * batch_size) for b in range(steps)]
+        if ctx.active and min(sizes) < ctx.world_size:
+            raise ValueError(f"batch_size {batch_size} with {n} training samples leaves a batch of {min(sizes)}, "
+                             f"fewer than the {ctx.world_size} processes (world_size)")
         opt = torch.optim.Adam(net.parameters(), lr=learning_rate, weight_decay=weight_decay, fused=True)
         sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
-        scaler = torch.amp.GradScaler("cuda", enabled=dev.type == "cuda")
         history: list[dict[str, Any]] = []
         start = 0
         if resume and ckpt.is_file() and not retrain:
@@ -336,51 +376,75 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                 net.load_state_dict(state["model"])
                 opt.load_state_dict(state["optimizer"])
                 sched.load_state_dict(state["scheduler"])
-                scaler.load_state_dict(state["scaler"])
                 torch.set_rng_state(state["rng"]["torch"])
                 if dev.type == "cuda" and state["rng"]["cuda"]:
                     torch.cuda.set_rng_state_all(list(state["rng"]["cuda"]))
                 history = list(state["history"])
                 start = int(state["epoch"])
-        counts = np.bincount(ytr, minlength=2).astype(np.float64)
-        sample_w = torch.from_numpy(1.0 / counts[ytr])
+        step_net = wrap_model(net, ctx, dev)
+        if compile_mode and dev.type == "cuda":
+            step_net = torch.compile(step_net, mode=compile_mode)
+        x_train = train.x.to(dev)  # uint8 stacks resident on the device (the same tensor on the CPU)
+        y_train = train.y.to(dev)
         for epoch in range(start, epochs):
             if stop_after_epochs is not None and epoch >= stop_after_epochs:
                 break
             gen = torch.Generator().manual_seed(_seed(seed, name, stage, "epoch", epoch))
             torch.manual_seed(_seed(seed, name, stage, "dropout", epoch))
-            order = torch.tensor(list(WeightedRandomSampler(sample_w, n, replacement=True, generator=gen)))
+            order = ClassBalancedSampler(ytr, batch_size=batch_size, generator=gen).global_order()
+            # the epoch's augmentation numbers, drawn in step order from the same stream as step by step, moved once
+            draws = [draw_augment(m, in_channels, gen) for m in sizes]
+            aug_u = torch.cat([d[0] for d in draws]).to(dev)
+            aug_v = torch.cat([d[1] for d in draws]).to(dev)
+            order = order.to(dev)
             net.train()
-            t0, seen, loss_sum = time.perf_counter(), 0, 0.0
+            t0, seen = time.perf_counter(), 0
+            loss_sum = torch.zeros((), dtype=torch.float64, device=dev)  # accumulated on the device: no sync per step
             scores, labels = [], []
             bar = tqdm(range(steps), desc=f"{name} stage {stage} epoch {epoch + 1}/{epochs}", disable=not progress,
                        file=sys.stderr, mininterval=2.0, leave=False)
             for b in bar:
-                idx = order[b * batch_size:(b + 1) * batch_size]
-                xb = prepare_batch(train.x[idx], dev, gen, channels_last=channels_last)
-                yb = train.y[idx].to(dev)
+                lo, hi = b * batch_size, b * batch_size + sizes[b]
+                if ctx.active:  # this rank's part of the global batch
+                    r0, r1 = rank_bounds(sizes[b], world_size=ctx.world_size, rank=ctx.rank)
+                    lo, hi = lo + r0, lo + r1
+                idx = order[lo:hi]
+                xb = prepare_batch(x_train[idx], dev, None, channels_last=channels_last,
+                                   augment=(aug_u[lo:hi], aug_v[lo:hi]))
+                yb = y_train[idx]
                 opt.zero_grad(set_to_none=True)
                 with torch.autocast(dev.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
-                    logits = net(xb)
-                    loss = F.cross_entropy(logits, yb)
-                scaler.scale(loss).backward()
-                scaler.step(opt)
-                scaler.update()
+                    logits = step_net(xb)
+                    if ctx.active:  # DDP averages over ranks: sum x W / b gives the global batch's mean gradient
+                        loss = F.cross_entropy(logits, yb, reduction="sum") * (ctx.world_size / sizes[b])
+                        local = loss.detach().double() * (sizes[b] / ctx.world_size)  # this rank's loss sum
+                    else:
+                        loss = F.cross_entropy(logits, yb)
+                        local = loss.detach().double() * (hi - lo)
+                loss.backward()
+                opt.step()
                 sched.step()
-                loss_sum += float(loss.detach()) * len(idx)
-                seen += len(idx)
-                scores.append(torch.softmax(logits.detach().float(), 1)[:, 1].cpu())
-                labels.append(yb.cpu())
-                bar.set_postfix(loss=f"{loss_sum / seen:.3f}", img_s=f"{seen / (time.perf_counter() - t0):.1f}")
+                loss_sum += local
+                seen += hi - lo
+                scores.append(torch.softmax(logits.detach().float(), 1)[:, 1])
+                labels.append(yb)
+                if progress and dev.type != "cuda":  # on CUDA the running loss would synchronise every step
+                    bar.set_postfix(loss=f"{float(loss_sum) / seen:.3f}",
+                                    img_s=f"{seen / (time.perf_counter() - t0):.1f}")
             bar.close()
+            s_tr, y_tr = torch.cat(scores).cpu().numpy(), torch.cat(labels).cpu().numpy()
+            loss_total = float(loss_sum)
+            if ctx.active:  # the whole global batch's scores, labels and loss, on every rank
+                parts = all_gather_objects((s_tr, y_tr, loss_total, seen), ctx)
+                s_tr, y_tr = np.concatenate([q[0] for q in parts]), np.concatenate([q[1] for q in parts])
+                loss_total, seen = sum(q[2] for q in parts), sum(q[3] for q in parts)
             secs = time.perf_counter() - t0
-            s_tr, y_tr = torch.cat(scores).numpy(), torch.cat(labels).numpy()
             lr = float(opt.param_groups[0]["lr"])
             history.append({"model": name, "stage": int(stage), "epoch": epoch + 1, "split": "train",
-                            "loss": loss_sum / seen, "auc": _auc(y_tr, s_tr), "n": seen, "learning_rate": lr,
+                            "loss": loss_total / seen, "auc": _auc(y_tr, s_tr), "n": seen, "learning_rate": lr,
                             "images_per_s": seen / secs, "seconds": secs})
             t1 = time.perf_counter()
-            s_te = predict_scores(net, test.x, batch_size=max(batch_size, 64), device=dev)
+            s_te = predict_scores(net, test.x, batch_size=_eval_batch(batch_size, dev), device=dev)
             if channels_last:  # predict_scores evaluates in its own canonical layout; training goes on in ours
                 net = net.to(memory_format=torch.channels_last)
             y_te = test.y.numpy()
@@ -391,20 +455,23 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                             "loss": te_loss, "auc": _auc(y_te, s_te), "n": len(y_te), "learning_rate": lr,
                             "images_per_s": len(y_te) / secs_te if secs_te > 0 else float("nan"),
                             "seconds": secs_te})
-            state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                     "scaler": scaler.state_dict(),
-                     "rng": {"torch": torch.get_rng_state(),
-                             "cuda": torch.cuda.get_rng_state_all() if dev.type == "cuda" else []},
-                     "epoch": epoch + 1, "config": config, "config_hash": config_hash, "history": history,
-                     "finished": False}
-            with io.atomic_path(ckpt) as tmp:
-                torch.save(state, tmp)
+            if ctx.is_main:
+                state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
+                         "rng": {"torch": torch.get_rng_state(),
+                                 "cuda": torch.cuda.get_rng_state_all() if dev.type == "cuda" else []},
+                         "epoch": epoch + 1, "config": config, "config_hash": config_hash, "history": history,
+                         "finished": False, "world_size": ctx.world_size}
+                with io.atomic_path(ckpt) as tmp:
+                    torch.save(state, tmp)
+            barrier(ctx)
         else:
-            record = {"model": {k: v.detach().cpu() for k, v in net.state_dict().items()}, "config": config,
-                      "config_hash": config_hash, "history": history, "finished": True}
-            with io.atomic_path(final) as tmp:
-                torch.save(record, tmp)
-            ckpt.unlink(missing_ok=True)
+            if ctx.is_main:
+                record = {"model": {k: v.detach().cpu() for k, v in net.state_dict().items()}, "config": config,
+                          "config_hash": config_hash, "history": history, "finished": True}
+                with io.atomic_path(final) as tmp:
+                    torch.save(record, tmp)
+                ckpt.unlink(missing_ok=True)
+            barrier(ctx)
             net.eval()
             return TrainedModel(name, stage, net, final, weights_sha256(net), config_hash,
                                 pd.DataFrame(history, columns=list(HISTORY_COLUMNS)), False, dev)
