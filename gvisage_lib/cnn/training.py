@@ -86,6 +86,7 @@ from gvisage_lib.cnn.distributed import (
     wrap_model,
 )
 from gvisage_lib.cnn.models import build_model, check_input_size
+from gvisage_lib.cnn.parallel import plan_slots, run_jobs, training_memory_bytes
 from gvisage_lib.cnn.predict import (
     CASCADE_THRESHOLD,
     auc_by_candidate,
@@ -99,7 +100,8 @@ from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import Profile, get_profile
 
-__all__ = ["CandidateRun", "HISTORY_COLUMNS", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates", "train_model"]
+__all__ = ["HISTORY_COLUMNS", "CandidateRun", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates",
+           "train_from_run", "train_model"]
 
 #: Columns of the per-epoch training history (one row per model x stage x epoch x split).
 HISTORY_COLUMNS: tuple[str, ...] = ("model", "stage", "epoch", "split", "loss", "auc", "n", "learning_rate",
@@ -502,9 +504,89 @@ def fold_assignment(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
     return out
 
 
+def _stage_sets(subjects: pd.DataFrame, x_all: torch.Tensor, stage: int) -> tuple[pd.DataFrame, StackSet]:
+    """Subjects of ``stage`` with labels, and their stacks (every split)."""
+    pos = {sid: i for i, sid in enumerate(subjects["subject_id"])}
+    st = stage_subjects(subjects, stage)
+    idx = torch.tensor([pos[s] for s in st["subject_id"]], dtype=torch.long)
+    return st, StackSet(tuple(st["subject_id"]), x_all[idx], torch.tensor(st["label"].to_numpy(), dtype=torch.long))
+
+
+def _fold_sets(subjects: pd.DataFrame, x_all: torch.Tensor, stage: int, profile: Profile,
+               seed: int) -> tuple[pd.DataFrame, StackSet, np.ndarray]:
+    """Training subjects of ``stage``, their stacks and their out-of-fold fold numbers."""
+    st, data = _stage_sets(subjects, x_all, stage)
+    keep = (st["split"] == "train").to_numpy()
+    st, data = st[keep].reset_index(drop=True), data.subset(keep)
+    return st, data, fold_assignment(st["label"].to_numpy(), profile.oof_folds, seed + stage)
+
+
+def _train_main(name: str, stage: int, st: pd.DataFrame, data: StackSet, prof: Profile, paths: RunPaths, seed: int,
+                weights: dict[str, str | os.PathLike[str]], **kw: Any) -> TrainedModel:
+    """Train (or reuse) candidate ``name`` for ``stage``: the one call the sequential and the parallel paths share."""
+    from_stage1 = stage == 2 and prof.stage2_from_stage1
+    return train_model(name, data.subset(st["split"] == "train"), data.subset(st["split"] == "test"), stage=stage,
+                       epochs=prof.epochs_for(stage), batch_size=prof.batch_size, learning_rate=prof.learning_rate,
+                       weight_decay=prof.weight_decay, seed=seed, out_dir=paths.models,
+                       weights=None if from_stage1 else weights.get(name),
+                       init_from=checkpoint_dir(paths.models, name, 1) / "model.pt" if from_stage1 else None,
+                       compile_mode=prof.compile_mode, **kw)
+
+
+def _train_fold(model: str, stage: int, f: int, st: pd.DataFrame, data: StackSet, fold: np.ndarray, prof: Profile,
+                paths: RunPaths, seed: int, **kw: Any) -> TrainedModel:
+    """Train (or reuse) the out-of-fold network of ``model``, ``stage``, fold ``f``."""
+    held = fold == f
+    from_stage1 = stage == 2 and prof.stage2_from_stage1
+    return train_model(model, data.subset(~held), data.subset(held), stage=stage, epochs=prof.epochs_for(stage),
+                       batch_size=prof.batch_size, learning_rate=prof.learning_rate, weight_decay=prof.weight_decay,
+                       seed=seed, out_dir=paths.models / f"oof_fold{f}",
+                       init_from=checkpoint_dir(paths.models, model, 1) / "model.pt" if from_stage1 else None,
+                       compile_mode=prof.compile_mode, **kw)
+
+
+@dataclass(frozen=True)
+class _Spec:
+    """What a worker process needs to rebuild the data of its trainings."""
+
+    manifest: str
+    run: str
+    profile: Profile
+    seed: int
+    weights: dict[str, str]
+    resume: bool
+    retrain: bool
+
+
+def _train_tasks(job: tuple[_Spec, list[tuple[str, int, int | None]]], device: str,
+                 threads: int | None) -> list[dict[str, Any]]:
+    """Worker: train the tasks ``(model, stage, fold or None)`` of ``job`` in order on ``device``."""
+    spec, tasks = job
+    paths, prof = RunPaths(spec.run), spec.profile
+    subjects = load_subjects(spec.manifest, paths.faces_index, paths.root)
+    x_all = load_stacks(subjects["stack_path"].tolist(), prof.image_size)
+    out = []
+    for model, stage, fold in tasks:
+        t0 = time.perf_counter()
+        kw = {"resume": spec.resume, "retrain": spec.retrain, "device": device, "progress": False, "threads": threads}
+        if fold is None:
+            st, data = _stage_sets(subjects, x_all, stage)
+            tm = _train_main(model, stage, st, data, prof, paths, spec.seed, spec.weights, **kw)
+        else:
+            st, data, folds = _fold_sets(subjects, x_all, stage, prof, spec.seed)
+            tm = _train_fold(model, stage, fold, st, data, folds, prof, paths, spec.seed, **kw)
+        out.append({"model": model, "stage": stage, "fold": fold, "reused": tm.reused,
+                    "seconds": time.perf_counter() - t0, "device": device})
+        del tm
+        if device.startswith("cuda"):
+            torch.cuda.empty_cache()
+    return out
+
+
 def train_out_of_fold(subjects: pd.DataFrame, x_all: torch.Tensor, model: str, paths: RunPaths, profile: Profile,
                       seed: int, *, resume: bool = True, retrain: bool = False, device: str | torch.device = "auto",
-                      progress: bool = True) -> pd.DataFrame:
+                      progress: bool = True, manifest_path: str | os.PathLike[str] | None = None,
+                      gpus: int | None = None, workers: int | None = None) -> pd.DataFrame:
     """Out-of-fold scores of the training subjects by ``profile.oof_folds`` copies of ``model``, for both stages.
 
     The training split of each stage is divided into stratified folds (:func:`fold_assignment`); for each fold a
@@ -514,35 +596,39 @@ def train_out_of_fold(subjects: pd.DataFrame, x_all: torch.Tensor, model: str, p
     subject, so the thresholds, the hybrid model and its likelihood-ratio test can be fitted on the training split
     without the optimism of in-sample scores. Checkpoints: ``<run>/models/<model>_stage<k>_fold<f>/``.
 
+    The ``2 x oof_folds`` trainings are independent; with ``gpus`` / ``workers`` (see
+    :func:`gvisage_lib.cnn.parallel.plan_slots`; ``manifest_path`` is then required, the workers read the data
+    themselves) they run concurrently and are then loaded here, finished.
+
     Returns
     -------
     DataFrame
         :data:`gvisage_lib.core.schema.PREDICTION_COLUMNS`, one row per training subject and stage (split
         ``train``), ``checkpoint_sha256`` of the fold's network.
     """
-    pos = {sid: i for i, sid in enumerate(subjects["subject_id"])}
+    slots = plan_slots(pick_device(device), 2 * profile.oof_folds, gpus=gpus, workers=workers,
+                       need_bytes=training_memory_bytes(profile.image_size, profile.batch_size, len(subjects)))
+    done: dict[tuple[str, int, int | None], dict[str, Any]] = {}
+    if slots and manifest_path is None:
+        raise ValueError(f"manifest_path is needed to train the folds in {len(slots)} worker processes")
+    if slots:
+        spec = _Spec(str(manifest_path), str(paths.root), profile, seed, {}, resume, retrain)
+        jobs = [(spec, [(model, stage, f)]) for stage in (1, 2) for f in range(profile.oof_folds)]
+        done = {(r["model"], r["stage"], r["fold"]): r for rs in run_jobs(_train_tasks, jobs, slots) for r in rs}
     rows = []
     for stage in (1, 2):
-        st = stage_subjects(subjects, stage)
-        st = st[st["split"] == "train"].reset_index(drop=True)
-        idx = torch.tensor([pos[s] for s in st["subject_id"]], dtype=torch.long)
-        data = StackSet(tuple(st["subject_id"]), x_all[idx], torch.tensor(st["label"].to_numpy(), dtype=torch.long))
-        fold = fold_assignment(st["label"].to_numpy(), profile.oof_folds, seed + stage)
-        from_stage1 = stage == 2 and profile.stage2_from_stage1
+        st, data, fold = _fold_sets(subjects, x_all, stage, profile, seed)
         for f in range(profile.oof_folds):
             held = fold == f
-            tm = train_model(model, data.subset(~held), data.subset(held), stage=stage,
-                             epochs=profile.epochs_for(stage), batch_size=profile.batch_size,
-                             learning_rate=profile.learning_rate, weight_decay=profile.weight_decay, seed=seed,
-                             out_dir=paths.models / f"oof_fold{f}", resume=resume, retrain=retrain,
-                             init_from=checkpoint_dir(paths.models, model, 1) / "model.pt" if from_stage1 else None,
-                             device=device, progress=progress)
+            tm = _train_fold(model, stage, f, st, data, fold, profile, paths, seed, resume=resume, retrain=retrain,
+                             device=device, progress=progress and not slots)
             scores = predict_scores(tm.net, data.x[torch.from_numpy(np.flatnonzero(held))],
-                                    batch_size=max(profile.batch_size, 64), device=tm.device)
+                                    batch_size=_eval_batch(profile.batch_size, tm.device), device=tm.device)
             rows.append(predictions_frame(st[held], scores, stage=stage, model=model, profile=profile.name,
                                           seed=seed, checkpoint_sha256=tm.sha256))
             if progress:
-                print(f"{model} stage {stage} fold {f + 1}/{profile.oof_folds}: out-of-fold scores of "
+                how = "trained in a worker" if (model, stage, f) in done else ("reused" if tm.reused else "trained")
+                print(f"{model} stage {stage} fold {f + 1}/{profile.oof_folds} ({how}): out-of-fold scores of "
                       f"{int(held.sum())} training subjects", flush=True)
     return pd.concat(rows, ignore_index=True)
 
@@ -570,7 +656,7 @@ class CandidateRun:
 def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, profile: Profile | str, seed: int, *,
                      weights: dict[str, str | os.PathLike[str]] | None = None, resume: bool = True,
                      retrain: bool = False, device: str | torch.device = "auto",
-                     progress: bool = True) -> CandidateRun:
+                     progress: bool = True, gpus: int | None = None, workers: int | None = None) -> CandidateRun:
     """Train every candidate of ``profile`` for both stages, predict every included subject, select GVisageNet.
 
     Stage 1 trains on all subjects of the ``train`` split (tumour = 1), stage 2 on its tumours (iGCT = 1); after
@@ -598,6 +684,12 @@ def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, pro
         ``{model name: local 3-channel weights file}`` to start candidates from (default: random initialisation).
     resume, retrain, device, progress
         As in :func:`train_model`.
+    gpus, workers : int, optional
+        Concurrency (:func:`gvisage_lib.cnn.parallel.plan_slots`): the candidates' chains (stage 1, then stage 2)
+        run in worker processes, several per GPU when memory allows and spread over ``gpus`` devices, and so do
+        the out-of-fold trainings; the finished models are then loaded here. Default: on CUDA by memory on one
+        GPU; on the CPU one after another in this process with all cores (``workers`` > 1 splits the cores
+        between processes, which changes the CPU arithmetic and hence the weights).
 
     Returns
     -------
@@ -627,31 +719,39 @@ def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, pro
     if subjects.empty:
         raise ValueError(f"no included subjects: faces index {paths.faces_index} and manifest {manifest_path}")
     x_all = load_stacks(subjects["stack_path"].tolist(), prof.image_size)
-    pos = {sid: i for i, sid in enumerate(subjects["subject_id"])}
+    dev = pick_device(device)
+    slots = plan_slots(dev, len(prof.models), gpus=gpus, workers=workers,
+                       need_bytes=training_memory_bytes(prof.image_size, prof.batch_size, len(subjects)))
+    done: dict[tuple[str, int], dict[str, Any]] = {}
+    if slots:  # each candidate's chain (stage 1, then stage 2 from it) in a worker; loaded below, finished
+        if progress:
+            print(f"training {len(prof.models)} candidates in {len(slots)} concurrent workers "
+                  f"({', '.join(sorted({d for d, _ in slots}))})", flush=True)
+        spec = _Spec(str(manifest_path), str(paths.root), prof, seed, {k: str(v) for k, v in weights.items()},
+                     resume, retrain)
+        jobs = [(spec, [(name, 1, None), (name, 2, None)]) for name in prof.models]
+        done = {(r["model"], r["stage"]): r for rs in run_jobs(_train_tasks, jobs, slots) for r in rs}
     preds, hist, runs = [], [], []
     for stage in (1, 2):
-        st = stage_subjects(subjects, stage)
-        idx = torch.tensor([pos[s] for s in st["subject_id"]], dtype=torch.long)
-        data = StackSet(tuple(st["subject_id"]), x_all[idx], torch.tensor(st["label"].to_numpy(), dtype=torch.long))
-        train, test = data.subset(st["split"] == "train"), data.subset(st["split"] == "test")
+        st, data = _stage_sets(subjects, x_all, stage)
         for name in prof.models:
             t0 = time.perf_counter()
-            from_stage1 = stage == 2 and prof.stage2_from_stage1
-            tm = train_model(name, train, test, stage=stage, epochs=prof.epochs_for(stage), batch_size=prof.batch_size,
-                             learning_rate=prof.learning_rate, weight_decay=prof.weight_decay, seed=seed,
-                             out_dir=paths.models, weights=None if from_stage1 else weights.get(name),
-                             init_from=checkpoint_dir(paths.models, name, 1) / "model.pt" if from_stage1 else None,
-                             resume=resume, retrain=retrain,
+            tm = _train_main(name, stage, st, data, prof, paths, seed, weights, resume=resume, retrain=retrain,
                              device=device, progress=progress)
-            scores = predict_scores(tm.net, data.x, batch_size=max(prof.batch_size, 64), device=tm.device)
+            scores = predict_scores(tm.net, data.x, batch_size=_eval_batch(prof.batch_size, tm.device),
+                                    device=tm.device)
             preds.append(predictions_frame(st, scores, stage=stage, model=name, profile=prof.name, seed=seed,
                                            checkpoint_sha256=tm.sha256))
             hist.append(tm.history)
             secs = time.perf_counter() - t0
-            runs.append({"model": name, "stage": stage, "reused": tm.reused, "checkpoint": str(tm.path),
+            worker = done.get((name, stage))
+            reused = tm.reused if worker is None else worker["reused"]
+            if worker is not None:
+                secs += worker["seconds"]
+            runs.append({"model": name, "stage": stage, "reused": reused, "checkpoint": str(tm.path),
                          "checkpoint_sha256": tm.sha256, "seconds": secs})
             if progress:
-                print(f"{name} stage {stage}: {'reused' if tm.reused else 'trained'} + predicted in {secs:.0f} s",
+                print(f"{name} stage {stage}: {'reused' if reused else 'trained'} + predicted in {secs:.0f} s",
                       flush=True)
             del tm
     predictions = pd.concat(preds, ignore_index=True)
@@ -661,16 +761,17 @@ def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, pro
     s1 = predictions[(predictions["model"] == best) & (predictions["stage"] == 1)].set_index("subject_id")["score"]
     stage1 = s1.reindex(subjects["subject_id"]).to_numpy()
     called = stage1 >= CASCADE_THRESHOLD
-    net2, _ = load_trained(checkpoint_dir(paths.models, best, 2) / "model.pt", device=pick_device(device))
+    net2, _ = load_trained(checkpoint_dir(paths.models, best, 2) / "model.pt", device=dev)
     stage2 = np.full(len(subjects), np.nan)
     if called.any():
         stage2[called] = predict_scores(net2, x_all[torch.from_numpy(np.flatnonzero(called))],
-                                        batch_size=max(prof.batch_size, 64), device=device)
+                                        batch_size=_eval_batch(prof.batch_size, dev), device=dev)
     cascade = cascade_table(subjects, stage1, stage2)
     oof = None
     if prof.score_fit == "out_of_fold":
         oof = train_out_of_fold(subjects, x_all, best, paths, prof, seed, resume=resume, retrain=retrain,
-                                device=device, progress=progress)
+                                device=device, progress=progress, manifest_path=manifest_path, gpus=gpus,
+                                workers=workers)
         io.write_parquet(oof, paths.predictions_oof)
     else:
         paths.predictions_oof.unlink(missing_ok=True)  # never leave scores of another configuration behind
@@ -679,3 +780,55 @@ def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, pro
     io.write_json(selected, paths.selected_model)
     return CandidateRun(predictions, history, auc_by_candidate(predictions, "test"),
                         auc_by_candidate(predictions, "validation"), selected, cascade, pd.DataFrame(runs))
+
+
+def train_from_run(run_dir: str | os.PathLike[str], model: str, stage: int, *, profile: str | None = None,
+                   seed: int | None = None, manifest: str | os.PathLike[str] | None = None, retrain: bool = False,
+                   device: str | torch.device = "auto", progress: bool = True) -> TrainedModel:
+    """Train one candidate for one stage from a run folder whose faces are preprocessed (``gvisage train``).
+
+    Profile, seed and manifest default to those of the run (``run.json``), else the quick profile, the default seed
+    and the twin's manifest, so the model lands where notebook 03 looks for it (``<run>/models``) with the
+    configuration it expects, and is reused there. Stage 2 starts from the candidate's finished stage-1 network
+    (profile field ``stage2_from_stage1``), which must exist.
+
+    Under ``torchrun`` (``WORLD_SIZE`` > 1) the process joins the process group (:func:`gvisage_lib.cnn.distributed.
+    init_from_env`: NCCL on CUDA, gloo on the CPU) and trains as one rank of DistributedDataParallel; rank 0 writes
+    the checkpoints. An interrupted run started again continues from its checkpoint.
+
+    Examples
+    --------
+    >>> train_from_run("/nonexistent/run", "resnet50", 1)
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: faces index not found: /nonexistent/run/faces.parquet (preprocess the run's faces first: notebook 02)
+    """
+    from gvisage_lib.cnn.distributed import init_from_env
+    from gvisage_lib.cnn.models import MODEL_REGISTRY
+    from gvisage_lib.run.pipeline import DEFAULT_SEED
+
+    paths = RunPaths(run_dir)
+    if not paths.faces_index.is_file():
+        raise FileNotFoundError(f"faces index not found: {paths.faces_index} (preprocess the run's faces first: "
+                                "notebook 02)")
+    if model not in MODEL_REGISTRY:
+        raise ValueError(f"model must be one of {sorted(MODEL_REGISTRY)}, got {model!r}")
+    if stage not in (1, 2):
+        raise ValueError(f"stage must be 1 or 2, got {stage!r}")
+    params: dict[str, Any] = {}
+    if paths.run_json.is_file():
+        params = json.loads(paths.run_json.read_text(encoding="utf-8")).get("parameters", {})
+    prof = get_profile(profile or params.get("profile") or "quick")
+    seed = int(seed if seed is not None else params.get("seed", DEFAULT_SEED))
+    manifest_path = Path(manifest or params.get("manifest") or paths.twin_manifest)
+    if stage == 2 and prof.stage2_from_stage1:
+        first = checkpoint_dir(paths.models, model, 1) / "model.pt"
+        if not first.is_file():
+            raise FileNotFoundError(f"stage 2 of {model} starts from its stage-1 network, but {first} does not exist "
+                                    f"(train stage 1 first)")
+    ctx, dev = init_from_env(device)
+    subjects = load_subjects(manifest_path, paths.faces_index, paths.root)
+    x_all = load_stacks(subjects["stack_path"].tolist(), prof.image_size)
+    st, data = _stage_sets(subjects, x_all, stage)
+    return _train_main(model, stage, st, data, prof, paths, seed, {}, retrain=retrain, device=dev,
+                       progress=progress and ctx.is_main, ctx=ctx)

@@ -66,6 +66,10 @@ class Profile:
     score_fit: str = "out_of_fold"
     #: training: folds of the out-of-fold scores (``score_fit == "out_of_fold"``).
     oof_folds: int = 5
+    #: training on CUDA: ``torch.compile`` mode of the training forward (e.g. ``"max-autotune"``, which captures CUDA
+    #: graphs once shapes are static); ``""`` = eager. Ignored on the CPU. Numerics change at rounding level only, so
+    #: it is not part of a model's configuration hash.
+    compile_mode: str = ""
     #: preprocessing: parallel worker processes (None = all cores).
     preprocess_workers: int | None = None
     #: statistics: bootstrap resamples where no closed form exists.

@@ -1,4 +1,4 @@
-"""The ``gvisage`` command: ``reproduce``, ``validate`` and ``synth``.
+"""The ``gvisage`` command: ``reproduce``, ``validate``, ``synth`` and ``train``.
 
 Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named); 2 invalid input (a bad
 manifest, a bad argument).
@@ -40,6 +40,16 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--from", dest="start_at", default=None, metavar="NN",
                      help="rerun from notebook NN on (e.g. 04), continuing the run in --out with its profile, seed "
                           "and cohort (a different one given is refused) and what its earlier notebooks wrote")
+
+    trn = sub.add_parser("train", help="train one candidate for one stage in a run folder whose faces are "
+                                       "preprocessed; under torchrun as DistributedDataParallel")
+    trn.add_argument("--out", type=Path, required=True, help="run folder (faces preprocessed by notebook 02)")
+    trn.add_argument("--model", required=True, help="candidate architecture (alexnet, resnet50, inception_v3)")
+    trn.add_argument("--stage", type=int, choices=(1, 2), required=True, help="1: tumour vs control, 2: iGCT vs other")
+    trn.add_argument("--retrain", action="store_true", help="train even when a finished model.pt matches")
+    trn.add_argument("--profile", choices=sorted(PROFILES), default=None, help="default: the run's (run.json)")
+    trn.add_argument("--seed", type=int, default=None, help="default: the run's (run.json)")
+    trn.add_argument("--device", default="auto", help="auto (CUDA if available), cuda or cpu")
 
     val = sub.add_parser("validate", help="check a cohort manifest and print every problem at once")
     val.add_argument("manifest", type=Path, help="manifest CSV (photo paths relative to its folder)")
@@ -109,10 +119,29 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    import torch.distributed as dist
+
+    from gvisage_lib.cnn.training import train_from_run
+
+    try:
+        tm = train_from_run(args.out, args.model, args.stage, profile=args.profile, seed=args.seed,
+                            retrain=args.retrain, device=args.device)
+    except (ValueError, FileNotFoundError) as exc:
+        _err(str(exc))
+        return 2
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    if tm.path.name == "model.pt":
+        print(f"{tm.name} stage {tm.stage}: {'reused' if tm.reused else 'trained'}: {tm.path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gvisage`` console script; returns the exit code."""
     args = _build_parser().parse_args(argv)
-    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth}
+    handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth, "train": _cmd_train}
     return handlers[args.command](args)
 
 
