@@ -37,6 +37,9 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--score-fit", choices=SCORE_FITS, default=None,
                      help="where thresholds and models on CNN scores are fitted: out_of_fold (k extra trainings of the "
                           "selected network) or test (the internal test split, marked in-sample); default: the profile's")
+    rep.add_argument("--gpus", type=int, default=None, metavar="N",
+                     help="CUDA devices for training: one candidate per GPU (default: one GPU if available, "
+                          "candidates concurrent on it as memory allows)")
     rep.add_argument("--from", dest="start_at", default=None, metavar="NN",
                      help="rerun from notebook NN on (e.g. 04), continuing the run in --out with its profile, seed "
                           "and cohort (a different one given is refused) and what its earlier notebooks wrote")
@@ -104,7 +107,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     out = args.out if args.out is not None else Path("runs") / (args.profile or "quick")
     try:
         reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at,
-                  score_fit=args.score_fit, log=_log)
+                  score_fit=args.score_fit, gpus=args.gpus, log=_log)
     except ManifestError as exc:
         report = getattr(exc, "report", None)
         print(report if report is not None else exc, file=sys.stderr)

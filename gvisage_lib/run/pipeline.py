@@ -196,7 +196,7 @@ def _inputs_of(start_at: str, paths: RunPaths, score_fit: str) -> list[Path]:
 
 def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
               manifest: str | os.PathLike[str] | None = None, seed: int | None = None, start_at: str | None = None,
-              score_fit: str | None = None,
+              score_fit: str | None = None, gpus: int | None = None,
               notebooks_dir: str | os.PathLike[str] | None = None,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the whole pipeline into the run folder ``run_dir`` and return the run record (also in ``run.json``).
@@ -221,6 +221,10 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         Overrides the profile's ``score_fit`` (where thresholds and models on CNN scores are fitted), e.g.
         ``"out_of_fold"`` on the quick profile for honest statistics at the cost of 5 more trainings of the selected
         network per stage. Recorded in ``run.json`` (``parameters`` and the effective ``profile``).
+    gpus : int, optional
+        CUDA devices for training (notebook 03's parameter ``gpus``): each candidate's chain of two trainings on its
+        own GPU (:func:`gvisage_lib.cnn.parallel.plan_slots`). Default: one GPU if CUDA is available, trainings
+        concurrent on it as memory allows. Recorded in ``run.json``; it does not change the run's results.
     notebooks_dir : path-like, optional
         Folder of the numbered notebooks (default: the repository's ``notebooks/``).
     log : callable
@@ -246,6 +250,8 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
 
     if profile is not None:
         get_profile(profile)  # an unknown name is refused before anything else
+    if gpus is not None and (not isinstance(gpus, int) or isinstance(gpus, bool) or gpus < 1):
+        raise ValueError(f"gpus must be a positive integer, got {gpus!r}")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     notebooks_dir = NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir
@@ -295,7 +301,8 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         "started_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "run_dir": str(paths.root),
         "parameters": {"profile": profile, "seed": seed, "manifest": str(manifest_path),
-                       "synthetic_twin": user_manifest is None, "start_at": start_at, "score_fit": prof.score_fit},
+                       "synthetic_twin": user_manifest is None, "start_at": start_at, "score_fit": prof.score_fit,
+                       "gpus": gpus},
         "profile": prof.to_dict(),
         "git": git_state(REPO_ROOT),
         "packages": package_versions(),
@@ -312,7 +319,9 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         log(f"[{i}/{len(books)}] {book.stem}: running (elapsed {time.perf_counter() - t_start:.0f} s)")
         t0 = time.perf_counter()
         try:
-            pm.execute_notebook(str(book), str(executed), parameters=params, cwd=str(paths.root),
+            declared = pm.inspect_notebook(str(book))
+            extra = {"gpus": gpus} if gpus is not None and "gpus" in declared else {}
+            pm.execute_notebook(str(book), str(executed), parameters={**params, **extra}, cwd=str(paths.root),
                                 kernel_name="python3", progress_bar=False, log_output=False)
         except pm.PapermillExecutionError as err:
             failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed,
