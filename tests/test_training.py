@@ -187,3 +187,22 @@ def test_selection_rule_and_cascade_logic():
     assert cas.final_call.tolist() == ["NC", "other", "iGCT", "other"]
     with pytest.raises(ValueError, match="threshold"):
         cascade_table(subj, [0.1] * 4, [0.1] * 4, threshold=1.5)
+
+
+def test_concurrent_workers_train_every_chain_and_the_folds_and_a_rerun_reuses_them(tmp_path):
+    """workers=2 on the CPU: the candidates' chains and the out-of-fold trainings run in two spawned processes."""
+    root = write_synthetic_stacks(tmp_path, n_per_group=3, image_size=32, seed=5)
+    paths = RunPaths(root).ensure()
+    prof = get_profile("smoke", image_size=32, models=("resnet50", "alexnet"), epochs=1, batch_size=8)
+    assert prof.score_fit == "out_of_fold" and prof.oof_folds == 2
+    out = train_candidates(root / "manifest.csv", paths, prof, 7, progress=False, workers=2)
+    assert len(out.runs) == 4 and not out.runs.reused.any()
+    best = out.selected["gvisagenet"]
+    for stage in (1, 2):
+        for f in range(2):
+            assert (paths.models / f"oof_fold{f}" / f"{best}_stage{stage}" / "model.pt").is_file()
+    assert len(pd.read_parquet(paths.predictions_oof)) > 0
+    again = train_candidates(root / "manifest.csv", paths, prof, 7, progress=False)  # in-process: all reused
+    assert again.runs.reused.all()
+    assert list(again.runs.checkpoint_sha256) == list(out.runs.checkpoint_sha256)
+    pd.testing.assert_frame_equal(again.predictions, out.predictions)

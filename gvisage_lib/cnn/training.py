@@ -12,7 +12,9 @@ Documented choices
   (:class:`torch.optim.lr_scheduler.CosineAnnealingLR` with ``T_max`` = total steps).
 * **Augmentation**: see :mod:`gvisage_lib.cnn.datasets` (one geometric transform and flip per stack, photometric jitter
   per photo, no vertical flips).
-* **Device**: CUDA when available (mixed precision float16 with a gradient scaler, channels_last memory format),
+* **Device**: CUDA when available (bfloat16 autocast without a gradient scaler, channels_last memory format,
+  the uint8 stacks resident on the GPU and augmented there, no host synchronisation inside the step loop;
+  see docs/training.md),
   else the CPU (all cores, ``torch.use_deterministic_algorithms(True, warn_only=True)`` for the duration of the
   call): bfloat16 autocast and channels_last where the processor computes bfloat16 natively
   (:func:`cpu_mixed_precision`; about 1.8x faster for ResNet-50 on a 2-core AVX512-BF16 machine), float32
@@ -24,7 +26,7 @@ Documented choices
   evaluation pass over the test split after each epoch. Neither is used to pick an epoch: the final weights are
   those of the last epoch. The validation split (the external set) is never touched during training.
 * **Checkpoints**: ``<run>/models/<model>_stage<k>/checkpoint.pt`` is rewritten atomically after every epoch with the
-  model, optimizer, scheduler, gradient-scaler and RNG state dicts (tensors and plain Python values only, loadable
+  model, optimizer, scheduler and RNG state dicts (tensors and plain Python values only, loadable
   with ``torch.load(..., weights_only=True)``). ``resume=True`` continues from it; because every epoch reseeds its
   generators, a resumed run ends with the same weights as an uninterrupted one. When training ends, ``model.pt``
   (weights, configuration, history) replaces the checkpoint.
