@@ -51,6 +51,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import ctypes
 import hashlib
 import json
 import os
@@ -148,26 +149,64 @@ def _fingerprint(data: StackSet) -> str:
     return h.hexdigest()
 
 
+def keep_freed_memory() -> bool:
+    """Make glibc's allocator keep freed memory for reuse instead of handing large blocks back to the kernel.
+
+    By default glibc serves every allocation above a threshold with a fresh ``mmap`` and returns it on free, so each
+    training step pays page faults on every large buffer it allocates again: the gradients and Adam's work space of
+    AlexNet's 57M-weight classifier, the activations of the others. Measured on a 2-core CPU at 64 px, batch 32: CPU
+    time per AlexNet step 512 -> 288 ms, ResNet-50 640 -> 599 ms, Inception-v3 474 -> 449 ms, identical weights.
+    Sets ``M_MMAP_MAX`` = 0 and ``M_TRIM_THRESHOLD`` = 1 GiB for the rest of the process (the price: the process keeps
+    its peak heap). Returns True when applied (Linux with glibc), False elsewhere.
+
+    Examples
+    --------
+    >>> isinstance(keep_freed_memory(), bool)
+    True
+    """
+    global _MALLOC_TUNED
+    if _MALLOC_TUNED is None:
+        _MALLOC_TUNED = False
+        if sys.platform.startswith("linux"):
+            try:
+                libc = ctypes.CDLL(None)
+                m_trim_threshold, m_mmap_max = -1, -4  # glibc's malloc.h
+                _MALLOC_TUNED = bool(libc.mallopt(m_mmap_max, 0)) and bool(libc.mallopt(m_trim_threshold, 2**30))
+            except (OSError, AttributeError):
+                _MALLOC_TUNED = False
+    return _MALLOC_TUNED
+
+
+_MALLOC_TUNED: bool | None = None
+
+
 @contextlib.contextmanager
 def _deterministic(device: torch.device, threads: int | None = None) -> Iterator[None]:
     """CPU: ``threads`` (default all cores) and deterministic algorithms for the block; CUDA: cuDNN autotuning.
 
     Restores the settings. The number of threads is part of the arithmetic on the CPU (oneDNN splits its reductions
-    over threads), so the same seed gives the same weights for the same number of threads.
+    over threads), so the same seed gives the same weights for the same number of threads. On the CPU, deterministic
+    mode does not fill every new tensor with NaN (``torch.utils.deterministic.fill_uninitialized_memory``, a guard
+    against ops that read memory they did not write; none of the candidates does, their weights are identical with
+    and without it, and it cost 4-7 % of a step), and the allocator keeps freed memory (:func:`keep_freed_memory`).
     """
     prev_det = torch.are_deterministic_algorithms_enabled()
     prev_warn = torch.is_deterministic_algorithms_warn_only_enabled()
+    prev_fill = torch.utils.deterministic.fill_uninitialized_memory
     prev_threads = torch.get_num_threads()
     prev_bench = torch.backends.cudnn.benchmark
     try:
         if device.type == "cpu":
             torch.set_num_threads(threads or os.cpu_count() or 1)
             torch.use_deterministic_algorithms(True, warn_only=True)
+            torch.utils.deterministic.fill_uninitialized_memory = False
+            keep_freed_memory()
         else:
             torch.backends.cudnn.benchmark = True
         yield
     finally:
         torch.use_deterministic_algorithms(prev_det, warn_only=prev_warn)
+        torch.utils.deterministic.fill_uninitialized_memory = prev_fill
         torch.set_num_threads(prev_threads)
         torch.backends.cudnn.benchmark = prev_bench
 
