@@ -56,7 +56,8 @@ def training_memory_bytes(image_size: int, batch_size: int, n_stacks: int, in_ch
 
 
 def plan_slots(device: torch.device, n_jobs: int, *, gpus: int | None = None, workers: int | None = None,
-               need_bytes: int | None = None, cores: int | None = None) -> list[tuple[str, int | None]]:
+               need_bytes: int | None = None, cores: int | None = None,
+               cpu_threads: int | None = None) -> list[tuple[str, int | None]]:
     """Worker slots ``(device, CPU threads)`` for ``n_jobs`` independent trainings; ``[]`` = run them in-process.
 
     Parameters
@@ -73,6 +74,14 @@ def plan_slots(device: torch.device, n_jobs: int, *, gpus: int | None = None, wo
         GPU memory one training needs (:func:`training_memory_bytes`); default 10 GiB.
     cores : int, optional
         CPU cores to share (default ``os.cpu_count()``).
+    cpu_threads : int, optional
+        CPU: threads per training (``Profile.cpu_threads``); then ``workers`` defaults to ``cores // cpu_threads``
+        and every worker gets exactly ``cpu_threads`` threads.
+
+    Examples
+    --------
+    >>> plan_slots(torch.device("cpu"), 6, cpu_threads=1, cores=2)
+    [('cpu', 1), ('cpu', 1)]
     """
     for arg, val in (("gpus", gpus), ("workers", workers)):
         if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
@@ -95,11 +104,13 @@ def plan_slots(device: torch.device, n_jobs: int, *, gpus: int | None = None, wo
         return slots if len(slots) > 1 else []
     if gpus not in (None, 1):
         raise ValueError(f"gpus={gpus} needs CUDA, but training runs on {device}")
+    cores = cores or os.cpu_count() or 1
+    if workers is None and cpu_threads:
+        workers = max(1, cores // cpu_threads)
     w = min(workers or 1, n_jobs)
     if w < 2:
         return []
-    cores = cores or os.cpu_count() or 1
-    return [("cpu", max(1, cores // w))] * w
+    return [("cpu", cpu_threads or max(1, cores // w))] * w
 
 
 def _init_worker(queue: Any) -> None:

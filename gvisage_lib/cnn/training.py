@@ -334,7 +334,8 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
     stop_after_epochs : int, optional
         Stop (as if interrupted) after this many epochs in total have been trained; the checkpoint stays behind.
     threads : int, optional
-        CPU threads for the call (default: all cores). Part of the CPU arithmetic (see :func:`_deterministic`).
+        CPU threads for the call (default: all cores). Part of the CPU arithmetic (see :func:`_deterministic`), so
+        when given it is part of the configuration hash.
     compile_mode : str
         On CUDA, ``torch.compile(mode=compile_mode)`` of the training forward (e.g. ``"max-autotune"``, which uses
         CUDA graphs once shapes are static); empty = eager. Ignored on the CPU (compilation there costs more than it
@@ -384,6 +385,8 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
         "train_data": _fingerprint(train), "test_data": _fingerprint(test), "optimizer": "adam+cosine",
         "precision": {None: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}[amp_dtype],
     }
+    if threads is not None and dev.type == "cpu":  # a fixed thread count is part of the CPU arithmetic
+        config["cpu_threads"] = int(threads)
     config_hash = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
     folder = checkpoint_dir(out_dir, name, stage)
     final, ckpt = folder / "model.pt", folder / "checkpoint.pt"
@@ -571,7 +574,7 @@ def _train_main(name: str, stage: int, st: pd.DataFrame, data: StackSet, prof: P
                        weight_decay=prof.weight_decay, seed=seed, out_dir=paths.models,
                        weights=None if from_stage1 else weights.get(name),
                        init_from=checkpoint_dir(paths.models, name, 1) / "model.pt" if from_stage1 else None,
-                       compile_mode=prof.compile_mode, **kw)
+                       compile_mode=prof.compile_mode, **{"threads": prof.cpu_threads, **kw})
 
 
 def _train_fold(model: str, stage: int, f: int, st: pd.DataFrame, data: StackSet, fold: np.ndarray, prof: Profile,
@@ -583,7 +586,14 @@ def _train_fold(model: str, stage: int, f: int, st: pd.DataFrame, data: StackSet
                        batch_size=prof.batch_size, learning_rate=prof.learning_rate, weight_decay=prof.weight_decay,
                        seed=seed, out_dir=paths.models / f"oof_fold{f}",
                        init_from=checkpoint_dir(paths.models, model, 1) / "model.pt" if from_stage1 else None,
-                       compile_mode=prof.compile_mode, **kw)
+                       compile_mode=prof.compile_mode, **{"threads": prof.cpu_threads, **kw})
+
+
+def _cpu_threads(slots: list[tuple[str, int | None]], prof: Profile) -> int | None:
+    """Threads of a CPU training: the CPU workers' (so the reloading pass has their configuration), else the
+    profile's ``cpu_threads`` (None = all cores)."""
+    cpu = [t for d, t in slots if d == "cpu"]
+    return cpu[0] if cpu else prof.cpu_threads
 
 
 @dataclass(frozen=True)
@@ -609,7 +619,8 @@ def _train_tasks(job: tuple[_Spec, list[tuple[str, int, int | None]]], device: s
     out = []
     for model, stage, fold in tasks:
         t0 = time.perf_counter()
-        kw = {"resume": spec.resume, "retrain": spec.retrain, "device": device, "progress": False, "threads": threads}
+        kw = {"resume": spec.resume, "retrain": spec.retrain, "device": device, "progress": False,
+              "threads": threads if device == "cpu" else None}
         if fold is None:
             st, data = _stage_sets(subjects, x_all, stage)
             tm = _train_main(model, stage, st, data, prof, paths, spec.seed, spec.weights, **kw)
@@ -648,7 +659,8 @@ def train_out_of_fold(subjects: pd.DataFrame, x_all: torch.Tensor, model: str, p
         ``train``), ``checkpoint_sha256`` of the fold's network.
     """
     slots = plan_slots(pick_device(device), 2 * profile.oof_folds, gpus=gpus, workers=workers,
-                       need_bytes=training_memory_bytes(profile.image_size, profile.batch_size, len(subjects)))
+                       need_bytes=training_memory_bytes(profile.image_size, profile.batch_size, len(subjects)),
+                       cpu_threads=profile.cpu_threads)
     done: dict[tuple[str, int, int | None], dict[str, Any]] = {}
     if slots and manifest_path is None:
         raise ValueError(f"manifest_path is needed to train the folds in {len(slots)} worker processes")
@@ -662,7 +674,7 @@ def train_out_of_fold(subjects: pd.DataFrame, x_all: torch.Tensor, model: str, p
         for f in range(profile.oof_folds):
             held = fold == f
             tm = _train_fold(model, stage, f, st, data, fold, profile, paths, seed, resume=resume, retrain=retrain,
-                             device=device, progress=progress and not slots)
+                             device=device, progress=progress and not slots, threads=_cpu_threads(slots, profile))
             scores = predict_scores(tm.net, data.x[torch.from_numpy(np.flatnonzero(held))],
                                     batch_size=_eval_batch(profile.batch_size, tm.device), device=tm.device)
             rows.append(predictions_frame(st[held], scores, stage=stage, model=model, profile=profile.name,
@@ -762,7 +774,8 @@ def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, pro
     x_all = load_stacks(subjects["stack_path"].tolist(), prof.image_size)
     dev = pick_device(device)
     slots = plan_slots(dev, len(prof.models), gpus=gpus, workers=workers,
-                       need_bytes=training_memory_bytes(prof.image_size, prof.batch_size, len(subjects)))
+                       need_bytes=training_memory_bytes(prof.image_size, prof.batch_size, len(subjects)),
+                       cpu_threads=prof.cpu_threads)
     done: dict[tuple[str, int], dict[str, Any]] = {}
     if slots:  # each candidate's chain (stage 1, then stage 2 from it) in a worker; loaded below, finished
         if progress:
@@ -778,7 +791,7 @@ def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, pro
         for name in prof.models:
             t0 = time.perf_counter()
             tm = _train_main(name, stage, st, data, prof, paths, seed, weights, resume=resume, retrain=retrain,
-                             device=device, progress=progress)
+                             device=device, progress=progress, threads=_cpu_threads(slots, prof))
             scores = predict_scores(tm.net, data.x, batch_size=_eval_batch(prof.batch_size, tm.device),
                                     device=tm.device)
             preds.append(predictions_frame(st, scores, stage=stage, model=name, profile=prof.name, seed=seed,

@@ -70,6 +70,13 @@ class Profile:
     #: graphs once shapes are static); ``""`` = eager. Ignored on the CPU. Numerics change at rounding level only, so
     #: it is not part of a model's configuration hash.
     compile_mode: str = ""
+    #: training on the CPU: threads per training. None (every built-in profile) = the trainings run one after another
+    #: with all cores, as the recorded results were made. An int k runs the independent trainings (the candidates'
+    #: chains, the out-of-fold folds) concurrently in cores // k processes of k threads each: faster (no idle core
+    #: while one training synchronises its threads; on a loaded 2-core machine one 2-thread training was 3-6x slower
+    #: than a 1-thread one), and the weights no longer depend on the machine's core count, but they differ from
+    #: the all-cores weights (oneDNN splits reductions over threads), so it is a switch, not the default.
+    cpu_threads: int | None = None
     #: preprocessing: parallel worker processes (None = all cores).
     preprocess_workers: int | None = None
     #: statistics: bootstrap resamples where no closed form exists.
@@ -82,6 +89,9 @@ class Profile:
     def __post_init__(self) -> None:
         if self.score_fit not in SCORE_FITS:
             raise ValueError(f"score_fit must be one of {SCORE_FITS}, got {self.score_fit!r}")
+        if self.cpu_threads is not None and (isinstance(self.cpu_threads, bool) or not isinstance(self.cpu_threads, int)
+                                             or self.cpu_threads < 1):
+            raise ValueError(f"cpu_threads must be None or a positive int, got {self.cpu_threads!r}")
         if isinstance(self.oof_folds, bool) or not isinstance(self.oof_folds, int) or self.oof_folds < 2:
             raise ValueError(f"oof_folds must be an integer >= 2, got {self.oof_folds!r}")
 
