@@ -202,7 +202,17 @@ def test_concurrent_workers_train_every_chain_and_the_folds_and_a_rerun_reuses_t
         for f in range(2):
             assert (paths.models / f"oof_fold{f}" / f"{best}_stage{stage}" / "model.pt").is_file()
     assert len(pd.read_parquet(paths.predictions_oof)) > 0
-    again = train_candidates(root / "manifest.csv", paths, prof, 7, progress=False)  # in-process: all reused
+    _, rec = load_trained(paths.models / f"{best}_stage1" / "model.pt")
+    assert rec["config"]["cpu_threads"] >= 1  # the workers' fixed thread count is part of the configuration
+    again = train_candidates(root / "manifest.csv", paths, prof, 7, progress=False, workers=2)  # all reused
     assert again.runs.reused.all()
     assert list(again.runs.checkpoint_sha256) == list(out.runs.checkpoint_sha256)
     pd.testing.assert_frame_equal(again.predictions, out.predictions)
+
+
+def test_a_fixed_cpu_thread_count_is_part_of_the_configuration(tiny, cohort, tmp_path):
+    default = _train(tiny, cohort, tmp_path, epochs=1)
+    one = _train(tiny, cohort, tmp_path, epochs=1, threads=1)
+    assert not one.reused and one.config_hash != default.config_hash
+    assert _train(tiny, cohort, tmp_path, epochs=1, threads=1).reused
+    assert _train(tiny, cohort, tmp_path, epochs=1).config_hash == default.config_hash  # default hash unchanged
