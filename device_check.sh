@@ -18,11 +18,11 @@ fi
 { nvidia-smi; $PY -c "import torch; print(torch.__version__, torch.cuda.get_device_name(0))"; } 2>&1 | tee "$OUT/device.txt"
 
 # 1. throughput table (issue columns plus the real train_model), paper sizes, 20 timed steps
-timeout 240 $PY benchmarks/train_throughput.py --profiles paper --steps 20 2>&1 | tee "$OUT/train_throughput.txt"
+timeout 270 $PY benchmarks/train_throughput.py --profiles paper --steps 20 2>&1 | tee "$OUT/train_throughput.txt"
 
 # 2. the paper profile end to end (twin, all notebooks), timed
 start=$(date +%s)
-timeout 330 $PY -m gvisage_lib reproduce --profile paper --out /tmp/run -p crop_mode none 2>&1 | tee "$OUT/reproduce.txt"
+timeout 300 $PY -m gvisage_lib reproduce --profile paper --out /tmp/run -p crop_mode none 2>&1 | tee "$OUT/reproduce.txt"
 echo "reproduce exit ${PIPESTATUS[0]}, wall $(( $(date +%s) - start )) s" | tee -a "$OUT/reproduce.txt"
 cp /tmp/run/run.json "$OUT/" 2>/dev/null
 mkdir -p "$OUT/figures" "$OUT/tables"
