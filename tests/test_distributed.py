@@ -102,3 +102,21 @@ def test_two_gloo_processes_equal_one_process_and_resume_exactly(tmp_path, monke
     hist = rec["history"]
     assert [h["n"] for h in hist if h["split"] == "train"] == [len(train)] * ARGS["epochs"]
     np.testing.assert_allclose([h["loss"] for h in hist], single.history["loss"].to_numpy(), rtol=1e-4)
+
+
+def test_gvisage_train_trains_one_candidate_in_a_run_folder(tmp_path, capsys):
+    import json
+
+    from gvisage_lib.run.cli import main
+
+    root = write_synthetic_stacks(tmp_path / "run", n_per_group=2, image_size=80, seed=1)
+    (root / "run.json").write_text(json.dumps({"parameters": {"profile": "smoke", "seed": 3,
+                                                              "manifest": str(root / "manifest.csv")}}))
+    assert main(["train", "--out", str(root), "--model", "resnet50", "--stage", "2", "--device", "cpu"]) == 2
+    assert "train stage 1 first" in capsys.readouterr().err
+    assert main(["train", "--out", str(root), "--model", "resnet50", "--stage", "1", "--device", "cpu"]) == 0
+    _, rec = load_trained(root / "models" / "resnet50_stage1" / "model.pt")
+    assert rec["config"]["seed"] == 3 and rec["config"]["epochs"] == 1  # the run's seed and profile
+    assert main(["train", "--out", str(root), "--model", "resnet50", "--stage", "1", "--device", "cpu"]) == 0
+    assert "reused" in capsys.readouterr().out
+    assert main(["train", "--out", str(tmp_path / "none"), "--model", "resnet50", "--stage", "1"]) == 2
