@@ -52,7 +52,9 @@ from gvisage_lib.faces.preprocess import load_stack
 __all__ = [
     "AUGMENT",
     "StackSet",
+    "apply_augment",
     "augment_batch",
+    "draw_augment",
     "load_stacks",
     "load_subjects",
     "normalise",
@@ -211,9 +213,83 @@ def normalise(x: torch.Tensor) -> torch.Tensor:
     c = x.shape[1]
     if c % 3:
         raise ValueError(f"x must have a multiple of 3 channels, got {c}")
-    mean = torch.tensor(_IMAGENET_MEAN * (c // 3), dtype=x.dtype, device=x.device).view(1, c, 1, 1)
-    std = torch.tensor(_IMAGENET_STD * (c // 3), dtype=x.dtype, device=x.device).view(1, c, 1, 1)
+    mean, std = _norm_constants(c, x.dtype, x.device)
     return (x - mean) / std
+
+
+_NORM_CACHE: dict[tuple[int, torch.dtype, torch.device], tuple[torch.Tensor, torch.Tensor]] = {}
+
+
+def _norm_constants(c: int, dtype: torch.dtype, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """The (1, c, 1, 1) mean and SD tensors, made once per channel count, dtype and device: no host-to-device copy
+    per batch (which a CUDA graph capture would refuse)."""
+    key = (c, dtype, device)
+    if key not in _NORM_CACHE:
+        _NORM_CACHE[key] = (torch.tensor(_IMAGENET_MEAN * (c // 3), dtype=dtype, device=device).view(1, c, 1, 1),
+                            torch.tensor(_IMAGENET_STD * (c // 3), dtype=dtype, device=device).view(1, c, 1, 1))
+    return _NORM_CACHE[key]
+
+
+def draw_augment(n: int, channels: int, generator: torch.Generator) -> tuple[torch.Tensor, torch.Tensor]:
+    """Random numbers of one batch's augmentation, drawn on the CPU from ``generator``.
+
+    Returns ``(u, v)``: ``u`` (n, 5) uniform numbers for shift x, shift y, scale, rotation and flip of each stack,
+    ``v`` (n, channels / 3, 2) for the brightness and contrast of each photo. :func:`augment_batch` is
+    ``apply_augment(x, *draw_augment(...))``; the training loop draws a whole epoch's numbers in step order first
+    (the same stream, so the same numbers) and moves them to the device in one copy.
+
+    Examples
+    --------
+    >>> u, v = draw_augment(2, 12, torch.Generator().manual_seed(0))
+    >>> tuple(u.shape), tuple(v.shape)
+    ((2, 5), (2, 4, 2))
+    """
+    if channels % 3:
+        raise ValueError(f"channels must be a multiple of 3, got {channels}")
+    u = torch.rand((n, 5), generator=generator)  # shift x, shift y, scale, rotation, flip
+    v = torch.rand((n, channels // 3, 2), generator=generator)
+    return u, v
+
+
+def apply_augment(x: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
+                  params: dict[str, float] | None = None) -> torch.Tensor:
+    """Augment a float batch (N, C, S, S) in [0, 1] with the random numbers ``u``, ``v`` of :func:`draw_augment`.
+
+    Everything runs on ``x``'s device (``u`` and ``v`` are moved there if they are elsewhere), so on a GPU the
+    augmentation costs no host work beyond launching the kernels.
+
+    Examples
+    --------
+    >>> x = torch.rand(2, 12, 8, 8, generator=torch.Generator().manual_seed(1))
+    >>> u, v = draw_augment(2, 12, torch.Generator().manual_seed(2))
+    >>> bool(torch.equal(apply_augment(x, u, v), augment_batch(x, torch.Generator().manual_seed(2))))
+    True
+    """
+    p = AUGMENT if params is None else params
+    n, c = x.shape[:2]
+    if c % 3:
+        raise ValueError(f"x must have a multiple of 3 channels, got {c}")
+    if u.shape != (n, 5) or v.shape != (n, c // 3, 2):
+        raise ValueError(f"u, v must have shapes {(n, 5)}, {(n, c // 3, 2)} for x {tuple(x.shape)}, got "
+                         f"{tuple(u.shape)}, {tuple(v.shape)}")
+    u = u.to(x.device)
+    v = v.to(x.device)
+    shift = (u[:, :2] * 2 - 1) * p["max_shift"] * 2  # affine_grid coordinates span [-1, 1]
+    scale = 1 + (u[:, 2] * 2 - 1) * p["max_scale"]
+    angle = (u[:, 3] * 2 - 1) * math.radians(p["max_rotate_deg"])
+    flip = torch.where(u[:, 4] < p["p_hflip"], -1.0, 1.0)
+    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
+    theta = torch.stack([torch.stack([cos * flip, -sin, shift[:, 0]], 1),
+                         torch.stack([sin * flip, cos, shift[:, 1]], 1)], 1).to(x.dtype)
+    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
+    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
+    k = c // 3
+    bright = ((v[..., 0] * 2 - 1) * p["max_brightness"]).to(x.dtype)
+    contrast = (1 + (v[..., 1] * 2 - 1) * p["max_contrast"]).to(x.dtype)
+    photos = out.view(n, k, 3, *x.shape[2:])
+    mean = photos.mean(dim=(2, 3, 4), keepdim=True)
+    photos = (photos - mean) * contrast.view(n, k, 1, 1, 1) + mean + bright.view(n, k, 1, 1, 1)
+    return photos.clamp_(0.0, 1.0).view_as(x)
 
 
 def augment_batch(x: torch.Tensor, generator: torch.Generator, params: dict[str, float] | None = None) -> torch.Tensor:
@@ -230,34 +306,18 @@ def augment_batch(x: torch.Tensor, generator: torch.Generator, params: dict[str,
     >>> bool(torch.equal(a, b))
     True
     """
-    p = AUGMENT if params is None else params
     n, c = x.shape[:2]
     if c % 3:
         raise ValueError(f"x must have a multiple of 3 channels, got {c}")
-    u = torch.rand((n, 5), generator=generator)  # shift x, shift y, scale, rotation, flip
-    shift = (u[:, :2] * 2 - 1) * p["max_shift"] * 2  # affine_grid coordinates span [-1, 1]
-    scale = 1 + (u[:, 2] * 2 - 1) * p["max_scale"]
-    angle = (u[:, 3] * 2 - 1) * math.radians(p["max_rotate_deg"])
-    flip = torch.where(u[:, 4] < p["p_hflip"], -1.0, 1.0)
-    cos, sin = torch.cos(angle) * scale, torch.sin(angle) * scale
-    theta = torch.stack([torch.stack([cos * flip, -sin, shift[:, 0]], 1),
-                         torch.stack([sin * flip, cos, shift[:, 1]], 1)], 1).to(x.device, x.dtype)
-    grid = F.affine_grid(theta, list(x.shape), align_corners=False)
-    out = F.grid_sample(x, grid, mode="bilinear", padding_mode="border", align_corners=False)
-    k = c // 3
-    v = torch.rand((n, k, 2), generator=generator)
-    bright = ((v[..., 0] * 2 - 1) * p["max_brightness"]).to(x.device, x.dtype)
-    contrast = (1 + (v[..., 1] * 2 - 1) * p["max_contrast"]).to(x.device, x.dtype)
-    photos = out.view(n, k, 3, *x.shape[2:])
-    mean = photos.mean(dim=(2, 3, 4), keepdim=True)
-    photos = (photos - mean) * contrast.view(n, k, 1, 1, 1) + mean + bright.view(n, k, 1, 1, 1)
-    return photos.clamp_(0.0, 1.0).view_as(x)
+    return apply_augment(x, *draw_augment(n, c, generator), params)
 
 
 def prepare_batch(x_uint8: torch.Tensor, device: torch.device, generator: torch.Generator | None, *,
-                  channels_last: bool | None = None) -> torch.Tensor:
-    """uint8 stacks -> normalised float batch on ``device`` (augmented when ``generator`` is given).
+                  channels_last: bool | None = None,
+                  augment: tuple[torch.Tensor, torch.Tensor] | None = None) -> torch.Tensor:
+    """uint8 stacks -> normalised float batch on ``device`` (augmented when ``generator`` or ``augment`` is given).
 
+    ``augment`` = ``(u, v)`` drawn beforehand by :func:`draw_augment` (used instead of drawing from ``generator``).
     The batch is returned in channels_last memory format when ``channels_last`` is true (default: on CUDA).
 
     Examples
@@ -266,7 +326,9 @@ def prepare_batch(x_uint8: torch.Tensor, device: torch.device, generator: torch.
     torch.Size([2, 12, 8, 8])
     """
     x = to_float(x_uint8.to(device, non_blocking=True))
-    if generator is not None:
+    if augment is not None:
+        x = apply_augment(x, *augment)
+    elif generator is not None:
         x = augment_batch(x, generator)
     x = normalise(x)
     if device.type == "cuda" if channels_last is None else channels_last:

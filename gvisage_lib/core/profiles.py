@@ -66,6 +66,19 @@ class Profile:
     score_fit: str = "out_of_fold"
     #: training: folds of the out-of-fold scores (``score_fit == "out_of_fold"``).
     oof_folds: int = 5
+    #: training on CUDA: ``"cuda_graph"`` (every profile) replays each full-size batch's whole step as one captured
+    #: CUDA graph (:mod:`gvisage_lib.cnn.cuda_graph`); another value is a ``torch.compile`` mode of the training
+    #: forward (e.g. ``"reduce-overhead"``); ``""`` = eager steps. Ignored on the CPU. On CUDA the steps' arithmetic
+    #: is the same either way (rounding and the GPU's own nondeterminism aside), so it is not part of a model's
+    #: configuration hash.
+    compile_mode: str = "cuda_graph"
+    #: training on the CPU: threads per training. None (every built-in profile) = the trainings run one after another
+    #: with all cores, as the recorded results were made. An int k runs the independent trainings (the candidates'
+    #: chains, the out-of-fold folds) concurrently in cores // k processes of k threads each: faster (no idle core
+    #: while one training synchronises its threads; on a loaded 2-core machine one 2-thread training was 3-6x slower
+    #: than a 1-thread one), and the weights no longer depend on the machine's core count, but they differ from
+    #: the all-cores weights (oneDNN splits reductions over threads), so it is a switch, not the default.
+    cpu_threads: int | None = None
     #: preprocessing: parallel worker processes (None = all cores).
     preprocess_workers: int | None = None
     #: statistics: bootstrap resamples where no closed form exists.
@@ -83,6 +96,9 @@ class Profile:
     def __post_init__(self) -> None:
         if self.score_fit not in SCORE_FITS:
             raise ValueError(f"score_fit must be one of {SCORE_FITS}, got {self.score_fit!r}")
+        if self.cpu_threads is not None and (isinstance(self.cpu_threads, bool) or not isinstance(self.cpu_threads, int)
+                                             or self.cpu_threads < 1):
+            raise ValueError(f"cpu_threads must be None or a positive int, got {self.cpu_threads!r}")
         if isinstance(self.oof_folds, bool) or not isinstance(self.oof_folds, int) or self.oof_folds < 2:
             raise ValueError(f"oof_folds must be an integer >= 2, got {self.oof_folds!r}")
         if isinstance(self.n_sim_replicates, bool) or not isinstance(self.n_sim_replicates, int) \

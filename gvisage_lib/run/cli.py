@@ -1,4 +1,5 @@
-"""The ``gvisage`` command: ``reproduce``, ``parameters``, ``validate``, ``synth``, ``predict`` and ``simulate``.
+"""The ``gvisage`` command: ``reproduce``, ``parameters``, ``validate``, ``synth``, ``predict``, ``simulate``
+and ``train``.
 
 Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named); 2 invalid input (a bad
 manifest, a bad argument or notebook parameter, a run folder that cannot be used or is in use by another run, a run
@@ -45,6 +46,9 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="where thresholds and models on CNN scores are fitted: out_of_fold (k extra trainings of the "
                           "selected network) or test (the internal test split, marked in-sample); default: the "
                           "profile's")
+    rep.add_argument("--gpus", type=int, default=None, metavar="N",
+                     help="CUDA devices for training: one candidate per GPU (default: one GPU if available, "
+                          "candidates concurrent on it as memory allows)")
     rep.add_argument("--from", dest="start_at", default=None, metavar="NN",
                      help="rerun from notebook NN on (e.g. 04), continuing the run in --out with its profile, seed, "
                           "cohort and notebook parameters (a different one given is refused) and what its earlier "
@@ -57,6 +61,16 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="notebook parameters from a YAML file of name: value lines (-p wins over it)")
 
     sub.add_parser("parameters", help="list the notebook parameters that reproduce -p and --params can set")
+
+    trn = sub.add_parser("train", help="train one candidate for one stage in a run folder whose faces are "
+                                       "preprocessed; under torchrun as DistributedDataParallel")
+    trn.add_argument("--out", type=Path, required=True, help="run folder (faces preprocessed by notebook 02)")
+    trn.add_argument("--model", required=True, help="candidate architecture (alexnet, resnet50, inception_v3)")
+    trn.add_argument("--stage", type=int, choices=(1, 2), required=True, help="1: tumour vs control, 2: iGCT vs other")
+    trn.add_argument("--retrain", action="store_true", help="train even when a finished model.pt matches")
+    trn.add_argument("--profile", choices=sorted(PROFILES), default=None, help="default: the run's (run.json)")
+    trn.add_argument("--seed", type=int, default=None, help="default: the run's (run.json)")
+    trn.add_argument("--device", default="auto", help="auto (CUDA if available), cuda or cpu")
 
     val = sub.add_parser("validate", help="check a cohort manifest and print every problem at once")
     val.add_argument("manifest", type=Path, help="manifest CSV (photo paths relative to its folder)")
@@ -159,7 +173,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             parameters = load_params_file(args.params) if args.params is not None else {}
             parameters.update(dict(args.parameters))
             reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at,
-                      score_fit=args.score_fit, parameters=parameters, log=_log)
+                      score_fit=args.score_fit, parameters=parameters, gpus=args.gpus, log=_log)
     except ManifestError as exc:
         report = getattr(exc, "report", None)
         print(report if report is not None else exc, file=sys.stderr)
@@ -247,6 +261,22 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_train(args: argparse.Namespace) -> int:
+    import torch.distributed as dist
+
+    from gvisage_lib.cnn.training import train_from_run
+
+    try:  # a bad run folder, model or stage is a ValueError / FileNotFoundError: main() makes it one line, exit 2
+        tm = train_from_run(args.out, args.model, args.stage, profile=args.profile, seed=args.seed,
+                            retrain=args.retrain, device=args.device)
+    finally:
+        if dist.is_initialized():
+            dist.destroy_process_group()
+    if tm.path.name == "model.pt":
+        print(f"{tm.name} stage {tm.stage}: {'reused' if tm.reused else 'trained'}: {tm.path}")
+    return 0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``gvisage`` console script; returns the exit code.
 
@@ -256,7 +286,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth,
                 "parameters": _cmd_parameters, "predict": _cmd_predict,
-                "simulate": _cmd_simulate}
+                "simulate": _cmd_simulate, "train": _cmd_train}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -343,6 +343,7 @@ def _now() -> str:
 def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
               manifest: str | os.PathLike[str] | None = None, seed: int | None = None, start_at: str | None = None,
               score_fit: str | None = None, parameters: dict[str, Any] | None = None,
+              gpus: int | None = None,
               notebooks_dir: str | os.PathLike[str] | None = None,
               log: Callable[[str], None] = print) -> dict[str, Any]:
     """Run the whole pipeline into the run folder ``run_dir`` and return the run record (also in ``run.json``).
@@ -372,6 +373,11 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         Notebook parameters, ``name -> value`` (text is parsed to the declared type): each goes to the notebooks
         that declare it. Checked by :func:`gvisage_lib.run.parameters.check_overrides` (an undeclared name, one of
         the run's five, or a value of the wrong type is a ``ValueError``); recorded in ``run.json``.
+    gpus : int, optional
+        CUDA devices for training: the same as the notebook parameter ``gpus`` of notebook 03 (``-p gpus N``), each
+        candidate's chain of two trainings on its own GPU (:func:`gvisage_lib.cnn.parallel.plan_slots`). Default:
+        one GPU if CUDA is available, trainings concurrent on it as memory allows. Recorded in ``run.json`` with the
+        notebook parameters; it does not change the run's results.
     notebooks_dir : path-like, optional
         Folder of the numbered notebooks (default: the repository's ``notebooks/``, or the installed copy).
     log : callable
@@ -400,6 +406,8 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
 
     if profile is not None:
         get_profile(profile)  # an unknown name is refused before anything else
+    if gpus is not None and (not isinstance(gpus, int) or isinstance(gpus, bool) or gpus < 1):
+        raise ValueError(f"gpus must be a positive integer, got {gpus!r}")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     notebooks_dir = NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir
@@ -411,7 +419,13 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         raise ValueError(f"start_at must be the prefix of a notebook ({[b.name[:2] for b in books]}), got {start_at!r}")
     folder = check_run_folder(run_dir)
     declared = declared_parameters(all_books)
-    overrides = check_overrides(parameters or {}, declared)
+    parameters = dict(parameters or {})
+    if gpus is not None:  # --gpus is notebook 03's parameter ``gpus``
+        if "gpus" in parameters and str(parameters["gpus"]) != str(gpus):
+            raise ValueError(f"gpus is given twice with different values: --gpus {gpus} and -p gpus "
+                             f"{parameters['gpus']!r}")
+        parameters["gpus"] = gpus
+    overrides = check_overrides(parameters, declared)
     earlier: list[dict[str, Any]] = []
     continued = None
     if start_at is not None:
