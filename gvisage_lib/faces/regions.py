@@ -38,7 +38,7 @@ from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.schema import PHOTO_COLUMNS
 from gvisage_lib.faces import detection as F
-from gvisage_lib.faces.preprocess import DEFAULT_MARGIN, load_qc_photos, load_stack
+from gvisage_lib.faces.preprocess import CROP_MODES, DEFAULT_MARGIN, load_qc_photos, load_stack
 from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS, PhenotypeEffects, phenotype_from_truth
 from gvisage_lib.twin.render import REGION_KEYS, render_subject_regions
 
@@ -104,6 +104,10 @@ class TwinRegions:
         Side of the cached crops.
     margin : float
         Margin of the face crop that preprocessing used (its default); checked against the cached stacks.
+    crop_mode : {"detect", "box", "none"}, optional
+        Preprocessing's crop mode (notebook 02's parameter ``crop_mode``). Default: the run's, from ``run.json``'s
+        notebook parameters (``"detect"`` when the run set none or has no ``run.json``). ``"none"`` crops the centred
+        square without a margin, so ``margin`` is then 0.
 
     Examples
     --------
@@ -117,8 +121,17 @@ class TwinRegions:
     """
 
     def __init__(self, paths: RunPaths, manifest_path: str | os.PathLike[str], *, image_size: int,
-                 margin: float = DEFAULT_MARGIN) -> None:
+                 margin: float = DEFAULT_MARGIN, crop_mode: str | None = None) -> None:
         mpath = Path(manifest_path)
+        if crop_mode is None:
+            crop_mode = "detect"
+            if paths.run_json.is_file():
+                record = json.loads(paths.run_json.read_text(encoding="utf-8"))
+                crop_mode = str((record.get("parameters") or {}).get("notebook_parameters", {}).get("crop_mode",
+                                                                                                     crop_mode))
+        if crop_mode not in CROP_MODES:
+            raise ValueError(f"crop_mode must be one of {list(CROP_MODES)}, got {crop_mode!r}")
+        self.crop_mode = crop_mode
         if not mpath.is_file() or not is_synthetic_cohort(mpath):
             raise ValueError(f"{mpath.name} is not the synthetic twin: planted regions exist only for the twin's "
                              "photos")
@@ -149,7 +162,7 @@ class TwinRegions:
                     .groupby("subject_id")}
         self._run_root = paths.root
         self.image_size = int(image_size)
-        self.margin = float(margin)
+        self.margin = 0.0 if crop_mode == "none" else float(margin)
 
     def intensities(self, subject_id: str) -> dict[str, float]:
         """The subject's phenotype intensities (:data:`~gvisage_lib.twin.phenotype.PHENOTYPE_COLUMNS`) as rendered."""
@@ -200,8 +213,8 @@ class TwinRegions:
             crop = F.resize_square(F.crop_square(F.decode_image(jpeg), box, margin=self.margin), S)
             if not np.array_equal(crop.transpose(2, 0, 1), stack[3 * slot:3 * slot + 3]):
                 raise ValueError(f"subject {sid!r}, slot {slot + 1} ({col}): the crop cut with the recorded face box "
-                                 f"and margin {self.margin} differs from the cached stack (preprocessed with another "
-                                 "margin or crop mode?)")
+                                 f"and margin {self.margin} (crop mode {self.crop_mode!r}) differs from the cached "
+                                 "stack (preprocessed with another margin or crop mode?)")
             for r, key in enumerate(REGION_KEYS):
                 out[slot, r] = crop_mask(regions[key], box, margin=self.margin, image_size=S)
         return out
