@@ -7,11 +7,14 @@ CUDA initialises cleanly in each), one job after another per worker slot.
 
 Plan (documented choice)
 ------------------------
-* **CUDA**: ``gpus`` devices (default 1), and on each device as many concurrent trainings as fit in
-  90 % of its free memory by :func:`training_memory_bytes` (at most the number of jobs per device), unless
-  ``workers`` (per device) is given. Trainings of different processes share a GPU by time slicing: while one
-  process prepares its next step on the host, another's kernels run, which is where a launch-bound workload at
-  batch 32 gains.
+* **CUDA, one GPU** (the default): the trainings run one after another in the calling process (no slot), unless
+  ``workers`` asks for that many concurrent worker processes on the GPU (capped by :func:`training_memory_bytes`
+  against 90 % of its free memory). Measured on one H100 with the paper profile: processes share a GPU by time
+  slicing, so once each step is one CUDA-graph replay (:mod:`gvisage_lib.cnn.cuda_graph`) the GPU is busy with
+  one training and concurrency buys nothing, while every worker pays its own start, its own copy of the stacks
+  and its own cuDNN autotuning: three concurrent chains left notebook 03 unfinished after 210 s.
+* **CUDA, several GPUs** (``gpus`` > 1): one worker per GPU (``workers`` per GPU if given), the jobs spread over
+  ``cuda:0 .. cuda:gpus-1``.
 * **CPU**: one slot (the trainings run one after another in the calling process, with all cores) unless
   ``workers`` > 1, which splits the cores evenly between that many processes. The number of threads is part of the
   CPU arithmetic, so ``workers`` > 1 gives other (equally valid) weights than the default: it is an explicit switch.
@@ -69,7 +72,8 @@ def plan_slots(device: torch.device, n_jobs: int, *, gpus: int | None = None, wo
     gpus : int, optional
         CUDA devices to use (``cuda:0`` .. ``cuda:gpus-1``; default 1).
     workers : int, optional
-        Concurrent trainings per GPU, or CPU processes (default: by memory on CUDA, 1 on the CPU).
+        Concurrent trainings per GPU, or CPU processes (default 1: in-process on one GPU or the CPU, one worker per GPU
+        with several GPUs).
     need_bytes : int, optional
         GPU memory one training needs (:func:`training_memory_bytes`); default 10 GiB.
     cores : int, optional
@@ -95,11 +99,10 @@ def plan_slots(device: torch.device, n_jobs: int, *, gpus: int | None = None, wo
         per_dev = -(-n_jobs // n_gpu)
         slots = []
         for g in range(n_gpu):
-            if workers is None:
+            k = min(per_dev, workers or 1)
+            if k > 1:  # never more than fit in memory
                 free, _ = torch.cuda.mem_get_info(g)
-                k = max(1, min(per_dev, int(0.9 * free // (need_bytes or 10 * 2**30))))
-            else:
-                k = min(per_dev, workers)
+                k = max(1, min(k, int(0.9 * free // (need_bytes or 10 * 2**30))))
             slots += [(f"cuda:{g}", None)] * k
         return slots if len(slots) > 1 else []
     if gpus not in (None, 1):

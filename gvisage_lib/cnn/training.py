@@ -768,11 +768,12 @@ def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, pro
     resume, retrain, device, progress
         As in :func:`train_model`.
     gpus, workers : int, optional
-        Concurrency (:func:`gvisage_lib.cnn.parallel.plan_slots`): the candidates' chains (stage 1, then stage 2)
-        run in worker processes, several per GPU when memory allows and spread over ``gpus`` devices, and so do
-        the out-of-fold trainings; the finished models are then loaded here. Default: on CUDA by memory on one
-        GPU; on the CPU one after another in this process with all cores (``workers`` > 1 splits the cores
-        between processes, which changes the CPU arithmetic and hence the weights).
+        Concurrency (:func:`gvisage_lib.cnn.parallel.plan_slots`): with ``gpus`` > 1 or ``workers`` > 1 the
+        candidates' chains (stage 1, then stage 2) run in worker processes, spread over ``gpus`` devices
+        (``workers`` per GPU, as memory allows), and so do the out-of-fold trainings; the finished models are then
+        loaded here. Default: one after another in this process (on one GPU, or on the CPU with all cores; on the
+        CPU ``workers`` > 1 splits the cores between processes, which changes the CPU arithmetic and hence the
+        weights).
 
     Returns
     -------

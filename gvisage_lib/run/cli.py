@@ -48,7 +48,7 @@ def _build_parser() -> argparse.ArgumentParser:
                           "profile's")
     rep.add_argument("--gpus", type=int, default=None, metavar="N",
                      help="CUDA devices for training: one candidate per GPU (default: one GPU if available, "
-                          "candidates concurrent on it as memory allows)")
+                          "trainings one after another on it)")
     rep.add_argument("--from", dest="start_at", default=None, metavar="NN",
                      help="rerun from notebook NN on (e.g. 04), continuing the run in --out with its profile, seed, "
                           "cohort and notebook parameters (a different one given is refused) and what its earlier "

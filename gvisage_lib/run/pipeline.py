@@ -376,7 +376,7 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
     gpus : int, optional
         CUDA devices for training: the same as the notebook parameter ``gpus`` of notebook 03 (``-p gpus N``), each
         candidate's chain of two trainings on its own GPU (:func:`gvisage_lib.cnn.parallel.plan_slots`). Default:
-        one GPU if CUDA is available, trainings concurrent on it as memory allows. Recorded in ``run.json`` with the
+        one GPU if CUDA is available, the trainings one after another on it. Recorded in ``run.json`` with the
         notebook parameters; it does not change the run's results.
     notebooks_dir : path-like, optional
         Folder of the numbered notebooks (default: the repository's ``notebooks/``, or the installed copy).
