@@ -108,6 +108,13 @@ from gvisage_lib.core.progress import Ticker, format_seconds, report
 __all__ = ["HISTORY_COLUMNS", "CandidateRun", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates",
            "train_from_run", "train_model"]
 
+#: Seconds of training between two resume checkpoints (``checkpoint.pt``, model and Adam state: about 700 MB for
+#: AlexNet). On an H100 an epoch of the paper profile takes about a second and writing a checkpoint after each one
+#: took longer than the epoch itself; on the CPU an epoch takes longer than this, so every epoch is still saved.
+#: An interrupted training resumes from its last checkpoint with the same final weights (each epoch reseeds its
+#: generators), so a longer interval only redoes more epochs after an interruption.
+CHECKPOINT_EVERY_S = 30.0
+
 #: Columns of the per-epoch training history (one row per model x stage x epoch x split).
 HISTORY_COLUMNS: tuple[str, ...] = ("model", "stage", "epoch", "split", "loss", "auc", "n", "learning_rate",
                                     "images_per_s", "seconds")
@@ -447,6 +454,7 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
                                   channels_last=channels_last) if graphed else None)
         ticker = Ticker(progress_label or f"{name} stage {stage}", epochs, unit="epoch", start=min(start, epochs),
                         every_s=0, enabled=progress)
+        last_save = time.perf_counter()
         for epoch in range(start, epochs):
             if stop_after_epochs is not None and epoch >= stop_after_epochs:
                 break
@@ -529,7 +537,10 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
             rate = seen / secs
             ticker.update(detail=f"loss {loss_total / seen:.3f}, {rate:.{1 if rate < 10 else 0}f} images/s, test AUC "
                                  f"{history[-1]['auc']:.3f}")
-            if ctx.is_main:
+            due = (time.perf_counter() - last_save >= CHECKPOINT_EVERY_S
+                   or (stop_after_epochs is not None and epoch + 1 >= stop_after_epochs))
+            if ctx.is_main and due and epoch + 1 < epochs:  # the last epoch writes model.pt instead
+                last_save = time.perf_counter()
                 state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
                          "rng": {"torch": torch.get_rng_state(),
                                  "cuda": torch.cuda.get_rng_state_all() if dev.type == "cuda" else []},
