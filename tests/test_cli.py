@@ -103,6 +103,8 @@ def test_parameters_reach_the_notebooks_that_declare_them_and_are_recorded(
     (["-p", "run_dir", "/x"], "run_dir sets up the run: give it with --out"),
     (["-p", "level", "high"], "level must be a float, got 'high' (declared in 01_a.ipynb, 02_b.ipynb)"),
     (["-p", "retrain", "maybe"], "retrain must be a bool"),
+    (["--gpus", "0"], "gpus must be a positive integer, got 0"),
+    (["--gpus", "64"], "visible CUDA devices, got 64"),
 ])
 def test_bad_parameters_exit_2_before_anything_is_written(
         tiny_cohort: Path, param_books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,

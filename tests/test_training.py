@@ -241,7 +241,7 @@ def test_the_graphed_steps_optimizer_follows_the_same_recipe_as_the_eager_one():
         opts.append(opt)
         scheds.append(torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=6))
     step = GraphedStep(nets[1], opts[1], x, y, batch_size=4, amp_dtype=None, channels_last=False)
-    for b in range(6):
+    for _ in range(6):
         idx = torch.randperm(12, generator=gen)[:4]
         u, v = draw_augment(4, 12, gen)
         opts[0].zero_grad(set_to_none=True)

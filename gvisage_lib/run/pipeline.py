@@ -408,6 +408,11 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         get_profile(profile)  # an unknown name is refused before anything else
     if gpus is not None and (not isinstance(gpus, int) or isinstance(gpus, bool) or gpus < 1):
         raise ValueError(f"gpus must be a positive integer, got {gpus!r}")
+    if gpus is not None and gpus > 1:  # refused here, before anything is written, not in notebook 03
+        import torch
+
+        if gpus > torch.cuda.device_count():
+            raise ValueError(f"gpus must be at most the {torch.cuda.device_count()} visible CUDA devices, got {gpus}")
     if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
         raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
     notebooks_dir = NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir
