@@ -99,6 +99,24 @@ def test_resume_equals_uninterrupted_and_checkpoints_are_tensors_only(tiny, coho
                                   resumed.history.drop(columns=["images_per_s", "seconds"]))
 
 
+@pytest.mark.parametrize(("every_s", "checkpoints"), [(0.0, 3), (1e9, 0)])
+def test_resume_checkpoints_are_written_by_time_and_never_for_the_last_epoch(tiny, cohort, tmp_path, monkeypatch,
+                                                                             every_s, checkpoints):
+    """Checkpoints follow ``CHECKPOINT_EVERY_S`` (0: after every epoch but the last, which writes model.pt; a long
+    interval: none), and the weights do not depend on it."""
+    from gvisage_lib.cnn import training
+
+    saved = []
+    real_save = torch.save
+    monkeypatch.setattr(training, "CHECKPOINT_EVERY_S", every_s)
+    monkeypatch.setattr(training.torch, "save", lambda obj, f, *a, **k: (saved.append(bool(obj.get("finished"))),
+                                                                          real_save(obj, f, *a, **k)))
+    res = _train(tiny, cohort, tmp_path / "m", epochs=4)
+    assert saved.count(False) == checkpoints and saved.count(True) == 1
+    ref = _train(tiny, cohort, tmp_path / "ref", epochs=4, retrain=True)
+    assert all(torch.equal(v, ref.net.state_dict()[k]) for k, v in res.net.state_dict().items())
+
+
 def test_same_seed_same_predictions_and_finished_runs_are_reused(tiny, cohort, tmp_path):
     _, _, _, test, _ = cohort
     r1 = _train(tiny, cohort, tmp_path / "x")
