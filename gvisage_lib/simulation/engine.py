@@ -138,7 +138,10 @@ def _map_local(tasks: list[list[int]], seed: int, settings: SimulationSettings, 
     from joblib.externals.loky import get_reusable_executor
 
     try:
-        return Parallel(n_jobs=workers, backend="loky")(delayed(run_chunk)(seed, t, settings) for t in tasks)
+        # max_nbytes=None: the settings travel pickled, not memory-mapped, so no temporary folder is left for the
+        # resource tracker to warn about on the terminal when the kernel exits
+        return Parallel(n_jobs=workers, backend="loky", max_nbytes=None)(
+            delayed(run_chunk)(seed, t, settings) for t in tasks)
     finally:
         # loky keeps its worker processes for reuse; a notebook kernel that exits with them alive makes the
         # resource tracker warn about leaked semaphores on the terminal. The replicates are done: end them now.
