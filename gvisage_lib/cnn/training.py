@@ -102,7 +102,7 @@ from gvisage_lib.cnn.predict import (
 )
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
-from gvisage_lib.core.profiles import Profile, get_profile
+from gvisage_lib.core.profiles import DEFAULT_SEED, Profile, get_profile
 from gvisage_lib.core.progress import Ticker, format_seconds, report
 
 __all__ = ["HISTORY_COLUMNS", "CandidateRun", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates",
@@ -901,7 +901,6 @@ def train_from_run(run_dir: str | os.PathLike[str], model: str, stage: int, *, p
     """
     from gvisage_lib.cnn.distributed import init_from_env
     from gvisage_lib.cnn.models import MODEL_REGISTRY
-    from gvisage_lib.run.pipeline import DEFAULT_SEED
 
     paths = RunPaths(run_dir)
     if not paths.faces_index.is_file():

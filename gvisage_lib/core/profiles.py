@@ -29,6 +29,9 @@ from gvisage_lib.core.schema import CANDIDATE_MODELS
 #: Where quantities fitted on CNN scores get them (``Profile.score_fit``).
 SCORE_FITS: tuple[str, ...] = ("out_of_fold", "test")
 
+#: The master seed of a run when none is given (``gvisage reproduce``, ``synth``, ``simulate``, ``train``).
+DEFAULT_SEED = 20250130
+
 
 @dataclass(frozen=True)
 class Profile:

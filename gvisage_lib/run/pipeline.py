@@ -50,7 +50,7 @@ from gvisage_lib import __version__
 from gvisage_lib.cohort.manifest import manifest_hashes
 from gvisage_lib.core.io import write_json, write_text
 from gvisage_lib.core.paths import RunPaths
-from gvisage_lib.core.profiles import get_profile
+from gvisage_lib.core.profiles import DEFAULT_SEED, get_profile
 from gvisage_lib.core.progress import PREFIX_ENV
 from gvisage_lib.core.provenance import environment_info, git_state, output_hashes, package_versions
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
@@ -61,7 +61,6 @@ from gvisage_lib.run.report import write_run_index
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = Path(__file__).resolve().with_name("templates")
-DEFAULT_SEED = 20250130
 
 
 class NotebookFailed(RuntimeError):
