@@ -21,10 +21,10 @@ Equivalence with one process (documented design)
   converted to :class:`torch.nn.SyncBatchNorm`, so their statistics are those of the global batch; on the CPU (gloo)
   they are per-rank statistics. Networks without dropout or BatchNorm train to the same weights as one process up to
   floating-point summation order (the test checks 1e-5).
-* **Checkpoints**: only rank 0 writes (``checkpoint.pt`` after every epoch, ``model.pt`` at the end); the others wait
-  at a barrier. Every rank reads ``checkpoint.pt`` to resume, so the run folder must be on a file system all nodes
-  share (as the face cache must be). Because every epoch reseeds its generators, a resumed run ends with the same
-  weights as an uninterrupted one.
+* **Checkpoints**: only rank 0 writes (``checkpoint.pt`` every ``CHECKPOINT_EVERY_S`` seconds of training,
+  ``model.pt`` at the end); the others wait at a barrier. Every rank reads ``checkpoint.pt`` to resume, so the run
+  folder must be on a file system all nodes share (as the face cache must be). Because every epoch reseeds its
+  generators, a resumed run ends with the same weights as an uninterrupted one.
 
 Examples
 --------

@@ -26,9 +26,10 @@ Documented choices
   resampled batches while the weights change), a free running estimate; the **test AUC** comes from a clean
   evaluation pass over the test split after each epoch. Neither is used to pick an epoch: the final weights are
   those of the last epoch. The validation split (the external set) is never touched during training.
-* **Checkpoints**: ``<run>/models/<model>_stage<k>/checkpoint.pt`` is rewritten atomically after every epoch with the
-  model, optimizer, scheduler and RNG state dicts (tensors and plain Python values only, loadable
-  with ``torch.load(..., weights_only=True)``). ``resume=True`` continues from it; because every epoch reseeds its
+* **Checkpoints**: ``<run>/models/<model>_stage<k>/checkpoint.pt`` is rewritten atomically at the end of an epoch
+  once :data:`CHECKPOINT_EVERY_S` seconds of training have passed since the last save (and when stopped on purpose)
+  with the model, optimizer, scheduler and RNG state dicts (tensors and plain Python values only, loadable with
+  ``torch.load(..., weights_only=True)``). ``resume=True`` continues from it; because every epoch reseeds its
   generators, a resumed run ends with the same weights as an uninterrupted one. When training ends, ``model.pt``
   (weights, configuration, history) replaces the checkpoint.
 * **No retraining**: when ``model.pt`` exists with the same configuration hash (model, stage, profile training fields,
@@ -110,7 +111,8 @@ __all__ = ["HISTORY_COLUMNS", "CandidateRun", "TrainedModel", "checkpoint_dir", 
 
 #: Seconds of training between two resume checkpoints (``checkpoint.pt``, model and Adam state: about 700 MB for
 #: AlexNet). On an H100 an epoch of the paper profile takes about a second and writing a checkpoint after each one
-#: took longer than the epoch itself; on the CPU an epoch takes longer than this, so every epoch is still saved.
+#: took longer than the epoch itself. On the CPU the long trainings (ResNet-50, Inception-v3: 30-60 s per epoch on
+#: the quick profile) still save after every epoch, the short ones (AlexNet's stage 2: about 3 s) every 10 or so.
 #: An interrupted training resumes from its last checkpoint with the same final weights (each epoch reseeds its
 #: generators), so a longer interval only redoes more epochs after an interruption.
 CHECKPOINT_EVERY_S = 30.0
