@@ -3,8 +3,8 @@
 # and the paper profile end to end. Everything it measures is written under $OUT.
 #
 # Run from the repository root on the device machine, through the device tool (carry [".whl"], timeout_s 560):
-#   bash device_check.sh                      (everything; about 8 minutes on one H100)
-#   STEPS=reproduce REPRODUCE_S=320 bash device_check.sh   (only the paper profile end to end)
+#   bash benchmarks/device_check.sh                      (everything; about 8 minutes on one H100)
+#   STEPS=reproduce REPRODUCE_S=320 bash benchmarks/device_check.sh   (only the paper profile end to end)
 # .whl/ holds the wheels of the packages the device image lacks (papermill, nbconvert, ipykernel, pingouin, captum,
 # dask, distributed, ...), installed here first. The face crop mode is `none` there: that machine's OpenCV 5 has no
 # Haar cascades. The torch.compile column of the throughput table is skipped (it compiles for minutes per model).
