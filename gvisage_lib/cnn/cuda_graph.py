@@ -17,7 +17,8 @@ launch. :class:`GraphedStep` does that with PyTorch's own ``torch.cuda.CUDAGraph
   that the caller copies before the next step;
 * dropout draws from the CUDA generator's graph-safe Philox offsets, so it differs between replays as it should;
 * a batch of another size (the epoch's last, partial batch) runs eagerly through :meth:`GraphedStep.eager`;
-* if the parameters' storage changes (a layout conversion of the network between epochs) the graph is captured again.
+* if the parameters' storage changes (a layout conversion of the network between epochs) the graph is captured again
+  (:meth:`GraphedStep.check_storage`, called by the training loop once per epoch).
 
 A capture that fails (an operation that cannot be captured on some PyTorch build) raises from :meth:`__call__`;
 :func:`gvisage_lib.cnn.training.train_model` then goes on eagerly and says so on the terminal.
@@ -157,6 +158,12 @@ class GraphedStep:
     def _param_ptrs(self) -> list[int]:
         return [p.data_ptr() for p in self.net.parameters()]
 
+    def check_storage(self) -> None:
+        """Drop the captured graph if the parameters' storage moved since the capture (a layout conversion of the
+        network, e.g. between epochs): the next full batch captures again. Cheap enough per epoch, not per step."""
+        if self._graph is not None and self._ptrs != self._param_ptrs():
+            self._graph = None
+
     def _capture(self) -> None:
         self.opt.zero_grad(set_to_none=True)  # the gradients are then allocated in (and replayed into) the graph's pool
         graph = torch.cuda.CUDAGraph()
@@ -174,8 +181,6 @@ class GraphedStep:
             raise ValueError(f"idx must hold batch_size={self.batch_size} indices, got {len(idx)}")
         if self.device.type != "cuda":
             return self.eager(idx, u, v)
-        if self._graph is not None and self._ptrs != self._param_ptrs():
-            self._graph = None  # the parameters moved (a layout change): capture again
         if self._graph is None:
             if self.eager_steps < WARMUP_STEPS:
                 side = torch.cuda.Stream(self.device)

@@ -469,6 +469,8 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
             aug_v = torch.cat([d[1] for d in draws]).to(dev)
             order = order.to(dev)
             net.train()
+            if graph_step is not None:
+                graph_step.check_storage()
             t0, seen = time.perf_counter(), 0
             loss_sum = torch.zeros((), dtype=torch.float64, device=dev)  # accumulated on the device: no sync per step
             scores, labels = [], []
@@ -912,9 +914,7 @@ def train_from_run(run_dir: str | os.PathLike[str], model: str, stage: int, *, p
         raise ValueError(f"model must be one of {sorted(MODEL_REGISTRY)}, got {model!r}")
     if stage not in (1, 2):
         raise ValueError(f"stage must be 1 or 2, got {stage!r}")
-    params: dict[str, Any] = {}
-    if paths.run_json.is_file():
-        params = json.loads(paths.run_json.read_text(encoding="utf-8")).get("parameters", {})
+    params = paths.recorded_parameters()
     prof = get_profile(profile or params.get("profile") or "quick")
     seed = int(seed if seed is not None else params.get("seed", DEFAULT_SEED))
     manifest_path = Path(manifest or params.get("manifest") or paths.twin_manifest)

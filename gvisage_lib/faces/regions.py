@@ -124,11 +124,7 @@ class TwinRegions:
                  margin: float = DEFAULT_MARGIN, crop_mode: str | None = None) -> None:
         mpath = Path(manifest_path)
         if crop_mode is None:
-            crop_mode = "detect"
-            if paths.run_json.is_file():
-                record = json.loads(paths.run_json.read_text(encoding="utf-8"))
-                crop_mode = str((record.get("parameters") or {}).get("notebook_parameters", {}).get("crop_mode",
-                                                                                                     crop_mode))
+            crop_mode = str(paths.recorded_parameters().get("notebook_parameters", {}).get("crop_mode", "detect"))
         if crop_mode not in CROP_MODES:
             raise ValueError(f"crop_mode must be one of {list(CROP_MODES)}, got {crop_mode!r}")
         self.crop_mode = crop_mode
