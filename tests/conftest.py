@@ -1,5 +1,5 @@
 """Shared fixtures: a tiny valid cohort written by hand (independent of the twin generator), and one smoke run of the
-whole pipeline shared by every test that needs one (tests/test_end_to_end.py, tests/test_browser.py)."""
+whole pipeline shared by every test that needs one (tests/run/test_end_to_end.py, tests/run/test_browser.py)."""
 
 from __future__ import annotations
 
@@ -7,38 +7,9 @@ import subprocess
 import sys
 from pathlib import Path
 
-import numpy as np
-import pandas as pd
 import pytest
-from PIL import Image
 
-from gvisage_lib.core import schema
-
-
-def write_tiny_cohort(folder: Path, n_per_cell: int = 1) -> Path:
-    """Write a minimal valid manifest (every group in every split) with small JPEG photos; return its path."""
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / "photos").mkdir(exist_ok=True)
-    rng = np.random.default_rng(0)
-    rows = []
-    for split in schema.SPLITS:
-        for group in schema.GROUPS:
-            for k in range(n_per_cell):
-                sid = f"T{len(rows) + 1:03d}"
-                img = (rng.random((40, 32, 3)) * 255).astype(np.uint8)
-                Image.fromarray(img).save(folder / "photos" / f"{sid}_1.jpg", quality=90)
-                row = {c: "" for c in schema.MANIFEST_COLUMNS}
-                row.update(subject_id=sid, group=group, split=split, site="SiteA" if group != "NC" else "WYLF",
-                           sex="FM"[k % 2], age_years=10 + k, photo_1=f"photos/{sid}_1.jpg")
-                if group != "NC":
-                    row.update(tumor_site="sellar", tumor_type="germinoma" if group == "iGCT" else "craniopharyngioma",
-                               duration_months=6, bmi=18.0, hpt_damage="none")
-                    row.update({c: 0 for c in schema.SYMPTOM_COLUMNS})
-                    row.update({c: 1.0 for c in schema.ENDOCRINE_COLUMNS})
-                rows.append(row)
-    path = folder / "manifest.csv"
-    pd.DataFrame(rows, columns=list(schema.MANIFEST_COLUMNS)).to_csv(path, index=False)
-    return path
+from support.cohorts import write_tiny_cohort
 
 
 @pytest.fixture

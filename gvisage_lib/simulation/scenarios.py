@@ -394,7 +394,7 @@ class NestedComparison:
     training split, with its predictions; :meth:`test` fits the hybrid for one score. Maximum likelihood; Firth's
     penalised likelihood for both models when either is separated, as ``fit_models(method="auto")``. The numbers are
     those of :func:`gvisage_lib.clinical.compare_models` on ``fit_models(frame, CLINICAL_MODEL)`` with
-    ``eval_splits=("train", "validation")`` (``tests/test_simulation.py``).
+    ``eval_splits=("train", "validation")`` (``tests/simulation/test_simulation.py``).
 
     Examples
     --------

@@ -185,7 +185,7 @@ def batched_auc_ranks(y: Any, ranks: Any, n_levels: int | None = None) -> np.nda
     The fast path of bootstraps that resample the same subjects many times: each row's AUC is the sum over its cases of
     (controls ranked below + half the controls tied) over ``m n``, counted with one ``bincount`` for all rows. The
     numerators are whole or half numbers, exact in floating point, so the result equals :func:`batched_auc`'s bit for
-    bit (``tests/test_stats_bootstrap.py``).
+    bit (``tests/stats/test_stats_bootstrap.py``).
 
     Parameters
     ----------

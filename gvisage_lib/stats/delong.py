@@ -6,7 +6,7 @@ cases (label 1) and ``n`` controls (label 0), the placement of a case is (its mi
 midrank among the cases) / n, i.e. the number of controls below it plus half the tied ones, over n; we count these
 with one sort of the cases, one of the controls and binary searches, which gives exactly the midrank differences
 in O((m+n) log(m+n)) instead of the O(m n) of the pairwise definition (``benchmarks/delong.py``). All results
-reproduce R's pROC 1.18.0 (see ``tests/test_stats_delong.py`` and ``tests/r/proc_reference.R``):
+reproduce R's pROC 1.18.0 (see ``tests/stats/test_stats_delong.py`` and ``tests/r/proc_reference.R``):
 
 * ``roc_auc_delong``      = ``roc(y, s, levels=c(0, 1), direction="<")`` + ``var(roc)``
   + ``ci.auc(roc, method="delong")``

@@ -1,5 +1,5 @@
-# Reference values for tests/test_clinical.py, tests/test_hybrid.py, tests/test_calibration.py,
-# tests/test_endocrine.py and tests/test_strata.py.
+# Reference values for tests/clinical/test_clinical.py, tests/clinical/test_hybrid.py, tests/clinical/test_calibration.py,
+# tests/endocrine/test_endocrine.py and tests/endocrine/test_strata.py.
 #
 # Regenerate (from the repository root; R 4.2.2 with car 3.1.1 and jsonlite 1.8.4):
 #     Rscript tests/r/clinical_endocrine_reference.R

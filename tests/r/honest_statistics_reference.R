@@ -1,5 +1,5 @@
 # Reference values for the GVIF and the optimism bootstrap of the clinical models
-# (tests/test_honest_statistics.py). Run from the repository root:
+# (tests/clinical/test_honest_statistics.py). Run from the repository root:
 #   Rscript tests/r/honest_statistics_reference.R > tests/data/honest_statistics_reference.json
 # R 4.2.2 (Debian r-base-core), car 3.1.1 (r-cran-car), rms 6.5.0 (r-cran-rms), jsonlite.
 suppressPackageStartupMessages({library(car); library(rms); library(jsonlite)})

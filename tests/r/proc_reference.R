@@ -1,4 +1,4 @@
-# Reference values for tests/test_stats_delong.py and tests/test_stats_proportions.py.
+# Reference values for tests/stats/test_stats_delong.py and tests/stats/test_stats_proportions.py.
 #
 # Regenerate (from the repository root; needs R >= 4 with pROC 1.18.0 and jsonlite):
 #     Rscript tests/r/proc_reference.R
