@@ -5,7 +5,8 @@ app for the command line, on the networks of a run folder made by ``gvisage repr
 
 1. **Quality control, as preprocessing does it.** Each photo is read, decoded with the pipeline's decoder (pixel cap
    included) and quality-controlled and cropped by :func:`gvisage_lib.faces.preprocess.qc_photo_bytes` with the run's
-   image size and the preprocessing defaults (``crop_mode="detect"`` unless told otherwise). A refused photo gets
+   image size and crop mode (the run's ``crop_mode`` unless told otherwise; see its record,
+   :class:`gvisage_lib.core.record.RunRecord`). A refused photo gets
    the QC reason preprocessing would record (``unreadable``, ``no_face``, ``multiple_faces``, ``face_too_small``,
    ``blurred``; an unreadable one also says why).
 2. **The photos are one subject.** The accepted photos are stacked in the order given and repeated cyclically to
@@ -24,7 +25,8 @@ app for the command line, on the networks of a run folder made by ``gvisage repr
    notebook 04's tables. A subject is positive when its score is at or above the threshold.
 
 This is a research reproduction on a synthetic cohort unless the run was made on a real one; it is not a medical
-device, and the JSON says so.
+device, and the JSON says so: ``trained_on`` names the cohort the networks were trained on, and on the synthetic twin
+the note says that a real photo is outside what they were trained on.
 
 Examples
 --------
@@ -36,7 +38,6 @@ FileNotFoundError: run folder /nonexistent/run has no run.json (make it with gvi
 
 from __future__ import annotations
 
-import json
 import os
 from collections.abc import Sequence
 from pathlib import Path
@@ -50,10 +51,11 @@ from gvisage_lib.cnn.outputs import load_selected_model
 from gvisage_lib.cnn.predict import CASCADE_THRESHOLD, pick_device, predict_scores
 from gvisage_lib.cnn.training import checkpoint_dir, load_trained
 from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.core.record import SYNTHETIC_COHORT, RunRecord, RunRecordError
 from gvisage_lib.paper.index import table_name
 from gvisage_lib.stats.operating_points import RULES
 
-__all__ = ["COMBINES", "SCREEN_RULES", "run_thresholds", "screen_photos", "screen_run"]
+__all__ = ["COMBINES", "SCREEN_RULES", "run_thresholds", "screen_note", "screen_photos", "screen_run"]
 
 #: Threshold rules: the operating points of notebook 04, or ``argmax`` (0.5).
 SCREEN_RULES: tuple[str, ...] = (*RULES, "argmax")
@@ -205,8 +207,27 @@ def screen_photos(photos: Sequence[str | os.PathLike[str]], nets: dict[int, torc
     return out
 
 
+def screen_note(record: RunRecord) -> str:
+    """What the screening result is, for its reader: :data:`NOTE`, and on the synthetic twin that the networks never
+    saw a real face.
+
+    Examples
+    --------
+    >>> from gvisage_lib.core.record import RunSettings
+    >>> "not on photos of real children" in screen_note(RunRecord(settings=RunSettings(synthetic_twin=True)))
+    True
+    >>> screen_note(RunRecord(settings=RunSettings(manifest="/data/kids.csv", synthetic_twin=False)))[-36:]
+    'were trained on the cohort kids.csv.'
+    """
+    if record.settings.synthetic_twin is False:
+        return f"{NOTE} The networks were trained on the cohort {record.cohort_name}."
+    return (f"{NOTE} The networks were trained on the {SYNTHETIC_COHORT} (rendered faces), not on photos of real "
+            "children: a real photo is outside what they were trained on, and their probabilities for it mean "
+            "nothing clinically.")
+
+
 def screen_run(run_dir: str | os.PathLike[str], photos: Sequence[str | os.PathLike[str]], *, rule: str = "youden",
-               crop_mode: str = "detect", combine: str = "stack",
+               crop_mode: str | None = None, combine: str = "stack",
                device: str | torch.device = "cpu") -> dict[str, Any]:
     """:func:`screen_photos` with the selected networks and thresholds of a finished run (``gvisage predict``).
 
@@ -217,22 +238,33 @@ def screen_run(run_dir: str | os.PathLike[str], photos: Sequence[str | os.PathLi
         the selected model of each stage; ``tables/operating_points.csv`` unless ``rule="argmax"``).
     photos : sequence of path-like
         One to four photos of one child.
-    rule, crop_mode, combine, device
+    crop_mode : {"detect", "none"}, optional
+        How the photos are cropped; default: the run's (:attr:`gvisage_lib.core.record.RunRecord.crop_mode`, the
+        crop mode its networks were trained on). A run made with ``"box"`` (the manifest's face boxes) needs one
+        given.
+    rule, combine, device
         See the module documentation and :func:`screen_photos`.
 
     Returns
     -------
     dict
-        JSON-ready: ``run``, ``models``, ``image_size``, ``note`` and the fields of :func:`screen_photos`.
+        JSON-ready: ``run``, ``trained_on`` (the cohort the networks were trained on: ``"synthetic twin"`` or the
+        manifest's name), ``models``, ``image_size``, ``crop_mode``, ``note`` and the fields of
+        :func:`screen_photos`.
     """
     paths = RunPaths(run_dir)
-    if not paths.run_json.is_file():
+    if not RunRecord.exists(paths):
         raise FileNotFoundError(f"run folder {paths.root} has no run.json (make it with gvisage reproduce)")
+    record = RunRecord.load(paths)
     try:
-        record = json.loads(paths.run_json.read_text(encoding="utf-8"))
-        image_size = int(record["profile"]["image_size"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{paths.run_json} is not a run record of this version ({exc!r})") from None
+        image_size = record.image_size
+    except RunRecordError as exc:
+        raise ValueError(f"{RunRecord.path(paths)}: {exc}") from None
+    crop_mode = record.crop_mode if crop_mode is None else crop_mode
+    if crop_mode == "box":
+        raise ValueError("the run cropped its faces with the manifest's face boxes (crop_mode 'box'), which a photo "
+                         "given alone does not have; choose crop_mode 'detect' (find the face) or 'none' (the photos "
+                         "are face crops already)")
     selected = load_selected_model(paths.selected_model)
     thresholds = run_thresholds(paths, selected, rule)
     dev = pick_device(device)
@@ -247,5 +279,6 @@ def screen_run(run_dir: str | os.PathLike[str], photos: Sequence[str | os.PathLi
         nets[stage] = net
     result = screen_photos(photos, nets, thresholds, image_size=image_size, crop_mode=crop_mode, combine=combine,
                            device=dev)
-    return {"run": str(paths.root), "models": {"stage1": selected["stage1"], "stage2": selected["stage2"]},
-            "image_size": image_size, "crop_mode": crop_mode, **result, "note": NOTE}
+    return {"run": str(paths.root), "trained_on": record.cohort_name,
+            "models": {"stage1": selected["stage1"], "stage2": selected["stage2"]},
+            "image_size": image_size, "crop_mode": crop_mode, **result, "note": screen_note(record)}

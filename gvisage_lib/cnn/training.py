@@ -103,8 +103,9 @@ from gvisage_lib.cnn.predict import (
 )
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
-from gvisage_lib.core.profiles import DEFAULT_SEED, Profile, get_profile
+from gvisage_lib.core.profiles import Profile, get_profile
 from gvisage_lib.core.progress import Ticker, format_seconds, report
+from gvisage_lib.core.record import RunRecord, RunSettings
 
 __all__ = ["HISTORY_COLUMNS", "CandidateRun", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates",
            "train_from_run", "train_model"]
@@ -887,7 +888,8 @@ def train_from_run(run_dir: str | os.PathLike[str], model: str, stage: int, *, p
                    device: str | torch.device = "auto", progress: bool = True) -> TrainedModel:
     """Train one candidate for one stage from a run folder whose faces are preprocessed (``gvisage train``).
 
-    Profile, seed and manifest default to those of the run (``run.json``), else the quick profile, the default seed
+    Profile, seed and manifest default to those of the run (its :class:`~gvisage_lib.core.record.RunRecord`), else
+    :data:`~gvisage_lib.core.profiles.DEFAULT_PROFILE`, the default seed
     and the twin's manifest, so the model lands where notebook 03 looks for it (``<run>/models``) with the
     configuration it expects, and is reused there. Stage 2 starts from the candidate's finished stage-1 network
     (profile field ``stage2_from_stage1``), which must exist.
@@ -914,10 +916,11 @@ def train_from_run(run_dir: str | os.PathLike[str], model: str, stage: int, *, p
         raise ValueError(f"model must be one of {sorted(MODEL_REGISTRY)}, got {model!r}")
     if stage not in (1, 2):
         raise ValueError(f"stage must be 1 or 2, got {stage!r}")
-    params = paths.recorded_parameters()
-    prof = get_profile(profile or params.get("profile") or "quick")
-    seed = int(seed if seed is not None else params.get("seed", DEFAULT_SEED))
-    manifest_path = Path(manifest or params.get("manifest") or paths.twin_manifest)
+    record = RunRecord.load_or_none(paths)
+    run = record.settings if record is not None else RunSettings()
+    prof = get_profile(profile or run.profile)
+    seed = int(seed if seed is not None else run.seed)
+    manifest_path = Path(manifest or run.manifest or paths.twin_manifest)
     if stage == 2 and prof.stage2_from_stage1:
         first = checkpoint_dir(paths.models, model, 1) / "model.pt"
         if not first.is_file():

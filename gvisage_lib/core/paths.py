@@ -20,11 +20,9 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 
 @dataclass(frozen=True)
@@ -105,20 +103,8 @@ class RunPaths:
 
     @property
     def run_json(self) -> Path:
+        """The run record; read and written only by :class:`gvisage_lib.core.record.RunRecord`."""
         return self.root / "run.json"
-
-    def recorded_parameters(self) -> dict[str, Any]:
-        """The run's settings as ``run.json`` records them (``parameters``: profile, seed, manifest, score_fit,
-        ``notebook_parameters``, ...); ``{}`` for a folder without ``run.json`` (one not made by the pipeline).
-
-        Examples
-        --------
-        >>> RunPaths("/nonexistent").recorded_parameters()
-        {}
-        """
-        if not self.run_json.is_file():
-            return {}
-        return dict(json.loads(self.run_json.read_text(encoding="utf-8")).get("parameters") or {})
 
     def ensure(self) -> RunPaths:
         """Create the output folders and return self."""

@@ -29,8 +29,11 @@ from gvisage_lib.core.schema import CANDIDATE_MODELS
 #: Where quantities fitted on CNN scores get them (``Profile.score_fit``).
 SCORE_FITS: tuple[str, ...] = ("out_of_fold", "test")
 
-#: The master seed of a run when none is given (``gvisage reproduce``, ``synth``, ``simulate``, ``train``).
+#: The master seed of a run when none is given (``gvisage reproduce``, ``synth``, ``simulate``, ``train``, the
+#: notebooks' ``setup_notebook``).
 DEFAULT_SEED = 20250130
+#: The profile of a run when none is given (``gvisage reproduce``, ``train`` outside a run, ``setup_notebook``).
+DEFAULT_PROFILE = "quick"
 
 
 @dataclass(frozen=True)

@@ -36,6 +36,7 @@ import pandas as pd
 from gvisage_lib.cohort.privacy import is_synthetic_cohort
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.core.record import DEFAULT_CROP_MODE, RunRecord
 from gvisage_lib.core.schema import PHOTO_COLUMNS
 from gvisage_lib.faces import detection as F
 from gvisage_lib.faces.preprocess import CROP_MODES, DEFAULT_MARGIN, load_qc_photos, load_stack
@@ -105,9 +106,9 @@ class TwinRegions:
     margin : float
         Margin of the face crop that preprocessing used (its default); checked against the cached stacks.
     crop_mode : {"detect", "box", "none"}, optional
-        Preprocessing's crop mode (notebook 02's parameter ``crop_mode``). Default: the run's, from ``run.json``'s
-        notebook parameters (``"detect"`` when the run set none or has no ``run.json``). ``"none"`` crops the centred
-        square without a margin, so ``margin`` is then 0.
+        Preprocessing's crop mode (notebook 02's parameter ``crop_mode``). Default: the run's
+        (:attr:`gvisage_lib.core.record.RunRecord.crop_mode`; ``"detect"`` when the run folder has no record).
+        ``"none"`` crops the centred square without a margin, so ``margin`` is then 0.
 
     Examples
     --------
@@ -124,7 +125,8 @@ class TwinRegions:
                  margin: float = DEFAULT_MARGIN, crop_mode: str | None = None) -> None:
         mpath = Path(manifest_path)
         if crop_mode is None:
-            crop_mode = str(paths.recorded_parameters().get("notebook_parameters", {}).get("crop_mode", "detect"))
+            record = RunRecord.load_or_none(paths)
+            crop_mode = record.crop_mode if record is not None else DEFAULT_CROP_MODE
         if crop_mode not in CROP_MODES:
             raise ValueError(f"crop_mode must be one of {list(CROP_MODES)}, got {crop_mode!r}")
         self.crop_mode = crop_mode

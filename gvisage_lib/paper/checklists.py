@@ -19,7 +19,7 @@ Each item row says where a run reports it and how to judge it:
 
 The status is computed from what the run wrote: an item with evidence is ``"reported"`` when every pointer exists
 and ``"not reported"`` (naming what is missing) otherwise; an item with a fixed verdict takes it. Which column applies
-comes from ``run.json`` (``parameters.synthetic_twin``) unless ``synthetic`` is given.
+comes from the run record (``run.json``'s ``parameters.synthetic_twin``) unless ``synthetic`` is given.
 
 Examples
 --------
@@ -42,6 +42,7 @@ import pandas as pd
 
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.core.record import RunRecord, RunRecordError
 from gvisage_lib.paper.index import figure_name, table_name
 
 __all__ = ["CHECKLISTS", "CHECKLIST_COLUMNS", "STATUSES", "checklist_items", "reporting_checklists",
@@ -163,16 +164,16 @@ def resolve_evidence(token: str, run_dir: str | os.PathLike[str]) -> tuple[str, 
 
 
 def _synthetic_from_run(paths: RunPaths) -> bool:
-    if not paths.run_json.is_file():
-        raise FileNotFoundError(f"run record not found: {paths.run_json} (written by the pipeline); "
-                                "pass synthetic=True or False to say which cohort the run used")
     try:
-        flag = json.loads(paths.run_json.read_text(encoding="utf-8"))["parameters"]["synthetic_twin"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"{paths.run_json}: key parameters.synthetic_twin not readable ({exc}); "
-                         "pass synthetic=True or False") from None
-    if not isinstance(flag, bool):
-        raise TypeError(f"{paths.run_json}: parameters.synthetic_twin must be true or false, got {flag!r}")
+        flag = RunRecord.load(paths).settings.synthetic_twin
+    except FileNotFoundError:
+        raise FileNotFoundError(f"run record not found: {RunRecord.path(paths)} (written by the pipeline); "
+                                "pass synthetic=True or False to say which cohort the run used") from None
+    except RunRecordError as exc:
+        raise ValueError(f"{exc}; pass synthetic=True or False") from None
+    if flag is None:
+        raise ValueError(f"{RunRecord.path(paths)}: parameters.synthetic_twin is not recorded; pass synthetic=True "
+                         "or False")
     return flag
 
 

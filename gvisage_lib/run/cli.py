@@ -25,8 +25,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from gvisage_lib import __version__
-from gvisage_lib.core.profiles import PROFILES, SCORE_FITS
-from gvisage_lib.run.pipeline import DEFAULT_SEED
+from gvisage_lib.core.profiles import DEFAULT_PROFILE, DEFAULT_SEED, PROFILES, SCORE_FITS
 
 
 def _build_parser() -> argparse.ArgumentParser:
@@ -36,7 +35,7 @@ def _build_parser() -> argparse.ArgumentParser:
 
     rep = sub.add_parser("reproduce", help="run every numbered notebook through papermill into a run folder")
     rep.add_argument("--profile", choices=sorted(PROFILES), default=None,
-                     help="parameter set (default: quick; with --from, the run's)")
+                     help=f"parameter set (default: {DEFAULT_PROFILE}; with --from, the run's)")
     rep.add_argument("--manifest", type=Path, default=None,
                      help="cohort manifest of your own; without it the synthetic twin is generated into the run folder")
     rep.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<profile>)")
@@ -97,8 +96,9 @@ def _build_parser() -> argparse.ArgumentParser:
     pre.add_argument("--combine", choices=("stack", "mean"), default="stack",
                      help="stack: the accepted photos stacked as one subject, as in training (default); mean: the "
                           "average of each photo's score")
-    pre.add_argument("--crop-mode", choices=("detect", "none"), default="detect",
-                     help="detect the face (default) or take the photos as face crops already")
+    pre.add_argument("--crop-mode", choices=("detect", "none"), default=None,
+                     help="detect the face, or take the photos as face crops already (none); default: the crop mode "
+                          "the run's networks were trained on (its run.json)")
     pre.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda or auto")
     sim = sub.add_parser("simulate", help="Monte-Carlo simulation of the paper's tests on the twin (notebook 07)")
     sim.add_argument("--replicates", type=int, default=1000, help="number of replicates (default: 1000)")
@@ -167,7 +167,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     from gvisage_lib.run.parameters import load_params_file
     from gvisage_lib.run.pipeline import NotebookFailed, reproduce
 
-    out = args.out if args.out is not None else Path("runs") / (args.profile or "quick")
+    out = args.out if args.out is not None else Path("runs") / (args.profile or DEFAULT_PROFILE)
     try:
         with signals_interrupt():  # also while the arguments are checked, before the run itself takes the signals
             parameters = load_params_file(args.params) if args.params is not None else {}
@@ -186,7 +186,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         _err(str(exc))
         return 2
     except RunInterrupted as exc:
-        _err(f"{exc}; {_interrupted_where(Path(out) / 'run.json')}")
+        _err(f"{exc}; {_interrupted_where(Path(out))}")
         return exc.exit_code
     return 0
 
@@ -209,16 +209,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
-def _interrupted_where(record_path: Path) -> str:
-    """What an interrupted ``reproduce`` left: a run record saying so, or nothing."""
-    import json
+def _interrupted_where(out: Path) -> str:
+    """What an interrupted ``reproduce`` left in the run folder ``out``: a run record saying so, or nothing."""
+    from gvisage_lib.core.record import RunRecord
 
-    try:
-        status = json.loads(record_path.read_text(encoding="utf-8")).get("status")
-    except (OSError, ValueError, AttributeError):
-        status = None
-    if status == "interrupted":
-        return f"{record_path} records the run as interrupted"
+    record = RunRecord.load_or_none(out)
+    if record is not None and record.status == "interrupted":
+        return f"{RunRecord.path(out)} records the run as interrupted"
     return "the run had not started"
 
 

@@ -122,22 +122,14 @@ class RunLock:
                 os.unlink(tmp)
 
     def _mark_interrupted(self, holder: dict[str, Any]) -> None:
-        """Record in the killed run's ``run.json`` that it did not finish."""
-        from gvisage_lib.core.io import write_json
+        """Record in the killed run's record that it did not finish."""
+        from gvisage_lib.core.record import RunRecord
 
-        record_path = self.run_dir / "run.json"
-        try:
-            record = json.loads(record_path.read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return
-        if isinstance(record, dict) and record.get("status") == "running":
-            record["status"] = "interrupted"
-            record["interruption"] = (f"the process {holder.get('pid')} ended without finishing the run (found by "
-                                      "the next run, which took its lock over)")
-            for nb in record.get("notebooks", []):
-                if isinstance(nb, dict) and nb.get("status") == "running":
-                    nb["status"] = "interrupted"
-            write_json(record, record_path)
+        record = RunRecord.load_or_none(self.run_dir)
+        if record is not None and record.status == "running":
+            record.mark_interrupted(f"the process {holder.get('pid')} ended without finishing the run (found by the "
+                                    "next run, which took its lock over)")
+            record.save(self.run_dir)
 
     def acquire(self) -> RunLock:
         """Take the lock; take a stale one over (see the module's notes). Raises :class:`RunLocked` if held."""

@@ -41,7 +41,7 @@ import pandas as pd
 from gvisage_lib.cohort.privacy import is_synthetic_cohort
 from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
-from gvisage_lib.core.profiles import Profile, get_profile
+from gvisage_lib.core.profiles import DEFAULT_PROFILE, DEFAULT_SEED, Profile, get_profile
 from gvisage_lib.core.progress import report
 from gvisage_lib.paper.index import figure_caption, figure_name, table_name
 from gvisage_lib.run import display
@@ -113,7 +113,8 @@ def warnings_to_terminal() -> bool:
     return True
 
 
-def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profile: str = "quick", seed: int = 0,
+def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profile: str = DEFAULT_PROFILE,
+                   seed: int = DEFAULT_SEED,
                    score_fit: str = "", quiet: bool = False) -> NotebookRun:
     """Prepare a notebook of the pipeline and return its :class:`NotebookRun`.
 

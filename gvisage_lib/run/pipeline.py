@@ -42,7 +42,6 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -50,9 +49,10 @@ from gvisage_lib import __version__
 from gvisage_lib.cohort.manifest import manifest_hashes
 from gvisage_lib.core.io import write_json, write_text
 from gvisage_lib.core.paths import RunPaths
-from gvisage_lib.core.profiles import DEFAULT_SEED, get_profile
+from gvisage_lib.core.profiles import DEFAULT_PROFILE, DEFAULT_SEED, Profile, get_profile
 from gvisage_lib.core.progress import PREFIX_ENV
 from gvisage_lib.core.provenance import environment_info, git_state, output_hashes, package_versions
+from gvisage_lib.core.record import PIPELINE_RUNNER, RunRecord, RunRecordError, RunSettings, now_utc
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
 from gvisage_lib.run.interrupt import RunInterrupted, execute_notebook_in_thread, signals_interrupt
 from gvisage_lib.run.lock import RunLock
@@ -212,53 +212,48 @@ def _kernel_env() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
-def _continued_settings(run_dir: Path, start_at: str, *, profile: str | None, seed: int | None,
-                        score_fit: str | None, manifest: str | os.PathLike[str] | None,
-                        notebook_parameters: dict[str, Any] | None = None,
-                        declared: dict[str, NotebookParameter] | None = None) -> dict[str, Any]:
-    """The settings of the run that ``--from`` continues, from its ``run.json``; one given differently is an error.
+def _continued_record(run_dir: Path, start_at: str, *, profile: str | None, seed: int | None,
+                      score_fit: str | None, manifest: str | os.PathLike[str] | None,
+                      notebook_parameters: dict[str, Any] | None = None,
+                      declared: dict[str, NotebookParameter] | None = None) -> RunRecord:
+    """The record of the run that ``--from`` continues; a setting given differently from it is an error.
 
     A partial rerun must use the profile, seed, CNN-score fitting and cohort the earlier notebooks' outputs were made
     with, or it would mix outputs of two configurations under one run record. The same holds for a notebook
     parameter that a notebook before ``start_at`` reads; one that only later notebooks read may change. Returns the
-    prior record's parameters, effective ``score_fit``, notebook records and the notebook parameters to use (the
-    run's, updated with the ones given).
+    prior record with its notebook parameters updated with the ones given.
     """
-    import json
-
-    record_path = RunPaths(run_dir).run_json
-    if not record_path.is_file():
-        raise FileNotFoundError(f"--from {start_at}: {record_path} not found; a partial rerun continues a run made "
-                                "before (run from the first notebook without --from)")
     try:
-        prior = json.loads(record_path.read_text(encoding="utf-8"))
-        params = prior["parameters"]
-        run_score_fit = prior["profile"]["score_fit"]
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"--from {start_at}: {record_path} is not a run record of this version ({exc!r}); run from "
-                         "the first notebook") from None
+        prior = RunRecord.load(run_dir)
+        run_score_fit = prior.profile["score_fit"]
+    except FileNotFoundError:
+        raise FileNotFoundError(f"--from {start_at}: {RunRecord.path(run_dir)} not found; a partial rerun continues a "
+                                "run made before (run from the first notebook without --from)") from None
+    except (RunRecordError, KeyError) as exc:
+        raise ValueError(f"--from {start_at}: {RunRecord.path(run_dir)} is not a run record of this version "
+                         f"({exc}); run from the first notebook") from None
+    params = prior.settings
     given = {"profile": profile, "seed": seed, "score_fit": score_fit}
-    had = {"profile": params.get("profile"), "seed": params.get("seed"), "score_fit": run_score_fit}
+    had = {"profile": params.profile, "seed": params.seed, "score_fit": run_score_fit}
     for name, value in given.items():
         if value is not None and value != had[name]:
             raise ValueError(f"--from {start_at}: the run in {run_dir} was made with {name} {had[name]!r}, not "
                              f"{value!r}; rerun from the first notebook (or into another --out) to change it")
     if manifest is not None:
-        if params.get("synthetic_twin"):
+        if params.synthetic_twin:
             raise ValueError(f"--from {start_at}: the run in {run_dir} was made on the synthetic twin, not on "
                              f"{manifest}; rerun from the first notebook to change the cohort")
-        if Path(manifest).resolve() != Path(params.get("manifest", "")).resolve():
+        if Path(manifest).resolve() != Path(params.manifest).resolve():
             raise ValueError(f"--from {start_at}: the run in {run_dir} was made with the manifest "
-                             f"{params.get('manifest')}, not {manifest}")
-    run_manifest = Path(params.get("manifest", ""))
+                             f"{params.manifest}, not {manifest}")
+    run_manifest = Path(params.manifest)
     if not run_manifest.is_file():
         raise FileNotFoundError(f"--from {start_at}: the run's manifest {run_manifest} no longer exists")
     digest = manifest_hashes(run_manifest)["manifest_sha256"]
-    if digest != prior.get("data", {}).get("manifest_sha256"):
+    if digest != prior.data.get("manifest_sha256"):
         raise ValueError(f"--from {start_at}: the manifest {run_manifest} changed since the run was made (SHA-256 "
                          f"{digest[:12]}... now); rerun from the first notebook")
-    run_overrides = dict(params.get("notebook_parameters") or {})
-    merged = dict(run_overrides)
+    run_overrides = dict(params.notebook_parameters)
     for name, value in (notebook_parameters or {}).items():
         param = (declared or {}).get(name)
         before = run_overrides.get(name, param.default if param is not None else None)
@@ -267,10 +262,9 @@ def _continued_settings(run_dir: Path, start_at: str, *, profile: str | None, se
             raise ValueError(f"--from {start_at}: parameter {name} is read by notebook {readers[0]}, which runs "
                              f"before {start_at}; the run in {run_dir} was made with {name} = {before!r}, not "
                              f"{value!r}; rerun with --from {readers[0][:2]} to change it")
-        merged[name] = value
-    return {"profile": had["profile"], "seed": had["seed"], "score_fit": run_score_fit, "manifest": run_manifest,
-            "synthetic_twin": bool(params.get("synthetic_twin")), "notebooks": prior.get("notebooks", []),
-            "notebook_parameters": merged}
+        params.notebook_parameters[name] = value
+    params.score_fit = run_score_fit
+    return prior
 
 
 def _check_cohort(manifest: Path, books: list[Path], log: Callable[[str], None]) -> None:
@@ -335,16 +329,12 @@ def _make_run_folder(folder: Path) -> None:
         raise RunFolderError(f"--out {folder}: cannot create the run folder: {exc.strerror or exc}") from None
 
 
-def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
-
-
 def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
               manifest: str | os.PathLike[str] | None = None, seed: int | None = None, start_at: str | None = None,
               score_fit: str | None = None, parameters: dict[str, Any] | None = None,
               gpus: int | None = None,
               notebooks_dir: str | os.PathLike[str] | None = None,
-              log: Callable[[str], None] = print) -> dict[str, Any]:
+              log: Callable[[str], None] = print) -> RunRecord:
     """Run the whole pipeline into the run folder ``run_dir`` and return the run record (also in ``run.json``).
 
     Parameters
@@ -352,7 +342,8 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
     run_dir : path-like
         Run folder; created if missing.
     profile : {"smoke", "quick", "paper"}, optional
-        Parameter set (:mod:`gvisage_lib.core.profiles`); default ``"quick"``, or the run's with ``start_at``.
+        Parameter set (:mod:`gvisage_lib.core.profiles`); default :data:`DEFAULT_PROFILE`, or the run's with
+        ``start_at``.
     manifest : path-like, optional
         A cohort manifest of the user's. Without it the synthetic twin is generated into ``run_dir/cohort``.
     seed : int, optional
@@ -430,30 +421,30 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
                              f"{parameters['gpus']!r}")
         parameters["gpus"] = gpus
     overrides = check_overrides(parameters, declared)
-    earlier: list[dict[str, Any]] = []
-    continued = None
+    prior = None
     if start_at is not None:
         books = [b for b in books if b.name[:2] >= start_at]
-        continued = _continued_settings(folder, start_at, profile=profile, seed=seed, score_fit=score_fit,
-                                        manifest=manifest, notebook_parameters=overrides, declared=declared)
-        profile, seed, score_fit = continued["profile"], continued["seed"], continued["score_fit"]
-        overrides = continued["notebook_parameters"]
-        earlier = [n for n in continued["notebooks"] if str(n.get("notebook", ""))[:2] < start_at]
-    profile = "quick" if profile is None else profile
+        prior = _continued_record(folder, start_at, profile=profile, seed=seed, score_fit=score_fit,
+                                  manifest=manifest, notebook_parameters=overrides, declared=declared)
+        profile, seed, score_fit = prior.settings.profile, prior.settings.seed, prior.settings.score_fit
+    profile = DEFAULT_PROFILE if profile is None else profile
     seed = DEFAULT_SEED if seed is None else seed
     prof = get_profile(profile, **({"score_fit": score_fit} if score_fit else {}))
 
-    if continued is not None:
+    if prior is not None:
         missing = [str(p) for p in _inputs_of(start_at, RunPaths(folder), prof.score_fit) if not p.is_file()]
         if missing:
             raise FileNotFoundError(f"--from {start_at}: the earlier notebooks' outputs are missing: "
                                     f"{', '.join(missing)}; rerun from an earlier notebook")
-        user_manifest = None if continued["synthetic_twin"] else continued["manifest"]
-        _check_cohort(continued["manifest"], books, log)
+        user_manifest = None if prior.settings.synthetic_twin else Path(prior.settings.manifest)
+        _check_cohort(Path(prior.settings.manifest), books, log)
     else:
         user_manifest = Path(manifest).resolve() if manifest is not None else None
         if user_manifest is not None:
             _check_cohort(user_manifest, books, log)  # raises ManifestError before anything is written
+    record = _new_record(folder, prof, seed=seed, start_at=start_at, user_manifest=user_manifest,
+                         overrides=prior.settings.notebook_parameters if prior is not None else overrides,
+                         prior=prior)
     _make_run_folder(folder)
     with signals_interrupt():
         lock = RunLock(folder, log=log)
@@ -462,100 +453,79 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         except OSError as exc:
             raise RunFolderError(f"--out {folder}: cannot write into the run folder: {exc.strerror or exc}") from None
         try:
-            return _run(folder, books, prof=prof, profile=profile, seed=seed, start_at=start_at,
-                        user_manifest=user_manifest, continued=continued, earlier=earlier, overrides=overrides,
-                        declared=declared, notebooks_dir=Path(notebooks_dir), log=log)
+            return _run(folder, books, record, prof=prof, user_manifest=user_manifest, declared=declared,
+                        notebooks_dir=Path(notebooks_dir), log=log)
         finally:
             lock.release()
 
 
-def _run(folder: Path, books: list[Path], *, prof: Any, profile: str, seed: int, start_at: str | None,
-         user_manifest: Path | None, continued: dict[str, Any] | None, earlier: list[dict[str, Any]],
-         overrides: dict[str, Any], declared: dict[str, NotebookParameter],
-         notebooks_dir: Path, log: Callable[[str], None]) -> dict[str, Any]:
-    """The run itself, under the run folder's lock: the cohort, the record, each notebook and its HTML."""
-    import papermill as pm
+def _new_record(folder: Path, prof: Profile, *, seed: int, start_at: str | None, user_manifest: Path | None,
+                overrides: dict[str, Any], prior: RunRecord | None) -> RunRecord:
+    """The record a run starts with: its settings and provenance, and the notebooks a partial rerun keeps."""
+    paths = RunPaths(folder)
+    manifest = prior.settings.manifest if prior is not None else str(user_manifest or paths.twin_manifest)
+    settings = RunSettings(profile=prof.name, seed=seed, manifest=manifest, synthetic_twin=user_manifest is None,
+                           start_at=start_at, score_fit=prof.score_fit, notebook_parameters=dict(overrides))
+    record = RunRecord(status="running", gvisage_version=__version__, started_utc=now_utc(), run_dir=str(paths.root),
+                       settings=settings, profile=prof.to_dict(), git=git_state(REPO_ROOT),
+                       packages=package_versions(), environment=environment_info(),
+                       notebooks=list(prior.notebooks) if prior is not None else [],
+                       trainings=list(prior.trainings) if prior is not None else [])
+    if start_at is not None:
+        record.keep_notebooks_before(start_at)
+    return record
 
+
+def _run(folder: Path, books: list[Path], record: RunRecord, *, prof: Profile, user_manifest: Path | None,
+         declared: dict[str, NotebookParameter], notebooks_dir: Path, log: Callable[[str], None]) -> RunRecord:
+    """The run itself, under the run folder's lock: the cohort, the record, each notebook and its HTML.
+
+    The record is read back after each notebook: the notebook's kernel records itself in it too
+    (:func:`gvisage_lib.run.notebook.setup_notebook`: its parameters and the files it saved).
+    """
     paths = RunPaths(folder).ensure()
     t_start = time.perf_counter()
-    record: dict[str, Any] = {
-        "gvisage_version": __version__,
-        "status": "running",
-        "started_utc": _now(),
-        "run_dir": str(paths.root),
-        "parameters": {"profile": profile, "seed": seed,
-                       "manifest": str(continued["manifest"] if continued else user_manifest or paths.twin_manifest),
-                       "synthetic_twin": user_manifest is None, "start_at": start_at, "score_fit": prof.score_fit,
-                       "notebook_parameters": dict(overrides)},
-        "profile": prof.to_dict(),
-        "git": git_state(REPO_ROOT),
-        "packages": package_versions(),
-        "environment": environment_info(),
-        "data": {},
-        "notebooks": list(earlier),
-    }
+    settings = record.settings
     current: tuple[str, float] | None = None
     try:
-        if continued is not None:
-            manifest_path = continued["manifest"]
-            log(f"continuing the run in {paths.root} from notebook {start_at} (profile {profile}, seed {seed})")
-            record["data"] = manifest_hashes(manifest_path)
-            write_json(record, paths.run_json)
+        record.save(paths)  # "running" from the start: an interruption is recorded
+        if settings.start_at is not None:
+            log(f"continuing the run in {paths.root} from notebook {settings.start_at} (profile {settings.profile}, "
+                f"seed {settings.seed})")
         else:
-            write_json(record, paths.run_json)  # "running" from the start: an interruption is recorded
             manifest_path = (user_manifest if user_manifest is not None
-                             else prepare_cohort(paths, seed=seed, profile=profile, log=log))
+                             else prepare_cohort(paths, seed=settings.seed, profile=settings.profile, log=log))
             if user_manifest is None:
                 _check_cohort(manifest_path, books, log)
-            record["parameters"]["manifest"] = str(manifest_path)
-            record["data"] = manifest_hashes(manifest_path)
-            write_json(record, paths.run_json)
-        if overrides:
+            settings.manifest = str(manifest_path)
+        record.data = manifest_hashes(Path(settings.manifest))
+        record.save(paths)
+        if settings.notebook_parameters:
             log("notebook parameters: " + ", ".join(
                 f"{k}={v!r} ({', '.join(b[:2] for b in declared[k].notebooks) if k in declared else 'no notebook'})"
-                for k, v in overrides.items()))
+                for k, v in settings.notebook_parameters.items()))
         _kernel_env()
         run_params = {"run_dir": str(paths.root), "manifest": str(user_manifest) if user_manifest else "",
-                      "profile": profile, "seed": seed, "score_fit": prof.score_fit}
+                      "profile": settings.profile, "seed": settings.seed, "score_fit": prof.score_fit}
         for i, book in enumerate(books, 1):
-            executed = paths.notebooks / book.name
             log(f"[{i}/{len(books)}] {book.stem}: running (elapsed {time.perf_counter() - t_start:.0f} s)")
-            t0 = time.perf_counter()
-            current = (book.name, t0)
             params = dict(run_params)
-            params.update({k: v for k, v in overrides.items() if k in declared and book.name in declared[k].notebooks})
-            try:
-                _execute_book(book, executed, params, paths.root, prefix=book.stem.replace("_", " "))
-            except pm.PapermillExecutionError as err:
-                failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed,
-                                         source=err.source or "")
-                record["notebooks"].append({"notebook": book.name, "seconds": round(time.perf_counter() - t0, 2),
-                                            "status": "failed", "cell": err.exec_count,
-                                            "error": f"{err.ename}: {err.evalue}"})
-                record.update(status="failed", finished_utc=_now())
-                current = None
-                write_json(record, paths.run_json)
-                try:  # the partial notebook, rendered up to the failing cell, and the overview page saying what failed
-                    if executed.is_file():
-                        _render_html(executed, paths.html / f"{book.stem}.html")
-                    log(f"run failed in {book.stem}; overview: {write_run_index(paths.root, notebooks_dir)}")
-                except Exception as exc:  # noqa: BLE001 - the notebook's failure is the one to report
-                    log(f"the overview page could not be written after the failure: {exc!r}")
-                raise failure from None
-            secs = time.perf_counter() - t0
-            _render_html(executed, paths.html / f"{book.stem}.html")
-            record["notebooks"].append({"notebook": book.name, "seconds": round(secs, 2), "status": "succeeded"})
+            params.update({k: v for k, v in settings.notebook_parameters.items()
+                           if k in declared and book.name in declared[k].notebooks})
+            record.start_notebook(book.name, params, runner=PIPELINE_RUNNER)
+            record.save(paths)
+            current = (book.name, time.perf_counter())
+            record = _run_book(book, params, paths, notebooks_dir, log)
             current = None
-            write_json(record, paths.run_json)
-            log(f"[{i}/{len(books)}] {book.stem}: done in {secs:.1f} s")
+            log(f"[{i}/{len(books)}] {book.stem}: done in {record.notebook(book.name).seconds:.1f} s")
     except RunInterrupted as exc:
+        record = RunRecord.load_or_none(paths) or record
         if current is not None:
-            record["notebooks"].append({"notebook": current[0], "seconds": round(time.perf_counter() - current[1], 2),
-                                        "status": "interrupted"})
-        record.update(status="interrupted", finished_utc=_now(),
-                      interruption=f"{exc.signal_name} after {time.perf_counter() - t_start:.1f} s"
-                                   + (f", in notebook {current[0]}" if current is not None else ""))
-        write_json(record, paths.run_json)
+            record.fail_notebook(current[0], cell=None, error="", seconds=time.perf_counter() - current[1],
+                                 status="interrupted")
+        record.mark_interrupted(f"{exc.signal_name} after {time.perf_counter() - t_start:.1f} s"
+                                + (f", in notebook {current[0]}" if current is not None else ""))
+        record.save(paths)
         raise
     # the STARD 2015 and TRIPOD+AI checklists say where this run reports each item: written once every notebook has
     # written its outputs, before the outputs are hashed (so run.json lists them too)
@@ -563,9 +533,44 @@ def _run(folder: Path, books: list[Path], *, prof: Any, profile: str, seed: int,
 
     for path in write_checklists(paths.root, synthetic=user_manifest is None).values():
         log(f"reporting checklist: {path.relative_to(paths.root)}")
-    record.update(status="succeeded", finished_utc=_now(), total_seconds=round(time.perf_counter() - t_start, 2),
-                  outputs=output_hashes(paths.root))
-    write_json(record, paths.run_json)
+    record.status, record.finished_utc = "succeeded", now_utc()
+    record.total_seconds = round(time.perf_counter() - t_start, 2)
+    record.outputs = output_hashes(paths.root)
+    record.save(paths)
     index = write_run_index(paths.root, notebooks_dir)
-    log(f"run finished in {record['total_seconds']:.1f} s: {paths.root}; overview: {index}")
+    log(f"run finished in {record.total_seconds:.1f} s: {paths.root}; overview: {index}")
+    return record
+
+
+def _run_book(book: Path, params: dict[str, Any], paths: RunPaths, notebooks_dir: Path,
+              log: Callable[[str], None]) -> RunRecord:
+    """Execute one notebook of the run and render its HTML; return the record as it then is.
+
+    On a failing cell the record names the notebook, the cell and the error, the partial notebook is rendered, the
+    overview page written, and :class:`NotebookFailed` raised.
+    """
+    import papermill as pm
+
+    executed = paths.notebooks / book.name
+    t0 = time.perf_counter()
+    try:
+        _execute_book(book, executed, params, paths.root, prefix=book.stem.replace("_", " "))
+    except pm.PapermillExecutionError as err:
+        failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed,
+                                 source=err.source or "")
+        with RunRecord.updating(paths) as record:
+            record.fail_notebook(book.name, cell=err.exec_count, error=f"{err.ename}: {err.evalue}",
+                                 seconds=time.perf_counter() - t0)
+            record.status, record.finished_utc = "failed", now_utc()
+        try:  # the partial notebook, rendered up to the failing cell, and the overview page saying what failed
+            if executed.is_file():
+                _render_html(executed, paths.html / f"{book.stem}.html")
+            log(f"run failed in {book.stem}; overview: {write_run_index(paths.root, notebooks_dir)}")
+        except Exception as exc:  # noqa: BLE001 - the notebook's failure is the one to report
+            log(f"the overview page could not be written after the failure: {exc!r}")
+        raise failure from None
+    secs = time.perf_counter() - t0
+    _render_html(executed, paths.html / f"{book.stem}.html")
+    with RunRecord.updating(paths) as record:
+        record.finish_notebook(book.name, seconds=secs, runner=PIPELINE_RUNNER)
     return record

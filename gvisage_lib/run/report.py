@@ -18,9 +18,10 @@ network.
 
 Examples
 --------
->>> import json, tempfile, pathlib
+>>> import tempfile, pathlib
+>>> from gvisage_lib.core.record import RunSettings
 >>> run = pathlib.Path(tempfile.mkdtemp())
->>> _ = (run / "run.json").write_text(json.dumps({"status": "running", "parameters": {"profile": "smoke", "seed": 1}}))
+>>> _ = RunRecord(settings=RunSettings(profile="smoke", seed=1)).save(run)
 >>> page = write_run_index(run)
 >>> page.name, "smoke" in page.read_text(encoding="utf-8")
 ('index.html', True)
@@ -28,7 +29,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -38,6 +38,7 @@ import pandas as pd
 
 from gvisage_lib.core.io import write_text
 from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.core.record import RunRecord
 from gvisage_lib.paper import numbers
 from gvisage_lib.paper.index import OUTPUTS, figure_caption
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
@@ -276,9 +277,7 @@ def build_context(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathL
                   ) -> dict[str, Any]:
     """Everything the page shows, from the run folder (see the module docstring)."""
     paths = RunPaths(run_dir)
-    if not paths.run_json.is_file():
-        raise FileNotFoundError(f"{paths.run_json} not found: {paths.root} is not a run folder of gvisage reproduce")
-    record = json.loads(paths.run_json.read_text(encoding="utf-8"))
+    record = RunRecord.load(paths).to_dict()
     params = record.get("parameters", {})
     git = record.get("git") or {}
     packages = record.get("packages", {})

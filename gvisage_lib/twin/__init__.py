@@ -20,6 +20,7 @@ from pathlib import Path
 import pandas as pd
 
 from gvisage_lib.core import io
+from gvisage_lib.core.profiles import DEFAULT_SEED
 
 from .tabular import TRUTH_COLUMNS, generate_tabular, planted_endocrine_loadings
 
@@ -29,7 +30,7 @@ __all__ = ["synthesize", "generate_tabular", "planted_endocrine_loadings", "TRUT
 _FLOAT_FORMAT = "%.10g"
 
 
-def synthesize(out_dir: str | os.PathLike[str], *, seed: int = 20250130, scale: float = 1.0, photos: bool = True,
+def synthesize(out_dir: str | os.PathLike[str], *, seed: int = DEFAULT_SEED, scale: float = 1.0, photos: bool = True,
                photo_size: tuple[int, int] = (320, 400), capture_shift: float = 0.0,
                workers: int | None = None) -> Path:
     """Generate the twin into ``out_dir`` and return the path of its ``manifest.csv``.
@@ -40,7 +41,8 @@ def synthesize(out_dir: str | os.PathLike[str], *, seed: int = 20250130, scale: 
         Folder to write ``manifest.csv``, ``truth.csv`` (and, with photos, ``photos/`` and ``twin.json``) into;
         created if missing.
     seed : int
-        Master seed; the same seed gives byte-identical CSV files.
+        Master seed (default :data:`gvisage_lib.core.profiles.DEFAULT_SEED`); the same seed gives byte-identical CSV
+        files.
     scale : float
         Multiplier of the paper's group sizes.
     photos : bool

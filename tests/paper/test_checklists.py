@@ -142,7 +142,7 @@ def test_bad_input(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="synthetic_twin"):
         cl.reporting_checklists(tmp_path)
     (tmp_path / "run.json").write_text(json.dumps({"parameters": {"synthetic_twin": "yes"}}))
-    with pytest.raises(TypeError, match="'yes'"):
+    with pytest.raises(ValueError, match="'yes'"):
         cl.reporting_checklists(tmp_path)
     with pytest.raises(TypeError, match="synthetic"):
         cl.reporting_checklists(tmp_path, synthetic="yes")  # type: ignore[arg-type]

@@ -147,7 +147,7 @@ def test_partial_rerun_continues_the_recorded_run_and_refuses_other_settings(
     pipeline.reproduce(out, profile="smoke", manifest=tiny_cohort, seed=7, **quiet)
     first = json.loads((out / "run.json").read_text())
     # no settings given: the run's are used, the skipped notebook's record is kept
-    again = pipeline.reproduce(out, start_at="02", **quiet)
+    again = pipeline.reproduce(out, start_at="02", **quiet).to_dict()
     assert (out / "tables" / "second.csv").read_text() == "smoke 7 out_of_fold"
     assert [n["notebook"] for n in again["notebooks"]] == ["01_first.ipynb", "02_second.ipynb"]
     assert again["notebooks"][0] == first["notebooks"][0] and again["parameters"]["seed"] == 7
