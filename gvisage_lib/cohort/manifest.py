@@ -1,5 +1,8 @@
 """Read and validate a cohort manifest (docs/data.md): every problem reported at once, nothing written.
 
+The contract itself (columns, categories, numeric ranges, plausible ages) is :mod:`gvisage_lib.core.schema`; this
+module checks a file against it, one rule function per check (:data:`TABLE_RULES`, then the photo rules).
+
 Conventions of the report
 -------------------------
 * ``row`` is the line of the record in the CSV file counting the header as row 1, so the first subject is row 2
@@ -8,10 +11,16 @@ Conventions of the report
 * A ``subject_id`` repeated within ONE split is a "duplicate subject_id"; repeated across DIFFERENT splits it is a
   "subject in more than one split" (a leakage error, reported instead of the duplicate). Each occurrence after the
   first is reported, naming the row of the first.
+* The same photo content (SHA-256 of the file's bytes, whatever the file names) under two subjects in different
+  splits is a leakage error; under two subjects of one split, or twice within one subject (one photo given as
+  several views), a warning. Each occurrence after the first is reported, naming the row and column it repeats.
 * One reader, :func:`load_manifest`, is the only way the library reads a manifest (validation, privacy guard,
   preprocessing, training, tables, provenance): cells stripped of surrounding whitespace once, numbers typed, photo
-  paths made absolute. A manifest that is a symbolic link is read where it points (:func:`resolve_manifest_path`):
-  its ``twin.json`` and relative photo paths are looked up beside the file it points to, by every step alike.
+  paths made absolute. It and :func:`validate_manifest` parse the file with the same function, once per call. A
+  manifest that is a symbolic link is read where it points (:func:`resolve_manifest_path`): its ``twin.json`` and
+  relative photo paths are looked up beside the file it points to, by every step alike.
+* A header that parses as one column holding a semicolon, tab or pipe is one error saying which delimiter the file
+  seems to use (a manifest is comma-separated), instead of a "missing column" per column.
 * Photo paths are relative to the manifest's folder (absolute paths are accepted). ``photo_1`` is required; empty
   ``photo_2..4`` are allowed. Each non-empty path must exist and decode with the pipeline's own decoder
   (:func:`gvisage_lib.core.images.decode_image`: OpenCV, after a header check of the pixel count against
@@ -19,10 +28,13 @@ Conventions of the report
 * Columns each notebook needs are declared in :data:`NOTEBOOK_COLUMNS`; a missing one is an error naming the
   notebook, a missing optional one a warning saying what that notebook skips. A manifest without any subject
   (header only) is an error.
-* Ages outside :data:`PLAUSIBLE_AGE_YEARS` (a paediatric cohort) are warnings; negative ones, or above 120, errors.
+* Ages outside :data:`gvisage_lib.core.schema.PLAUSIBLE_AGE_YEARS` (a paediatric cohort) are warnings; negative
+  ones, or above 120, errors.
 * Splits that are present must hold the classes of both stages: NC and a tumour group (stage 1), iGCT and other
   (stage 2). An absent split is not an error (a user's cohort may have no test split).
-* Clinical values on a normal control are a warning, one row per value. Extra columns are kept and ignored.
+* Clinical values on a normal control are a warning, one row per value; so is a blank ``hpt_damage`` on a tumour row
+  (:data:`gvisage_lib.core.schema.TUMOUR_EXPECTED`: notebook 06 leaves the subject out of Table 3's strata). Extra
+  columns are kept and ignored.
 * Severities: ``error`` (the pipeline refuses the manifest) and ``warning`` (printed, accepted).
 
 Examples
@@ -44,7 +56,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import math
 import os
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -61,27 +72,6 @@ from gvisage_lib.paper.numbers import CLINICAL_MODEL
 
 REPORT_COLUMNS: tuple[str, ...] = ("row", "subject_id", "column", "value", "problem", "severity")
 
-#: Allowed values of the categorical columns (an empty cell is allowed only where noted in ``_check_categories``).
-CATEGORIES: dict[str, tuple[str, ...]] = {
-    "group": schema.GROUPS,
-    "split": schema.SPLITS,
-    "sex": schema.SEXES,
-    "tumor_site": schema.TUMOR_SITES,
-    "hpt_damage": schema.HPT_LEVELS,
-}
-#: Numeric columns and their plausible closed range; values outside are "impossible".
-NUMERIC_RANGES: dict[str, tuple[float, float]] = {
-    "age_years": (0.0, 120.0),
-    "duration_months": (0.0, 1200.0),
-    "bmi": (5.0, 100.0),
-    **{c: (0.0, math.inf) for c in schema.ENDOCRINE_COLUMNS},
-}
-CLINICAL_COLUMNS: tuple[str, ...] = tuple(c for c in schema.TUMOUR_COLUMNS)
-#: Ages (years) plausible in this paediatric cohort. The study enrolled children and young people, but its Table 1
-#: has groups of mean 16.95 (SD 8.01) years, so adults in their thirties occur; the upper bound is that mean + 4 SD
-#: (49, rounded up to 50). An age above it is kept with a warning (months typed for years is the likely mistake: a
-#: 5-year-old is 60 months); a negative age, or one above 120, is an error (:data:`NUMERIC_RANGES`).
-PLAUSIBLE_AGE_YEARS: tuple[float, float] = (0.0, 50.0)
 
 
 @dataclass(frozen=True)
@@ -297,25 +287,55 @@ class _Collector:
         return df
 
 
-def _read_raw(path: Path, out: _Collector) -> tuple[pd.DataFrame | None, list[int]]:
-    """All cells as strings; returns (frame or None, file line of each record)."""
-    if not path.exists():
-        out.add(None, "", "", str(path), "file not found")
-        return None, []
-    if path.is_dir():
-        out.add(None, "", "", str(path), "is a folder, not a CSV file")
-        return None, []
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        out.add(None, "", "", str(path), f"not a UTF-8 text CSV file ({exc.reason} at byte {exc.start})")
-        return None, []
-    if not text.strip():
-        out.add(None, "", "", str(path), "empty file (no header, no rows)")
-        return None, []
-    if "\x00" in text:
-        out.add(None, "", "", str(path), "not a CSV file (contains NUL bytes)")
-        return None, []
+@dataclass(frozen=True)
+class _Sheet:
+    """A manifest as read by :func:`_read_sheet`: every cell a stripped string, before any typing.
+
+    Attributes
+    ----------
+    path : pathlib.Path
+        The resolved manifest file (photo paths are relative to its folder).
+    frame : pandas.DataFrame
+        One row per record, every cell a string (``""`` where empty).
+    rows : numpy.ndarray
+        The file line of each record (header = 1).
+    """
+
+    path: Path
+    frame: pd.DataFrame
+    rows: np.ndarray
+
+    @property
+    def present(self) -> set[str]:
+        """The column names of the file."""
+        return set(self.frame.columns)
+
+    def cells(self, column: str) -> np.ndarray:
+        """The cells of ``column`` as an object array (all ``""`` when the column is absent)."""
+        if column in self.frame.columns:
+            return self.frame[column].to_numpy(dtype=object)
+        return np.array([""] * len(self.frame), dtype=object)
+
+    def numbers(self, column: str) -> np.ndarray:
+        """The cells of ``column`` as floats (NaN where empty or not a number)."""
+        return pd.to_numeric(pd.Series(self.cells(column)), errors="coerce").to_numpy(dtype=float)
+
+    @property
+    def subject_ids(self) -> np.ndarray:
+        """The ``subject_id`` cells."""
+        return self.cells("subject_id")
+
+
+#: Delimiters a spreadsheet may have used instead of the comma, by name (the hint for a one-column header).
+_OTHER_DELIMITERS: dict[str, str] = {";": "semicolon", "\t": "tab", "|": "pipe"}
+
+
+def _read_sheet(path: Path, out: _Collector) -> _Sheet | None:
+    """Read ``path`` (resolved) into a :class:`_Sheet`; None, with the reason in ``out``, when it is not a CSV file
+    with a usable header. The one parser of a manifest file: validation and :func:`load_manifest` both use it."""
+    text = _read_text(path, out)
+    if text is None:
+        return None
     try:
         reader = csv.reader(text.splitlines(keepends=True), strict=True)
         header = next(reader)
@@ -327,8 +347,14 @@ def _read_raw(path: Path, out: _Collector) -> tuple[pd.DataFrame | None, list[in
             lines.append(reader.line_num)
     except csv.Error as exc:
         out.add(None, "", "", str(path), f"not a readable CSV file ({exc})")
-        return None, []
+        return None
     header = [h.strip() for h in header]
+    if len(header) == 1:
+        used = [name for d, name in _OTHER_DELIMITERS.items() if d in header[0]]
+        if used:
+            out.add(1, "", "", header[0], f"the header reads as one column: the file looks {used[0]}-separated; a "
+                                          "manifest is comma-separated (save it as CSV with commas)")
+            return None
     dup_cols = sorted({h for h in header if header.count(h) > 1})
     for h in dup_cols:
         out.add(1, "", h, h, "column name appears more than once")
@@ -344,29 +370,42 @@ def _read_raw(path: Path, out: _Collector) -> tuple[pd.DataFrame | None, list[in
     df = pd.DataFrame(fixed, columns=pd.Index(header), dtype=object)
     if dup_cols:
         df = df.loc[:, ~df.columns.duplicated()]
-    return df, lines
+    return _Sheet(path, df, np.asarray(lines, dtype=int))
 
 
-def _check_image(path: Path) -> str | None:
-    """None if ``path`` decodes with the pipeline's decoder (:func:`gvisage_lib.core.images.decode_image`),
-    else the reason."""
-    from gvisage_lib.core.images import ImageTooLarge, decode_image
-
-    if not path.is_file():
-        return "photo file not found"
+def _read_text(path: Path, out: _Collector) -> str | None:
+    """The file's text (UTF-8, a byte-order mark accepted); None, with the reason in ``out``, if it has none."""
+    if not path.exists():
+        out.add(None, "", "", str(path), "file not found")
+        return None
+    if path.is_dir():
+        out.add(None, "", "", str(path), "is a folder, not a CSV file")
+        return None
     try:
-        decode_image(path.read_bytes(), name="photo")
-    except ImageTooLarge as exc:
-        return f"image too large ({str(exc).removeprefix('photo: ')})"
-    except ValueError:
-        return "not a readable image (OpenCV, the pipeline's decoder, cannot decode it)"
-    except OSError as exc:
-        return f"photo cannot be read ({exc.strerror or type(exc).__name__})"
-    return None
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        out.add(None, "", "", str(path), f"not a UTF-8 text CSV file ({exc.reason} at byte {exc.start})")
+        return None
+    if not text.strip():
+        out.add(None, "", "", str(path), "empty file (no header, no rows)")
+        return None
+    if "\x00" in text:
+        out.add(None, "", "", str(path), "not a CSV file (contains NUL bytes)")
+        return None
+    return text
 
 
-def _check_notebook_columns(present: set[str], needs: tuple[NotebookColumns, ...], out: _Collector) -> None:
-    """Errors for columns a notebook needs (beyond the core contract), warnings for absent optional ones."""
+# --- rules: each checks one thing of the contract and adds its problems to the collector --------------------------
+
+
+def _rule_columns(sheet: _Sheet, out: _Collector, needs: tuple[NotebookColumns, ...]) -> None:
+    """No subjects; missing required columns; columns a notebook needs (errors) or can do without (warnings)."""
+    present = sheet.present
+    if sheet.frame.empty:
+        out.add(None, "", "", "", "no subjects: the manifest has a header but no rows")
+    for col in schema.REQUIRED_COLUMNS:
+        if col not in present:
+            out.add(None, "", col, "", "missing required column")
     missing: dict[str, list[NotebookColumns]] = {}
     for need in needs:
         for col in need.required:
@@ -384,6 +423,221 @@ def _check_notebook_columns(present: set[str], needs: tuple[NotebookColumns, ...
         out.add(None, "", col, "", f"optional column absent ({'; '.join(whats)})", "warning")
 
 
+def _rule_required_values(sheet: _Sheet, out: _Collector) -> None:
+    """An empty cell in a required column."""
+    sid = sheet.subject_ids
+    for col in schema.REQUIRED_COLUMNS:
+        if col in sheet.present:
+            for i in np.flatnonzero(sheet.cells(col) == ""):
+                out.add(sheet.rows[i], sid[i], col, "", "missing value")
+
+
+def _rule_categories(sheet: _Sheet, out: _Collector) -> None:
+    """A categorical cell outside :data:`gvisage_lib.core.schema.CATEGORIES`."""
+    sid = sheet.subject_ids
+    for col, allowed in schema.CATEGORIES.items():
+        if col in sheet.present:
+            vals = sheet.cells(col)
+            for i in np.flatnonzero(~np.isin(vals, list(allowed)) & (vals != "")):
+                out.add(sheet.rows[i], sid[i], col, vals[i], f"unknown value (allowed: {', '.join(allowed)})")
+
+
+def _rule_numbers(sheet: _Sheet, out: _Collector) -> None:
+    """A numeric cell that does not parse, is not finite, or lies outside
+    :data:`gvisage_lib.core.schema.NUMERIC_RANGES`."""
+    sid, rows = sheet.subject_ids, sheet.rows
+    for col, (lo, hi) in schema.NUMERIC_RANGES.items():
+        if col not in sheet.present:
+            continue
+        raw, num = sheet.cells(col), sheet.numbers(col)
+        for i in np.flatnonzero((raw != "") & np.isnan(num)):
+            out.add(rows[i], sid[i], col, raw[i], "not a number")
+        for i in np.flatnonzero(~np.isnan(num) & ~np.isfinite(num)):
+            out.add(rows[i], sid[i], col, raw[i], "not a finite number")
+        ok = np.isfinite(num)
+        for i in np.flatnonzero(ok & (num < 0)):
+            out.add(rows[i], sid[i], col, raw[i], "impossible value (negative)")
+        for i in np.flatnonzero(ok & (num >= 0) & ((num < lo) | (num > hi))):
+            out.add(rows[i], sid[i], col, raw[i], f"impossible value (outside {lo:g} to {hi:g})")
+
+
+def _rule_plausible_age(sheet: _Sheet, out: _Collector) -> None:
+    """A possible age outside :data:`gvisage_lib.core.schema.PLAUSIBLE_AGE_YEARS` (a warning)."""
+    if "age_years" not in sheet.present:
+        return
+    raw, num = sheet.cells("age_years"), sheet.numbers("age_years")
+    lo, hi = schema.PLAUSIBLE_AGE_YEARS
+    low, high = schema.NUMERIC_RANGES["age_years"]
+    ok = np.isfinite(num) & (num >= low) & (num <= high)
+    for i in np.flatnonzero(ok & ((num < lo) | (num > hi))):
+        out.add(sheet.rows[i], sheet.subject_ids[i], "age_years", raw[i],
+                f"implausible age for this paediatric cohort (outside {lo:g} to {hi:g} years; kept)", "warning")
+
+
+def _rule_symptoms(sheet: _Sheet, out: _Collector) -> None:
+    """A symptom cell other than 0, 1 or empty."""
+    for col in schema.SYMPTOM_COLUMNS:
+        if col in sheet.present:
+            raw, num = sheet.cells(col), sheet.numbers(col)
+            for i in np.flatnonzero((raw != "") & ~np.isin(num, schema.SYMPTOM_VALUES)):
+                out.add(sheet.rows[i], sheet.subject_ids[i], col, raw[i], "symptom must be 0 or 1")
+
+
+def _rule_subject_ids(sheet: _Sheet, out: _Collector) -> None:
+    """A ``subject_id`` repeated within one split (duplicate) or across splits (leakage), naming the first row."""
+    if "subject_id" not in sheet.present:
+        return
+    sid, split, rows = sheet.subject_ids, sheet.cells("split"), sheet.rows
+    splits_of: dict[str, set[str]] = {}
+    for s, sp in zip(sid, split):
+        if s != "":
+            splits_of.setdefault(s, set()).add(sp)
+    first: dict[str, int] = {}
+    for i, s in enumerate(sid):
+        if s == "":
+            continue
+        if s not in first:
+            first[s] = i
+        elif len(splits_of[s]) > 1:
+            in_splits = ", ".join(sorted(splits_of[s]))
+            out.add(rows[i], s, "split", split[i],
+                    f"subject in more than one split ({in_splits}; first at row {rows[first[s]]})")
+        else:
+            out.add(rows[i], s, "subject_id", s, f"duplicate subject_id (first at row {rows[first[s]]})")
+
+
+def _rule_stage_classes(sheet: _Sheet, out: _Collector) -> None:
+    """A present split lacking the classes of stage 1 (NC and a tumour group) or stage 2 (iGCT and other)."""
+    if not {"group", "split"} <= sheet.present:
+        return
+    df = sheet.frame
+    for sp in schema.SPLITS:
+        groups = set(df.loc[df["split"] == sp, "group"])
+        if not groups:
+            continue
+        if "NC" not in groups or not groups & set(schema.TUMOUR_GROUPS):
+            missing = "NC" if "NC" not in groups else "a tumour group (iGCT or other)"
+            out.add(None, "", "group", sp, f"split '{sp}' lacks {missing}, needed by stage 1")
+        for g in schema.TUMOUR_GROUPS:
+            if g not in groups:
+                out.add(None, "", "group", sp, f"split '{sp}' lacks {g}, needed by stage 2")
+
+
+def _rule_clinical_by_group(sheet: _Sheet, out: _Collector) -> None:
+    """Warnings: a clinical value on a normal control (ignored); a blank cell of
+    :data:`gvisage_lib.core.schema.TUMOUR_EXPECTED` on a tumour row (the analysis that leaves the subject out)."""
+    group, sid, rows = sheet.cells("group"), sheet.subject_ids, sheet.rows
+    is_nc, is_tumour = group == "NC", np.isin(group, list(schema.TUMOUR_GROUPS))
+    for col in schema.TUMOUR_COLUMNS:
+        if col in sheet.present:
+            raw = sheet.cells(col)
+            for i in np.flatnonzero(is_nc & (raw != "")):
+                out.add(rows[i], sid[i], col, raw[i], "clinical value on a normal control (ignored)", "warning")
+    for col, consequence in schema.TUMOUR_EXPECTED.items():
+        if col in sheet.present:
+            for i in np.flatnonzero(is_tumour & (sheet.cells(col) == "")):
+                out.add(rows[i], sid[i], col, "", f"missing value on a tumour row ({consequence})", "warning")
+
+
+#: The rules that read the table only, in the order they run (the photo rules follow with ``check_photos``).
+TABLE_RULES = (_rule_required_values, _rule_categories, _rule_numbers, _rule_plausible_age, _rule_symptoms,
+               _rule_subject_ids, _rule_stage_classes, _rule_clinical_by_group)
+
+
+def _check_image(path: Path) -> tuple[str | None, str]:
+    """``(reason, digest)``: reason is None if ``path`` decodes with the pipeline's decoder
+    (:func:`gvisage_lib.core.images.decode_image`); digest is the SHA-256 of its bytes ("" if unread)."""
+    from gvisage_lib.core.images import ImageTooLarge, decode_image
+
+    if not path.is_file():
+        return "photo file not found", ""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        return f"photo cannot be read ({exc.strerror or type(exc).__name__})", ""
+    digest = hashlib.sha256(data).hexdigest()
+    try:
+        decode_image(data, name="photo")
+    except ImageTooLarge as exc:
+        return f"image too large ({str(exc).removeprefix('photo: ')})", digest
+    except ValueError:
+        return "not a readable image (OpenCV, the pipeline's decoder, cannot decode it)", digest
+    return None, digest
+
+
+@dataclass(frozen=True)
+class _Photo:
+    """One non-empty photo cell: record index, column, cell value and the SHA-256 of the file's bytes."""
+
+    index: int
+    column: str
+    value: str
+    digest: str
+
+
+def _rule_photos(sheet: _Sheet, out: _Collector, workers: int | None) -> list[_Photo]:
+    """Every non-empty photo cell must name a file the pipeline's decoder reads; returns the photos read."""
+    jobs: list[tuple[int, str, str, Path]] = []
+    for col in schema.PHOTO_COLUMNS:
+        vals = sheet.cells(col)
+        for i in np.flatnonzero(vals != ""):
+            jobs.append((int(i), col, vals[i], photo_path(sheet.path.parent, vals[i])))
+    n_workers = workers or min(8, (os.cpu_count() or 1) * 2)
+    with ThreadPoolExecutor(max_workers=max(1, n_workers)) as pool:
+        checked = list(pool.map(lambda job: _check_image(job[3]), jobs))
+    photos = []
+    for (i, col, val, _), (reason, digest) in zip(jobs, checked):
+        if reason is not None:
+            out.add(sheet.rows[i], sheet.subject_ids[i], col, val, reason)
+        if digest:
+            photos.append(_Photo(i, col, val, digest))
+    return photos
+
+
+def _rule_shared_photos(sheet: _Sheet, out: _Collector, photos: list[_Photo]) -> None:
+    """The same photo content (SHA-256 of the bytes) twice: under subjects of different splits an error (leakage),
+    under two subjects of one split a warning, within one subject a warning (a repeated view). Each occurrence after
+    the first is reported against the earliest one it conflicts with."""
+    sid, split, rows = sheet.subject_ids, sheet.cells("split"), sheet.rows
+    seen: dict[str, list[_Photo]] = {}
+    for ph in sorted(photos, key=lambda p: (p.index, p.column)):
+        earlier = seen.setdefault(ph.digest, [])
+        s, sp = sid[ph.index], split[ph.index]
+        others = [e for e in earlier if sid[e.index] != s]
+        leak = [e for e in others if split[e.index] != sp]
+        if leak:
+            e = leak[0]
+            out.add(rows[ph.index], s, ph.column, ph.value,
+                    f"same photo as row {rows[e.index]}, {e.column} (subject {sid[e.index]}, split "
+                    f"{split[e.index]}): a photo in two splits leaks between training and evaluation")
+        elif others:
+            e = others[0]
+            out.add(rows[ph.index], s, ph.column, ph.value,
+                    f"same photo as row {rows[e.index]}, {e.column} (subject {sid[e.index]}, same split): two "
+                    "subjects share a photo", "warning")
+        elif earlier:
+            out.add(rows[ph.index], s, ph.column, ph.value,
+                    f"same photo as {earlier[0].column} of this subject: a repeated view, not another one", "warning")
+        earlier.append(ph)
+
+
+def _check_sheet(sheet: _Sheet, out: _Collector, *, check_photos: bool, workers: int | None,
+                 needs: tuple[NotebookColumns, ...]) -> None:
+    """Run every rule on ``sheet``."""
+    _rule_columns(sheet, out, needs)
+    for rule in TABLE_RULES:
+        rule(sheet, out)
+    if check_photos:
+        _rule_shared_photos(sheet, out, _rule_photos(sheet, out, workers))
+
+
+def _report(path: Path, out: _Collector, n_subjects: int) -> ValidationReport:
+    problems = out.frame()
+    if not problems.empty:
+        problems = problems.sort_values(["row", "column"], na_position="first", kind="stable").reset_index(drop=True)
+    return ValidationReport(path, problems, n_subjects)
+
+
 def validate_manifest(path: str | os.PathLike[str], *, check_photos: bool = True, workers: int | None = None,
                       notebooks: Sequence[str] | None = None) -> ValidationReport:
     """Check a manifest CSV against the data contract and report every problem at once.
@@ -393,7 +647,8 @@ def validate_manifest(path: str | os.PathLike[str], *, check_photos: bool = True
     path : path-like
         The manifest CSV. Photo paths in it are relative to its folder.
     check_photos : bool, default True
-        Decode every photo with the pipeline's decoder (existence, pixel cap, OpenCV). False checks the table only.
+        Decode every photo with the pipeline's decoder (existence, pixel cap, OpenCV) and compare the photos' contents
+        (SHA-256) across and within subjects. False checks the table only.
     workers : int, optional
         Threads used to check photos (default: up to 8).
     notebooks : sequence of str, optional
@@ -413,142 +668,41 @@ def validate_manifest(path: str | os.PathLike[str], *, check_photos: bool = True
     >>> _ = (d / "m.csv").write_text("")
     >>> print(validate_manifest(d / "m.csv").errors.problem.iloc[0])
     empty file (no header, no rows)
+    >>> _ = (d / "m.csv").write_text("subject_id;group;split\\nA;NC;train\\n")
+    >>> print(validate_manifest(d / "m.csv").errors.problem.iloc[0][:62])
+    the header reads as one column: the file looks semicolon-separated
     """
     p = Path(path)
     needs = notebook_columns(notebooks)
     out = _Collector()
-    df, lines = _read_raw(resolve_manifest_path(p), out)
-    if df is None:
-        return ValidationReport(p, out.frame(), 0)
-    rows = np.asarray(lines, dtype=int)
-    present = set(df.columns)
-    if df.empty:
-        out.add(None, "", "", "", "no subjects: the manifest has a header but no rows")
-    for col in schema.REQUIRED_COLUMNS:
-        if col not in present:
-            out.add(None, "", col, "", "missing required column")
-    _check_notebook_columns(present, needs, out)
-    sid = df["subject_id"].to_numpy(dtype=object) if "subject_id" in present else np.array([""] * len(df), dtype=object)
+    sheet = _read_sheet(resolve_manifest_path(p), out)
+    if sheet is None:
+        return _report(p, out, 0)
+    _check_sheet(sheet, out, check_photos=check_photos, workers=workers, needs=needs)
+    return _report(p, out, len(sheet.frame))
 
-    # required values present
-    for col in schema.REQUIRED_COLUMNS:
-        if col in present:
-            for i in np.flatnonzero(df[col].to_numpy(dtype=object) == ""):
-                out.add(rows[i], sid[i], col, "", "missing value")
 
-    # categorical values
-    group = df["group"].to_numpy(dtype=object) if "group" in present else None
-    is_nc = (group == "NC") if group is not None else np.zeros(len(df), dtype=bool)
-    for col, allowed in CATEGORIES.items():
-        if col not in present:
-            continue
-        vals = df[col].to_numpy(dtype=object)
-        for i in np.flatnonzero(~np.isin(vals, list(allowed)) & (vals != "")):
-            out.add(rows[i], sid[i], col, vals[i], f"unknown value (allowed: {', '.join(allowed)})")
-
-    # numbers
-    for col, (lo, hi) in NUMERIC_RANGES.items():
-        if col not in present:
-            continue
-        raw = df[col].to_numpy(dtype=object)
-        num = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
-        for i in np.flatnonzero((raw != "") & np.isnan(num)):
-            out.add(rows[i], sid[i], col, raw[i], "not a number")
-        finite = ~np.isnan(num)
-        for i in np.flatnonzero(finite & ~np.isfinite(num)):
-            out.add(rows[i], sid[i], col, raw[i], "not a finite number")
-        ok = np.isfinite(num)
-        for i in np.flatnonzero(ok & (num < 0)):
-            out.add(rows[i], sid[i], col, raw[i], "impossible value (negative)")
-        for i in np.flatnonzero(ok & (num >= 0) & ((num < lo) | (num > hi))):
-            out.add(rows[i], sid[i], col, raw[i], f"impossible value (outside {lo:g} to {hi:g})")
-    if "age_years" in present:
-        raw = df["age_years"].to_numpy(dtype=object)
-        num = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
-        lo, hi = PLAUSIBLE_AGE_YEARS
-        ok = np.isfinite(num) & (num >= NUMERIC_RANGES["age_years"][0]) & (num <= NUMERIC_RANGES["age_years"][1])
-        for i in np.flatnonzero(ok & ((num < lo) | (num > hi))):
-            out.add(rows[i], sid[i], "age_years", raw[i],
-                    f"implausible age for this paediatric cohort (outside {lo:g} to {hi:g} years; kept)", "warning")
-    for col in schema.SYMPTOM_COLUMNS:
-        if col not in present:
-            continue
-        raw = df[col].to_numpy(dtype=object)
-        num = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
-        for i in np.flatnonzero((raw != "") & ~np.isin(num, [0.0, 1.0])):
-            out.add(rows[i], sid[i], col, raw[i], "symptom must be 0 or 1")
-
-    # duplicates and subjects in two splits
-    if "subject_id" in present:
-        split = df["split"].to_numpy(dtype=object) if "split" in present else np.array([""] * len(df), dtype=object)
-        first: dict[str, int] = {}
-        splits_of: dict[str, set[str]] = {}
-        for i, s in enumerate(sid):
-            if s != "":
-                splits_of.setdefault(s, set()).add(split[i])
-        for i, s in enumerate(sid):
-            if s == "":
-                continue
-            if s in first:
-                j = first[s]
-                if len(splits_of[s]) > 1:
-                    out.add(rows[i], s, "split", split[i],
-                            f"subject in more than one split ({', '.join(sorted(splits_of[s]))}; "
-                            f"first at row {rows[j]})")
-                else:
-                    out.add(rows[i], s, "subject_id", s, f"duplicate subject_id (first at row {rows[j]})")
-            else:
-                first[s] = i
-
-    # stage classes per split
-    if {"group", "split"} <= present:
-        for sp in schema.SPLITS:
-            groups = set(df.loc[df["split"] == sp, "group"])
-            if not groups:
-                continue
-            if "NC" not in groups or not groups & set(schema.TUMOUR_GROUPS):
-                missing = "NC" if "NC" not in groups else "a tumour group (iGCT or other)"
-                out.add(None, "", "group", sp, f"split '{sp}' lacks {missing}, needed by stage 1")
-            for g in ("iGCT", "other"):
-                if g not in groups:
-                    out.add(None, "", "group", sp, f"split '{sp}' lacks {g}, needed by stage 2")
-
-    # clinical values on normal controls
-    for col in CLINICAL_COLUMNS:
-        if col not in present:
-            continue
-        raw = df[col].to_numpy(dtype=object)
-        for i in np.flatnonzero(is_nc & (raw != "")):
-            out.add(rows[i], sid[i], col, raw[i], "clinical value on a normal control (ignored)", "warning")
-
-    # photos
-    if check_photos:
-        base = resolve_manifest_path(p).parent
-        jobs: list[tuple[int, str, str, Path]] = []
-        for col in schema.PHOTO_COLUMNS:
-            if col not in present:
-                continue
-            vals = df[col].to_numpy(dtype=object)
-            for i in np.flatnonzero(vals != ""):
-                jobs.append((i, col, vals[i], photo_path(base, vals[i])))
-        n_workers = workers or min(8, (os.cpu_count() or 1) * 2)
-        with ThreadPoolExecutor(max_workers=max(1, n_workers)) as pool:
-            reasons = list(pool.map(lambda job: _check_image(job[3]), jobs))
-        for (i, col, val, _), reason in zip(jobs, reasons):
-            if reason is not None:
-                out.add(rows[i], sid[i], col, val, reason)
-
-    problems = out.frame()
-    if not problems.empty:
-        problems = problems.sort_values(["row", "column"], na_position="first", kind="stable").reset_index(drop=True)
-    return ValidationReport(p, problems, len(df))
+def _typed(sheet: _Sheet) -> pd.DataFrame:
+    """The typed frame of :func:`load_manifest` from a sheet."""
+    df = sheet.frame.copy()
+    for col in df.columns:
+        if col in schema.NUMERIC_RANGES or col in schema.SYMPTOM_COLUMNS:
+            df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
+        elif col in schema.PHOTO_COLUMNS:
+            df[col] = [str(photo_path(sheet.path.parent, v)) if v != "" else "" for v in df[col].astype(str)]
+        elif col != "subject_id":
+            df[col] = df[col].where(df[col] != "", np.nan)
+    df = df.reset_index(drop=True)
+    df.attrs["manifest_path"] = str(sheet.path)
+    return df
 
 
 def load_manifest(path: str | os.PathLike[str], *, validate: bool = True, check_photos: bool = True,
                   notebooks: Sequence[str] | None = None) -> pd.DataFrame:
     """Read a manifest into a typed DataFrame, validating it first: the one reader of a manifest in the library.
 
-    Cells are stripped of surrounding whitespace (a ``" S01 "`` id is ``"S01"`` in every step), subject ids and the
+    The file is parsed once (the parser :func:`validate_manifest` uses too), checked, then typed: cells are stripped
+    of surrounding whitespace (a ``" S01 "`` id is ``"S01"`` in every step), subject ids and the
     other text columns stay strings (``"007"`` keeps its zeros; NaN where empty), numeric and symptom columns become
     float (NaN where empty), and the photo columns become absolute paths with symbolic links followed
     (:func:`photo_path`; ``""`` where empty). Extra columns are kept as read (stripped). The resolved manifest path
@@ -559,9 +713,9 @@ def load_manifest(path: str | os.PathLike[str], *, validate: bool = True, check_
     path : path-like
         The manifest CSV (a symbolic link is followed: :func:`resolve_manifest_path`).
     validate : bool, default True
-        Run :func:`validate_manifest` first and raise :class:`ManifestError` on any error.
+        Run the checks of :func:`validate_manifest` first and raise :class:`ManifestError` on any error.
     check_photos : bool, default True
-        With ``validate``: decode every photo too (see :func:`validate_manifest`).
+        With ``validate``: decode and compare the photos too (see :func:`validate_manifest`).
     notebooks : sequence of str, optional
         With ``validate``: the notebooks whose columns must be present (default: every notebook).
 
@@ -587,25 +741,15 @@ def load_manifest(path: str | os.PathLike[str], *, validate: bool = True, check_
     (['007'], [9.0], True)
     """
     p = Path(path)
-    if validate:
-        report = validate_manifest(p, check_photos=check_photos, notebooks=notebooks)
-        if not report.ok:
-            raise ManifestError(report)
-    real = resolve_manifest_path(p)
+    needs = notebook_columns(notebooks) if validate else ()
     out = _Collector()
-    df, _ = _read_raw(real, out)
-    if df is None:
-        raise ManifestError(ValidationReport(p, out.frame(), 0))
-    for col in df.columns:
-        if col in NUMERIC_RANGES or col in schema.SYMPTOM_COLUMNS:
-            df[col] = pd.to_numeric(df[col], errors="coerce").astype(float)
-        elif col in schema.PHOTO_COLUMNS:
-            df[col] = [str(photo_path(real.parent, v)) if v != "" else "" for v in df[col].astype(str)]
-        elif col != "subject_id":
-            df[col] = df[col].where(df[col] != "", np.nan)
-    df = df.reset_index(drop=True)
-    df.attrs["manifest_path"] = str(real)
-    return df
+    sheet = _read_sheet(resolve_manifest_path(p), out)
+    if sheet is None:
+        raise ManifestError(_report(p, out, 0))
+    if validate:
+        _check_sheet(sheet, out, check_photos=check_photos, workers=None, needs=needs)
+        _report(p, out, len(sheet.frame)).raise_for_errors()
+    return _typed(sheet)
 
 
 def manifest_hashes(manifest_path: str | os.PathLike[str]) -> dict[str, Any]:

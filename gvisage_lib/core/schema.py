@@ -1,7 +1,8 @@
 """Column names and allowed values of the cohort manifest and of the files that flow between the steps.
 
-This module is the single source of the data contract (docs/data.md). Every other module imports the names from
-here rather than typing them again.
+This module is the single source of the data contract (docs/data.md): the columns, the categories and numeric ranges
+of the manifest, the files between the steps. Every other module imports the names from here rather than typing them
+again; :mod:`gvisage_lib.cohort.manifest` checks a manifest against them.
 
 Examples
 --------
@@ -10,9 +11,13 @@ Examples
 ('NC', 'iGCT', 'other')
 >>> len(schema.ENDOCRINE_COLUMNS)
 16
+>>> schema.CATEGORIES["sex"], schema.NUMERIC_RANGES["bmi"]
+(('F', 'M'), (5.0, 100.0))
 """
 
 from __future__ import annotations
+
+import math
 
 GROUPS: tuple[str, ...] = ("NC", "iGCT", "other")
 TUMOUR_GROUPS: tuple[str, ...] = ("iGCT", "other")
@@ -84,6 +89,35 @@ TUMOUR_COLUMNS: tuple[str, ...] = (
 )
 #: Every column of the contract, in the order the twin writes them.
 MANIFEST_COLUMNS: tuple[str, ...] = CORE_COLUMNS + PHOTO_COLUMNS + TUMOUR_COLUMNS
+
+#: Allowed values of the manifest's categorical columns (an empty cell is allowed except in
+#: :data:`REQUIRED_COLUMNS`).
+CATEGORIES: dict[str, tuple[str, ...]] = {
+    "group": GROUPS,
+    "split": SPLITS,
+    "sex": SEXES,
+    "tumor_site": TUMOR_SITES,
+    "hpt_damage": HPT_LEVELS,
+}
+#: Numeric manifest columns and their possible closed range; a value outside is "impossible" (an error).
+NUMERIC_RANGES: dict[str, tuple[float, float]] = {
+    "age_years": (0.0, 120.0),
+    "duration_months": (0.0, 1200.0),
+    "bmi": (5.0, 100.0),
+    **{c: (0.0, math.inf) for c in ENDOCRINE_COLUMNS},
+}
+#: The values a symptom cell may hold (absent / present); an empty cell is allowed.
+SYMPTOM_VALUES: tuple[float, ...] = (0.0, 1.0)
+#: Ages (years) plausible in this paediatric cohort. The study enrolled children and young people, but its Table 1
+#: has groups of mean 16.95 (SD 8.01) years, so adults in their thirties occur; the upper bound is that mean + 4 SD
+#: (49, rounded up to 50). An age above it is kept with a warning (months typed for years is the likely mistake: a
+#: 5-year-old is 60 months); a negative age, or one above 120, is an error (:data:`NUMERIC_RANGES`).
+PLAUSIBLE_AGE_YEARS: tuple[float, float] = (0.0, 50.0)
+#: Columns a tumour row should fill: a blank one is a warning naming the analysis that leaves the subject out
+#: (``hpt_damage`` defines the strata of the paper's Table 3).
+TUMOUR_EXPECTED: dict[str, str] = {
+    "hpt_damage": "06_endocrine leaves the subject out of the HPT-damage strata (Table 3)",
+}
 
 #: Stage definitions: which groups take part and which group is positive.
 STAGES: dict[int, dict[str, object]] = {

@@ -16,9 +16,11 @@ from gvisage_lib.core import schema
 from gvisage_lib.twin import generate_tabular, write_twin_tables
 
 
-def _jpeg() -> bytes:
+def _jpeg(seed: int = 0) -> bytes:
+    """A small JPEG whose bytes differ with ``seed`` (distinct photos: shared ones are a validation problem)."""
     buf = _io.BytesIO()
-    Image.fromarray(np.full((16, 12, 3), 128, dtype=np.uint8)).save(buf, "JPEG")
+    img = np.random.default_rng(seed).integers(0, 255, (16, 12, 3), dtype=np.uint8)
+    Image.fromarray(img).save(buf, "JPEG")
     return buf.getvalue()
 
 
@@ -28,10 +30,9 @@ def clean_dir(tmp_path_factory) -> Path:
     d = tmp_path_factory.mktemp("clean")
     m, t = generate_tabular(seed=2, scale=0.05)
     (d / "photos").mkdir()
-    data = _jpeg()
-    for sid in m.subject_id:
+    for i, sid in enumerate(m.subject_id):
         for k in range(1, 4):
-            (d / "photos" / f"{sid}_{k}.jpg").write_bytes(data)
+            (d / "photos" / f"{sid}_{k}.jpg").write_bytes(_jpeg(10 * i + k))
     for k in range(1, 4):
         m[f"photo_{k}"] = "photos/" + m.subject_id + f"_{k}.jpg"
     write_twin_tables(m, t, d)
@@ -307,7 +308,7 @@ def test_optional_columns_absent_are_warnings_saying_what_is_skipped(tiny_cohort
 
 
 def test_implausible_age_is_a_warning(tiny_cohort):
-    from gvisage_lib.cohort.manifest import PLAUSIBLE_AGE_YEARS
+    from gvisage_lib.core.schema import PLAUSIBLE_AGE_YEARS
 
     df = _edit(tiny_cohort, lambda d: d.assign(age_years=d.age_years.where(d.index != 2, "72")))
     rep = validate_manifest(tiny_cohort)
