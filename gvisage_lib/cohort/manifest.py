@@ -669,7 +669,7 @@ def validate_manifest(path: str | os.PathLike[str], *, check_photos: bool = True
     >>> print(validate_manifest(d / "m.csv").errors.problem.iloc[0])
     empty file (no header, no rows)
     >>> _ = (d / "m.csv").write_text("subject_id;group;split\\nA;NC;train\\n")
-    >>> print(validate_manifest(d / "m.csv").errors.problem.iloc[0][:62])
+    >>> print(validate_manifest(d / "m.csv").errors.problem.iloc[0][:66])
     the header reads as one column: the file looks semicolon-separated
     """
     p = Path(path)
