@@ -19,7 +19,7 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-__all__ = ["MAX_IMAGE_PIXELS", "ImageTooLarge", "decode_image", "header_size", "read_image"]
+__all__ = ["MAX_IMAGE_PIXELS", "ImageTooLarge", "alpha_share", "decode_image", "header_size", "read_image"]
 
 #: Largest photo the pipeline decodes, in pixels (width x height): 64 megapixels, above the 61 MP of the largest
 #: consumer cameras and far above what a 256-px face crop needs. The size is read from the file's header before any
@@ -106,6 +106,43 @@ def decode_image(data: bytes, name: str = "image") -> np.ndarray:
     if arr.ndim == 2:
         arr = cv2.cvtColor(arr, cv2.COLOR_GRAY2BGR)
     return cv2.cvtColor(arr, cv2.COLOR_BGR2RGB)
+
+
+def alpha_share(data: bytes) -> float | None:
+    """Share of the pixels that are not fully opaque, for an image with transparency data; None for one without.
+
+    :func:`decode_image` reads colour only, so an alpha channel (or a palette's or PNG's transparency) is dropped:
+    a transparent pixel shows whatever colour the file stores under it. Face QC notes such photos with this share
+    (:mod:`gvisage_lib.faces.preprocess`). An image without transparency data is identified from its header only;
+    one with it is decoded by Pillow (the pixel cap is checked first, as in :func:`decode_image`). Bytes Pillow
+    cannot identify give None.
+
+    Examples
+    --------
+    >>> import io
+    >>> from PIL import Image
+    >>> rgba = np.zeros((4, 5, 4), np.uint8); rgba[..., 3] = 255; rgba[0, :, 3] = 0
+    >>> buf = io.BytesIO(); Image.fromarray(rgba).save(buf, "PNG")
+    >>> alpha_share(buf.getvalue())
+    0.25
+    >>> ok, jpg = cv2.imencode(".jpg", np.zeros((4, 4, 3), np.uint8))
+    >>> alpha_share(jpg.tobytes()) is None
+    True
+    """
+    import io
+
+    from PIL import Image, UnidentifiedImageError
+
+    if not data or header_size(data) is None:
+        return None
+    try:
+        with Image.open(io.BytesIO(data)) as im:
+            if not im.has_transparency_data:
+                return None
+            alpha = np.asarray(im.convert("RGBA"))[..., 3]
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, TypeError):
+        return None
+    return float(np.mean(alpha < 255))
 
 
 def read_image(path: str | os.PathLike[str]) -> np.ndarray:

@@ -12,6 +12,7 @@ from gvisage_lib.faces.preprocess import (
     preprocess_cohort,
     preprocess_summary,
     qc_counts,
+    qc_notes,
 )
 from gvisage_lib.faces.signal_check import (
     cohort_signal_check,
@@ -23,5 +24,5 @@ from gvisage_lib.faces.signal_check import (
 
 __all__ = ["cohort_signal_check", "crops_montage", "detect_faces", "excluded_subjects", "image_statistics",
            "laplacian_variance", "load_qc_photos", "load_stack", "phenotype_ceiling", "phenotype_montage",
-           "plot_qc_reasons", "preprocess_cohort", "preprocess_summary", "qc_counts", "read_image", "signal_check",
-           "twin_ceilings"]
+           "plot_qc_reasons", "preprocess_cohort", "preprocess_summary", "qc_counts", "qc_notes", "read_image",
+           "signal_check", "twin_ceilings"]

@@ -29,13 +29,24 @@ Quality control (per photo; reasons, in the order they are checked)
 ``blurred``         variance of the Laplacian of the face region (resized to 128x128 first, so independent of the
                     resolution; :func:`gvisage_lib.faces.detection.laplacian_variance`) under ``blur_threshold``.
 
+Notes (per photo; they do not change the QC outcome)
+----------------------------------------------------
+``alpha_share``     the photo has transparency data (an alpha channel, or a palette's or PNG's transparency): the
+                    pipeline's decoder reads colour only, so transparent pixels show the colour stored under them.
+                    The share of pixels that are not fully opaque (:func:`gvisage_lib.core.images.alpha_share`);
+                    NaN for a photo without transparency data.
+``repeat_of``       the photo's bytes are those of an earlier photo of the same subject (one photo given as several
+                    views): the column of that photo, "" otherwise. The repeat is QC-ed and stacked like any photo,
+                    so the subject's stack holds the same view twice.
+``note``            both in words ("" when neither applies); :func:`qc_notes` counts them.
+
 Subjects and fewer photos (documented policy)
 ---------------------------------------------
 A photo that fails QC is dropped; the subject keeps its passing photos. A subject with no passing photo is
 excluded (``included=False``) and its ``qc_reason`` lists the reasons of its photos (unique, in check order,
 joined by ``";"``). An included subject's stack holds its passing photos in manifest order, repeated cyclically to
-fill the four slots (1 photo: 1,1,1,1; 2: 1,2,1,2; 3: 1,2,3,1), and ``n_photos`` records how many distinct photos it
-holds. The channels are RGB of slot 1, RGB of slot 2, and so on.
+fill the four slots (1 photo: 1,1,1,1; 2: 1,2,1,2; 3: 1,2,3,1), and ``n_photos`` records how many passing photos it
+holds (a repeated view counts again: see ``repeat_of``). The channels are RGB of slot 1, RGB of slot 2, and so on.
 
 Cache
 -----
@@ -47,7 +58,7 @@ decodes no image (``cache_hit=True``). Renaming a photo file does not invalidate
 Outputs: ``faces.parquet`` (:attr:`RunPaths.faces_index`; one row per subject: ``subject_id, included, qc_reason,
 n_photos, stack_path, cache_hit, n_available, cache_key``) and ``qc_photos.parquet`` beside it (one row per
 listed photo: ``subject_id, photo, passed, qc_reason, face_x, face_y, face_w, face_h, face_fraction,
-sharpness``). Neither holds a photo path or file name (privacy: docs/privacy.md).
+sharpness, alpha_share, repeat_of, note``). Neither holds a photo path or file name (privacy: docs/privacy.md).
 
 Examples
 --------
@@ -94,7 +105,12 @@ BOX_COLUMNS: tuple[str, ...] = ("face_box_1", "face_box_2", "face_box_3", "face_
 FACES_COLUMNS: tuple[str, ...] = ("subject_id", "included", "qc_reason", "n_photos", "stack_path", "cache_hit",
                                   "n_available", "cache_key")
 QC_PHOTO_COLUMNS: tuple[str, ...] = ("subject_id", "photo", "passed", "qc_reason", "face_x", "face_y", "face_w",
-                                     "face_h", "face_fraction", "sharpness")
+                                     "face_h", "face_fraction", "sharpness", "alpha_share", "repeat_of", "note")
+#: The notes of the per-photo QC table (module documentation): kind -> what the pipeline does about it.
+QC_NOTES: dict[str, str] = {
+    "alpha channel": "ignored: transparent pixels show the colour stored under them",
+    "repeated view": "QC-ed and stacked like another view: the subject's stack holds the same photo twice",
+}
 
 #: Defaults. The twin's faces have a sharpness (Laplacian variance at 128 px) of about 100-600; a photo blurred
 #: with a Gaussian of sigma >= 2 px at 320x400 falls under 30.
@@ -332,8 +348,35 @@ def _cache_key(params: dict[str, Any], photos: list[tuple[str, str, str]]) -> st
     return h.hexdigest()
 
 
+def _photo_notes(columns: list[str], digests: list[str], blobs: list[bytes | None]) -> list[dict[str, Any]]:
+    """The notes of a subject's photos (module documentation): ``alpha_share``, ``repeat_of`` and ``note``.
+
+    Examples
+    --------
+    >>> [n["note"] for n in _photo_notes(["photo_1", "photo_2"], ["d1", "d1"], [None, None])]
+    ['', 'repeated view: same file content as photo_1']
+    """
+    from gvisage_lib.core.images import alpha_share
+
+    first: dict[str, str] = {}
+    notes = []
+    for col, digest, data in zip(columns, digests, blobs):
+        share = alpha_share(data) if data is not None else None
+        repeat_of = first.get(digest, "") if digest != "missing" else ""
+        first.setdefault(digest, col)
+        words = []
+        if share is not None:
+            words.append(f"alpha channel: {100 * share:.0f}% of pixels not opaque, {QC_NOTES['alpha channel']}")
+        if repeat_of:
+            words.append(f"repeated view: same file content as {repeat_of}")
+        notes.append({"alpha_share": np.nan if share is None else share, "repeat_of": repeat_of,
+                      "note": "; ".join(words)})
+    return notes
+
+
 def _process_subject(job: tuple[Any, ...]) -> dict[str, Any]:
-    """Worker: one subject -> its cache entry (reading it when present, computing and writing it otherwise)."""
+    """Worker: one subject -> its cache entry (reading it when present, computing and writing it otherwise), with
+    the photos' notes (never cached: they are read from the bytes each time)."""
     subject_id, photos, params, cache_dir = job
     cache = Path(cache_dir)
     blobs: list[bytes | None] = []
@@ -346,11 +389,13 @@ def _process_subject(job: tuple[Any, ...]) -> dict[str, Any]:
         blobs.append(data)
         keyed.append((col, io.sha256_bytes(data) if data is not None else "missing", box or ""))
     key = _cache_key(params, keyed)
+    notes = _photo_notes([c for c, _, _ in photos], [d for _, d, _ in keyed], blobs)
     meta_path, stack_path = cache / f"{key}.json", cache / f"{key}.npy"
     if meta_path.is_file():
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
         if not meta["included"] or stack_path.is_file():
-            return {**meta, "subject_id": subject_id, "cache_hit": True, "cache_key": key}
+            noted = [{**rec, **note} for rec, note in zip(meta["photos"], notes)]
+            return {**meta, "photos": noted, "subject_id": subject_id, "cache_hit": True, "cache_key": key}
     cv2.setNumThreads(1)
     crops, records = [], []
     for (col, _, box), data in zip(photos, blobs):
@@ -371,7 +416,8 @@ def _process_subject(job: tuple[Any, ...]) -> dict[str, Any]:
             with open(tmp, "wb") as fh:
                 np.save(fh, stack, allow_pickle=False)
     io.write_json(meta, meta_path)
-    return {**meta, "subject_id": subject_id, "cache_hit": False, "cache_key": key}
+    noted = [{**rec, **note} for rec, note in zip(records, notes)]
+    return {**meta, "photos": noted, "subject_id": subject_id, "cache_hit": False, "cache_key": key}
 
 
 def _subject_reason(records: list[dict[str, Any]]) -> str:
@@ -490,8 +536,10 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
     qc = pd.DataFrame([{"subject_id": r["subject_id"], **rec} for r in results for rec in r["photos"]])
     qc = qc.reindex(columns=list(QC_PHOTO_COLUMNS))
     qc["passed"] = qc["passed"].astype(bool)
-    for c in ("face_x", "face_y", "face_w", "face_h", "face_fraction", "sharpness"):
+    for c in ("face_x", "face_y", "face_w", "face_h", "face_fraction", "sharpness", "alpha_share"):
         qc[c] = pd.to_numeric(qc[c], errors="coerce").astype(float)
+    for c in ("repeat_of", "note"):
+        qc[c] = qc[c].fillna("").astype(str)
     io.write_parquet(faces, run_paths.faces_index)
     io.write_parquet(qc, qc_photos_path(run_paths))
     return faces
@@ -541,6 +589,28 @@ def qc_counts(qc_photos: pd.DataFrame, faces: pd.DataFrame | None = None) -> pd.
         out["n_subjects_excluded"] = [0 if r == "passed" else int(sum(r in s.split(";") for s in exc))
                                       for r in reasons]
     return out
+
+
+def qc_notes(qc_photos: pd.DataFrame) -> pd.DataFrame:
+    """Photos and subjects with each QC note (:data:`QC_NOTES`), one row per note, and what the pipeline does.
+
+    Returns ``note, n_photos, n_subjects, handling``; a zero row says the note was looked for and not found.
+
+    Examples
+    --------
+    >>> qc = pd.DataFrame({"subject_id": ["a", "a", "b"], "alpha_share": [np.nan, np.nan, 0.3],
+    ...                    "repeat_of": ["", "photo_1", ""]})
+    >>> qc_notes(qc)[["note", "n_photos", "n_subjects"]].values.tolist()
+    [['alpha channel', 1, 1], ['repeated view', 1, 1]]
+    """
+    for col in ("subject_id", "alpha_share", "repeat_of"):
+        if col not in qc_photos.columns:
+            raise ValueError(f"qc_photos lacks column {col!r}")
+    flags = {"alpha channel": qc_photos["alpha_share"].notna().to_numpy(),
+             "repeated view": (qc_photos["repeat_of"].fillna("").astype(str) != "").to_numpy()}
+    rows = [(kind, int(hit.sum()), int(qc_photos.loc[hit, "subject_id"].nunique()), QC_NOTES[kind])
+            for kind, hit in flags.items()]
+    return pd.DataFrame(rows, columns=["note", "n_photos", "n_subjects", "handling"])
 
 
 def preprocess_summary(faces: pd.DataFrame) -> pd.DataFrame:

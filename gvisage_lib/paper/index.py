@@ -76,6 +76,7 @@ OUTPUTS: tuple[Output, ...] = (
     _t("faces_preprocessing_summary", "", "02_faces", f"{_F}.preprocess.preprocess_summary", "Subjects and photos through preprocessing."),
     _t("face_qc_photos", "", "02_faces", f"{_F}.preprocess.load_qc_photos", "Quality control of every photo."),
     _t("face_qc_counts", "", "02_faces", f"{_F}.preprocess.qc_counts", "Photos and subjects by QC outcome."),
+    _t("face_qc_notes", "", "02_faces", f"{_F}.preprocess.qc_notes", "Photos with an alpha channel and repeated views (notes that do not change QC)."),
     _f("figS1", "figS1_face_qc_by_reason", "", "02_faces", f"{_F}.figures.plot_qc_reasons", "Photos and subjects by quality-control outcome."),
     _t("face_excluded_subjects", "", "02_faces", f"{_F}.preprocess.excluded_subjects", "Subjects without a photo passing QC."),
     _f("figS2", "figS2_twin_phenotype_montage", "", "02_faces", f"{_F}.figures.phenotype_montage", "Synthetic twins by group and latent damage, with their planted phenotype."),
