@@ -20,11 +20,19 @@ from gvisage_lib.clinical.hybrid import (
     stage2_model_tables,
     table2_with_paper,
 )
-from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, fit_logistic, screen_univariate, vif
+from gvisage_lib.clinical.logistic import (
+    LogisticFit,
+    SeparationError,
+    fit_logistic,
+    imputation_counts,
+    screen_univariate,
+    vif,
+)
 from gvisage_lib.clinical.optimism import optimism_bootstrap
 
 __all__ = ["DEMLER_NOTE", "calibration_summary", "calibration_table", "compare_models", "decision_curves",
-           "fit_logistic", "fit_models", "fit_models_or_skip", "hybrid_vif", "HybridFits", "likelihood_ratio_test",
-           "load_stage2_frame", "LogisticFit", "model_metrics", "model_optimism", "net_benefit", "optimism_bootstrap",
-           "plot_calibration", "plot_decision_curve", "plot_models_roc", "screen_univariate", "SeparationError",
-           "skipped_table", "Stage2Data", "stage2_model_tables", "table2_with_paper", "vif"]
+           "fit_logistic", "fit_models", "fit_models_or_skip", "hybrid_vif", "HybridFits", "imputation_counts",
+           "likelihood_ratio_test", "load_stage2_frame", "LogisticFit", "model_metrics", "model_optimism",
+           "net_benefit", "optimism_bootstrap", "plot_calibration", "plot_decision_curve", "plot_models_roc",
+           "screen_univariate", "SeparationError", "skipped_table", "Stage2Data", "stage2_model_tables",
+           "table2_with_paper", "vif"]

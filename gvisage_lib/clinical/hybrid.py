@@ -28,7 +28,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -36,7 +36,13 @@ import pandas as pd
 from scipy import stats as sps
 
 from gvisage_lib import paper
-from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, fit_logistic
+from gvisage_lib.clinical.logistic import (
+    DesignSpec,
+    LogisticFit,
+    SeparationError,
+    fit_logistic,
+    imputation_counts,
+)
 from gvisage_lib.core import schema
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.validation import check_frame
@@ -70,6 +76,12 @@ def logit(p: np.ndarray, eps: float = EPS) -> np.ndarray:
 def _with_cnn_term(frame: pd.DataFrame) -> pd.DataFrame:
     """``frame`` with the hybrid's CNN predictor, logit of the stage-2 score, as column :data:`CNN_TERM`."""
     return frame.assign(**{CNN_TERM: logit(frame["score"].to_numpy())})
+
+
+def _clinical_design(spec: DesignSpec) -> DesignSpec:
+    """``spec`` restricted to its clinical predictors (the hybrid's CNN term is never missing, never imputed)."""
+    keep = [p for p in spec.predictors if p != CNN_TERM]
+    return replace(spec, predictors=keep, kinds={p: spec.kinds[p] for p in keep}, fill={p: spec.fill[p] for p in keep})
 
 
 def stage2_frame(manifest: pd.DataFrame, predictions: pd.DataFrame, model: str) -> pd.DataFrame:
@@ -207,6 +219,27 @@ class HybridFits:
                                                      n=self.clinical.n),
                           self.hybrid.table.assign(model=self.names[1], fitted_on=self.hybrid_split, n=self.hybrid.n)],
                          ignore_index=True)[["model", "fitted_on", "n", *self.clinical.table.columns]]
+
+    def imputation_table(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """Missing values each model imputes, per clinical variable and split of ``frame`` (the rows it scores),
+        with the fill value learned on the split the model was fitted on (column ``model`` first).
+
+        Examples
+        --------
+        >>> rng = np.random.default_rng(0)
+        >>> df = pd.DataFrame({"subject_id": [f"s{i}" for i in range(300)], "split": ["train"] * 200 + ["test"] * 100,
+        ...                    "label": rng.integers(0, 2, 300), "score": rng.uniform(0.1, 0.9, 300)})
+        >>> df["tsh"] = df.label + rng.normal(size=300)
+        >>> df.loc[[0, 1, 250], "tsh"] = np.nan
+        >>> t = fit_models(df, ["tsh"]).imputation_table(df)
+        >>> t[["model", "split", "n_imputed"]].values.tolist()[:2]
+        [['Logistic regression', 'train', 2], ['Logistic regression', 'test', 1]]
+        """
+        parts = [imputation_counts(frame, self.clinical.spec, fitted_on=self.train_split).assign(model=self.names[0]),
+                 imputation_counts(frame, _clinical_design(self.hybrid.spec), fitted_on=self.hybrid_split)
+                 .assign(model=self.names[1])]
+        table = pd.concat(parts, ignore_index=True)
+        return table[["model", *[c for c in table.columns if c != "model"]]]
 
 
 def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train",

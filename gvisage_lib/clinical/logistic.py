@@ -244,6 +244,53 @@ def design_matrix(frame: pd.DataFrame, spec: DesignSpec, *, constant: bool = Tru
     return pd.DataFrame(cols, index=frame.index)
 
 
+#: Columns of :func:`imputation_counts`.
+IMPUTATION_COLUMNS: tuple[str, ...] = ("variable", "kind", "split", "n", "n_imputed", "pct_imputed", "fill", "rule",
+                                       "fitted_on")
+#: How :func:`fit_design` learns the fill value of each kind.
+_FILL_RULE: dict[str, str] = {"continuous": "median", "binary": "mode", "categorical": "mode"}
+
+
+def imputation_counts(frame: pd.DataFrame, spec: DesignSpec, *, fitted_on: str = "train",
+                      split_column: str = "split") -> pd.DataFrame:
+    """How many values of each predictor :func:`design_matrix` imputes, per split of ``frame``.
+
+    Parameters
+    ----------
+    frame : DataFrame
+        The rows the model scores, with ``split_column`` and the predictors of ``spec``.
+    spec : DesignSpec
+        The fitted design (:func:`fit_design`; ``LogisticFit.spec``), whose fill values replace the missing cells.
+    fitted_on : str
+        The split the fill values were learned on (stated in the table).
+    split_column : str
+        Column naming each row's split.
+
+    Returns
+    -------
+    DataFrame
+        :data:`IMPUTATION_COLUMNS`: one row per predictor and split (in order of first appearance): ``n`` rows,
+        ``n_imputed`` missing cells replaced by ``fill`` (``pct_imputed`` of ``n``), ``rule`` the statistic of
+        ``fitted_on`` that gave ``fill`` (median for continuous, mode for binary and categorical predictors).
+
+    Examples
+    --------
+    >>> train = pd.DataFrame({"split": "train", "tsh": [1.0, None, 3.0, 5.0]})
+    >>> spec = fit_design(train, ["tsh"])
+    >>> both = pd.concat([train, pd.DataFrame({"split": "test", "tsh": [None, None]})])
+    >>> imputation_counts(both, spec)[["variable", "split", "n", "n_imputed", "fill", "rule"]].values.tolist()
+    [['tsh', 'train', 4, 1, 3.0, 'median'], ['tsh', 'test', 2, 2, 3.0, 'median']]
+    """
+    check_frame(frame, "frame", [split_column, *spec.predictors])
+    rows = []
+    for p in spec.predictors:
+        for split, part in frame.groupby(split_column, sort=False)[p]:
+            n, missing = int(part.size), int(part.isna().sum())
+            rows.append((p, spec.kinds[p], split, n, missing, 100.0 * missing / n if n else np.nan, spec.fill[p],
+                         _FILL_RULE[spec.kinds[p]], fitted_on))
+    return pd.DataFrame(rows, columns=list(IMPUTATION_COLUMNS))
+
+
 @dataclass
 class LogisticFit:
     """A fitted logistic regression: coefficient table, design, method and (maximum likelihood) statsmodels result.

@@ -111,6 +111,7 @@ OUTPUTS: tuple[Output, ...] = (
     _t("stage2_univariate_screening", "Table 1", "05_clinical_hybrid", f"{_H}.logistic.screen_univariate", "Univariate screening of the clinical variables (training split)."),
     _t("stage2_logistic_coefficients", "", "05_clinical_hybrid", f"{_H}.hybrid.HybridFits.coefficient_table", "Odds ratios of the clinical and hybrid models."),
     _t("stage2_vif", "", "05_clinical_hybrid", f"{_H}.logistic.vif", "Variance inflation factors of the clinical and hybrid models."),
+    _t("stage2_imputed_values", "", "05_clinical_hybrid", f"{_H}.hybrid.HybridFits.imputation_table", "Missing values imputed per clinical variable and split, with the fill value and the split it was learned on."),
     _t("table2_stage2_models", "Table 2", "05_clinical_hybrid", f"{_H}.hybrid.model_metrics", "Table 2, stage 2: GVisageNet, logistic regression, hybrid model."),
     _t("stage2_model_scores", "", "05_clinical_hybrid", f"{_H}.hybrid.fit_models", "Every stage-2 subject's score under each model."),
     _t("table2_stage2_models_vs_paper", "Table 2", "05_clinical_hybrid", f"{_H}.hybrid.table2_with_paper", "Table 2's stage-2 rows beside the paper's."),
