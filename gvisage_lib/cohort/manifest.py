@@ -299,11 +299,15 @@ class _Sheet:
         One row per record, every cell a string (``""`` where empty).
     rows : numpy.ndarray
         The file line of each record (header = 1).
+    usable : bool
+        False when the header cannot be the contract's (one column holding another delimiter): the records are
+        counted, not checked.
     """
 
     path: Path
     frame: pd.DataFrame
     rows: np.ndarray
+    usable: bool = True
 
     @property
     def present(self) -> set[str]:
@@ -331,8 +335,8 @@ _OTHER_DELIMITERS: dict[str, str] = {";": "semicolon", "\t": "tab", "|": "pipe"}
 
 
 def _read_sheet(path: Path, out: _Collector) -> _Sheet | None:
-    """Read ``path`` (resolved) into a :class:`_Sheet`; None, with the reason in ``out``, when it is not a CSV file
-    with a usable header. The one parser of a manifest file: validation and :func:`load_manifest` both use it."""
+    """Read ``path`` (resolved) into a :class:`_Sheet`; None, with the reason in ``out``, when it is not a CSV file.
+    The one parser of a manifest file: validation and :func:`load_manifest` both use it."""
     text = _read_text(path, out)
     if text is None:
         return None
@@ -349,12 +353,11 @@ def _read_sheet(path: Path, out: _Collector) -> _Sheet | None:
         out.add(None, "", "", str(path), f"not a readable CSV file ({exc})")
         return None
     header = [h.strip() for h in header]
-    if len(header) == 1:
-        used = [name for d, name in _OTHER_DELIMITERS.items() if d in header[0]]
-        if used:
-            out.add(1, "", "", header[0], f"the header reads as one column: the file looks {used[0]}-separated; a "
-                                          "manifest is comma-separated (save it as CSV with commas)")
-            return None
+    used = [name for d, name in _OTHER_DELIMITERS.items() if d in header[0]] if len(header) == 1 else []
+    if used:
+        out.add(1, "", "", header[0], f"the header reads as one column: the file looks {used[0]}-separated; a "
+                                      "manifest is comma-separated (save it as CSV with commas)")
+        return _Sheet(path, pd.DataFrame(index=range(len(records))), np.asarray(lines, dtype=int), usable=False)
     dup_cols = sorted({h for h in header if header.count(h) > 1})
     for h in dup_cols:
         out.add(1, "", h, h, "column name appears more than once")
@@ -678,7 +681,8 @@ def validate_manifest(path: str | os.PathLike[str], *, check_photos: bool = True
     sheet = _read_sheet(resolve_manifest_path(p), out)
     if sheet is None:
         return _report(p, out, 0)
-    _check_sheet(sheet, out, check_photos=check_photos, workers=workers, needs=needs)
+    if sheet.usable:
+        _check_sheet(sheet, out, check_photos=check_photos, workers=workers, needs=needs)
     return _report(p, out, len(sheet.frame))
 
 
@@ -722,8 +726,8 @@ def load_manifest(path: str | os.PathLike[str], *, validate: bool = True, check_
     Raises
     ------
     ManifestError
-        If ``validate`` and the manifest has errors, or if the file cannot be read as CSV at all; the message is the
-        full report and ``.report`` holds it.
+        If ``validate`` and the manifest has errors, or if the file cannot be read as a comma-separated file at all;
+        the message is the full report and ``.report`` holds it.
 
     Examples
     --------
@@ -744,8 +748,8 @@ def load_manifest(path: str | os.PathLike[str], *, validate: bool = True, check_
     needs = notebook_columns(notebooks) if validate else ()
     out = _Collector()
     sheet = _read_sheet(resolve_manifest_path(p), out)
-    if sheet is None:
-        raise ManifestError(_report(p, out, 0))
+    if sheet is None or not sheet.usable:
+        raise ManifestError(_report(p, out, 0 if sheet is None else len(sheet.frame)))
     if validate:
         _check_sheet(sheet, out, check_photos=check_photos, workers=None, needs=needs)
         _report(p, out, len(sheet.frame)).raise_for_errors()

@@ -116,7 +116,7 @@ PLAUSIBLE_AGE_YEARS: tuple[float, float] = (0.0, 50.0)
 #: Columns a tumour row should fill: a blank one is a warning naming the analysis that leaves the subject out
 #: (``hpt_damage`` defines the strata of the paper's Table 3).
 TUMOUR_EXPECTED: dict[str, str] = {
-    "hpt_damage": "06_endocrine leaves the subject out of the HPT-damage strata (Table 3)",
+    "hpt_damage": "06_endocrine leaves the subject out of Table 3's HPT-damage strata",
 }
 
 #: Stage definitions: which groups take part and which group is positive.

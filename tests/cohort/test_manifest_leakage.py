@@ -99,12 +99,14 @@ def test_distinct_photos_raise_no_photo_problem(tiny_cohort):
 def test_manifest_with_another_delimiter_gets_one_error_with_the_hint(tiny_cohort, sep, name, capsys):
     _read(tiny_cohort).to_csv(tiny_cohort, index=False, sep=sep)
     rep = M.validate_manifest(tiny_cohort)
-    assert len(rep.problems) == 1, str(rep)
+    assert len(rep.problems) == 1 and rep.n_subjects == 9, str(rep)
     hit = rep.errors.iloc[0]
     assert hit.row == 1 and hit.value.startswith(f"subject_id{sep}group")
     assert f"looks {name}-separated" in hit.problem and "comma-separated" in hit.problem
     assert main(["validate", str(tiny_cohort)]) == 2
     assert f"{name}-separated" in capsys.readouterr().out
+    with pytest.raises(M.ManifestError, match=f"{name}-separated"):
+        M.load_manifest(tiny_cohort, validate=False)
 
 
 def test_one_column_without_another_delimiter_gets_no_hint(tmp_path):
