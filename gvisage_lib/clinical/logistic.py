@@ -46,6 +46,7 @@ from scipy import special
 from scipy import stats as sps
 
 from gvisage_lib.cohort.table1 import TABLE1_VARIABLES
+from gvisage_lib.core.schema import SPLITS
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.paper import CLINICAL_MODEL, training_p
 
@@ -269,9 +270,10 @@ def imputation_counts(frame: pd.DataFrame, spec: DesignSpec, *, fitted_on: str =
     Returns
     -------
     DataFrame
-        :data:`IMPUTATION_COLUMNS`: one row per predictor and split (in order of first appearance): ``n`` rows,
-        ``n_imputed`` missing cells replaced by ``fill`` (``pct_imputed`` of ``n``), ``rule`` the statistic of
-        ``fitted_on`` that gave ``fill`` (median for continuous, mode for binary and categorical predictors).
+        :data:`IMPUTATION_COLUMNS`: one row per predictor and split (the contract's splits first, in their order):
+        ``n`` rows, ``n_imputed`` missing cells replaced by ``fill`` (``pct_imputed`` of ``n``), ``rule`` the
+        statistic of ``fitted_on`` that gave ``fill`` (median for continuous, mode for binary and categorical
+        predictors).
 
     Examples
     --------
@@ -282,9 +284,12 @@ def imputation_counts(frame: pd.DataFrame, spec: DesignSpec, *, fitted_on: str =
     [['tsh', 'train', 4, 1, 3.0, 'median'], ['tsh', 'test', 2, 2, 3.0, 'median']]
     """
     check_frame(frame, "frame", [split_column, *spec.predictors])
+    present = list(dict.fromkeys(frame[split_column]))
+    splits = [s for s in SPLITS if s in present] + [s for s in present if s not in SPLITS]
     rows = []
     for p in spec.predictors:
-        for split, part in frame.groupby(split_column, sort=False)[p]:
+        for split in splits:
+            part = frame.loc[frame[split_column] == split, p]
             n, missing = int(part.size), int(part.isna().sum())
             rows.append((p, spec.kinds[p], split, n, missing, 100.0 * missing / n if n else np.nan, spec.fill[p],
                          _FILL_RULE[spec.kinds[p]], fitted_on))
