@@ -38,6 +38,14 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure, FigureBase
 
 from gvisage_lib.core import schema
+from gvisage_lib.core.labels import (
+    GROUP_LABEL,
+    METRIC_LABEL,
+    MODEL_LABEL,
+    RULE_LABEL,
+    SITE_LABEL,
+    SPLIT_LABEL,
+)
 
 __all__ = [
     "CORRELATION_CMAP", "CYCLE", "FIGSIZE", "FLOW_BOX_COLOUR", "FONT", "FontSizes", "GROUP_COLOUR", "GROUP_LABEL",
@@ -53,20 +61,7 @@ CYCLE: tuple[str, ...] = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
 
 # --- labels -----------------------------------------------------------------------------------------------------
 
-#: Display names of the splits.
-SPLIT_LABEL: Mapping[str, str] = MappingProxyType(
-    {"train": "Training", "test": "Testing", "validation": "Independent validation"})
-#: Display names of the tumour groups.
-GROUP_LABEL: Mapping[str, str] = MappingProxyType({"NC": "NC", "iGCT": "iGCT", "other": "Other midline tumour"})
-#: Display names of the tumour sites.
-SITE_LABEL: Mapping[str, str] = MappingProxyType(
-    {"sellar": "Sellar", "pineal": "Pineal", "fourth_ventricle": "Fourth ventricle"})
-#: Display names of the CNN candidates (the stage-2 models of notebook 05 are named for display already).
-MODEL_LABEL: Mapping[str, str] = MappingProxyType(
-    {"alexnet": "AlexNet", "resnet50": "ResNet-50", "inception_v3": "Inception-v3"})
-#: Display names of the diagnostic metrics, in the order the bar charts show them.
-METRIC_LABEL: Mapping[str, str] = MappingProxyType(
-    {"auc": "AUC", "accuracy": "Accuracy", "sensitivity": "Sensitivity", "specificity": "Specificity"})
+# the display names are part of the report's one label map (gvisage_lib.core.labels), re-exported here
 #: Panel titles of the two stages of the cascade.
 STAGE_TITLE: Mapping[int, str] = MappingProxyType(
     {s: f"Stage {s}: {spec['name']}" for s, spec in schema.STAGES.items()})
@@ -81,10 +76,6 @@ def _class_labels(spec: Mapping[str, object]) -> tuple[str, str]:
 #: Display names of the positive and the negative class of each stage (the reference standard's two results).
 STAGE_CLASS_LABEL: Mapping[int, tuple[str, str]] = MappingProxyType(
     {s: _class_labels(spec) for s, spec in schema.STAGES.items()})
-#: Display names of the operating-point rules (:func:`gvisage_lib.stats.operating_points`).
-RULE_LABEL: Mapping[str, str] = MappingProxyType(
-    {"youden": "Youden", "sensitivity_at_specificity": "sensitivity at specificity floor",
-     "specificity_at_sensitivity": "specificity at sensitivity floor"})
 #: Marker of each operating-point rule on a ROC curve.
 RULE_MARKER: Mapping[str, str] = MappingProxyType(
     {"youden": "o", "sensitivity_at_specificity": "^", "specificity_at_sensitivity": "s"})

@@ -6,14 +6,17 @@ this package, ``table2_...`` for a Table 2 piece), the paper item it regenerates
 notebook that writes it and the function that computes it. Figures are written as ``<name>.png`` and ``<name>.pdf``
 under ``<run>/figures``, tables as ``<name>.csv`` under ``<run>/tables``.
 
-Figures are numbered in reading order (the order of :data:`OUTPUTS`: notebook by notebook, as each notebook shows
-them); :func:`figure_caption` gives the numbered caption that both the notebook and the run's ``index.html``
-(:mod:`gvisage_lib.run.report`) print under the figure, so the two always agree.
+One numbering scheme per figure: the key is the file name's first part and holds the figure's number, the paper's
+where the paper has the figure (``fig4a`` is Figure 4A) and an S-number for this package's own (``figS7a`` is
+Figure S7A; S-numbers run in reading order, the order of :data:`OUTPUTS`). :func:`figure_caption` gives the
+numbered caption that both the notebook and the run's ``index.html`` (:mod:`gvisage_lib.run.report`) print under
+the figure, and the notebooks' headings use the same number. Tables are numbered as the paper numbers its own
+(:data:`PAPER_TABLES`) and ``S<n>`` in reading order otherwise (:func:`table_caption`); their CSV names stay.
 
 Examples
 --------
 >>> figure_caption("fig4a")
-"Figure 10. ROC of GVisageNet, stage 1 (test and validation). The paper's Figure 4A."
+'Figure 4A. ROC of GVisageNet, stage 1 (test and validation).'
 >>> figure_name("fig4a")
 'fig4a_roc_stage1_test_validation'
 >>> outputs().query("paper_item == 'Table 3' and kind == 'table'")["name"].tolist()[:2]
@@ -21,16 +24,18 @@ Examples
 >>> figure_name("nope")
 Traceback (most recent call last):
 ...
-KeyError: "no figure with key 'nope' in gvisage_lib.paper.index; keys: ['fig1', 'fig1_stard', 'fig3a', 'fig3b', 'fig3c', 'fig4a', 'fig4b', 'fig4c', 'fig4d', 'fig5a', 'fig5b', 'fig5c', 'figS1', 'figS10', 'figS11', 'figS12', 'figS2', 'figS3', 'figS4', 'figS5', 'figS6_test', 'figS6_validation', 'figS7_test', 'figS7_validation', 'figS8', 'figS9']"
+KeyError: "no figure with key 'nope' in gvisage_lib.paper.index; keys: ['fig1', 'fig3a', 'fig3b', 'fig3c', 'fig4a', 'fig4b', 'fig4c', 'fig4d', 'fig5a', 'fig5b', 'fig5c', 'figS1', 'figS10', 'figS11', 'figS12', 'figS13', 'figS2', 'figS3', 'figS4', 'figS5', 'figS6', 'figS7a', 'figS7b', 'figS8a', 'figS8b', 'figS9']"
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 
 import pandas as pd
 
-__all__ = ["OUTPUTS", "Output", "figure_caption", "figure_name", "figure_number", "outputs", "table_name"]
+__all__ = ["OUTPUTS", "PAPER_TABLES", "Output", "figure_caption", "figure_name", "figure_number", "outputs",
+           "table_caption", "table_name", "table_number"]
 
 
 @dataclass(frozen=True)
@@ -64,7 +69,7 @@ OUTPUTS: tuple[Output, ...] = (
     _t("study_flow", "Figure 1", "01_cohort", f"{_C}.figures.study_flow_counts", "Subjects per split and group."),
     _f("fig1", "fig1_study_flow", "Figure 1", "01_cohort", f"{_C}.figures.plot_study_flow", "Study design and participant flow."),
     _t("table1", "Table 1", "01_cohort", f"{_C}.table1.table1_all_splits", "Demographics, symptoms and hormones by split and tumour group, with the paper's tests."),
-    _t("table1_paper_layout", "Table 1", "01_cohort", f"{_C}.table1.table1_paper_layout", "Table 1 in the paper's layout: variables as rows, iGCT and other per split, P values."),
+    _t("table1_paper_layout", "Table 1", "01_cohort", f"{_C}.table1.table1_paper_layout", "Demographics, symptoms and hormones of iGCTs and other midline tumours per split, with P values, in the paper's layout."),
     _t("table1_calibration", "Table 1", "01_cohort", f"{_C}.table1.calibration_vs_paper", "The twin's Table 1 against the paper's, in standard errors."),
     _t("table1_paper_p_check", "Table 1", "01_cohort", f"{_C}.table1.paper_p_check", "The paper's Table 1 P values recomputed from its own summaries."),
     _t("paper_consistency", "", "01_cohort", "gvisage_lib.paper.consistency.paper_consistency", "What the paper's numbers allow: its tables and counts checked against each other."),
@@ -93,8 +98,8 @@ OUTPUTS: tuple[Output, ...] = (
     _t("operating_points", "Table 2", "04_stage_roc", f"{_R}.metrics.selected_operating_points", "Operating points of GVisageNet, on the split they are chosen on (out-of-fold training scores or the internal test split)."),
     _t("two_by_two", "Table 2", "04_stage_roc", f"{_R}.metrics.two_by_two", "2x2 tables of GVisageNet (TP, FP, FN, TN with totals) per stage, split and operating point."),
     _t("stard_flow", "Figure 1", "04_stage_roc", f"{_C}.figures.stard_flow_counts", "STARD flow counts per stage and split: eligible, excluded at photo QC by reason, index test, outcomes at the threshold."),
-    _f("fig1_stard", "fig1_stard_flow", "Figure 1", "04_stage_roc", f"{_C}.figures.plot_stard_flow", "STARD flow diagram per stage and split, with the photo-QC exclusions."),
-    _t("table2_gvisagenet", "Table 2", "04_stage_roc", f"{_R}.metrics.format_table2", "Table 2, GVisageNet rows (both stages)."),
+    _f("figS5", "figS5_stard_flow", "Figure 1", "04_stage_roc", f"{_C}.figures.plot_stard_flow", "STARD flow diagram per stage and split, with the photo-QC exclusions."),
+    _t("table2_gvisagenet", "Table 2", "04_stage_roc", f"{_R}.metrics.format_table2", "GVisageNet rows of both stages."),
     _t("gvisagenet_metrics_long", "Table 2", "04_stage_roc", f"{_R}.metrics.gvisagenet_metrics", "GVisageNet's metrics at every operating point, tidy."),
     _t("stage_roc_paper_vs_this_run", "Table 2", "04_stage_roc", f"{_R}.metrics.paper_comparison", "This run's stage-wise numbers beside the paper's."),
     _t("candidates", "Figure 3C", "04_stage_roc", f"{_R}.metrics.candidate_metrics", "Test metrics of every candidate."),
@@ -106,25 +111,25 @@ OUTPUTS: tuple[Output, ...] = (
     _f("fig4c", "fig4c_gvisagenet_metrics_test", "Figure 4C", "04_stage_roc", f"{_R}.figures.plot_gvisagenet_bars", "GVisageNet's AUC, accuracy, sensitivity and specificity (test)."),
     _f("fig4d", "fig4d_gvisagenet_metrics_validation", "Figure 4D", "04_stage_roc", f"{_R}.figures.plot_gvisagenet_bars", "GVisageNet's AUC, accuracy, sensitivity and specificity (validation)."),
     _t("pr_summary", "", "04_stage_roc", f"{_R}.metrics.pr_summary", "Average precision of GVisageNet per stage and split."),
-    _f("figS5", "figS5_pr_curves_gvisagenet", "", "04_stage_roc", f"{_R}.figures.plot_pr_curves", "Precision-recall curves of GVisageNet."),
+    _f("figS6", "figS6_pr_curves_gvisagenet", "", "04_stage_roc", f"{_R}.figures.plot_pr_curves", "Precision-recall curves of GVisageNet."),
     # 05 clinical and hybrid
     _t("stage2_univariate_screening", "Table 1", "05_clinical_hybrid", f"{_H}.logistic.screen_univariate", "Univariate screening of the clinical variables (training split)."),
     _t("stage2_logistic_coefficients", "", "05_clinical_hybrid", f"{_H}.hybrid.HybridFits.coefficient_table", "Odds ratios of the clinical and hybrid models."),
     _t("stage2_vif", "", "05_clinical_hybrid", f"{_H}.logistic.vif", "Variance inflation factors of the clinical and hybrid models."),
     _t("stage2_imputed_values", "", "05_clinical_hybrid", f"{_H}.hybrid.HybridFits.imputation_table", "Missing values imputed per clinical variable and split, with the fill value and the split it was learned on."),
-    _t("table2_stage2_models", "Table 2", "05_clinical_hybrid", f"{_H}.hybrid.model_metrics", "Table 2, stage 2: GVisageNet, logistic regression, hybrid model."),
+    _t("table2_stage2_models", "Table 2", "05_clinical_hybrid", f"{_H}.hybrid.model_metrics", "Stage 2: GVisageNet, logistic regression and hybrid model."),
     _t("stage2_model_scores", "", "05_clinical_hybrid", f"{_H}.hybrid.fit_models", "Every stage-2 subject's score under each model."),
     _t("table2_stage2_models_vs_paper", "Table 2", "05_clinical_hybrid", f"{_H}.hybrid.table2_with_paper", "Table 2's stage-2 rows beside the paper's."),
-    _f("figS6_test", "figS6_stage2_models_roc_test", "", "05_clinical_hybrid", f"{_H}.figures.plot_models_roc", "ROC of the three stage-2 models (test)."),
-    _f("figS6_validation", "figS6_stage2_models_roc_validation", "", "05_clinical_hybrid", f"{_H}.figures.plot_models_roc", "ROC of the three stage-2 models (validation)."),
+    _f("figS7a", "figS7a_stage2_models_roc_test", "", "05_clinical_hybrid", f"{_H}.figures.plot_models_roc", "ROC of the three stage-2 models (test)."),
+    _f("figS7b", "figS7b_stage2_models_roc_validation", "", "05_clinical_hybrid", f"{_H}.figures.plot_models_roc", "ROC of the three stage-2 models (validation)."),
     _t("stage2_model_comparisons", "", "05_clinical_hybrid", f"{_H}.hybrid.compare_models", "DeLong, likelihood-ratio and bootstrap comparisons of the stage-2 models."),
     _t("stage2_sensitivity_screened_models", "", "05_clinical_hybrid", f"{_H}.hybrid.model_metrics", "Sensitivity analysis: the models on the screened variables."),
     _t("stage2_optimism", "", "05_clinical_hybrid", f"{_H}.optimism.optimism_bootstrap", "Apparent and optimism-corrected AUC and calibration slope of each clinical model (Harrell's bootstrap)."),
     _t("stage2_calibration", "", "05_clinical_hybrid", f"{_H}.calibration.calibration_table", "Calibration slope, intercept and Brier score of the stage-2 models."),
-    _f("figS7_test", "figS7_stage2_calibration_test", "", "05_clinical_hybrid", f"{_H}.figures.plot_calibration", "Calibration curves of the stage-2 models (test)."),
-    _f("figS7_validation", "figS7_stage2_calibration_validation", "", "05_clinical_hybrid", f"{_H}.figures.plot_calibration", "Calibration curves of the stage-2 models (validation)."),
+    _f("figS8a", "figS8a_stage2_calibration_test", "", "05_clinical_hybrid", f"{_H}.figures.plot_calibration", "Calibration curves of the stage-2 models (test)."),
+    _f("figS8b", "figS8b_stage2_calibration_validation", "", "05_clinical_hybrid", f"{_H}.figures.plot_calibration", "Calibration curves of the stage-2 models (validation)."),
     _t("stage2_decision_curves_validation", "", "05_clinical_hybrid", f"{_H}.calibration.decision_curves", "Net benefit of the stage-2 models (validation)."),
-    _f("figS8", "figS8_stage2_decision_curves_validation", "", "05_clinical_hybrid", f"{_H}.figures.plot_decision_curve", "Decision curves of the stage-2 models (validation)."),
+    _f("figS9", "figS9_stage2_decision_curves_validation", "", "05_clinical_hybrid", f"{_H}.figures.plot_decision_curve", "Decision curves of the stage-2 models (validation)."),
     # 06 endocrine
     _t("fig5a_score_endocrine_correlations", "Figure 5A", "06_endocrine", f"{_E}.correlation.score_correlations", "Correlation of the stage-2 score with 15 endocrine indicators."),
     _t("fig5a_signs_paper_vs_this_run", "Figure 5A", "06_endocrine", f"{_E}.correlation.fig5a_signs_with_paper", "The paper's Fig 5A signs beside this run's."),
@@ -143,13 +148,13 @@ OUTPUTS: tuple[Output, ...] = (
     _f("fig5c", "fig5c_attribution_maps", "Figure 5C", "06_endocrine", f"{_N}.attribution.plot_fig5c", "Where the selected network looks: Grad-CAM and integrated-gradient maps per stage, group-averaged (over the group's average face and with an example per group on the synthetic twin only)."),
     # 07 simulation
     _t("simulation_type1_nested", "", "07_simulation", f"{_S}.summary.simulation_tables", "Type-I error of DeLong's test of hybrid vs clinical model, the likelihood-ratio test and the bootstrap, when the added score carries no information."),
-    _f("figS9", "figS9_simulation_type1_nested", "", "07_simulation", f"{_S}.figures.plot_type1", "Type-I error and null P values of the nested-model tests."),
+    _f("figS10", "figS10_simulation_type1_nested", "", "07_simulation", f"{_S}.figures.plot_type1", "Type-I error and null P values of the nested-model tests."),
     _t("simulation_coverage", "", "07_simulation", f"{_S}.summary.simulation_tables", "Coverage of DeLong CIs of the AUC and of Clopper-Pearson CIs of sensitivity and specificity at thresholds picked on training data (rejection_rate holds the coverage)."),
-    _f("figS10", "figS10_simulation_coverage", "", "07_simulation", f"{_S}.figures.plot_rejection_rates", "Coverage of the AUC, sensitivity and specificity intervals."),
+    _f("figS11", "figS11_simulation_coverage", "", "07_simulation", f"{_S}.figures.plot_rejection_rates", "Coverage of the AUC, sensitivity and specificity intervals."),
     _t("simulation_type1_strata", "", "07_simulation", f"{_S}.summary.simulation_tables", "Type-I error of the paper's Friedman test and of the tests of independent AUCs when the HPT strata share one AUC."),
-    _f("figS11", "figS11_simulation_type1_strata", "", "07_simulation", f"{_S}.figures.plot_type1", "Type-I error and null P values of the tests across HPT strata."),
+    _f("figS12", "figS12_simulation_type1_strata", "", "07_simulation", f"{_S}.figures.plot_type1", "Type-I error and null P values of the tests across HPT strata."),
     _t("simulation_power", "", "07_simulation", f"{_S}.summary.simulation_tables", "Power of each test for the planted effect sizes."),
-    _f("figS12", "figS12_simulation_power", "", "07_simulation", f"{_S}.figures.plot_rejection_rates", "Power of the nested-model tests and of the tests across strata."),
+    _f("figS13", "figS13_simulation_power", "", "07_simulation", f"{_S}.figures.plot_rejection_rates", "Power of the nested-model tests and of the tests across strata."),
 )
 
 _BY_KEY = {(o.kind, o.key): o for o in OUTPUTS}
@@ -170,29 +175,76 @@ def figure_name(key: str) -> str:
     return _get("figure", key).name
 
 
-def figure_number(key: str) -> int:
-    """Number of the figure with ``key`` in reading order (1 = the first figure of the first notebook).
+_FIG_NUMBER = re.compile(r"^fig(S?)(\d+)([a-z]?)$")
+
+
+def figure_number(key: str) -> str:
+    """Number of the figure with ``key``, as its file name, its caption and its notebook heading spell it.
+
+    The paper's number where the paper has the figure (``"4A"`` for ``fig4a_...``), an S-number for a figure of
+    this package (``"S7A"`` for ``figS7a_...``): the key is the file name's first part.
 
     Examples
     --------
-    >>> figure_number("fig1"), figure_number("figS4")
-    (1, 7)
+    >>> figure_number("fig4a"), figure_number("figS4"), figure_number("figS7b")
+    ('4A', 'S4', 'S7B')
     """
     _get("figure", key)
-    return [o.key for o in OUTPUTS if o.kind == "figure"].index(key) + 1
+    m = _FIG_NUMBER.match(key)
+    if m is None:
+        raise ValueError(f"figure key {key!r} is not fig<n>[a-z] or figS<n>[a-z]")
+    return f"{m[1]}{m[2]}{m[3].upper()}"
 
 
 def figure_caption(key: str) -> str:
-    """Numbered caption of the figure with ``key``: ``Figure <n>. <caption>`` and the paper item it regenerates.
+    """Numbered caption of the figure with ``key``: ``Figure <number>. <caption>``.
+
+    A supplementary figure that stands beside one of the paper's figures says which.
 
     Examples
     --------
     >>> figure_caption("figS1")
-    'Figure 4. Photos and subjects by quality-control outcome.'
+    'Figure S1. Photos and subjects by quality-control outcome.'
+    >>> figure_caption("figS5")
+    "Figure S5. STARD flow diagram per stage and split, with the photo-QC exclusions. Beside the paper's Figure 1."
     """
     out = _get("figure", key)
-    text = f"Figure {figure_number(key)}. {out.caption}"
-    return f"{text} The paper's {out.paper_item}." if out.paper_item else text
+    number = figure_number(key)
+    text = f"Figure {number}. {out.caption}"
+    return f"{text} Beside the paper's {out.paper_item}." if out.paper_item and out.paper_item != f"Figure {number}" \
+        else text
+
+
+#: The tables that are the paper's own (one of its pieces): numbered as the paper numbers them.
+PAPER_TABLES: dict[str, str] = {"table1_paper_layout": "1", "table2_gvisagenet": "2", "table2_stage2_models": "2",
+                                "table3_hpt_strata": "3"}
+
+
+def table_number(key: str) -> str:
+    """Number of the table with ``key``: the paper's (``"1"``) for :data:`PAPER_TABLES`, else ``"S<n>"`` in reading
+    order (the order of :data:`OUTPUTS`).
+
+    Examples
+    --------
+    >>> table_number("table1_paper_layout"), table_number("manifest_validation"), table_number("table1")
+    ('1', 'S1', 'S3')
+    """
+    _get("table", key)
+    if key in PAPER_TABLES:
+        return PAPER_TABLES[key]
+    ours = [o.key for o in OUTPUTS if o.kind == "table" and o.key not in PAPER_TABLES]
+    return f"S{ours.index(key) + 1}"
+
+
+def table_caption(key: str) -> str:
+    """Numbered caption of the table with ``key``: ``Table <number>. <caption>``.
+
+    Examples
+    --------
+    >>> table_caption("table3_hpt_strata")
+    'Table 3. Stage 2 by HPT-axis damage (validation).'
+    """
+    return f"Table {table_number(key)}. {_get('table', key).caption}"
 
 
 def table_name(key: str) -> str:

@@ -36,9 +36,10 @@ from importlib import resources
 import pandas as pd
 
 from gvisage_lib.core import schema
+from gvisage_lib.core.labels import format_p  # the report's one P-value format, re-exported here
 
-__all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "counts", "fig5a_signs", "parse_p", "results", "table1",
-           "table2", "table3", "training_p"]
+__all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "counts", "fig5a_signs", "format_p", "parse_p", "results",
+           "table1", "table2", "table3", "training_p"]
 
 #: The seven variables of the paper's clinical logistic regression (Results, "Baseline characteristics").
 CLINICAL_MODEL: tuple[str, ...] = (
@@ -94,50 +95,6 @@ def parse_p(p: str) -> float:
     if s in ("", "nan", "—"):
         return math.nan
     return float(s)
-
-
-def format_p(p: float, *, missing: str = "—") -> str:
-    """A P value as the paper and the APA style print it: no leading zero, ``"<.001"`` below .001.
-
-    Two decimals from .01 up (``".03"``, ``".31"``), three below .01 (``".004"``), ``"<.001"`` below .001 and
-    ``">.99"`` above .99. Where the rounding would print a P below .05 as ``".05"``, more decimals are kept
-    (``".0496"``), so that the printed value never crosses the .05 line. NaN (no test possible) prints as
-    ``missing``, the paper's dash.
-
-    Parameters
-    ----------
-    p : float
-        The P value, in [0, 1] or NaN.
-    missing : str, default "—"
-        What a NaN prints as.
-
-    Returns
-    -------
-    str
-
-    Examples
-    --------
-    >>> [format_p(v) for v in (0.0004, 0.0042, 0.0312, 0.0496, 0.312, 0.996, float("nan"))]
-    ['<.001', '.004', '.03', '.0496', '.31', '>.99', '—']
-    >>> parse_p(format_p(0.0312))
-    0.03
-    """
-    try:
-        v = float(p)
-    except (TypeError, ValueError) as exc:
-        raise TypeError(f"p must be a number in [0, 1] or NaN, got {p!r}") from exc
-    if math.isnan(v):
-        return missing
-    if not 0.0 <= v <= 1.0:
-        raise ValueError(f"p must be in [0, 1] or NaN, got {p!r}")
-    if v < 0.001:
-        return "<.001"
-    if v > 0.99:
-        return ">.99"
-    digits = 3 if v < 0.01 else 2
-    while v < 0.05 and float(f"{v:.{digits}f}") >= 0.05:  # never print a P below .05 as ".05"
-        digits += 1
-    return f"{v:.{digits}f}".lstrip("0")
 
 
 def training_p() -> pd.Series:

@@ -9,7 +9,7 @@ package versions.
 Examples
 --------
 >>> FIGURES["simulation_coverage"]
-'figS10'
+'figS11'
 """
 
 from __future__ import annotations
@@ -30,8 +30,8 @@ from gvisage_lib.simulation.summary import null_pvalues
 __all__ = ["FIGURES", "simulation_figure", "simulation_figures", "write_simulation"]
 
 #: The figure key (:mod:`gvisage_lib.paper.index`) of each table's scenario.
-FIGURES: dict[str, str] = {"simulation_type1_nested": "figS9", "simulation_coverage": "figS10",
-                           "simulation_type1_strata": "figS11", "simulation_power": "figS12"}
+FIGURES: dict[str, str] = {"simulation_type1_nested": "figS10", "simulation_coverage": "figS11",
+                           "simulation_type1_strata": "figS12", "simulation_power": "figS13"}
 
 
 def simulation_figure(result: SimulationResult, table: str) -> Figure:
@@ -74,7 +74,7 @@ def simulation_figures(result: SimulationResult) -> dict[str, Figure]:
     >>> from gvisage_lib.simulation import SimulationSettings, run_simulation
     >>> light = SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5)
     >>> list(simulation_figures(run_simulation(1, seed=2, workers=1, settings=light)))
-    ['figS9']
+    ['figS10']
     """
     present = result.tables()
     return {fig: simulation_figure(result, table) for table, fig in FIGURES.items() if table in present}
@@ -91,7 +91,7 @@ def write_simulation(result: SimulationResult, out_dir: str | os.PathLike[str]) 
     >>> res = run_simulation(1, seed=2, workers=1,
     ...                      settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
     >>> sorted(p.name for p in write_simulation(res, tempfile.mkdtemp()))
-    ['figS9_simulation_type1_nested.pdf', 'figS9_simulation_type1_nested.png', 'simulation.json', \
+    ['figS10_simulation_type1_nested.pdf', 'figS10_simulation_type1_nested.png', 'simulation.json', \
 'simulation_records.parquet', 'simulation_type1_nested.csv']
     """
     import matplotlib.pyplot as plt
