@@ -23,7 +23,16 @@ from matplotlib.figure import Figure
 
 from gvisage_lib.clinical.calibration import calibration_curve, calibration_summary
 from gvisage_lib.clinical.hybrid import MODEL_ORDER
-from gvisage_lib.core.style import FIGSIZE, FONT, MODEL_COLOUR, STRATEGY_STYLE, finish, new_axes, pick_colour
+from gvisage_lib.core.style import (
+    FIGSIZE,
+    FONT,
+    MODEL_COLOUR,
+    SPLIT_LABEL,
+    STRATEGY_STYLE,
+    finish,
+    new_axes,
+    pick_colour,
+)
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.stats import roc_auc_delong, roc_curve
 
@@ -112,11 +121,13 @@ def plot_calibration(scores: pd.DataFrame, *, split: str = "validation", n_bins:
         ax.errorbar(cc["mean_predicted"], cc["observed"],
                     yerr=[cc["observed"] - cc["ci_low"], cc["ci_high"] - cc["observed"]], marker="o", ms=3,
                     capsize=2, lw=1, color=pick_colour(MODEL_COLOUR, m, i),
-                    label=f"{m} (slope {s.slope:.2f}, int {s.intercept:.2f}, Brier {s.brier:.3f})")
+                    label=f"{m} (slope {s.slope:.2f}, intercept {s.intercept:.2f}, Brier {s.brier:.3f})")
     ax.plot([0, 1], [0, 1], color="0.6", ls="--", lw=0.8)
-    ax.set(xlim=(0, 1), ylim=(0, 1), xlabel="Predicted probability", ylabel="Observed proportion",
-           title=f"Calibration, {split}")
-    ax.legend(fontsize=FONT.small, loc="upper left")
+    # margins round [0, 1]: an interval reaching 0 or 1 shows its cap instead of being cut at the frame
+    ax.set(xlim=(-0.02, 1.02), ylim=(-0.03, 1.03), xlabel="Predicted probability", ylabel="Observed proportion",
+           title=f"Calibration, {SPLIT_LABEL.get(split, split).lower()} split")
+    # below the Axes: inside, the legend covered the points and their error bars
+    ax.legend(fontsize=FONT.small, loc="upper center", bbox_to_anchor=(0.5, -0.15), frameon=False)
     return finish(fig, own=own)
 
 

@@ -537,7 +537,7 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
             added = sorted(set(lr_pair[0].spec.columns) - set(lr_pair[1].spec.columns))
             rows.append({**base, "split": fits.hybrid_split, "method": "likelihood-ratio test",
                          "statistic": lr.statistic, "df": lr.df, "p_value": lr.p_value,
-                         "note": f"added term(s): {', '.join(added)}; {DEMLER_NOTE}"})
+                         "note": f"added term(s): {', '.join(added)}; nested: the valid test (Demler et al. 2012)"})
         for sp in eval_splits:
             ev = wide[wide["split"] == sp]
             if ev.empty:

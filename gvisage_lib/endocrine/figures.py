@@ -156,7 +156,8 @@ def plot_strata(table3: pd.DataFrame, *, title: str = "Stage 2 by HPT-axis damag
         ax.bar(x + (i - (len(table3) - 1) / 2) * width, est, width, yerr=err, capsize=2,
                color=pick_colour(HPT_COLOUR, r["stratum"], i), label=f"{r['stratum']} (n={int(r['n'])})")
     ax.set_xticks(x, [METRIC_LABEL[m] for m in METRICS])
-    ax.set(ylim=(0, 1), ylabel="Estimate (95% CI)", title=title)
+    # a little headroom above 1: an interval reaching 1.0 shows its cap instead of being cut at the frame
+    ax.set(ylim=(0, 1.05), yticks=np.linspace(0, 1, 6), ylabel="Estimate (95% CI)", title=title)
     ax.axhline(0.5, color="0.6", lw=0.7, ls="--")
     # right of the Axes: inside, the legend covered bars and whiskers
     ax.legend(fontsize=FONT.note, title="HPT damage", title_fontsize=FONT.note, loc="upper left",
