@@ -10,7 +10,7 @@ prints numbers through this module, so that one identifier reads the same everyw
 * **Numbers** (:func:`format_number`): 3 decimals below 1 in absolute value (AUCs, proportions, correlations), 2 below
   100, 1 below 1000, none above; whole numbers without decimals ("358", never "358.0").
 * **P values** (:func:`format_p`), APA and JMIR style: no leading zero, ``"<.001"`` below .001, three decimals below
-  .01 (``".004"``), else two (``".04"``), ``">.99"`` at the top, and a P below .05 is never rounded up to ``".05"``
+  .01 (``".004"``), else two (``".04"``), ``">.99"`` from .995 up, and a P below .05 is never rounded up to ``".05"``
   (``".0496"``). In a table the column says P and the cell holds ``".04"``; in a sentence ``format_p(p,
   prefix=True)`` writes ``"P=.04"`` and ``"P<.001"``.
 
@@ -219,7 +219,7 @@ def format_p(p: Any, *, missing: str = "—", prefix: bool = False) -> str:
     """A P value as the paper, APA and JMIR print it: ``"<.001"``, ``".004"``, ``".04"``, ``">.99"``.
 
     The one P-value format of the report: no leading zero; ``"<.001"`` below .001; three decimals below .01, two
-    from .01 up; ``">.99"`` above .99. Where the rounding would print a P below .05 as ``".05"``, more decimals are
+    from .01 up; ``">.99"`` where two decimals would print 1.00. Where the rounding would print a P below .05 as ``".05"``, more decimals are
     kept (``".0496"``), so that the printed value never crosses the .05 line.
 
     Parameters
@@ -233,8 +233,8 @@ def format_p(p: Any, *, missing: str = "—", prefix: bool = False) -> str:
 
     Examples
     --------
-    >>> [format_p(v) for v in (0.0004, 0.0042, 0.0312, 0.0496, 0.312, 0.996, float("nan"))]
-    ['<.001', '.004', '.03', '.0496', '.31', '>.99', '—']
+    >>> [format_p(v) for v in (0.0004, 0.0042, 0.0312, 0.0496, 0.312, 0.994, 0.996, float("nan"))]
+    ['<.001', '.004', '.03', '.0496', '.31', '.99', '>.99', '—']
     >>> format_p(0.0312, prefix=True), format_p(3e-29, prefix=True), format_p(None, missing="")
     ('P=.03', 'P<.001', '')
     >>> format_p(1.2)
@@ -254,7 +254,7 @@ def format_p(p: Any, *, missing: str = "—", prefix: bool = False) -> str:
         raise ValueError(f"p must be in [0, 1] or NaN, got {p!r}")
     if v < 0.001:
         text = "<.001"
-    elif v > 0.99:
+    elif v >= 0.995:  # two decimals would print 1.00
         text = ">.99"
     else:
         digits = 3 if v < 0.01 else 2

@@ -148,8 +148,8 @@ def _table1_rows(chk: pd.DataFrame) -> list[dict]:
     for r in chk[chk["recomputed_p"].notna()].itertuples():
         ok = bool(r.consistent)
         rows.append({"item": f"Table 1: {r.variable}, {r.split}", "check": "P value recomputed from the summaries",
-                     "paper_values": f"P = {r.paper_p}", "consistent": ok,
-                     "note": f"recomputed P = {r.recomputed_p:.2g} ({r.recomputed_test})"})
+                     "paper_values": f"P={str(r.paper_p).strip()}".replace("=<", "<"), "consistent": ok,
+                     "note": f"recomputed {numbers.format_p(r.recomputed_p, prefix=True)} ({r.recomputed_test})"})
     return rows
 
 

@@ -76,7 +76,7 @@ def _fake_run(root: Path, *, synthetic: bool) -> Path:
     (root / "run.json").write_text(json.dumps({"parameters": {"synthetic_twin": synthetic}}))
     (root / "tables" / f"{table_name('two_by_two')}.csv").write_text("a\n1\n")
     (root / "tables" / f"{table_name('stard_flow')}.csv").write_text("a\n1\n")
-    (root / "figures" / f"{figure_name('fig1_stard')}.png").write_bytes(b"png")
+    (root / "figures" / f"{figure_name('figS5')}.png").write_bytes(b"png")
     (root / "figures" / f"{figure_name('fig1')}.png").write_bytes(b"png")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("# 04 · Stage-wise\n\n## 2x2 tables at the "
                                                                        "operating points\ntext")])

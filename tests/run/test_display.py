@@ -26,16 +26,17 @@ from gvisage_lib.run.pipeline import _render_html, notebook_title
 
 @pytest.mark.parametrize(("p", "text"), [(0.0, "<.001"), (0.000999, "<.001"), (0.001, ".001"), (0.0099, ".010"),
                                          (0.031, ".03"), (0.05, ".05"), (0.994, ".99"), (0.996, ">.99"),
-                                         (1.0, ">.99"), (np.nan, "")])
+                                         (1.0, ">.99"), (0.0496, ".0496"), (np.nan, "—")])
 def test_format_p(p: float, text: str) -> None:
     assert display.format_p(p) == text
 
 
 def test_display_frame_rounds_but_keeps_every_column() -> None:
     wide = pd.DataFrame({f"c{i}": [1.23456789] for i in range(25)} | {"note": ["x" * 300], "p_value": [3.17e-29]})
-    shown = display.display_frame(wide)
+    shown = display.display_frame(wide, labels=False)
     assert list(shown.columns) == list(wide.columns)
-    assert shown.loc[0, "c0"] == "1.235" and shown.loc[0, "p_value"] == "<.001" and len(shown.loc[0, "note"]) == 300
+    assert shown.loc[0, "c0"] == "1.23" and shown.loc[0, "p_value"] == "<.001" and len(shown.loc[0, "note"]) == 300
+    assert display.display_frame(wide).shape == wide.shape
     html = display.table_html(wide)
     assert "3.17e-29" not in html and "<.001" in html.replace("&lt;", "<") and html.count("<th") >= 27
 
@@ -71,12 +72,20 @@ def test_setup_notebook_prints_no_machine_path(tmp_path: Path, capsys: pytest.Ca
 # --- captions and figures -----------------------------------------------------------------------------------------
 
 
-def test_figure_captions_numbered_in_reading_order() -> None:
-    keys = [o.key for o in OUTPUTS if o.kind == "figure"]
-    assert [figure_number(k) for k in keys] == list(range(1, len(keys) + 1))
-    for k in keys:
-        assert figure_caption(k).startswith(f"Figure {figure_number(k)}. ")
-    notebooks = [o.notebook for o in OUTPUTS if o.kind == "figure"]
+def test_figure_numbers_one_scheme_in_file_name_and_caption() -> None:
+    figures = [o for o in OUTPUTS if o.kind == "figure"]
+    s_numbers = []
+    for o in figures:
+        number = figure_number(o.key)
+        assert o.name.split("_")[0] == o.key and o.key.lower() == f"fig{number.lower()}"
+        assert figure_caption(o.key).startswith(f"Figure {number}. ")
+        if number.startswith("S"):
+            s_numbers.append(int(re.match(r"S(\d+)", number)[1]))
+        else:  # the paper's number: only where the paper has that figure
+            assert o.paper_item == f"Figure {number}"
+    # S-numbers in reading order, one per figure (panels A and B share theirs)
+    assert list(dict.fromkeys(s_numbers)) == list(range(1, max(s_numbers) + 1))
+    notebooks = [o.notebook for o in figures]
     assert notebooks == sorted(notebooks)  # reading order = notebook order
 
 
