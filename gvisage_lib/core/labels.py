@@ -219,8 +219,8 @@ def format_p(p: Any, *, missing: str = "—", prefix: bool = False) -> str:
     """A P value as the paper, APA and JMIR print it: ``"<.001"``, ``".004"``, ``".04"``, ``">.99"``.
 
     The one P-value format of the report: no leading zero; ``"<.001"`` below .001; three decimals below .01, two
-    from .01 up; ``">.99"`` where two decimals would print 1.00. Where the rounding would print a P below .05 as ``".05"``, more decimals are
-    kept (``".0496"``), so that the printed value never crosses the .05 line.
+    from .01 up; ``">.99"`` where two decimals would print 1.00. Where the rounding would print a P below .05 as
+    ``".05"``, more decimals are kept (``".0496"``), so that the printed value never crosses the .05 line.
 
     Parameters
     ----------

@@ -313,7 +313,8 @@ def twin_truth_check(frame: pd.DataFrame, truth: pd.DataFrame, loadings: pd.Seri
     for g, sub in df.groupby(group, sort=True, observed=True):
         r, p = _corr(sub[score].to_numpy(float), sub["endocrine_damage"].to_numpy(float), "spearman")
         rows.append({"check": "score tracks latent endocrine_damage (Spearman)", "group": g, "planted": "r > 0",
-                     "observed": f"r = {r:.3f}, {paper.format_p(p, prefix=True)}", "recovered": bool(r > 0 and p < alpha)})
+                     "observed": f"r = {r:.3f}, {paper.format_p(p, prefix=True)}",
+                     "recovered": bool(r > 0 and p < alpha)})
         chk = planted_sign_check(score_correlations(sub, score=score), loadings, alpha=alpha)
         pl = chk[chk["planted_sign"] != 0]
         rows.append({"check": "planted signs recovered, BH-significant", "group": g,

@@ -49,7 +49,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gvisage_lib.core.labels import format_number, format_p, label, shorten_hash
+from gvisage_lib.core.labels import decimals_for, format_number, format_p, label, shorten_hash
 
 __all__ = ["WRAP_AFTER", "ci_pairs", "display_frame", "format_number", "format_p", "merge_ci", "p_columns",
            "show_figure", "show_table", "table_caption_for", "table_html"]
@@ -97,7 +97,7 @@ def _format_number_column(col: pd.Series, is_p: bool) -> pd.Series:
 
 def _is_id_column(name: Any) -> bool:
     text = str(name[-1] if isinstance(name, tuple) and name else name).lower()
-    return text.endswith("id") or text.startswith("photo") or text in ("path", "file", "term")
+    return text.endswith("id") or text.startswith("photo") or text in ("path", "file")
 
 
 def _format_object_column(col: pd.Series, is_p: bool, *, labels: bool = True, ident: bool = False) -> pd.Series:
@@ -157,9 +157,11 @@ def ci_pairs(frame: pd.DataFrame) -> list[tuple[str, str, str]]:
 
 
 def _with_ci(est: Any, lo: Any, hi: Any, decimals: int | None = None) -> str:
+    if any(v is None or pd.isna(v) for v in (est, lo, hi)):
+        return format_number(est, decimals)
+    if decimals is None:  # an estimate and its bounds with one precision, that of the largest
+        decimals = decimals_for(max(abs(float(est)), abs(float(lo)), abs(float(hi))))
     text = format_number(est, decimals)
-    if not text or any(v is None or pd.isna(v) for v in (lo, hi)):
-        return text
     sep = "–" if float(lo) >= 0 and float(hi) >= 0 else " to "
     return f"{text} ({format_number(lo, decimals)}{sep}{format_number(hi, decimals)})"
 
@@ -243,7 +245,7 @@ def display_frame(frame: pd.DataFrame, *, p_cols: Iterable[str] | None = None, l
 #: Text longer than this wraps in its cell (class ``gv-wrap``); shorter text and numbers never break.
 WRAP_AFTER = 40
 #: A cell that reads as a number: a number, a P value (``"<.001"``), a number with its CI or its percentage.
-_NUMERIC_CELL = re.compile(r"^[<>]?[-−]?(\d+(\.\d+)?|\.\d+)( \(.*\))?%?$")
+_NUMERIC_CELL = re.compile(r"^[<>]?[-−]?(\d+(\.\d+)?|\.\d+)( \(.*\))?%?$|^—$")
 _PLAIN_NUMBER = re.compile(r"^([<>]?[-−]?\d*)(\.(\d+))?$")
 #: Figure space and punctuation space: as wide as a digit and as a decimal point in tabular numbers.
 _DIGIT_SPACE, _POINT_SPACE = "\u2007", "\u2008"
@@ -289,6 +291,18 @@ def _section_rows(shown: pd.DataFrame) -> pd.DataFrame:
     heads = rest.all(axis=1) & (first.str.strip() != "") & ~first.str.startswith(_LEVEL_INDENT)
     out = shown.copy()
     out.iloc[heads.to_numpy(), 0] = [f'<span class="gv-section">{html.escape(t)}</span>' for t in first[heads]]
+    return out
+
+
+def _spanning_header(shown: pd.DataFrame) -> pd.DataFrame:
+    """Columns named ``"<group>: <name>"`` after a first column (Table 1: ``"Training: iGCT (n=40)"``) under one
+    spanning header per group, so that a wide table repeats no group name."""
+    cols = list(shown.columns)
+    if isinstance(shown.columns, pd.MultiIndex) or len(cols) < 3 \
+            or not all(isinstance(c, str) and ": " in c for c in cols[1:]):
+        return shown
+    out = shown.copy()
+    out.columns = pd.MultiIndex.from_tuples([("", cols[0]), *(tuple(c.split(": ", 1)) for c in cols[1:])])
     return out
 
 
@@ -375,7 +389,7 @@ def table_html(frame: pd.DataFrame, *, csv: str | os.PathLike[str] | None = None
     for i in range(shown.shape[1]):
         shown.isetitem(i, _align_decimals(shown.iloc[:, i].astype(str).tolist()))
     shown = _section_rows(shown.map(_cell_html))
-    shown = shown.rename(columns=_label_html, index=_label_html)
+    shown = _spanning_header(shown.rename(columns=_label_html, index=_label_html))
     body = shown.to_html(index=show_index, border=0, na_rep="", classes="gv-table", escape=False, notebook=False)
     parts = ['<div class="gv-table-block">']
     title = table_caption_for(csv, caption)

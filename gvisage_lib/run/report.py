@@ -40,7 +40,7 @@ from gvisage_lib.core.io import write_text
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.record import RunRecord
 from gvisage_lib.paper import numbers
-from gvisage_lib.paper.index import OUTPUTS, figure_caption
+from gvisage_lib.paper.index import OUTPUTS, figure_caption, table_caption
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
 from gvisage_lib.run.display import format_p, table_html
 
@@ -252,7 +252,7 @@ def table_entries(paths: RunPaths) -> list[dict[str, Any]]:
     named = {o.name for o in order}
     out = []
     for o in order:
-        out.append({"name": o.name, "caption": o.caption, "notebook": o.notebook, "path": files[o.name]})
+        out.append({"name": o.name, "caption": table_caption(o.key), "notebook": o.notebook, "path": files[o.name]})
     for stem in sorted(set(files) - named):
         out.append({"name": stem, "caption": "", "notebook": "", "path": files[stem]})
     for e in out:
