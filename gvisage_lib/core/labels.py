@@ -70,6 +70,8 @@ _NAMES: dict[str, str] = {
     "paper": "Paper", "this_run": "This run", "paper_value": "Paper", "this_run_value": "This run",
     "paper_auc": "AUC (paper)", "paper_p": "P (paper)", "this_run_p": "P (this run)", "paper_in_ci": "Paper in CI",
     "paper_text": "Paper (as printed)", "auc_text": "AUC (as printed)", "agrees": "Agrees",
+    "this_run_test": "Test (this run)", "paper_test": "Test (paper)", "recomputed_test": "Test (recomputed)",
+    "recomputed_p": "P (recomputed)", "other": "Other",
     # estimates
     "estimate": "Estimate", "ci_low": "CI low", "ci_high": "CI high", "se": "SE", "z": "z", "n": "n",
     "p": "P", "p_value": "P", "pvalue": "P", "p_holm": "P (Holm)", "p_bh": "P (BH)", "p_adj": "P (adjusted)",

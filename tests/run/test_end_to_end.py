@@ -147,9 +147,10 @@ def test_rendered_notebooks_are_clean(smoke_run: Path) -> None:
         title = notebook_title(executed)
         assert title.startswith(book.name[:2]) and "<title>Notebook</title>" not in html, book.name
         assert "cdnjs.cloudflare.com" not in html and "<script src=" not in html, book.name
-    # 03 shows its learning curves (Figure 7), with the caption the index uses
+    # 03 shows its learning curves (Figure S4, figS4_...), with the caption the index uses; code folded
     html03 = (smoke_run / "html" / "03_train.html").read_text(encoding="utf-8")
-    assert html03.count("data:image/png") >= 1 and "Figure 7." in html03
+    assert html03.count("data:image/png") >= 1 and "Figure S4." in html03
+    assert html03.count('<details class="gv-code">') == html03.count('<div class="jp-Cell jp-CodeCell')
 
 
 def test_terminal_progress_and_no_transport_warning(smoke_run: Path) -> None:
