@@ -244,6 +244,8 @@ def display_frame(frame: pd.DataFrame, *, p_cols: Iterable[str] | None = None, l
 
 #: Text longer than this wraps in its cell (class ``gv-wrap``); shorter text and numbers never break.
 WRAP_AFTER = 40
+#: A table of more columns than this prints in a smaller font (class ``gv-wide``).
+WIDE_AFTER = 10
 #: A cell that reads as a number: a number, a P value (``"<.001"``), a number with its CI or its percentage.
 _NUMERIC_CELL = re.compile(r"^[<>]?[-−]?(\d+(\.\d+)?|\.\d+)( \(.*\))?%?$|^—$")
 _PLAIN_NUMBER = re.compile(r"^([<>]?[-−]?\d*)(\.(\d+))?$")
@@ -391,7 +393,9 @@ def table_html(frame: pd.DataFrame, *, csv: str | os.PathLike[str] | None = None
     shown = _section_rows(shown.map(_cell_html))
     shown = _spanning_header(shown.rename(columns=_label_html, index=_label_html))
     body = shown.to_html(index=show_index, border=0, na_rep="", classes="gv-table", escape=False, notebook=False)
-    parts = ['<div class="gv-table-block">']
+    # a table of many columns gets a smaller print font (class gv-wide), so that it fits the printed page
+    wide = shown.shape[1] + (shown.index.nlevels if show_index else 0) > WIDE_AFTER
+    parts = [f'<div class="gv-table-block{" gv-wide" if wide else ""}">']
     title = table_caption_for(csv, caption)
     if title:
         number, sep, rest = title.partition(". ")
