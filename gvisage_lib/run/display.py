@@ -97,7 +97,9 @@ def _format_number_column(col: pd.Series, is_p: bool) -> pd.Series:
 
 def _is_id_column(name: Any) -> bool:
     text = str(name[-1] if isinstance(name, tuple) and name else name).lower()
-    return text.endswith("id") or text.startswith("photo") or text in ("path", "file")
+    # values a reader must find as they are spelled (a manifest's column to fix, a file, a subject)
+    return text.endswith("id") or text.startswith("photo") or text in ("path", "file", "column", "key", "name",
+                                                                        "table", "field")
 
 
 def _format_object_column(col: pd.Series, is_p: bool, *, labels: bool = True, ident: bool = False) -> pd.Series:
