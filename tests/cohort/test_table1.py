@@ -311,7 +311,8 @@ def test_paper_layout_one_split_and_bad_input(twin1, long1):
 
 @pytest.mark.parametrize(("p", "text"), [(0.0, "<.001"), (0.000999, "<.001"), (0.001, ".001"), (0.0099, ".010"),
                                          (0.01, ".01"), (0.049, ".049"), (0.04999, ".04999"), (0.05, ".05"),
-                                         (0.5, ".50"), (0.994, ">.99"), (1.0, ">.99"), (float("nan"), "—")])
+                                         (0.5, ".50"), (0.994, ".99"), (0.996, ">.99"), (1.0, ">.99"),
+                                         (float("nan"), "—")])
 def test_format_p_apa_style(p, text):
     assert paper.format_p(p) == text
 
