@@ -116,11 +116,15 @@ _IDENTIFIER = re.compile(r"^[A-Za-z][A-Za-z0-9]*(_[A-Za-z0-9]+)+$")
 _WORD = re.compile(r"^[a-z][a-z0-9]*$")
 
 
+def _lower_first(text: str) -> str:
+    # "Validation AUC" -> "validation AUC" after a prefix; an acronym ("SE", "AUC") keeps its capitals
+    return text[0].lower() + text[1:] if len(text) > 1 and text[0].isupper() and not text[1].isupper() else text
+
+
 def _spell(name: str) -> str:
-    if name.startswith("this_run_"):
-        return f"This run, {label(name[len('this_run_'):])}"
-    if name.startswith("paper_"):
-        return f"Paper, {label(name[len('paper_'):])}"
+    for prefix, words in (("this_run_", "This run"), ("paper_", "Paper")):
+        if name.startswith(prefix):
+            return f"{words}, {_lower_first(str(label(name[len(prefix):], column=True)))}"
     if name.startswith("phen_"):
         return f"{name[5:].replace('_', ' ').capitalize()} (phenotype)"
     words = [_WORDS.get(w.lower(), w) for w in name.split("_")]
@@ -146,6 +150,8 @@ def label(value: Any, *, column: bool = False) -> Any:
     --------
     >>> [label(x) for x in ("this_run_se", "fourth_ventricle", "phen_beard", False, "stage2_vif", "tsh")]
     ['This run, SE', 'Fourth ventricle', 'Beard', 'no', 'Stage2 VIF', 'TSH (mIU/L)']
+    >>> label("paper_validation_auc"), label("this_run_ci_low")
+    ('Paper, validation AUC', 'This run, CI low')
     >>> label(("apparent", "auc"), column=True), label(0.5), label("Logistic regression"), label("ok")
     (('Apparent', 'AUC'), 0.5, 'Logistic regression', 'ok')
     """
