@@ -397,14 +397,14 @@ def table_html(frame: pd.DataFrame, *, csv: str | os.PathLike[str] | None = None
     body = shown.to_html(index=show_index, border=0, na_rep="", classes="gv-table", escape=False, notebook=False)
     # a table of many columns gets a smaller print font (class gv-wide), so that it fits the printed page
     wide = shown.shape[1] + (shown.index.nlevels if show_index else 0) > WIDE_AFTER
-    parts = [f'<div class="gv-table-block{" gv-wide" if wide else ""}">']
+    parts = [f'<div class="gv-table-wrap{" gv-wide" if wide else ""}">']
     title = table_caption_for(csv, caption)
     if title:
         number, sep, rest = title.partition(". ")
         head = (f"<b>{html.escape(number)}.</b> {html.escape(rest)}" if sep and number.startswith("Table ")
                 else html.escape(title))
         parts.append(f'<p class="gv-table-caption">{head}</p>')
-    parts.append(f'<div class="gv-table-wrap">{body}</div>')
+    parts.append(f'<div class="gv-table-scroll">{body}</div>')
     n, k = frame.shape
     note = (f"Showing the first {max_rows} of {n} rows." if n > max_rows
             else f"{n} row{'s' if n != 1 else ''}, {k} column{'s' if k != 1 else ''}." if size_note else "")
