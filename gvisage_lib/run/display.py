@@ -246,7 +246,7 @@ def display_frame(frame: pd.DataFrame, *, p_cols: Iterable[str] | None = None, l
 
 #: Text longer than this wraps in its cell (class ``gv-wrap``); shorter text and numbers never break.
 WRAP_AFTER = 40
-#: A table of more columns than this prints in a smaller font (class ``gv-wide``).
+#: A table of more columns than this prints in a smaller font (class ``gv-wide``), so that it fits the page.
 WIDE_AFTER = 10
 #: A cell that reads as a number: a number, a P value (``"<.001"``), a number with its CI or its percentage.
 _NUMERIC_CELL = re.compile(r"^[<>]?[-−]?(\d+(\.\d+)?|\.\d+)( \(.*\))?%?$|^—$")
