@@ -76,7 +76,9 @@ def test_text_left_numbers_right_on_the_decimal_point() -> None:
     assert "<td>GVisageNet</td>" in page  # text is not a number: left-aligned by the CSS
     css = (Path(display.__file__).parent / "templates" / "gvisage.css").read_text(encoding="utf-8")
     assert "td:has(> .gv-num) { text-align: right; }" in css and "tabular-nums" in css
-    assert re.search(r"table\.gv-table th, table\.gv-table td \{[^}]*text-align: left", css)
+    # under the table's box: more specific than JupyterLab's right-aligning ":not(...).jp-RenderedHTMLCommon td"
+    assert re.search(r"\.gv-table-wrap table\.gv-table th, \.gv-table-wrap table\.gv-table td \{[^}]*"
+                     r"text-align: left", css)
 
 
 def test_table1_levels_indented_sections_as_headings_splits_spanning() -> None:
