@@ -45,7 +45,10 @@ def _check_yp(y_true: object, prob: object) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("prob must be probabilities in [0, 1] without NaN")
     if y.min() == y.max():
         raise ValueError("y_true has a single class; calibration needs both")
-    return y.astype(int), p
+    # Subjects in a canonical order (by probability, then outcome): every sum below adds the same numbers in the
+    # same order whatever the order of the rows, so the results do not depend on it.
+    order = np.lexsort((y, p))
+    return y[order].astype(int), p[order]
 
 
 def calibration_curve(y_true: Sequence[int], prob: Sequence[float], *, n_bins: int = 10,
@@ -59,7 +62,9 @@ def calibration_curve(y_true: Sequence[int], prob: Sequence[float], *, n_bins: i
     n_bins : int
         Number of groups.
     strategy : {"quantile", "uniform"}
-        Equal-count groups (deciles of risk by default) or equal-width groups on [0, 1].
+        Equal-count groups (deciles of risk by default) or equal-width groups on [0, 1]. Equal count as far as ties
+        allow: subjects with the same probability are never split between groups (they join the group of the
+        first of them in sorted order), so the groups do not depend on the order of the rows.
     level : float
         Level of the exact CI of each group's observed rate.
 
@@ -80,9 +85,9 @@ def calibration_curve(y_true: Sequence[int], prob: Sequence[float], *, n_bins: i
     if n_bins < 1:
         raise ValueError(f"n_bins must be >= 1, got {n_bins}")
     if strategy == "quantile":
-        order = np.argsort(p, kind="mergesort")
-        bins = np.empty(len(p), dtype=int)
-        bins[order] = np.minimum((np.arange(len(p)) * n_bins) // len(p), n_bins - 1)
+        # p is sorted (_check_yp); tied probabilities share the group of the first of them (ties are never split)
+        first = np.searchsorted(p, p, side="left")
+        bins = np.minimum((first * n_bins) // len(p), n_bins - 1)
     elif strategy == "uniform":
         bins = np.minimum((p * n_bins).astype(int), n_bins - 1)
     else:

@@ -296,6 +296,60 @@ def imputation_counts(frame: pd.DataFrame, spec: DesignSpec, *, fitted_on: str =
     return pd.DataFrame(rows, columns=list(IMPUTATION_COLUMNS))
 
 
+def linear_predictor(x: np.ndarray, coef: np.ndarray) -> np.ndarray:
+    """``x @ coef`` computed row by row in a fixed order, so that identical rows give bitwise identical values.
+
+    A BLAS matrix-vector product may group the terms of a row differently depending on where the row sits (vector
+    body or remainder, fused multiply-add or not), and two subjects with identical covariates can then get linear
+    predictors that differ in the last bit: a true tie between a case and a control is broken and an AUC changes with
+    the order of the rows. Here each row is ``((x_0 b_0 + x_1 b_1) + x_2 b_2) + ...``, one correctly rounded
+    element-wise product and sum per column, the same operations for every row wherever it sits.
+
+    Parameters
+    ----------
+    x : array of shape (N, K)
+        Design matrix (constant column included where the model has one).
+    coef : array of shape (K,)
+        Coefficients, in the order of the columns of ``x``.
+
+    Returns
+    -------
+    ndarray of shape (N,)
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> x = np.tile([1.0, 0.1, 0.7, 3.3], (7, 1))
+    >>> lp = linear_predictor(x, np.array([-0.3, 1.1, 0.9, 0.01]))
+    >>> bool((lp == lp[0]).all()), lp.shape
+    (True, (7,))
+    """
+    x = np.asarray(x, dtype=np.float64)
+    b = np.asarray(coef, dtype=np.float64)
+    if x.ndim != 2 or b.ndim != 1 or x.shape[1] != b.size:
+        raise ValueError(f"x must be (N, K) and coef (K,), got shapes {x.shape} and {b.shape}")
+    eta = np.zeros(x.shape[0])
+    for j in range(b.size):
+        eta += x[:, j] * b[j]
+    return eta
+
+
+def canonical_order(*columns: np.ndarray) -> np.ndarray:
+    """Row order that sorts on ``columns`` (the last one is the primary key): a fixed order of a data set's rows.
+
+    Fitting on the rows in this order makes a fit independent of the order in which the rows came: identical rows
+    are interchangeable, so every permutation of the data gives the same sorted arrays and the same floating-point
+    sums, hence bitwise identical coefficients.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> canonical_order(np.array([1, 0, 1]), np.array([2.0, 1.0, 1.0])).tolist()
+    [1, 2, 0]
+    """
+    return np.lexsort([np.asarray(c) for c in columns])
+
+
 @dataclass
 class LogisticFit:
     """A fitted logistic regression: coefficient table, design, method and (maximum likelihood) statsmodels result.
@@ -319,8 +373,11 @@ class LogisticFit:
 
     def predict(self, frame: pd.DataFrame) -> np.ndarray:
         """P(outcome = 1) for each row of ``frame`` (imputed with the training values)."""
-        x = design_matrix(frame, self.spec).to_numpy()
-        return np.asarray(special.expit(x @ self.table["coef"].to_numpy()), dtype=float)
+        return np.asarray(special.expit(self.linear_predictor(frame)), dtype=float)
+
+    def linear_predictor(self, frame: pd.DataFrame) -> np.ndarray:
+        """Log-odds of each row of ``frame`` (:func:`linear_predictor`: identical rows, identical values)."""
+        return linear_predictor(design_matrix(frame, self.spec).to_numpy(), self.table["coef"].to_numpy())
 
 
 def _firth(y: np.ndarray, x: np.ndarray, maxiter: int = 5000,
@@ -328,7 +385,7 @@ def _firth(y: np.ndarray, x: np.ndarray, maxiter: int = 5000,
     """Firth's penalised logistic regression (Heinze & Schemper 2002): (coef, covariance, penalised log-lik)."""
 
     def pen_loglik(b: np.ndarray) -> tuple[float, np.ndarray, np.ndarray]:
-        eta = x @ b
+        eta = linear_predictor(x, b)
         p = special.expit(eta)
         w = p * (1 - p)
         info = x.T @ (x * w[:, None])
@@ -408,6 +465,10 @@ def fit_logistic(
     y = _binary_outcome(frame, outcome)
     spec = fit_design(frame, predictors, kinds)
     x = design_matrix(frame, spec)
+    # Rows in a canonical order (sorted on the design and the outcome): the fit is then the same, to the last bit,
+    # whatever the order of the rows of ``frame``.
+    order = canonical_order(y, *(x[c].to_numpy() for c in reversed(x.columns)))
+    x, y = x.iloc[order], y[order]
     const_cols = [c for c in spec.columns if np.ptp(x[c].to_numpy()) == 0]
     if const_cols:
         raise ValueError(f"predictor column(s) {const_cols} are constant in the training frame; drop them")
@@ -488,6 +549,7 @@ def vif(frame: pd.DataFrame, predictors: Sequence[str], *, kinds: Mapping[str, s
     """
     spec = fit_design(frame, predictors, kinds)
     x = design_matrix(frame, spec, constant=False)
+    x = x.iloc[canonical_order(*(x[c].to_numpy() for c in reversed(x.columns)))]  # invariant to the rows' order
     groups = {p: [c for c in x.columns if c == p or c.startswith(f"{p}[")] for p in spec.predictors}
     if x.shape[1] < 2:
         rows = [{"term": p, "gvif": 1.0, "df": len(cols)} for p, cols in groups.items()]

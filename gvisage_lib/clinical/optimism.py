@@ -32,7 +32,7 @@ from collections.abc import Mapping, Sequence
 import numpy as np
 import pandas as pd
 
-from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, design_matrix, fit_logistic
+from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, canonical_order, fit_logistic
 from gvisage_lib.core.validation import check_frame
 
 __all__ = ["OPTIMISM_COLUMNS", "auc_and_slope", "optimism_bootstrap"]
@@ -41,9 +41,6 @@ __all__ = ["OPTIMISM_COLUMNS", "auc_and_slope", "optimism_bootstrap"]
 OPTIMISM_COLUMNS: tuple[str, ...] = ("statistic", "apparent", "optimism", "corrected", "n_boot", "n_failed", "seed")
 
 
-def _linear_predictor(fit: LogisticFit, frame: pd.DataFrame) -> np.ndarray:
-    x = design_matrix(frame, fit.spec).to_numpy()
-    return x @ fit.table["coef"].to_numpy()
 
 
 def _auc(y: np.ndarray, lp: np.ndarray) -> float:
@@ -56,6 +53,8 @@ def _slope(y: np.ndarray, lp: np.ndarray) -> float:
     """Calibration slope: the coefficient of ``lp`` in ``logit P(y) = a + b lp`` (maximum likelihood)."""
     import statsmodels.api as sm
 
+    order = canonical_order(y, lp)  # the same sums whatever the order of the rows
+    y, lp = y[order], lp[order]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         res = sm.GLM(y, sm.add_constant(lp, has_constant="add"), family=sm.families.Binomial()).fit()
@@ -63,7 +62,7 @@ def _slope(y: np.ndarray, lp: np.ndarray) -> float:
 
 
 def _stats(fit: LogisticFit, frame: pd.DataFrame, y: np.ndarray) -> np.ndarray:
-    lp = _linear_predictor(fit, frame)
+    lp = fit.linear_predictor(frame)
     return np.array([_auc(y, lp), _slope(y, lp)])
 
 

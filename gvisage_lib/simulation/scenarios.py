@@ -70,7 +70,7 @@ from scipy import special
 
 from gvisage_lib import paper
 from gvisage_lib.clinical.hybrid import CNN_TERM, likelihood_ratio_test, logit
-from gvisage_lib.clinical.logistic import SeparationError, design_matrix, fit_logistic
+from gvisage_lib.clinical.logistic import SeparationError, design_matrix, fit_logistic, linear_predictor
 from gvisage_lib.core import schema
 from gvisage_lib.endocrine.strata import strata_metrics, strata_tests
 from gvisage_lib.stats import (
@@ -435,7 +435,7 @@ class NestedComparison:
         if not same:
             return hyb.predict(rows)
         x = np.column_stack([self._design[split], rows[CNN_TERM].to_numpy(float)])
-        return np.asarray(special.expit(x @ hyb.table["coef"].to_numpy()), dtype=float)
+        return np.asarray(special.expit(linear_predictor(x, hyb.table["coef"].to_numpy())), dtype=float)
 
     def test(self, score: np.ndarray, *, n_boot: int = 500, boot_seed: int = 0,
              level: float = 0.95) -> dict[str, dict[str, float]]:

@@ -143,6 +143,7 @@ def delong_placements(y_true: Any, scores: Any) -> tuple[np.ndarray, np.ndarray,
     k, m, n = s.shape[0], x.shape[1], z.shape[1]
     v10 = np.empty((k, m))
     v01 = np.empty((k, n))
+    u2 = np.empty(k)  # twice the Mann-Whitney U: an integer, summed exactly whatever the subjects' order
     for j in range(k):
         # Sun & Xu: placement of a case = (midrank among all - midrank among cases) / n
         #         = (#controls below + #controls tied / 2) / n, counted here by binary search in the sorted controls
@@ -150,9 +151,11 @@ def delong_placements(y_true: Any, scores: Any) -> tuple[np.ndarray, np.ndarray,
         xo = np.argsort(x[j])
         zo = np.argsort(z[j])
         xs, zs = x[j][xo], z[j][zo]
-        v10[j, xo] = (np.searchsorted(zs, xs, "left") + np.searchsorted(zs, xs, "right")) / (2.0 * n)
+        c10 = np.searchsorted(zs, xs, "left") + np.searchsorted(zs, xs, "right")
+        u2[j] = float(c10.sum())
+        v10[j, xo] = c10 / (2.0 * n)
         v01[j, zo] = (2 * m - np.searchsorted(xs, zs, "left") - np.searchsorted(xs, zs, "right")) / (2.0 * m)
-    auc = v10.mean(axis=1)
+    auc = u2 / (2.0 * m * n)
     # Self-check, as pROC checks its theta: the AUC from the cases' placements must equal the AUC from the
     # controls' placements (both are the Mann-Whitney U / (m n), counted from opposite sides).
     auc_controls = v01.mean(axis=1)
@@ -161,8 +164,15 @@ def delong_placements(y_true: Any, scores: Any) -> tuple[np.ndarray, np.ndarray,
     return auc, v10, v01
 
 
+def _canonical_columns(v: np.ndarray) -> np.ndarray:
+    """``v`` with its columns (subjects) in a fixed order: sorted on the K placements, so that the sums below add
+    the same numbers in the same order whatever the order of the subjects (results invariant to row order)."""
+    return v[:, np.lexsort(v[::-1])] if v.shape[1] > 1 else v
+
+
 def _cov_from_placements(auc: np.ndarray, v10: np.ndarray, v01: np.ndarray) -> np.ndarray:
     m, n = v10.shape[1], v01.shape[1]
+    v10, v01 = _canonical_columns(v10), _canonical_columns(v01)
     with np.errstate(divide="ignore", invalid="ignore"):
         dx = v10 - auc[:, None]
         dy = v01 - auc[:, None]
