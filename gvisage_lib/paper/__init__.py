@@ -15,12 +15,14 @@ from gvisage_lib.paper.numbers import (
     fig5a_signs,
     format_p,
     parse_p,
+    pooled_demographics,
     results,
+    statements,
     table1,
     table2,
     table3,
     training_p,
 )
 
-__all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "counts", "fig5a_signs", "format_p", "parse_p", "results",
-           "table1", "table2", "table3", "training_p"]
+__all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "counts", "fig5a_signs", "format_p", "parse_p",
+           "pooled_demographics", "results", "statements", "table1", "table2", "table3", "training_p"]

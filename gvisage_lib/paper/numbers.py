@@ -13,6 +13,10 @@ J Med Internet Res 2025;27:e58760 (CC BY 4.0).
 * ``table3.csv``: Table 3 (HPT-damage strata), with the AUC as its text gives it (``auc_text``).
 * ``counts.csv``: the counts the paper states in more than one place (abstract, study setting, results, tables),
   each with its source, for the consistency audit (:mod:`gvisage_lib.paper.consistency`).
+* ``pooled_demographics.csv``: the Results' demographics of each group over all three datasets (n, males,
+  females, mean and SD of age), with the paper's wording.
+* ``statements.csv``: other statements the audit checks against each other: the split ratios stated as 75:25 and
+  the start of the validation period, each with its location and wording.
 * :data:`CLINICAL_MODEL` and :data:`FIG5A_SIGNS`: the seven variables of the paper's clinical model and the
   correlation signs it reports for Fig 5A, from its text.
 
@@ -38,8 +42,8 @@ import pandas as pd
 from gvisage_lib.core import schema
 from gvisage_lib.core.labels import format_p  # the report's one P-value format, re-exported here
 
-__all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "counts", "fig5a_signs", "format_p", "parse_p", "results",
-           "table1", "table2", "table3", "training_p"]
+__all__ = ["CLINICAL_MODEL", "FIG5A_SIGNS", "candidate_auc", "counts", "fig5a_signs", "format_p", "parse_p",
+           "pooled_demographics", "results", "statements", "table1", "table2", "table3", "training_p"]
 
 #: The seven variables of the paper's clinical logistic regression (Results, "Baseline characteristics").
 CLINICAL_MODEL: tuple[str, ...] = (
@@ -170,6 +174,31 @@ def counts() -> pd.DataFrame:
     (200, 100)
     """
     return _read("counts.csv", keep_default_na=False)
+
+
+def pooled_demographics() -> pd.DataFrame:
+    """The Results' demographics of each group pooled over training, testing and validation
+    (``pooled_demographics.csv``: group, n, male, female, age_mean, age_sd, location, wording).
+
+    Examples
+    --------
+    >>> pooled_demographics().set_index("group").loc["iGCT", ["n", "male", "female", "age_mean"]].astype(float).tolist()
+    [567.0, 256.0, 290.0, 12.81]
+    """
+    return _read("pooled_demographics.csv")
+
+
+def statements() -> pd.DataFrame:
+    """Split ratios and dates the paper states (``statements.csv``: item, kind, first, second, stated, location,
+    wording). A ratio row holds the two counts and the stated ratio; a date row the two versions (YYYY-MM).
+
+    Examples
+    --------
+    >>> s = statements()
+    >>> s.loc[s.kind == "ratio", ["first", "second"]].astype(int).values.tolist()[:2]
+    [[762, 254], [847, 212]]
+    """
+    return _read("statements.csv", dtype={"first": str, "second": str, "stated": str}, keep_default_na=False)
 
 
 def candidate_auc() -> pd.Series:

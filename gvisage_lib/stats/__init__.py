@@ -18,7 +18,9 @@ from .bootstrap import (
     bootstrap_ci,
     bootstrap_indices,
     dense_ranks,
+    interpolated_sensitivity,
     roc_confidence_band,
+    roc_confidence_band_step,
     sensitivity_at_specificity,
 )
 from .curves import average_precision, pr_curve, roc_curve
@@ -33,7 +35,15 @@ from .delong import (
     midrank,
     roc_auc_delong,
 )
-from .heterogeneity import FriedmanResult, HeterogeneityResult, TrendResult, auc_heterogeneity, auc_trend, friedman_test
+from .heterogeneity import (
+    FriedmanResult,
+    HeterogeneityResult,
+    TrendResult,
+    auc_heterogeneity,
+    auc_trend,
+    friedman_exact_p,
+    friedman_test,
+)
 from .metrics import DiagnosticMetrics, diagnostic_metrics, metrics_from_counts
 from .multiple_testing import bh_adjust
 from .operating_points import RULES, Threshold, apply_operating_points, choose_threshold, operating_points
@@ -50,6 +60,7 @@ __all__ = [
     "auc_trend",
     "bh_adjust",
     "choose_threshold",
+    "friedman_exact_p",
     "friedman_test",
     "AUCResult",
     "DiagnosticMetrics",
@@ -64,7 +75,9 @@ __all__ = [
     "metrics_from_counts",
     "operating_points",
     "pr_curve",
+    "interpolated_sensitivity",
     "roc_confidence_band",
+    "roc_confidence_band_step",
     "roc_curve",
     "sensitivity_at_specificity",
     "DeLongTestResult",

@@ -40,7 +40,9 @@ __all__ = [
     "bootstrap_ci",
     "bootstrap_indices",
     "dense_ranks",
+    "interpolated_sensitivity",
     "roc_confidence_band",
+    "roc_confidence_band_step",
     "sensitivity_at_specificity",
 ]
 
@@ -255,14 +257,99 @@ def sensitivity_at_specificity(cases: np.ndarray, controls: np.ndarray, specific
     return out
 
 
-def roc_confidence_band(y_true: Any, score: Any, specificities: Sequence[float] | np.ndarray | None = None,
-                        n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> pd.DataFrame:
-    """Pointwise bootstrap confidence band of the ROC curve: sensitivity at fixed specificities.
+def interpolated_sensitivity(cases: np.ndarray, controls: np.ndarray, specificities: np.ndarray,
+                             n_levels: int | None = None) -> np.ndarray:
+    """Sensitivity of the empirical ROC curve at each specificity, linearly interpolated, row by row (pROC's
+    ``coords(roc, x = sp, input = "specificity", ret = "sensitivity")``).
 
-    The analogue of pROC's ``ci.se(roc, specificities=..., boot.stratified=TRUE)``: stratified bootstrap, percentile
-    interval of the sensitivity reached at each specificity (upper envelope of each replicate's empirical ROC, see
-    :func:`sensitivity_at_specificity`). Scores are replaced by their dense ranks first, which changes nothing in an
-    ROC curve and keeps the arithmetic exact.
+    ``cases`` (B, m) and ``controls`` (B, n) are integer ranks in ``[0, n_levels)`` (e.g. dense ranks of the
+    scores), one replicate per row. The curve's points are those of pROC's thresholds: (specificity 0, sensitivity
+    1) below every score, then, above each level, ``sp = #controls <= level / n`` and ``se = #cases > level / m``.
+    Where a point has the specificity exactly, its highest sensitivity is taken (pROC: the first point in the order
+    of increasing thresholds); elsewhere the sensitivity is interpolated linearly between the last point below and
+    the first point above, with pROC's arithmetic, so that the values are the same doubles.
+
+    Examples
+    --------
+    A case and a control tie at rank 1: the curve runs diagonally from (sp .5, se 1) to (sp 1, se .5), and the
+    sensitivity at specificity .75 lies half-way (the step, :func:`sensitivity_at_specificity`, gives .5):
+
+    >>> interpolated_sensitivity(np.array([[1, 2]]), np.array([[0, 1]]), np.array([0.0, 0.75, 1.0]))
+    array([[1.  , 0.75, 0.5 ]])
+    """
+    cases, controls = np.atleast_2d(cases), np.atleast_2d(controls)
+    if cases.dtype.kind not in "iu" or controls.dtype.kind not in "iu":
+        raise TypeError(f"cases and controls must be integer ranks, got {cases.dtype} and {controls.dtype}")
+    b, m = cases.shape
+    n = controls.shape[1]
+    k = int(max(cases.max(), controls.max())) + 1 if n_levels is None else int(n_levels)
+    off = (np.arange(b) * k)[:, None]
+    ca = np.bincount((cases + off).ravel(), minlength=b * k).reshape(b, k)
+    cc = np.bincount((controls + off).ravel(), minlength=b * k).reshape(b, k)
+    sp = np.concatenate([np.zeros((b, 1)), np.cumsum(cc, axis=1) / n], axis=1)  # (B, k + 1), nondecreasing
+    se = np.concatenate([np.ones((b, 1)), (m - np.cumsum(ca, axis=1)) / m], axis=1)
+    targets = np.asarray(specificities, dtype=np.float64)
+    out = np.empty((b, targets.size))
+    rows = np.arange(b)
+    for j, x in enumerate(targets):
+        nxt = np.minimum((sp < x).sum(axis=1), k)  # first point with sp >= x
+        exact = sp[rows, nxt] == x
+        prev = np.maximum(nxt - 1, 0)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            proportion = (x - sp[rows, nxt]) / (sp[rows, prev] - sp[rows, nxt])
+            inter = se[rows, nxt] + proportion * (se[rows, prev] - se[rows, nxt])
+        out[:, j] = np.where(exact, se[rows, nxt], inter)
+    return out
+
+
+def _band(y_true: Any, score: Any, specificities: Sequence[float] | np.ndarray | None, n_boot: int, level: float,
+          seed: int, indices: np.ndarray | None, curve: Callable[..., np.ndarray]) -> pd.DataFrame:
+    y = check_binary_labels(y_true, "y_true")
+    s = check_scores(score, "score", y.size)
+    lv = check_level(level)
+    sp = np.linspace(0.0, 1.0, 101) if specificities is None else np.asarray(specificities, dtype=np.float64)
+    if sp.ndim != 1 or np.any((sp < 0) | (sp > 1)) or np.any(np.isnan(sp)):
+        raise ValueError(f"specificities must be a 1-D array of values in [0, 1], got {sp!r}")
+    ranks = np.unique(s, return_inverse=True)[1].astype(np.int64)
+    pos = y == 1
+    m = int(pos.sum())
+    if indices is None:
+        idx = bootstrap_indices(y, n_boot, seed, stratified=True)
+    else:
+        idx = np.asarray(indices)
+        if idx.ndim != 2 or idx.shape[1] != y.size or idx.dtype.kind not in "iu" or idx.min() < 0 \
+                or idx.max() >= y.size or not (y[idx][:, :m] == 1).all() or not (y[idx][:, m:] == 0).all():
+            raise ValueError(f"indices must be a (B, {y.size}) array of row positions with the {m} cases first "
+                             "in every row (bootstrap_indices' stratified layout)")
+    point = curve(ranks[pos][None, :], ranks[~pos][None, :], sp)[0]
+    r = ranks[idx]
+    reps = curve(r[:, :m], r[:, m:], sp)
+    q = np.quantile(reps, [(1.0 - lv) / 2.0, 0.5, (1.0 + lv) / 2.0], axis=0)
+    return pd.DataFrame({"specificity": sp, "sensitivity": point, "se_low": q[0], "se_median": q[1], "se_high": q[2]})
+
+
+def roc_confidence_band(y_true: Any, score: Any, specificities: Sequence[float] | np.ndarray | None = None,
+                        n_boot: int = 2000, level: float = 0.95, seed: int = 0,
+                        indices: np.ndarray | None = None) -> pd.DataFrame:
+    """Pointwise bootstrap confidence band of the ROC curve: sensitivity at fixed specificities (pROC's ``ci.se``).
+
+    The same quantity as pROC's ``ci.se(roc, specificities = sp, boot.stratified = TRUE)``: stratified bootstrap,
+    on each replicate the sensitivity of the empirical ROC curve at each specificity, linearly interpolated between
+    the curve's points (:func:`interpolated_sensitivity`), then R's type-7 quantiles. Given the same resamples
+    (``indices``) the band is pROC's (``tests/r/proc_ci_se_reference.R``). Scores are replaced by their dense ranks
+    first, which changes nothing in an ROC curve. :func:`roc_confidence_band_step` is the other band: the highest
+    sensitivity reached with at least that specificity (a step, never interpolated).
+
+    Parameters
+    ----------
+    y_true, score : array-like of shape (N,)
+        Labels (1 = case) and scores (higher = case).
+    specificities : array-like, optional
+        Where the band is computed (default 101 points from 0 to 1).
+    n_boot, level, seed : int, float, int
+        Replicates, confidence level and seed of :func:`bootstrap_indices` (ignored when ``indices`` is given).
+    indices : array of shape (B, N), optional
+        The resamples themselves, in :func:`bootstrap_indices`' stratified layout (cases first), e.g. pROC's.
 
     Returns
     -------
@@ -276,18 +363,27 @@ def roc_confidence_band(y_true: Any, score: Any, specificities: Sequence[float] 
     >>> bool((band.se_low <= band.sensitivity).all() and (band.sensitivity <= band.se_high).all())
     True
     """
-    y = check_binary_labels(y_true, "y_true")
-    s = check_scores(score, "score", y.size)
-    lv = check_level(level)
-    sp = np.linspace(0.0, 1.0, 101) if specificities is None else np.asarray(specificities, dtype=np.float64)
-    if sp.ndim != 1 or np.any((sp < 0) | (sp > 1)) or np.any(np.isnan(sp)):
-        raise ValueError(f"specificities must be a 1-D array of values in [0, 1], got {sp!r}")
-    ranks = np.unique(s, return_inverse=True)[1].astype(np.int64)
-    pos = y == 1
-    point = sensitivity_at_specificity(ranks[pos][None, :], ranks[~pos][None, :], sp)[0]
-    idx = bootstrap_indices(y, n_boot, seed, stratified=True)
-    m = int(pos.sum())
-    r = ranks[idx]
-    reps = sensitivity_at_specificity(r[:, :m], r[:, m:], sp)
-    q = np.quantile(reps, [(1.0 - lv) / 2.0, 0.5, (1.0 + lv) / 2.0], axis=0)
-    return pd.DataFrame({"specificity": sp, "sensitivity": point, "se_low": q[0], "se_median": q[1], "se_high": q[2]})
+    return _band(y_true, score, specificities, n_boot, level, seed, indices, interpolated_sensitivity)
+
+
+def roc_confidence_band_step(y_true: Any, score: Any, specificities: Sequence[float] | np.ndarray | None = None,
+                             n_boot: int = 2000, level: float = 0.95, seed: int = 0,
+                             indices: np.ndarray | None = None) -> pd.DataFrame:
+    """Pointwise bootstrap band of the highest sensitivity reachable with at least each specificity (a step).
+
+    As :func:`roc_confidence_band` (same resamples, same quantiles) but on each replicate the upper envelope of the
+    empirical ROC curve at each specificity (:func:`sensitivity_at_specificity`): what an operating point chosen for
+    a specificity floor achieves. Not pROC's ``ci.se``, which interpolates; where a specificity falls between two
+    points of a replicate's curve, the step is at or below the interpolated value (it takes the next point up in
+    specificity).
+
+    Examples
+    --------
+    >>> y = np.r_[np.zeros(40, int), np.ones(40, int)]
+    >>> s = y + np.random.default_rng(0).normal(size=80)
+    >>> step = roc_confidence_band_step(y, s, specificities=[0.33], n_boot=200, seed=0)
+    >>> lin = roc_confidence_band(y, s, specificities=[0.33], n_boot=200, seed=0)
+    >>> bool((step.se_median <= lin.se_median).all())
+    True
+    """
+    return _band(y_true, score, specificities, n_boot, level, seed, indices, sensitivity_at_specificity)
