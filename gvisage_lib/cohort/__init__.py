@@ -2,6 +2,7 @@
 """
 
 
+from gvisage_lib.cohort.demographics import cohort_pooled_demographics, pooled_demographics_table
 from gvisage_lib.cohort.figures import (
     other_tumour_types,
     plot_other_tumour_types,
@@ -25,7 +26,8 @@ from gvisage_lib.cohort.table1 import (
     table1_paper_layout,
 )
 
-__all__ = ["assert_renderable", "calibration_vs_paper", "compare_two_groups", "is_synthetic_cohort",
+__all__ = ["assert_renderable", "calibration_vs_paper", "cohort_pooled_demographics", "compare_two_groups",
+           "is_synthetic_cohort", "pooled_demographics_table",
            "largest_deviation", "load_manifest", "ManifestError", "other_tumour_types", "paper_p_check",
            "plot_other_tumour_types", "plot_site_by_institution", "plot_stard_flow", "plot_study_flow", "PrivacyError",
            "stard_flow_counts", "study_flow_counts", "table1", "table1_all_splits", "table1_paper_layout",
