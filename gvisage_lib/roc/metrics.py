@@ -11,8 +11,8 @@ Statistical choices (also stated in notebook 04)
   test and validation. The Table 2 row uses the Youden point (the paper reports one operating point per row).
 * Candidate comparison: paired DeLong tests between every pair of candidates, per stage and split, on the subjects
   that both candidates scored; Holm-adjusted p values within each stage x split beside the raw ones.
-* ROC bands: pointwise stratified-bootstrap percentile band of the sensitivity at 101 fixed specificities (the
-  analogue of pROC's ``ci.se``), seeded.
+* ROC bands: pointwise stratified-bootstrap percentile band of the sensitivity at 101 fixed specificities, linearly
+  interpolated on each replicate's curve (pROC's ``ci.se``, :func:`gvisage_lib.stats.roc_confidence_band`), seeded.
 
 Examples
 --------
