@@ -345,13 +345,20 @@ def pooled_demographics() -> pd.DataFrame:
             m, sd = age.loc[splits, "mean"].to_numpy(), age.loc[splits, "sd"].to_numpy()
             implied["age_mean"] = float((ns * m).sum() / ns.sum())
             implied["age_sd"] = _pooled_sd(ns, m, sd)
+        by_split = sel[sel.variable == "sex"].pivot_table(index="split", columns="level", values="value")
+        notes = {"n": "the abstract's group sizes summed: " + " + ".join(f"{n[(s, g)]} ({s})" for s in splits)}
+        for q, lv in (("male", "M"), ("female", "F")):
+            if lv in by_split:
+                notes[q] = "Table 1's sex counts summed: " + " + ".join(
+                    f"{int(by_split.loc[s, lv])} ({s})" for s in splits if s in by_split.index)
+        if len(age) == len(splits):
+            notes["age_mean"] = notes["age_sd"] = "pooled from Table 1's n, mean (SD) per split: " + "; ".join(
+                f"{s} {n[(s, g)]}, {age.loc[s, 'mean']:.2f} ({age.loc[s, 'sd']:.2f})" for s in splits)
         tol = {"n": 0.0, "male": 0.0, "female": 0.0, "age_mean": 0.01, "age_sd": 0.02}
         for q, tl in tol.items():
             paper, imp = float(getattr(r, q)), implied[q]
             ok = math.nan if math.isnan(imp) else abs(paper - imp) <= tl + 1e-9
-            note = "Table 1 has no NC column" if math.isnan(imp) else \
-                ("sum of the splits' " if q in ("n", "male", "female") else "pooled from the splits' ") + \
-                ", ".join(f"{s} {n[(s, g)]}" for s in splits)
+            note = notes.get(q, "Table 1 has no NC column")
             rows.append({"group": g, "quantity": q, "results": paper, "table1": imp, "consistent": ok,
                          "note": note})
     return pd.DataFrame(rows, columns=["group", "quantity", "results", "table1", "consistent", "note"])
