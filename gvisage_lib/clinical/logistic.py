@@ -414,6 +414,28 @@ def _firth(y: np.ndarray, x: np.ndarray, maxiter: int = 5000,
     raise ValueError("Firth logistic regression did not converge; check predictors")
 
 
+def _fit_ml(y: np.ndarray, x: np.ndarray, outcome: str) -> tuple[object, np.ndarray, np.ndarray, float]:
+    """Maximum-likelihood logistic fit (statsmodels, Newton): (result, coef, se, log-likelihood); raises
+    :class:`SeparationError` where no estimate exists."""
+    import statsmodels.api as sm
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            res = sm.Logit(y, x).fit(method="newton", maxiter=100, disp=0)
+        except np.linalg.LinAlgError:  # a singular Hessian: fitted probabilities at 0 or 1
+            raise SeparationError(f"logistic regression failed (singular information matrix): the predictors "
+                                  f"(quasi-)separate the outcome {outcome!r}, no maximum-likelihood estimate "
+                                  "exists; use method='firth' or fewer predictors") from None
+        p_hat = np.asarray(res.predict(x))
+    if not res.mle_retvals.get("converged", True) or np.min(np.abs(p_hat - y)) < 1e-8 and \
+            np.max(np.abs(p_hat - y)) < 1e-4:
+        raise SeparationError("logistic regression did not converge: the predictors (quasi-)separate the "
+                              f"outcome {outcome!r}, no maximum-likelihood estimate exists; use method='firth' "
+                              "or fewer predictors")
+    return res, np.asarray(res.params, dtype=float), np.asarray(res.bse, dtype=float), float(res.llf)
+
+
 def fit_logistic(
     frame: pd.DataFrame,
     outcome: str,
@@ -457,8 +479,6 @@ def fit_logistic(
     >>> round(float(fit.table.coef[1]), 1)
     1.0
     """
-    import statsmodels.api as sm
-
     if not 0 < level < 1:
         raise ValueError(f"level must lie in (0, 1), got {level!r}")
     check_frame(frame, "frame", [outcome, *predictors])
@@ -477,23 +497,7 @@ def fit_logistic(
         raise ValueError(f"the design columns {list(x.columns)} are linearly dependent in the training frame "
                          f"({len(x)} rows, rank {rank} < {x.shape[1]} columns); drop a predictor or fit on more rows")
     if method == "ml":
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            try:
-                res = sm.Logit(y, x.to_numpy()).fit(method="newton", maxiter=100, disp=0)
-            except np.linalg.LinAlgError:  # a singular Hessian: fitted probabilities at 0 or 1
-                raise SeparationError(f"logistic regression failed (singular information matrix): the predictors "
-                                      f"(quasi-)separate the outcome {outcome!r}, no maximum-likelihood estimate "
-                                      "exists; use method='firth' or fewer predictors") from None
-            p_hat = np.asarray(res.predict(x.to_numpy()))
-        if not res.mle_retvals.get("converged", True) or np.min(np.abs(p_hat - y)) < 1e-8 and \
-                np.max(np.abs(p_hat - y)) < 1e-4:
-            raise SeparationError("logistic regression did not converge: the predictors (quasi-)separate the "
-                                  f"outcome {outcome!r}, no maximum-likelihood estimate exists; use method='firth' "
-                                  "or fewer predictors")
-        coef = np.asarray(res.params, dtype=float)
-        se = np.asarray(res.bse, dtype=float)
-        llf = float(res.llf)
+        res, coef, se, llf = _fit_ml(y, x.to_numpy(), outcome)
     elif method == "firth":
         res = None
         coef, cov, llf = _firth(y.astype(float), x.to_numpy())
