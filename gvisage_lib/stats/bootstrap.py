@@ -267,7 +267,10 @@ def interpolated_sensitivity(cases: np.ndarray, controls: np.ndarray, specificit
     1) below every score, then, above each level, ``sp = #controls <= level / n`` and ``se = #cases > level / m``.
     Where a point has the specificity exactly, its highest sensitivity is taken (pROC: the first point in the order
     of increasing thresholds); elsewhere the sensitivity is interpolated linearly between the last point below and
-    the first point above, with pROC's arithmetic, so that the values are the same doubles.
+    the first point above, with pROC's arithmetic, so that the values are the same doubles. As in pROC the match is
+    exact: a specificity one ulp away from a curve's ``k / n`` (``0.7000000000000001`` against ``7 / 10``) is
+    interpolated, which at a vertical step of the curve gives the step's lowest sensitivity instead of its highest;
+    pass specificities that are the nearest doubles to their decimal values (e.g. ``np.round(grid, 2)``).
 
     Examples
     --------
@@ -307,7 +310,10 @@ def _band(y_true: Any, score: Any, specificities: Sequence[float] | np.ndarray |
     y = check_binary_labels(y_true, "y_true")
     s = check_scores(score, "score", y.size)
     lv = check_level(level)
-    sp = np.linspace(0.0, 1.0, 101) if specificities is None else np.asarray(specificities, dtype=np.float64)
+    # the default grid holds the doubles nearest to 0.00, 0.01, ..., 1.00 (np.linspace gives 0.7000000000000001,
+    # which an exact comparison would not find equal to 7 / 10)
+    sp = np.round(np.linspace(0.0, 1.0, 101), 2) if specificities is None else \
+        np.asarray(specificities, dtype=np.float64)
     if sp.ndim != 1 or np.any((sp < 0) | (sp > 1)) or np.any(np.isnan(sp)):
         raise ValueError(f"specificities must be a 1-D array of values in [0, 1], got {sp!r}")
     ranks = np.unique(s, return_inverse=True)[1].astype(np.int64)
@@ -345,7 +351,8 @@ def roc_confidence_band(y_true: Any, score: Any, specificities: Sequence[float] 
     y_true, score : array-like of shape (N,)
         Labels (1 = case) and scores (higher = case).
     specificities : array-like, optional
-        Where the band is computed (default 101 points from 0 to 1).
+        Where the band is computed (default 0, 0.01, ..., 1, each the double nearest to its decimal value, as R's
+        ``round(seq(0, 1, 0.01), 2)``).
     n_boot, level, seed : int, float, int
         Replicates, confidence level and seed of :func:`bootstrap_indices` (ignored when ``indices`` is given).
     indices : array of shape (B, N), optional
