@@ -20,9 +20,12 @@ Behaviour worth knowing:
 * Each executed notebook is written by papermill; the HTML rendering and ``run.json`` are written atomically.
 * Notebook parameters other than the run's five (``parameters={"crop_mode": "box"}``, ``gvisage reproduce -p``)
   are checked against the notebooks' declarations (:mod:`gvisage_lib.run.parameters`), passed to the notebooks that
-  declare them and recorded in ``run.json`` (``parameters.notebook_parameters``). Change them only through
-  ``reproduce`` (``--from NN`` from the first notebook that reads them): a notebook run by hand with papermill leaves
-  ``run.json`` and the HTML renderings describing the previous values.
+  declare them and recorded in ``run.json`` (``parameters.notebook_parameters``). Change them with ``--from NN``
+  from the first notebook that reads them, or run that notebook by hand with papermill: every notebook records
+  itself in the run record (:mod:`gvisage_lib.run.recording`), the later ones become ``stale``, and
+  :func:`render_run` (``gvisage report``) renders the pages from the record.
+* The run record (:class:`gvisage_lib.core.record.RunRecord`) is read back after every notebook: the notebook's
+  kernel writes its own parameters, cell times and output hashes into it.
 * One run at a time per run folder (:mod:`gvisage_lib.run.lock`); a run folder that cannot be created or written
   is refused with :class:`RunFolderError` before anything is written.
 * ``SIGINT``/``SIGTERM`` stop the run cleanly (:mod:`gvisage_lib.run.interrupt`): ``run.json`` records
