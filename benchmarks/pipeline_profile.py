@@ -31,20 +31,21 @@ def notebook_lines(record: RunRecord) -> list[str]:
     >>> rec = RunRecord(notebooks=[NotebookRecord("01_a.ipynb", "succeeded", seconds=30.0, runner="notebook"),
     ...                            NotebookRecord("02_b.ipynb", "succeeded", seconds=90.0)])
     >>> print("\\n".join(notebook_lines(rec)))
-    notebook  status     runner            time  share
-    01_a      succeeded  notebook          30 s    25%
-    02_b      succeeded  -           1 min 30 s    75%
-    total                            2 min 00 s
+    notebook  status     runner           time  share
+    01_a      succeeded  notebook         30 s    25%
+    02_b      succeeded  -          1 min 30 s    75%
+    total                           2 min 00 s
     """
     total = sum(n.seconds or 0.0 for n in record.notebooks)
     width = max([len(Path(n.notebook).stem) for n in record.notebooks] + [8])
-    out = [f"{'notebook':<{width}}  {'status':<9}  {'runner':<10}  {'time':>10}  {'share':>5}"]
+    who = max([len(n.runner) for n in record.notebooks] + [6])
+    out = [f"{'notebook':<{width}}  {'status':<9}  {'runner':<{who}}  {'time':>11}  {'share':>5}"]
     for n in record.notebooks:
         secs = n.seconds or 0.0
         share = f"{100 * secs / total:.0f}%" if total > 0 else ""
-        out.append(f"{Path(n.notebook).stem:<{width}}  {n.status:<9}  {(n.runner or '-'):<10}  "
-                   f"{format_seconds(secs) if n.seconds is not None else '':>10}  {share:>5}")
-    out.append(f"{'total':<{width}}  {'':<9}  {'':<10}  {format_seconds(total):>10}")
+        out.append(f"{Path(n.notebook).stem:<{width}}  {n.status:<9}  {(n.runner or '-'):<{who}}  "
+                   f"{format_seconds(secs) if n.seconds is not None else '':>11}  {share:>5}")
+    out.append(f"{'total':<{width}}  {'':<9}  {'':<{who}}  {format_seconds(total):>11}")
     return out
 
 
@@ -62,7 +63,8 @@ def cell_lines(record: RunRecord, top: int = 10) -> list[str]:
     cells = [(float(c.get("seconds") or 0.0), Path(n.notebook).stem, c.get("cell"), str(c.get("source", "")))
              for n in record.notebooks for c in n.cells]
     cells.sort(key=lambda c: -c[0])
-    return [f"{stem} In [{cell}] {secs:8.1f} s  {source}" for secs, stem, cell, source in cells[:top]]
+    width = max([len(f"{stem} In [{cell}]") for _, stem, cell, _ in cells[:top]] + [0])
+    return [f"{f'{stem} In [{cell}]':<{width}} {secs:8.1f} s  {source}" for secs, stem, cell, source in cells[:top]]
 
 
 def main(argv: list[str] | None = None) -> int:

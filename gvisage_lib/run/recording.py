@@ -171,7 +171,7 @@ def watch_failures(paths: RunPaths, notebook: str, started: float) -> bool:
     stop_watching()
     name = notebook_file(notebook)
     cells: list[dict[str, Any]] = []
-    clock = {"t0": started, "source": "setup_notebook(...)"}
+    clock = {"t0": started, "source": "the set-up cell (setup_notebook)"}
 
     def before(info: Any) -> None:
         clock["t0"] = time.perf_counter()

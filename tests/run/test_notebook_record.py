@@ -124,7 +124,7 @@ def test_papermill_run_of_notebook_04_is_recorded_and_reported(smoke_run: Path, 
     index = (run / "index.html").read_text(encoding="utf-8")
     assert "threshold_rule = &#39;sensitivity_at_specificity&#39;" in index and index.count(">stale<") == 3
     page = (run / "html" / "04_stage_roc.html").read_text(encoding="utf-8")
-    assert "threshold_rule &#39;sensitivity_at_specificity&#39;" in page
+    assert "threshold_rule 'sensitivity_at_specificity'" in page  # setup_notebook's line of parameters
     # a failing papermill run leaves the notebook failed, with its cell
     bad = [*cmd[:-1], "no_such_rule"]
     proc = subprocess.run(bad, capture_output=True, text=True, timeout=900, env=env, cwd=tmp_path, check=False)
