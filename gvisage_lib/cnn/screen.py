@@ -219,6 +219,8 @@ def screen_note(record: RunRecord) -> str:
     >>> screen_note(RunRecord(settings=RunSettings(manifest="/data/kids.csv", synthetic_twin=False)))[-36:]
     'were trained on the cohort kids.csv.'
     """
+    if record.settings.synthetic_twin is None:
+        return f"{NOTE} The run record does not say which cohort the networks were trained on."
     if record.settings.synthetic_twin is False:
         return f"{NOTE} The networks were trained on the cohort {record.cohort_name}."
     return (f"{NOTE} The networks were trained on the {SYNTHETIC_COHORT} (rendered faces), not on photos of real "

@@ -557,7 +557,8 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
         else:
             if ctx.is_main:
                 record = {"model": {k: v.detach().cpu() for k, v in net.state_dict().items()}, "config": config,
-                          "config_hash": config_hash, "history": history, "finished": True}
+                          "config_hash": config_hash, "history": history, "finished": True,
+                          "world_size": ctx.world_size}
                 with io.atomic_path(final) as tmp:
                     torch.save(record, tmp)
                 ckpt.unlink(missing_ok=True)

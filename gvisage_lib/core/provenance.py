@@ -1,7 +1,8 @@
 """What a run records about itself: parameters, seed, code version, package versions and data hashes.
 
-``run.json`` is written by :func:`gvisage_lib.run.pipeline.reproduce` at the start of a run (status ``running``), after
-each notebook, and at the end (``succeeded`` or ``failed``), always atomically.
+They go into the run record, ``run.json`` (:class:`gvisage_lib.core.record.RunRecord`), which
+:func:`gvisage_lib.run.pipeline.reproduce` writes at the start of a run (status ``running``), around each notebook,
+and at the end (``succeeded`` or ``failed``), always atomically.
 
 Examples
 --------

@@ -9,7 +9,7 @@ A :class:`RunRecord` holds what a run was made with and how it went:
 * **notebooks** (:class:`NotebookRecord`, one per notebook run): its parameters, who ran it (``gvisage reproduce``
   or the notebook's own kernel under papermill or JupyterLab), start and end times, duration, status (``running``,
   ``succeeded``, ``failed``, ``interrupted`` or ``stale``), the failing cell and error, and the SHA-256 of every file
-  it saved (``outputs``, path relative to the run folder);
+  it saved (``outputs``, path relative to the run folder) and the wall time of each cell (``cells``);
 * **trainings** (:class:`TrainingRecord`, one per ``gvisage train``): model, stage, distributed world size, device;
 * provenance: package version, git commit, package versions, machine, the cohort's hashes (``data``) and, at the
   end, the hashes of the tabular outputs (``outputs``);
@@ -187,15 +187,17 @@ class NotebookRecord:
     stale_reason: str = ""
     #: SHA-256 of every file the notebook saved through its ``NotebookRun``, path relative to the run folder.
     outputs: dict[str, str] = field(default_factory=dict)
+    #: wall time of each executed cell: ``{"cell": N, "seconds": s, "source": its first line}``, in execution order.
+    cells: list[dict[str, Any]] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
         """The JSON form; empty optional fields are left out (the layout of earlier versions)."""
         out: dict[str, Any] = {"notebook": self.notebook, "status": self.status, "seconds": self.seconds}
         for name in ("started_utc", "finished_utc", "runner", "parameters", "cell", "error", "stale_reason",
-                     "outputs"):
+                     "outputs", "cells"):
             value = getattr(self, name)
-            if value not in (None, "", {}):
+            if value not in (None, "", {}, []):
                 out[name] = value
         return {**out, **self.extra}
 
@@ -206,6 +208,10 @@ class NotebookRecord:
             raise RunRecordError(f"a notebook record must name its notebook, got {dict(data)!r}")
         for name in ("parameters", "outputs"):
             known[name] = _mapping(known.get(name), f"notebook {known['notebook']}: {name}")
+        cells = known.get("cells") or []
+        if not isinstance(cells, list) or not all(isinstance(c, Mapping) for c in cells):
+            raise RunRecordError(f"notebook {known['notebook']}: cells must be a list of objects, got {cells!r}")
+        known["cells"] = [dict(c) for c in cells]
         return cls(**known, extra=extra)
 
     @property
@@ -482,7 +488,8 @@ class RunRecord:
         return stale
 
     def finish_notebook(self, name: str, *, seconds: float | None = None,
-                        outputs: Mapping[str, str] | None = None, runner: str = "") -> NotebookRecord:
+                        outputs: Mapping[str, str] | None = None, runner: str = "",
+                        cells: list[dict[str, Any]] | None = None) -> NotebookRecord:
         """Record that notebook ``name`` succeeded (its record is created where it has none)."""
         entry = self.notebook(name) or self._put(NotebookRecord(name, runner=runner))
         entry.status, entry.finished_utc, entry.cell, entry.error, entry.stale_reason = \
@@ -491,12 +498,14 @@ class RunRecord:
             entry.seconds = round(float(seconds), 2)
         if outputs:
             entry.outputs = dict(outputs)
+        if cells:
+            entry.cells = [dict(c) for c in cells]
         if runner:
             entry.runner = runner
         return entry
 
     def fail_notebook(self, name: str, *, cell: int | None, error: str, seconds: float | None = None,
-                      status: str = "failed") -> NotebookRecord:
+                      status: str = "failed", cells: list[dict[str, Any]] | None = None) -> NotebookRecord:
         """Record that notebook ``name`` failed in ``cell`` with ``error`` (or was ``interrupted``)."""
         if status not in ("failed", "interrupted"):
             raise ValueError(f"status must be 'failed' or 'interrupted', got {status!r}")
@@ -506,6 +515,8 @@ class RunRecord:
             entry.cell, entry.error = cell, error
         if seconds is not None:
             entry.seconds = round(float(seconds), 2)
+        if cells:
+            entry.cells = [dict(c) for c in cells]
         return entry
 
     def keep_notebooks_before(self, start_at: str) -> None:

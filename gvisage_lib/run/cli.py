@@ -1,5 +1,5 @@
-"""The ``gvisage`` command: ``reproduce``, ``parameters``, ``validate``, ``synth``, ``predict``, ``simulate``
-and ``train``.
+"""The ``gvisage`` command: ``reproduce``, ``parameters``, ``validate``, ``synth``, ``predict``, ``simulate``,
+``train`` and ``report``.
 
 Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named); 2 invalid input (a bad
 manifest, a bad argument or notebook parameter, a run folder that cannot be used or is in use by another run, a run
@@ -110,6 +110,9 @@ def _build_parser() -> argparse.ArgumentParser:
                           "of a running Dask scheduler (tcp://host:8786)")
     sim.add_argument("--workers", type=int, default=None,
                      help="worker processes for local and dask-local (default: the CPUs available)")
+    rpt = sub.add_parser("report", help="render a run's notebook pages and overview (index.html) again from its "
+                                        "record, e.g. after running a notebook with papermill")
+    rpt.add_argument("run", type=Path, help="run folder (made by gvisage reproduce or by the notebooks)")
     return parser
 
 
@@ -209,6 +212,13 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_report(args: argparse.Namespace) -> int:
+    from gvisage_lib.run.pipeline import render_run
+
+    print(render_run(args.run, log=_log))
+    return 0
+
+
 def _interrupted_where(out: Path) -> str:
     """What an interrupted ``reproduce`` left in the run folder ``out``: a run record saying so, or nothing."""
     from gvisage_lib.core.record import RunRecord
@@ -259,18 +269,33 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
 
 
 def _cmd_train(args: argparse.Namespace) -> int:
+    import time
+
     import torch.distributed as dist
 
     from gvisage_lib.cnn.training import train_from_run
+    from gvisage_lib.core.record import RunRecord, TrainingRecord, now_utc
 
+    started, t0 = now_utc(), time.perf_counter()
     try:  # a bad run folder, model or stage is a ValueError / FileNotFoundError: main() makes it one line, exit 2
         tm = train_from_run(args.out, args.model, args.stage, profile=args.profile, seed=args.seed,
                             retrain=args.retrain, device=args.device)
+        world_size = dist.get_world_size() if dist.is_initialized() else 1
+        rank = dist.get_rank() if dist.is_initialized() else 0
     finally:
         if dist.is_initialized():
             dist.destroy_process_group()
+    if rank != 0:  # under torchrun every rank trains; rank 0 alone reports and records
+        return 0
+    outcome = "reused" if tm.reused else "trained"
+    if RunRecord.exists(args.out):
+        with RunRecord.updating(args.out) as record:
+            record.add_training(TrainingRecord(tm.name, tm.stage, world_size=world_size, device=str(tm.device),
+                                               outcome=outcome, started_utc=started, finished_utc=now_utc(),
+                                               seconds=round(time.perf_counter() - t0, 2)))
     if tm.path.name == "model.pt":
-        print(f"{tm.name} stage {tm.stage}: {'reused' if tm.reused else 'trained'}: {tm.path}")
+        ranks = f" by {world_size} processes (DistributedDataParallel)" if world_size > 1 else ""
+        print(f"{tm.name} stage {tm.stage}: {outcome}{ranks if outcome == 'trained' else ''}: {tm.path}")
     return 0
 
 
@@ -283,7 +308,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth,
                 "parameters": _cmd_parameters, "predict": _cmd_predict,
-                "simulate": _cmd_simulate, "train": _cmd_train}
+                "simulate": _cmd_simulate, "train": _cmd_train, "report": _cmd_report}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

@@ -3,7 +3,14 @@
 A notebook's first code cell after its parameters is::
 
     from gvisage_lib.run.notebook import setup_notebook
-    nb = setup_notebook(run_dir, manifest=manifest, profile=profile, seed=seed)
+    nb = setup_notebook(run_dir, manifest=manifest, profile=profile, seed=seed, score_fit=score_fit,
+                        notebook="04_stage_roc", parameters=globals())
+
+and its last cell ``nb.finish()``: with ``notebook`` and its parameters, the notebook records itself in the run's
+record (``run.json``), whoever runs it (``gvisage reproduce``, papermill by hand, JupyterLab's "run all"): its
+parameters, start, end, status and the files it saved (:mod:`gvisage_lib.run.recording`). A run folder that has a
+record sets the defaults: an empty ``score_fit`` or ``manifest`` is the run's, and a profile or seed other than the
+run's is refused.
 
 and it saves what it computes by the keys of :mod:`gvisage_lib.paper.index`, so the file names (the paper's
 numbering) are spelled in one place: ``nb.save_table(frame, "table1")``, ``nb.save_figure(fig, "fig4a")``.
@@ -31,8 +38,10 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 import warnings
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -43,8 +52,18 @@ from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import DEFAULT_PROFILE, DEFAULT_SEED, Profile, get_profile
 from gvisage_lib.core.progress import report
+from gvisage_lib.core.record import RunRecord
 from gvisage_lib.paper.index import figure_caption, figure_name, table_name
 from gvisage_lib.run import display
+from gvisage_lib.run.parameters import PIPELINE_PARAMETERS
+from gvisage_lib.run.recording import (
+    check_settings,
+    finish_recording,
+    notebook_file,
+    notebook_values,
+    start_recording,
+    watch_failures,
+)
 
 __all__ = ["NotebookRun", "setup_notebook"]
 
@@ -59,15 +78,34 @@ class NotebookRun:
     seed: int
     #: the cohort is the synthetic twin (faces may be shown; see :mod:`gvisage_lib.cohort.privacy`).
     synthetic: bool
+    #: the notebook's file name when it records itself in the run record (``setup_notebook(notebook=...)``).
+    notebook: str = ""
+    #: when :func:`setup_notebook` ran (``time.perf_counter``), and the files saved since (hashed by :meth:`finish`).
+    started: float = field(default_factory=time.perf_counter)
+    written: list[Path] = field(default_factory=list)
 
     def save_table(self, frame: pd.DataFrame, key: str, **kwargs: Any) -> Path:
         """Write ``frame`` to ``<run>/tables/<name>.csv`` (name from :func:`gvisage_lib.paper.index.table_name`)."""
-        return io.write_csv(frame, self.paths.tables / f"{table_name(key)}.csv", **kwargs)
+        path = io.write_csv(frame, self.paths.tables / f"{table_name(key)}.csv", **kwargs)
+        self.written.append(path)
+        return path
 
     def save_figure(self, fig: Any, key: str) -> list[Path]:
         """Write ``fig`` as PNG and PDF under ``<run>/figures/`` (name from
         :func:`gvisage_lib.paper.index.figure_name`)."""
-        return io.save_figure(fig, self.paths.figures / figure_name(key))
+        paths = io.save_figure(fig, self.paths.figures / figure_name(key))
+        self.written.extend(paths)
+        return paths
+
+    def finish(self) -> None:
+        """Record in the run record that the notebook ran to its end: ``succeeded``, its duration and the SHA-256 of
+        every table and figure it saved (:func:`gvisage_lib.run.recording.finish_recording`). The last cell of
+        every notebook calls it."""
+        if not self.notebook:
+            raise ValueError("finish: setup_notebook was called without notebook=...; the notebook has no record "
+                             "to finish")
+        finish_recording(self.paths, self.notebook, seconds=time.perf_counter() - self.started,
+                         written=self.written)
 
     def table_path(self, key: str) -> Path:
         """Path of the saved table with ``key`` (``<run>/tables/<name>.csv``)."""
@@ -114,8 +152,8 @@ def warnings_to_terminal() -> bool:
 
 
 def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profile: str = DEFAULT_PROFILE,
-                   seed: int = DEFAULT_SEED,
-                   score_fit: str = "", quiet: bool = False) -> NotebookRun:
+                   seed: int = DEFAULT_SEED, score_fit: str = "", quiet: bool = False, notebook: str = "",
+                   parameters: Mapping[str, Any] | None = None) -> NotebookRun:
     """Prepare a notebook of the pipeline and return its :class:`NotebookRun`.
 
     Parameters
@@ -123,28 +161,59 @@ def setup_notebook(run_dir: str | os.PathLike[str], *, manifest: str = "", profi
     run_dir : path-like
         Run folder (created with its sub-folders if missing).
     manifest : str
-        The cohort manifest; empty means the synthetic twin at ``<run_dir>/cohort/manifest.csv``.
+        The cohort manifest; empty means the run's (its record's), else the synthetic twin at
+        ``<run_dir>/cohort/manifest.csv``.
     profile : str
         Pipeline profile (:mod:`gvisage_lib.core.profiles`).
     seed : int
         Master seed of the run.
     score_fit : str
-        Overrides the profile's ``score_fit`` (``"out_of_fold"`` or ``"test"``); empty keeps the profile's.
+        Overrides the profile's ``score_fit`` (``"out_of_fold"`` or ``"test"``); empty keeps the run's (its record's),
+        else the profile's.
     quiet : bool
         Do not print the one-line summary of the parameters (run folder and manifest by name only, no machine
         paths: the rendered notebooks are meant to be shared).
+    notebook : str
+        The notebook's name (``"04_stage_roc"``): it then records itself in the run record
+        (:mod:`gvisage_lib.run.recording`) and its last cell calls :meth:`NotebookRun.finish`.
+    parameters : mapping, optional
+        The notebook's namespace (``globals()``), from which the values of the parameters its ``parameters`` cell
+        declares are recorded.
+
+    Raises
+    ------
+    ValueError
+        The run folder's record says another profile or seed (the message names the ``-p`` to give).
     """
     warnings_to_terminal()
     pd.set_option("display.max_rows", 300)
     pd.set_option("display.max_columns", None)  # a frame shown without show_table never loses columns
     pd.set_option("display.width", 200)
     paths = RunPaths(run_dir).ensure()
+    record = RunRecord.load(paths) if RunRecord.exists(paths) else None
+    if record is not None:  # the run's settings: the outputs of one folder come from one configuration
+        check_settings(record, profile=profile, seed=seed)
+        score_fit = score_fit or record.settings.score_fit
+        manifest = manifest or (record.settings.manifest if record.settings.synthetic_twin is False else "")
     prof = get_profile(profile, **({"score_fit": score_fit} if score_fit else {}))
     manifest_path = paths.resolve_manifest(manifest or None)
     # notebooks 04-06 can run from predictions alone; only a manifest that exists can be a twin
     synthetic = Path(manifest_path).is_file() and is_synthetic_cohort(manifest_path)
+    run = NotebookRun(paths, prof, Path(manifest_path), int(seed), bool(synthetic))
+    values: dict[str, Any] = {}
+    stale: list[str] = []
+    if notebook:
+        run.notebook = notebook_file(notebook)
+        values = notebook_values(notebook, parameters or {})
+        stale = start_recording(paths, run.notebook, values, prof=prof, seed=int(seed), manifest_path=run.manifest_path,
+                                synthetic=run.synthetic)
+        watch_failures(paths, run.notebook, run.started)
     if not quiet:
         cohort = "the synthetic twin" if synthetic else f"{Path(manifest_path).name} (own cohort)"
+        own = [f"{k} {v!r}" for k, v in values.items() if k not in PIPELINE_PARAMETERS]
         print(f"parameters: run folder {paths.root.name}; cohort {cohort}; profile {prof.name}; seed {seed}; "
-              f"CNN-score fits {prof.score_fit}")
-    return NotebookRun(paths, prof, Path(manifest_path), int(seed), bool(synthetic))
+              f"CNN-score fits {prof.score_fit}" + (f"; {', '.join(own)}" if own else ""))
+        if stale:
+            print(f"changed parameters: the run record now marks {', '.join(Path(s).stem for s in stale)} stale; "
+                  f"bring them up to date with gvisage reproduce --from {stale[0][:2]}")
+    return run

@@ -20,9 +20,12 @@ Behaviour worth knowing:
 * Each executed notebook is written by papermill; the HTML rendering and ``run.json`` are written atomically.
 * Notebook parameters other than the run's five (``parameters={"crop_mode": "box"}``, ``gvisage reproduce -p``)
   are checked against the notebooks' declarations (:mod:`gvisage_lib.run.parameters`), passed to the notebooks that
-  declare them and recorded in ``run.json`` (``parameters.notebook_parameters``). Change them only through
-  ``reproduce`` (``--from NN`` from the first notebook that reads them): a notebook run by hand with papermill leaves
-  ``run.json`` and the HTML renderings describing the previous values.
+  declare them and recorded in ``run.json`` (``parameters.notebook_parameters``). Change them with ``--from NN``
+  from the first notebook that reads them, or run that notebook by hand with papermill: every notebook records
+  itself in the run record (:mod:`gvisage_lib.run.recording`), the later ones become ``stale``, and
+  :func:`render_run` (``gvisage report``) renders the pages from the record.
+* The run record (:class:`gvisage_lib.core.record.RunRecord`) is read back after every notebook: the notebook's
+  kernel writes its own parameters, cell times and output hashes into it.
 * One run at a time per run folder (:mod:`gvisage_lib.run.lock`); a run folder that cannot be created or written
   is refused with :class:`RunFolderError` before anything is written.
 * ``SIGINT``/``SIGTERM`` stop the run cleanly (:mod:`gvisage_lib.run.interrupt`): ``run.json`` records
@@ -57,6 +60,7 @@ from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
 from gvisage_lib.run.interrupt import RunInterrupted, execute_notebook_in_thread, signals_interrupt
 from gvisage_lib.run.lock import RunLock
 from gvisage_lib.run.parameters import NotebookParameter, check_overrides, declared_parameters
+from gvisage_lib.run.recording import RUNNER_ENV
 from gvisage_lib.run.report import write_run_index
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -144,6 +148,46 @@ def _render_html(executed: Path, dest: Path) -> None:
     write_text(body, dest)
 
 
+def render_run(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None,
+               log: Callable[[str], None] = print) -> Path:
+    """Render again the HTML of every executed notebook the run record lists, and the overview page, from the record
+    (``gvisage report RUN``); return the overview page's path.
+
+    This is how a notebook run by papermill by hand (or in JupyterLab) reaches the run's pages: the notebook
+    recorded itself in the record (:mod:`gvisage_lib.run.recording`), and its executed copy is expected in
+    ``<run>/notebooks/``. An executed notebook older than its record's start (papermill wrote the new one elsewhere)
+    is rendered all the same and named in a warning line: its page shows the earlier execution.
+
+    Examples
+    --------
+    >>> render_run("/nonexistent/run")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: /nonexistent/run/run.json not found: /nonexistent/run is not a run folder of ...
+    """
+    from datetime import datetime
+
+    paths = RunPaths(run_dir)
+    record = RunRecord.load(paths)
+    for entry in record.notebooks:
+        executed = paths.notebooks / entry.notebook
+        if not executed.is_file():
+            log(f"warning: {entry.notebook} is in the run record but not in {paths.notebooks}: no page rendered")
+            continue
+        if entry.started_utc:
+            started = datetime.fromisoformat(entry.started_utc).timestamp()
+            if executed.stat().st_mtime < started - 1:
+                log(f"warning: {executed} is older than its record's run (started {entry.started_utc}): its page "
+                    f"shows an earlier execution; write papermill's output to {executed} to show the last one")
+        _render_html(executed, paths.html / f"{executed.stem}.html")
+        log(f"{entry.notebook}: {entry.status}; page html/{executed.stem}.html")
+    stale = [n.notebook for n in record.notebooks if n.status == "stale"]
+    if stale:
+        log(f"stale in the record: {', '.join(stale)} (made with earlier parameters); bring them up to date with "
+            f"gvisage reproduce --out {paths.root} --from {stale[0][:2]}")
+    return write_run_index(paths.root, notebooks_dir)
+
+
 #: Arguments of every notebook kernel. ipykernel by default also captures what is written to the kernel process's file
 #: descriptors 1 and 2 into the notebook; off, the process's own standard error (``sys.__stderr__``) stays the
 #: terminal of ``gvisage reproduce``, where :mod:`gvisage_lib.core.progress` writes, and low-level noise of extension
@@ -176,20 +220,22 @@ def _execute_book(book: Path, executed: Path, parameters: dict[str, Any], cwd: P
     The kernel gets :data:`KERNEL_ARGUMENTS` (its process's standard error is the terminal's, not the notebook's).
 
     ``prefix`` (e.g. ``"03 train"``) reaches the kernel in the environment variable
-    :data:`gvisage_lib.core.progress.PREFIX_ENV` and begins each progress line the library writes to the terminal.
+    :data:`gvisage_lib.core.progress.PREFIX_ENV` and begins each progress line the library writes to the terminal;
+    :data:`gvisage_lib.run.recording.RUNNER_ENV` tells the notebook's record who ran it.
     Runs in a helper thread (:func:`gvisage_lib.run.interrupt.execute_notebook_in_thread`), so that ``SIGINT`` and
     ``SIGTERM`` reach the pipeline. Raises papermill's ``PapermillExecutionError`` when a cell fails.
     """
-    before = os.environ.get(PREFIX_ENV)
-    os.environ[PREFIX_ENV] = prefix
+    before = {name: os.environ.get(name) for name in (PREFIX_ENV, RUNNER_ENV)}
+    os.environ[PREFIX_ENV], os.environ[RUNNER_ENV] = prefix, PIPELINE_RUNNER
     try:
         execute_notebook_in_thread(str(book), str(executed), parameters=parameters, cwd=str(cwd),
                                    config=kernel_config(), extra_arguments=list(KERNEL_ARGUMENTS))
     finally:
-        if before is None:
-            os.environ.pop(PREFIX_ENV, None)
-        else:
-            os.environ[PREFIX_ENV] = before
+        for name, value in before.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _kernel_env() -> None:

@@ -43,6 +43,7 @@ from gvisage_lib.paper import numbers
 from gvisage_lib.paper.index import OUTPUTS, figure_caption, table_caption
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
 from gvisage_lib.run.display import format_p, table_html
+from gvisage_lib.run.parameters import PIPELINE_PARAMETERS
 
 __all__ = ["CHECKLISTS", "build_context", "figure_entries", "headline_fig5a", "headline_table2", "headline_table3",
            "notebook_entries", "render_index", "table_entries", "write_run_index"]
@@ -189,8 +190,9 @@ def notebook_entries(paths: RunPaths, record: dict[str, Any],
                      notebooks_dir: str | os.PathLike[str] | None = None) -> list[dict[str, Any]]:
     """One entry per notebook of the pipeline: name, title (the one-line summary), status, seconds, links.
 
-    Notebooks the run has not reached are listed as ``not run``. Links (``html``, ``ipynb``) are relative to the run
-    folder and present only where the file exists.
+    Notebooks the run has not reached are listed as ``not run``; a notebook made with earlier parameters is
+    ``stale`` (with the reason). ``parameters``: the notebook's own parameters as it ran (the record's), ``runner``:
+    who ran it. Links (``html``, ``ipynb``) are relative to the run folder and present only where the file exists.
     """
     recs = {str(n.get("notebook")): n for n in record.get("notebooks", [])}
     try:
@@ -206,9 +208,12 @@ def notebook_entries(paths: RunPaths, record: dict[str, Any],
         title_from = executed if executed.is_file() else source
         rec = recs.get(name, {})
         html_file = paths.html / f"{stem}.html"
+        own = {k: v for k, v in (rec.get("parameters") or {}).items() if k not in PIPELINE_PARAMETERS}
         out.append({"name": name, "stem": stem,
                     "title": _title_of(title_from) if title_from is not None and title_from.is_file() else stem,
                     "status": rec.get("status", "not run"),
+                    "parameters": ", ".join(f"{k} = {v!r}" for k, v in own.items()),
+                    "runner": rec.get("runner", ""), "stale_reason": rec.get("stale_reason", ""),
                     "seconds": rec.get("seconds"),
                     "error": rec.get("error", ""), "cell": rec.get("cell"),
                     "html": f"html/{html_file.name}" if html_file.is_file() else "",

@@ -21,6 +21,7 @@ from gvisage_lib.cnn import models
 from gvisage_lib.cnn.datasets import StackSet, load_stacks, load_subjects, stage_subjects, write_synthetic_stacks
 from gvisage_lib.cnn.distributed import ClassBalancedSampler, DistContext, rank_bounds
 from gvisage_lib.cnn.training import load_trained, train_model
+from gvisage_lib.core.record import RunRecord, RunSettings
 
 SIZE = 16
 ARGS = {"stage": 1, "epochs": 3, "batch_size": 10, "learning_rate": 1e-2, "seed": 5, "progress": False, "threads": 1,
@@ -94,7 +95,7 @@ def test_two_gloo_processes_equal_one_process_and_resume_exactly(tmp_path, monke
     full, rec = load_trained(tmp_path / "ddp" / "full" / "plain_stage1" / "model.pt")
     resumed, _ = load_trained(tmp_path / "ddp" / "part" / "plain_stage1" / "model.pt")
     a, b, c = single.net.state_dict(), full.state_dict(), resumed.state_dict()
-    assert rec["config_hash"] == single.config_hash
+    assert rec["config_hash"] == single.config_hash and rec["world_size"] == 2  # the checkpoint says two trained it
     for key in a:
         torch.testing.assert_close(b[key], a[key], rtol=0, atol=1e-5)
         assert torch.equal(b[key], c[key]), key  # resume is exact
@@ -117,6 +118,37 @@ def test_gvisage_train_trains_one_candidate_in_a_run_folder(tmp_path, capsys):
     assert main(["train", "--out", str(root), "--model", "resnet50", "--stage", "1", "--device", "cpu"]) == 0
     _, rec = load_trained(root / "models" / "resnet50_stage1" / "model.pt")
     assert rec["config"]["seed"] == 3 and rec["config"]["epochs"] == 1  # the run's seed and profile
+    assert rec["world_size"] == 1
+    trained = RunRecord.load(root).trainings
+    assert [(t.model, t.stage, t.world_size, t.outcome) for t in trained] == [("resnet50", 1, 1, "trained")]
     assert main(["train", "--out", str(root), "--model", "resnet50", "--stage", "1", "--device", "cpu"]) == 0
     assert "reused" in capsys.readouterr().out
+    assert [t.outcome for t in RunRecord.load(root).trainings] == ["reused"]
     assert main(["train", "--out", str(tmp_path / "none"), "--model", "resnet50", "--stage", "1"]) == 2
+
+
+def _train_rank(rank: int, world: int, port: int, root, out) -> None:
+    """One torchrun-like process of ``gvisage train``: its standard output goes to ``out/rank<r>.txt``."""
+    import contextlib
+
+    from gvisage_lib.run.cli import main
+
+    os.environ.update(MASTER_ADDR="127.0.0.1", MASTER_PORT=str(port), GLOO_SOCKET_IFNAME="lo", RANK=str(rank),
+                      LOCAL_RANK=str(rank), WORLD_SIZE=str(world))
+    torch.set_num_threads(1)
+    with open(out / f"rank{rank}.txt", "w", encoding="utf-8") as fh, contextlib.redirect_stdout(fh):
+        code = main(["train", "--out", str(root), "--model", "resnet50", "--stage", "1", "--device", "cpu"])
+    if code != 0:
+        raise RuntimeError(f"rank {rank}: gvisage train exited {code}")
+
+
+@pytest.mark.slow
+def test_gvisage_train_under_two_processes_reports_once_and_records_the_world_size(tmp_path):
+    root = write_synthetic_stacks(tmp_path / "run", n_per_group=2, image_size=80, seed=1)
+    RunRecord(settings=RunSettings(profile="smoke", seed=3, manifest=str(root / "manifest.csv"))).save(root)
+    mp.spawn(_train_rank, args=(2, _free_port(), root, tmp_path), nprocs=2, join=True)
+    out = [(tmp_path / f"rank{r}.txt").read_text(encoding="utf-8") for r in range(2)]
+    assert out[1] == "" and out[0].count("resnet50 stage 1: trained by 2 processes") == 1
+    _, rec = load_trained(root / "models" / "resnet50_stage1" / "model.pt")
+    assert rec["world_size"] == 2
+    assert [(t.model, t.world_size) for t in RunRecord.load(root).trainings] == [("resnet50", 2)]

@@ -88,6 +88,35 @@ def test_predict_prints_the_cascade_as_json(setup, capsys):
     assert "operating_points.csv" in res["stage1"]["source"]
 
 
+def test_predict_crops_as_the_run_did_and_names_the_training_cohort(setup, tmp_path, capsys):
+    import shutil
+
+    from gvisage_lib.core.record import NotebookRecord, RunRecord, RunSettings
+
+    run, _, photos, _ = setup
+    root = tmp_path / "run"
+    shutil.copytree(run.root, root)
+    code, res, _ = _predict(capsys, "--run", str(root), photos[0])  # a record that says neither
+    assert res["crop_mode"] == "detect" and res["trained_on"] == "cohort not recorded"
+    assert "does not say which cohort" in res["note"]
+    record = RunRecord.load(root)
+    record.settings = RunSettings(profile="smoke", synthetic_twin=True)
+    record.notebooks = [NotebookRecord("02_faces.ipynb", "succeeded", parameters={"crop_mode": "none"})]
+    record.save(root)
+    code, res, _ = _predict(capsys, "--run", str(root), photos[0])
+    assert res["crop_mode"] == "none" and res["trained_on"] == "synthetic twin"
+    assert "not on photos of real children" in res["note"]
+    code, res, _ = _predict(capsys, "--run", str(root), "--crop-mode", "detect", photos[0])
+    assert code == 0 and res["crop_mode"] == "detect"
+    record.notebooks[0].parameters["crop_mode"] = "box"
+    record.settings = RunSettings(profile="smoke", synthetic_twin=False, manifest="/data/cohort_2024.csv")
+    record.save(root)
+    code, res, err = _predict(capsys, "--run", str(root), photos[0])
+    assert code == 2 and res is None and "crop_mode 'box'" in err
+    code, res, _ = _predict(capsys, "--run", str(root), "--crop-mode", "detect", photos[0])
+    assert code == 0 and res["trained_on"] == "cohort_2024.csv" and "cohort_2024.csv" in res["note"]
+
+
 def test_rule_and_stage2_not_applied(setup, capsys):
     run, _, photos, _ = setup
     code, res, _ = _predict(capsys, "--run", str(run.root), "--rule", "specificity_at_sensitivity", *photos)
