@@ -1,6 +1,7 @@
 # GVisage: two commands do all the set-up on a fresh machine.
 #   make reproduce   # creates .venv if missing, installs, runs every notebook on the synthetic twin (quick profile)
-#   make test        # creates .venv if missing, installs, runs the test suite
+#   make test        # creates .venv if missing, installs, runs the test suite (all of it, as CI does)
+#   make test-fast   # the same without the tests marked slow (end-to-end runs, training, rendering): the edit loop
 # The environment is installed from requirements.lock (every package pinned, torch 2.14.1 / torchvision 0.29.1
 # included), then the package itself without dependencies; `make lock` regenerates the lock from a working .venv.
 PYTHON  ?= python3
@@ -8,12 +9,16 @@ VENV    ?= .venv
 PROFILE ?= quick
 SEED    ?= 20250130
 LOCK    ?= requirements.lock
+# pytest-xdist workers of the test targets (the 2 cores the project is timed on); the tests that share the smoke run
+# stay on one worker, whose run is the longest thing the suite does, so more workers gain little
+WORKERS ?= 2
+PYTEST  := $(VENV)/bin/python -m pytest -n $(WORKERS) --dist loadgroup
 PY      := $(VENV)/bin/python
 STAMP   := $(VENV)/.gvisage-installed
 # CUDA wheels that PyTorch pulls in on Linux only: pinned for Linux, skipped elsewhere.
 LINUX_ONLY := ^(nvidia-[^=]+|cuda-[^=]+|triton)==
 
-.PHONY: reproduce test install lab lock hooks lint benchmarks clean-runs
+.PHONY: reproduce test test-fast install lab lock hooks lint benchmarks clean-runs
 
 $(STAMP): pyproject.toml $(LOCK)
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +35,10 @@ reproduce: $(STAMP)
 	@echo "overview: runs/$(PROFILE)/index.html   rendered notebooks: runs/$(PROFILE)/html/   figures: figures/   provenance: runs/$(PROFILE)/run.json"
 
 test: $(STAMP)
-	$(PY) -m pytest
+	$(PYTEST)
+
+test-fast: $(STAMP)
+	$(PYTEST) -m "not slow"
 
 # JupyterLab on the notebooks; their default run folder is runs/quick, the one `make reproduce` writes.
 lab: $(STAMP)

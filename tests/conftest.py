@@ -1,5 +1,10 @@
 """Shared fixtures: a tiny valid cohort written by hand (independent of the twin generator), and one smoke run of the
-whole pipeline shared by every test that needs one (tests/run/test_end_to_end.py, tests/run/test_browser.py)."""
+whole pipeline shared by every test that needs one (tests/run/test_end_to_end.py, tests/run/test_browser.py).
+
+The tests that use the smoke run are collected first and, under pytest-xdist (``make test`` runs two workers), form
+one group (``xdist_group``) that a single worker runs: the run, the longest thing the suite does, starts at once and
+is made once, while the other worker takes the rest. Helpers shared by test files are in ``tests/support``.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,14 @@ from pathlib import Path
 import pytest
 
 from support.cohorts import write_tiny_cohort
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Put the tests that use ``smoke_run`` first, in one xdist group (see the module's docstring)."""
+    uses_run = [item for item in items if "smoke_run" in getattr(item, "fixturenames", ())]
+    for item in uses_run:
+        item.add_marker(pytest.mark.xdist_group("smoke_run"))
+    items[:] = uses_run + [item for item in items if "smoke_run" not in getattr(item, "fixturenames", ())]
 
 
 @pytest.fixture

@@ -584,7 +584,7 @@ def model_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int = 200, 
     >>> df = pd.DataFrame({"subject_id": range(300), "split": ["train"] * 200 + ["validation"] * 100,
     ...                    "x": rng.normal(size=300), "score": rng.uniform(0.05, 0.95, 300)})
     >>> df["label"] = (rng.random(300) < 1 / (1 + np.exp(-df.x))).astype(int)
-    >>> t = model_optimism(df, fit_models(df, ["x"], method="ml"), n_boot=20)
+    >>> t = model_optimism(df, fit_models(df, ["x"], method="ml"), n_boot=20)  # doctest: +SLOW
     >>> t[["model", "statistic"]].values.tolist()[:2]
     [['Logistic regression', 'auc'], ['Logistic regression', 'calibration_slope']]
     """

@@ -19,7 +19,7 @@ Examples
 >>> rng = np.random.default_rng(0)
 >>> df = pd.DataFrame(rng.normal(size=(200, 6)), columns=list("abcdef"))
 >>> df["y"] = (rng.random(200) < 1 / (1 + np.exp(-df.a))).astype(int)
->>> res = optimism_bootstrap(df, "y", list("abcdef"), n_boot=50, seed=1)
+>>> res = optimism_bootstrap(df, "y", list("abcdef"), n_boot=50, seed=1)  # doctest: +SLOW
 >>> res.set_index("statistic").loc["calibration_slope", "corrected"] < 1.0
 np.True_
 """

@@ -33,7 +33,7 @@ Examples
 >>> x = torch.randint(0, 256, (8, 12, 64, 64), dtype=torch.uint8)
 >>> y = torch.arange(8) % 2
 >>> opt = make_optimizer(net, learning_rate=1e-4, weight_decay=0.0, device=torch.device("cpu"), graphed=True)
->>> step = GraphedStep(net, opt, x, y, batch_size=4, amp_dtype=None, channels_last=False)
+>>> step = GraphedStep(net, opt, x, y, batch_size=4, amp_dtype=None, channels_last=False)  # doctest: +SLOW
 >>> from gvisage_lib.cnn.datasets import draw_augment
 >>> u, v = draw_augment(4, 12, torch.Generator().manual_seed(0))
 >>> loss, prob, yb = step.eager(torch.arange(4), u, v)

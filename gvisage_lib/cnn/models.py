@@ -27,7 +27,7 @@ Choices where the paper is silent
 Examples
 --------
 >>> import torch
->>> net = build_model("resnet50").eval()
+>>> net = build_model("resnet50").eval()  # doctest: +SLOW
 >>> net(torch.zeros(2, 12, 80, 80)).shape
 torch.Size([2, 2])
 >>> sorted(MODEL_REGISTRY)
@@ -225,7 +225,7 @@ def load_inflated_weights(net: nn.Module, name: str, path: str | os.PathLike[str
     --------
     >>> import tempfile, pathlib, torch, torchvision
     >>> f = pathlib.Path(tempfile.mkdtemp()) / "rgb.pt"
-    >>> torch.save(torchvision.models.resnet50(num_classes=1000).state_dict(), f)
+    >>> torch.save(torchvision.models.resnet50(num_classes=1000).state_dict(), f)  # doctest: +SLOW
     >>> net = build_model("resnet50", weights=f)          # head (1000 classes) dropped, rest loaded
     >>> net.conv1.weight.shape
     torch.Size([64, 12, 7, 7])

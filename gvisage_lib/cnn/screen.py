@@ -156,7 +156,7 @@ def screen_photos(photos: Sequence[str | os.PathLike[str]], nets: dict[int, torc
     >>> import tempfile, pathlib
     >>> p = pathlib.Path(tempfile.mkdtemp()) / "x.jpg"
     >>> _ = p.write_bytes(b"not a photo")
-    >>> nets = {1: build_model("alexnet"), 2: build_model("alexnet")}
+    >>> nets = {1: build_model("alexnet"), 2: build_model("alexnet")}  # doctest: +SLOW
     >>> out = screen_photos([p], nets, {1: {"threshold": .5}, 2: {"threshold": .5}}, image_size=64)
     >>> out["call"], out["photos"][0]["qc_reason"]
     (None, 'unreadable')

@@ -45,7 +45,7 @@ Examples
 >>> data = StackSet(tuple(subj.subject_id), load_stacks(subj.stack_path, 64), torch.tensor(subj.label.values))
 >>> res = train_model("alexnet", data.subset(subj.split == "train"), data.subset(subj.split == "test"),
 ...                   stage=1, epochs=1, batch_size=8, learning_rate=1e-4, seed=1, out_dir=root / "models",
-...                   progress=False)
+...                   progress=False)  # doctest: +SLOW
 >>> res.history[["epoch", "split"]].values.tolist()
 [[1, 'train'], [1, 'test']]
 """
@@ -803,7 +803,7 @@ def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, pro
     >>> from gvisage_lib.core.profiles import get_profile
     >>> root = write_synthetic_stacks(tempfile.mkdtemp(), n_per_group=3, image_size=64, seed=0)
     >>> prof = get_profile("smoke", image_size=64, models=("alexnet",), batch_size=8)
-    >>> out = train_candidates(root / "manifest.csv", RunPaths(root), prof, 1, progress=False)
+    >>> out = train_candidates(root / "manifest.csv", RunPaths(root), prof, 1, progress=False)  # doctest: +SLOW
     >>> out.selected["gvisagenet"], sorted(out.predictions["stage"].unique().tolist())
     ('alexnet', [1, 2])
     """

@@ -254,7 +254,7 @@ def table1(manifest: pd.DataFrame, *, split: str) -> pd.DataFrame:
     Examples
     --------
     >>> from gvisage_lib.twin import generate_tabular
-    >>> m, _ = generate_tabular(seed=1, scale=0.5)
+    >>> m, _ = generate_tabular(seed=1, scale=0.5)  # doctest: +SLOW
     >>> t = table1(m, split="train")
     >>> t.loc[t.variable == "sex", "level"].item()
     'F:M'
@@ -309,7 +309,7 @@ def table1_all_splits(manifest: pd.DataFrame) -> pd.DataFrame:
     Examples
     --------
     >>> from gvisage_lib.twin import generate_tabular
-    >>> m, _ = generate_tabular(seed=1, scale=0.3)
+    >>> m, _ = generate_tabular(seed=1, scale=0.3)  # doctest: +SLOW
     >>> table1_all_splits(m).split.unique().tolist()
     ['train', 'test', 'validation']
     """
@@ -607,7 +607,7 @@ def calibration_vs_paper(manifest: pd.DataFrame, *, flag_z: float = 3.0) -> pd.D
     --------
     >>> from gvisage_lib.twin import generate_tabular
     >>> m, _ = generate_tabular(seed=20250130)
-    >>> c = calibration_vs_paper(m)
+    >>> c = calibration_vs_paper(m)  # doctest: +SLOW
     >>> bool(c.z.abs().max() < 4)
     True
     """
@@ -673,7 +673,7 @@ def largest_deviation(calibration: pd.DataFrame) -> pd.Series:
     --------
     >>> from gvisage_lib.twin import generate_tabular
     >>> m, _ = generate_tabular(seed=20250130)
-    >>> bool(abs(largest_deviation(calibration_vs_paper(m)).z) < 4)
+    >>> bool(abs(largest_deviation(calibration_vs_paper(m)).z) < 4)  # doctest: +SLOW
     True
     """
     z = calibration["z"].abs()

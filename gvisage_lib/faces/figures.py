@@ -111,7 +111,7 @@ def phenotype_montage(manifest_path: str | os.PathLike[str], *, truth_path: str 
     >>> import tempfile
     >>> from gvisage_lib.twin import generate_tabular
     >>> from gvisage_lib.twin.render import render_cohort
-    >>> m, t = generate_tabular(seed=1, scale=0.05)
+    >>> m, t = generate_tabular(seed=1, scale=0.05)  # doctest: +SLOW
     >>> keep = m.groupby("group").head(1)["subject_id"]
     >>> d = Path(tempfile.mkdtemp())
     >>> m, t = render_cohort(m[m.subject_id.isin(keep)], t[t.subject_id.isin(keep)], d, seed=1,

@@ -207,7 +207,7 @@ def phenotype_ceiling(truth: pd.DataFrame, *, n_splits: int = 5, seed: int = 0) 
     >>> g = np.array(["NC"] * 50 + ["iGCT"] * 50 + ["other"] * 50)
     >>> t = pd.DataFrame({c: rng.random(150) for c in PHENOTYPE_COLUMNS}).assign(group=g)
     >>> t.loc[t.group != "NC", "phen_pallor"] += 1.0
-    >>> res = phenotype_ceiling(t)
+    >>> res = phenotype_ceiling(t)  # doctest: +SLOW
     >>> (bool(res.loc[res.stage == 1, "auc_pooled"].iloc[0] > 0.9),
     ...  bool(res.loc[res.stage == 2, "auc_pooled"].iloc[0] < 0.7))
     (True, True)

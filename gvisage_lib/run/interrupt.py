@@ -25,6 +25,7 @@ Examples
 from __future__ import annotations
 
 import contextlib
+import logging
 import os
 import signal
 import threading
@@ -35,7 +36,8 @@ from typing import Any
 
 from jupyter_client.manager import AsyncKernelManager
 
-__all__ = ["RunInterrupted", "TrackedKernelManager", "execute_notebook_in_thread", "signals_interrupt", "stop_kernels"]
+__all__ = ["RunInterrupted", "TrackedKernelManager", "execute_notebook_in_thread", "quiet_kernel_exit",
+           "signals_interrupt", "stop_kernels"]
 
 _LIVE: weakref.WeakSet[TrackedKernelManager] = weakref.WeakSet()
 _LIVE_LOCK = threading.Lock()
@@ -94,12 +96,60 @@ def signals_interrupt(signals: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM)
 
 
 class TrackedKernelManager(AsyncKernelManager):
-    """Jupyter's kernel manager, remembering the kernels it starts so that :func:`stop_kernels` can end them."""
+    """Jupyter's kernel manager, remembering the kernels it starts so that :func:`stop_kernels` can end them.
+
+    Its shutdown sends no ``SIGINT``: jupyter_client interrupts a kernel before asking it to shut down, which
+    ipykernel, idle once papermill has run the last cell, reports on the terminal ("KeyboardInterrupt caught in
+    kernel", then asyncio's "Task was destroyed but it is pending!"). The shutdown request alone ends an idle kernel;
+    one that does not end in time is killed as before. A running cell is still interrupted by an explicit
+    ``interrupt_kernel`` (papermill's cell timeout) and a stopped run by :func:`stop_kernels`.
+    """
 
     async def start_kernel(self, **kw: Any) -> None:  # type: ignore[override]
         await super().start_kernel(**kw)
         with _LIVE_LOCK:
             _LIVE.add(self)
+
+    async def _async_interrupt_kernel(self) -> None:
+        if self.shutting_down:  # the interrupt jupyter_client sends before its shutdown request
+            return
+        await super()._async_interrupt_kernel()
+
+    interrupt_kernel = _async_interrupt_kernel
+
+
+class _PendingControlTask(logging.Filter):
+    """Drops asyncio's "Task was destroyed but it is pending!" about ipykernel's control handler, nothing else."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        return not (text.startswith("Task was destroyed but it is pending") and "dispatch_control" in text)
+
+
+def quiet_kernel_exit() -> None:
+    """In a notebook kernel: keep ipykernel's exit from printing asyncio's report of a pending control task.
+
+    ipykernel stops its event loops from within the handler of the shutdown request, so that handler's task can still
+    be pending when the process exits, and asyncio reports it ("Task was destroyed but it is pending! task: <Task
+    pending ... Kernel.dispatch_control() ...>") on the terminal of ``gvisage reproduce``, after a notebook that
+    succeeded. Other asyncio messages pass. Installed in every kernel of a run (``--IPKernelApp.exec_lines`` in
+    :data:`gvisage_lib.run.pipeline.KERNEL_ARGUMENTS`); a second call adds nothing.
+
+    Examples
+    --------
+    >>> quiet_kernel_exit(); quiet_kernel_exit()
+    >>> [quiet] = [f for f in logging.getLogger("asyncio").filters if isinstance(f, _PendingControlTask)]
+    >>> rec = lambda msg: logging.LogRecord("asyncio", logging.ERROR, "", 0, msg, None, None)
+    >>> pending = "Task was destroyed but it is pending! task: <Task pending coro=<Kernel.dispatch_control()>>"
+    >>> quiet.filter(rec(pending))
+    False
+    >>> quiet.filter(rec("Task exception was never retrieved"))
+    True
+    >>> logging.getLogger("asyncio").removeFilter(quiet)
+    """
+    log = logging.getLogger("asyncio")
+    if not any(isinstance(f, _PendingControlTask) for f in log.filters):
+        log.addFilter(_PendingControlTask())
 
 
 def _kernel_process(km: AsyncKernelManager) -> tuple[Any, int | None]:

@@ -191,8 +191,13 @@ def render_run(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike
 #: Arguments of every notebook kernel. ipykernel by default also captures what is written to the kernel process's file
 #: descriptors 1 and 2 into the notebook; off, the process's own standard error (``sys.__stderr__``) stays the
 #: terminal of ``gvisage reproduce``, where :mod:`gvisage_lib.core.progress` writes, and low-level noise of extension
-#: libraries (C++ warnings) stays out of the notebooks. ``sys.stdout``/``sys.stderr`` are captured as always.
-KERNEL_ARGUMENTS: tuple[str, ...] = ("--IPKernelApp.capture_fd_output=False",)
+#: libraries (C++ warnings) stays out of the notebooks. ``sys.stdout``/``sys.stderr`` are captured as always. The
+#: start-up line keeps ipykernel's own exit quiet on that terminal
+#: (:func:`gvisage_lib.run.interrupt.quiet_kernel_exit`).
+KERNEL_ARGUMENTS: tuple[str, ...] = (
+    "--IPKernelApp.capture_fd_output=False",
+    "--IPKernelApp.exec_lines=__import__('gvisage_lib.run.interrupt', fromlist=['_']).quiet_kernel_exit()",
+)
 
 
 def kernel_config() -> Any:

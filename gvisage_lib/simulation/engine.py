@@ -134,18 +134,18 @@ class SimulationResult:
 def _map_local(tasks: list[list[int]], seed: int, settings: SimulationSettings, workers: int) -> list[list[dict]]:
     if workers == 1:
         return [run_chunk(seed, t, settings) for t in tasks]
-    from joblib import Parallel, delayed
     from joblib.externals.loky import get_reusable_executor
 
+    # loky's executor itself rather than joblib.Parallel on it: Parallel registers a memory-mapping folder with the
+    # resource tracker for every call (even with nothing to map) and forgets it only at interpreter exit, which a
+    # notebook kernel reaches after the tracker has warned on the terminal about "leaked folder objects"
+    executor = get_reusable_executor(max_workers=workers)
     try:
-        # max_nbytes=None: the settings travel pickled, not memory-mapped, so no temporary folder is left for the
-        # resource tracker to warn about on the terminal when the kernel exits
-        return Parallel(n_jobs=workers, backend="loky", max_nbytes=None)(
-            delayed(run_chunk)(seed, t, settings) for t in tasks)
+        return list(executor.map(run_chunk, [seed] * len(tasks), tasks, [settings] * len(tasks)))
     finally:
         # loky keeps its worker processes for reuse; a notebook kernel that exits with them alive makes the
         # resource tracker warn about leaked semaphores on the terminal. The replicates are done: end them now.
-        get_reusable_executor().shutdown(wait=True)
+        executor.shutdown(wait=True)
 
 
 def _map_dask(client: Any, tasks: list[list[int]], seed: int, settings: SimulationSettings) -> list[list[dict]]:

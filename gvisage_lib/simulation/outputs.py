@@ -88,7 +88,7 @@ def write_simulation(result: SimulationResult, out_dir: str | os.PathLike[str]) 
     >>> import tempfile, matplotlib
     >>> matplotlib.use("Agg")
     >>> from gvisage_lib.simulation import SimulationSettings, run_simulation
-    >>> res = run_simulation(1, seed=2, workers=1,
+    >>> res = run_simulation(1, seed=2, workers=1,  # doctest: +SLOW
     ...                      settings=SimulationSettings(n_boot=100, tables=("simulation_type1_nested",), scale=0.5))
     >>> sorted(p.name for p in write_simulation(res, tempfile.mkdtemp()))
     ['figS10_simulation_type1_nested.pdf', 'figS10_simulation_type1_nested.png', 'simulation.json', \

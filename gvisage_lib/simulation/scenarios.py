@@ -311,7 +311,7 @@ def damage_deviates(frame: pd.DataFrame) -> np.ndarray:
 
     Examples
     --------
-    >>> m, t = generate_tabular(seed=3, scale=0.5)
+    >>> m, t = generate_tabular(seed=3, scale=0.5)  # doctest: +SLOW
     >>> tum = m.assign(endocrine_damage=t.endocrine_damage)[m.group != "NC"]
     >>> w = damage_deviates(tum)
     >>> bool(abs(w.mean()) < 0.2 and 0.8 < w.std() < 1.2)
@@ -705,7 +705,7 @@ def simulate_replicate(index: int, seed: int, settings: SimulationSettings | Non
     Examples
     --------
     >>> st = SimulationSettings(n_boot=100, tables=("simulation_type1_nested",))
-    >>> r = simulate_replicate(0, 5, st)
+    >>> r = simulate_replicate(0, 5, st)  # doctest: +SLOW
     >>> records_frame(r).equals(records_frame(simulate_replicate(0, 5, st))), len(r)
     (True, 7)
     """

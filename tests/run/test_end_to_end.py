@@ -105,6 +105,7 @@ def test_statistics_rerun_from_predictions_is_identical(smoke_run: Path) -> None
                           timeout=600, check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "continuing the run" in proc.stderr and "generating" not in proc.stderr  # the twin was not regenerated
+    assert_quiet_terminal(proc.stderr)
     record = json.loads((smoke_run / "run.json").read_text())
     assert [n["notebook"][:2] for n in record["notebooks"]] == ["01", "02", "03", "04", "05", "06", "07"]
     after = json.loads((smoke_run / "run.json").read_text())["outputs"]
@@ -165,6 +166,18 @@ def test_terminal_progress_and_no_transport_warning(smoke_run: Path) -> None:
     assert all(" left (" in ln for ln in epoch_lines if not re.search(r"epoch (\d+)/\1,", ln))
     assert any(re.match(r"03 train: \w+ stage 2: trained and predicted in ", ln) for ln in lines)
     assert any(ln.startswith("02 faces: preprocessing faces: done in") for ln in lines)
+    assert_quiet_terminal(stderr)
+
+
+#: What a run may print on its terminal: the twin's generation, the notebooks' start and end, and the progress lines
+#: each notebook writes under its own prefix ("03 train: ...").
+PROGRESS_LINE = re.compile(r"(synthetic twin|rendering twin photos|continuing the run .*|\[\d+/\d+\] \d\d_\w+|\d\d \w+):? ")
+
+
+def assert_quiet_terminal(stderr: str) -> None:
+    """Every line is a progress line and none reports a warning (numerical, a library's, the kernel's shutdown)."""
+    noise = [ln for ln in stderr.splitlines() if not PROGRESS_LINE.match(ln) or "warning" in ln.lower()]
+    assert not noise, "\n".join(noise[:20])
 
 
 def test_figures_print_quality(smoke_run: Path) -> None:
