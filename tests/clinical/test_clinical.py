@@ -6,7 +6,6 @@ Reference values: tests/data/clinical_endocrine_reference.json, written by ``Rsc
 
 from __future__ import annotations
 
-import doctest
 import json
 from pathlib import Path
 
@@ -22,11 +21,6 @@ REF = json.loads((Path(__file__).parents[1] / "data" / "clinical_endocrine_refer
 def _glm_frame() -> pd.DataFrame:
     g = REF["data"]["glm"]
     return pd.DataFrame({k: [np.nan if v is None else v for v in g[k]] for k in ("y", "x1", "x2", "x3", "sex")})
-
-
-def test_doctests():
-    res = doctest.testmod(clinical, optionflags=doctest.ELLIPSIS)
-    assert res.failed == 0
 
 
 def test_logistic_matches_r_glm_with_train_median_imputation():

@@ -6,7 +6,6 @@ Reference values: tests/data/clinical_endocrine_reference.json (``Rscript tests/
 
 from __future__ import annotations
 
-import doctest
 import json
 from pathlib import Path
 
@@ -28,10 +27,6 @@ from gvisage_lib.stats import delong_test, diagnostic_metrics, operating_points,
 from support.frames import stage2_frame as _frame
 
 REF = json.loads((Path(__file__).parents[1] / "data" / "clinical_endocrine_reference.json").read_text())
-
-
-def test_doctests():
-    assert doctest.testmod(hybrid).failed == 0
 
 
 def test_lr_test_matches_r_anova():

@@ -8,7 +8,6 @@ pingouin 0.7.0 ``pingouin.corr`` (column CI95 rounded to 2 decimals) and ``pingo
 
 from __future__ import annotations
 
-import doctest
 import json
 from pathlib import Path
 
@@ -32,10 +31,6 @@ REF = json.loads((Path(__file__).parents[1] / "data" / "clinical_endocrine_refer
 def _corr_frame() -> pd.DataFrame:
     c = REF["data"]["corr"]
     return pd.DataFrame({"score": c["x"], "tsh": c["z"], "gh": c["y"]})
-
-
-def test_doctests():
-    assert doctest.testmod(endocrine).failed == 0
 
 
 def test_bh_matches_r():

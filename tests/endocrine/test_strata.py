@@ -8,7 +8,6 @@ incomplete, none) and a 5 x 3 matrix with ties. statsmodels 0.15 ``combine_effec
 
 from __future__ import annotations
 
-import doctest
 import json
 from pathlib import Path
 
@@ -28,10 +27,6 @@ from gvisage_lib.stats import auc_heterogeneity, auc_trend, diagnostic_metrics, 
 from support.frames import strata_frame as _strata_frame
 
 REF = json.loads((Path(__file__).parents[1] / "data" / "clinical_endocrine_reference.json").read_text())
-
-
-def test_doctests():
-    assert doctest.testmod(strata).failed == 0
 
 
 def _as_table(m):
