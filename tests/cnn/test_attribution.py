@@ -251,6 +251,7 @@ def test_twin_masks_match_the_cached_crops(twin_run):
         TwinRegions(twin_run, twin_run.twin_manifest, image_size=64, margin=0.3).masks(sid)
 
 
+@pytest.mark.slow  # trains or runs networks for seconds: make test, not make test-fast
 def test_fig5c_on_the_twin(twin_run):
     res = A.fig5c_attribution(twin_run, twin_run.twin_manifest, n_per_group=3, seed=2, ig_steps=4)
     assert res.synthetic and res.models == {1: "alexnet", 2: "alexnet"} and res.map_sides == {1: 3, 2: 3}
@@ -274,6 +275,7 @@ def test_fig5c_on_the_twin(twin_run):
     pd.testing.assert_frame_equal(res.localisation, again.localisation)
 
 
+@pytest.mark.slow  # trains or runs networks for seconds: make test, not make test-fast
 def test_fig5c_for_a_real_cohort_shows_no_face(twin_run, tmp_path, monkeypatch):
     real = tmp_path / "real"
     shutil.copytree(twin_run.root, real)

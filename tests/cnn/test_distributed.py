@@ -84,6 +84,7 @@ def test_sampler_parts_make_up_the_one_process_sequence():
         ClassBalancedSampler(y, batch_size=4, generator=torch.Generator(), world_size=2, rank=2)
 
 
+@pytest.mark.slow  # trains or runs networks for seconds: make test, not make test-fast
 def test_two_gloo_processes_equal_one_process_and_resume_exactly(tmp_path, monkeypatch):
     monkeypatch.setenv("GVISAGE_CPU_FP32", "1")
     monkeypatch.setitem(models.MODEL_REGISTRY, "plain", models.ModelSpec("plain", _plain, "0", ("6.",), (), 8))
@@ -105,6 +106,7 @@ def test_two_gloo_processes_equal_one_process_and_resume_exactly(tmp_path, monke
     np.testing.assert_allclose([h["loss"] for h in hist], single.history["loss"].to_numpy(), rtol=1e-4)
 
 
+@pytest.mark.slow  # trains or runs networks for seconds: make test, not make test-fast
 def test_gvisage_train_trains_one_candidate_in_a_run_folder(tmp_path, capsys):
     import json
 

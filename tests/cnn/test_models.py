@@ -41,6 +41,7 @@ def test_profile_sizes_are_valid_for_every_candidate():
             assert check_input_size(name, p.image_size) == max(p.image_size, MODEL_REGISTRY[name].min_size)
 
 
+@pytest.mark.slow  # trains or runs networks for seconds: make test, not make test-fast
 def test_small_inputs_are_upsampled_to_the_architecture_minimum():
     import torch
 
