@@ -51,6 +51,7 @@ def test_optimism_bootstrap_equals_r_on_the_same_samples() -> None:
     assert res.loc["auc", "n_boot"] == idx.shape[0] and res.loc["auc", "n_failed"] == 0
 
 
+@pytest.mark.slow  # 2,000 bootstrap refits (about 35 s of CPU): make test, not make test-fast
 def test_optimism_bootstrap_agrees_with_rms_validate() -> None:
     """rms::validate draws its own samples: agreement within Monte-Carlo error (B = 2000 on both sides)."""
     res = optimism_bootstrap(INFERT, "case", TERMS, n_boot=2000, seed=5).set_index("statistic")
