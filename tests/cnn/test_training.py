@@ -164,6 +164,7 @@ def test_augmentation_flips_all_photos_together_and_never_vertically():
     assert per_photo[:, :, 0, 0].unique().numel() == 12
 
 
+@pytest.mark.slow  # trains the candidates end to end (about a minute of CPU): make test, not make test-fast
 def test_real_candidate_end_to_end_writes_the_contract_files(tmp_path):
     """ResNet-50 at 32 px through train_candidates: predictions, cascade and selection files in the contract."""
     root = write_synthetic_stacks(tmp_path, n_per_group=3, image_size=32, seed=5)
