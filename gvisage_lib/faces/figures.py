@@ -34,7 +34,7 @@ from gvisage_lib.cohort.manifest import resolve_manifest_path
 from gvisage_lib.cohort.privacy import assert_renderable, read_twin_photo
 from gvisage_lib.core import schema
 from gvisage_lib.core.style import FIGSIZE, FONT, QC_COLOUR, finish, grid_figsize, new_axes, new_panels
-from gvisage_lib.core.validation import check_frame
+from gvisage_lib.core.validation import check_frame, check_int
 from gvisage_lib.faces.preprocess import load_stack
 from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS
 
@@ -56,8 +56,7 @@ def pick_examples(truth: pd.DataFrame, *, n_per_group: int = 4, seed: int = 0) -
     >>> pick_examples(t, n_per_group=2)["subject_id"].tolist()[-2:]
     ['d', 'f']
     """
-    if not isinstance(n_per_group, (int, np.integer)) or n_per_group < 1:
-        raise ValueError(f"n_per_group must be an integer >= 1, got {n_per_group!r}")
+    check_int("n_per_group", n_per_group, minimum=1)
     for col in ("subject_id", "group", "endocrine_damage"):
         if col not in truth.columns:
             raise ValueError(f"truth lacks column {col!r}")

@@ -93,6 +93,7 @@ from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.progress import Ticker
 from gvisage_lib.core.schema import PHOTO_COLUMNS
+from gvisage_lib.core.validation import check_int
 from gvisage_lib.core.workers import worker_pool
 from gvisage_lib.faces import detection as F
 
@@ -125,8 +126,7 @@ DEFAULT_DETECT_MAX_SIDE = 200
 
 def _validate_params(image_size: Any, crop_mode: Any, workers: Any, blur_threshold: Any, min_face_fraction: Any,
                      margin: Any, multi_face_ratio: Any) -> None:
-    if not isinstance(image_size, (int, np.integer)) or isinstance(image_size, bool) or image_size < 8:
-        raise ValueError(f"image_size must be an integer >= 8, got {image_size!r}")
+    check_int("image_size", image_size, minimum=8)
     if crop_mode not in CROP_MODES:
         raise ValueError(f"crop_mode must be one of {list(CROP_MODES)}, got {crop_mode!r}")
     if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):

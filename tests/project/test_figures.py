@@ -189,7 +189,7 @@ def test_index_names_existing_figure_functions() -> None:
 def test_style_helpers_validate() -> None:
     with pytest.raises(ValueError, match="panel must be one of"):
         style.grid_figsize("poster", 1, 1)
-    with pytest.raises(ValueError, match="ncols must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="ncols must be a positive integer, got 0"):
         style.grid_figsize("square", 1, 0)
     with pytest.raises(TypeError, match="fig must be a matplotlib Figure or None, got str"):
         style.new_panels("figure")  # type: ignore[arg-type]
