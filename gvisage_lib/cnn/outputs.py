@@ -154,7 +154,7 @@ def load_fit_predictions(predictions_path: str | os.PathLike[str], oof_path: str
     """:func:`load_predictions`, prepared for fitting on CNN scores as the profile's ``score_fit`` says.
 
     With ``"out_of_fold"``, the rows of the training split whose model has out-of-fold scores in ``oof_path``
-    (``predictions_oof.parquet``, written by :func:`gvisage_lib.cnn.training.train_out_of_fold`) take those scores;
+    (``predictions_oof.parquet``, written by :func:`gvisage_lib.cnn.candidates.train_out_of_fold`) take those scores;
     a missing file is an error. With ``"test"`` the predictions are returned as they are.
 
     Examples

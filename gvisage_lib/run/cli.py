@@ -273,7 +273,7 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     import torch.distributed as dist
 
-    from gvisage_lib.cnn.training import train_from_run
+    from gvisage_lib.cnn.candidates import train_from_run
     from gvisage_lib.core.record import RunRecord, TrainingRecord, now_utc
 
     started, t0 = now_utc(), time.perf_counter()

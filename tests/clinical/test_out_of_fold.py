@@ -14,9 +14,9 @@ from torch import nn
 
 from gvisage_lib.clinical.hybrid import CNN, fit_models, model_metrics, model_optimism
 from gvisage_lib.cnn import models
+from gvisage_lib.cnn.candidates import fold_assignment, train_candidates
 from gvisage_lib.cnn.datasets import load_subjects, stage_subjects, write_synthetic_stacks
 from gvisage_lib.cnn.outputs import FitPredictions, load_fit_predictions
-from gvisage_lib.cnn.training import fold_assignment, train_candidates
 from gvisage_lib.core import schema
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
