@@ -35,6 +35,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import torch
+from sklearn.model_selection import StratifiedKFold
 
 from gvisage_lib.cnn.datasets import StackSet, load_stacks, load_subjects, stage_subjects
 from gvisage_lib.cnn.models import check_input_size
@@ -54,12 +55,16 @@ from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import Profile, get_profile
 from gvisage_lib.core.progress import format_seconds, report
 from gvisage_lib.core.record import RunRecord, RunSettings
+from gvisage_lib.core.validation import check_int
 
 __all__ = ["CandidateRun", "fold_assignment", "train_candidates", "train_from_run", "train_out_of_fold"]
 
 
 def fold_assignment(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """Stratified fold of each subject (0 .. folds-1): each class dealt round-robin over folds in a seeded order.
+    """Stratified fold of each subject (0 .. folds-1): scikit-learn's shuffled :class:`StratifiedKFold`.
+
+    Each fold's test part is its folds; the shuffle is seeded from ``seed`` (a 32-bit state drawn from
+    ``SeedSequence([seed, 0x0F0F])``), so the same seed gives the same folds.
 
     Examples
     --------
@@ -67,16 +72,15 @@ def fold_assignment(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
     >>> sorted(np.bincount(f).tolist()), sorted(np.bincount(f[[3, 4, 5, 6]]).tolist())
     ([4, 4], [2, 2])
     """
-    labels = np.asarray(labels)
-    if folds < 2 or folds > min(np.bincount(labels.astype(int))):
-        raise ValueError(f"folds must be between 2 and the size of the smaller class "
-                         f"({min(np.bincount(labels.astype(int)))}), got {folds}")
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x0F0F]))
+    labels = np.asarray(labels).astype(int)
+    smallest = int(min(np.bincount(labels)))
+    if check_int("folds", folds) < 2 or folds > smallest:
+        raise ValueError(f"folds must be between 2 and the size of the smaller class ({smallest}), got {folds}")
+    state = int(np.random.SeedSequence([int(seed), 0x0F0F]).generate_state(1)[0])
+    splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=state)
     out = np.empty(len(labels), dtype=int)
-    for cls in np.unique(labels):
-        idx = np.flatnonzero(labels == cls)
-        idx = idx[rng.permutation(len(idx))]
-        out[idx] = np.arange(len(idx)) % folds
+    for f, (_, held) in enumerate(splitter.split(np.zeros(len(labels)), labels)):
+        out[held] = f
     return out
 
 
