@@ -394,7 +394,7 @@ def _cascade(predictions: pd.DataFrame, subjects: pd.DataFrame, x_all: torch.Ten
     return cascade_table(subjects, stage1, stage2)
 
 
-def train_from_run(run_dir: str | os.PathLike[str], model: str, stage: int, *, profile: str | None = None,
+def train_from_run(paths: RunPaths, model: str, stage: int, *, profile: str | None = None,
                    seed: int | None = None, manifest: str | os.PathLike[str] | None = None, retrain: bool = False,
                    device: str | torch.device = "auto", progress: bool = True) -> TrainedModel:
     """Train one candidate for one stage from a run folder whose faces are preprocessed (``gvisage train``).
@@ -411,7 +411,7 @@ def train_from_run(run_dir: str | os.PathLike[str], model: str, stage: int, *, p
 
     Examples
     --------
-    >>> train_from_run("/nonexistent/run", "resnet50", 1)  # doctest: +ELLIPSIS
+    >>> train_from_run(RunPaths("/nonexistent/run"), "resnet50", 1)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     FileNotFoundError: faces index not found: /nonexistent/run/faces.parquet (preprocess the run's faces first: ...
@@ -419,7 +419,6 @@ def train_from_run(run_dir: str | os.PathLike[str], model: str, stage: int, *, p
     from gvisage_lib.cnn.distributed import init_from_env
     from gvisage_lib.cnn.models import MODEL_REGISTRY
 
-    paths = RunPaths(run_dir)
     if not paths.faces_index.is_file():
         raise FileNotFoundError(f"faces index not found: {paths.faces_index} (preprocess the run's faces first: "
                                 "notebook 02)")
