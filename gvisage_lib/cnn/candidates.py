@@ -395,7 +395,8 @@ def _cascade(predictions: pd.DataFrame, subjects: pd.DataFrame, x_all: torch.Ten
 
 
 def train_from_run(paths: RunPaths, model: str, stage: int, *, profile: str | None = None,
-                   seed: int | None = None, manifest: str | os.PathLike[str] | None = None, retrain: bool = False,
+                   seed: int | None = None, manifest_path: str | os.PathLike[str] | None = None,
+                   retrain: bool = False,
                    device: str | torch.device = "auto", progress: bool = True) -> TrainedModel:
     """Train one candidate for one stage from a run folder whose faces are preprocessed (``gvisage train``).
 
@@ -430,7 +431,7 @@ def train_from_run(paths: RunPaths, model: str, stage: int, *, profile: str | No
     run = record.settings if record is not None else RunSettings()
     prof = get_profile(profile or run.profile)
     seed = int(seed if seed is not None else run.seed)
-    manifest_path = Path(manifest or run.manifest or paths.twin_manifest)
+    manifest_path = Path(manifest_path or run.manifest or paths.twin_manifest)
     if stage == 2 and prof.stage2_from_stage1:
         first = checkpoint_dir(paths.models, model, 1) / "model.pt"
         if not first.is_file():

@@ -198,10 +198,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import json
 
     from gvisage_lib.cnn.screen import screen_run
+    from gvisage_lib.core.paths import RunPaths
 
     try:
-        result = screen_run(args.run, args.photos, rule=args.rule, crop_mode=args.crop_mode, combine=args.combine,
-                            device=args.device)
+        result = screen_run(RunPaths(args.run), args.photos, rule=args.rule, crop_mode=args.crop_mode,
+                            combine=args.combine, device=args.device)
     except (ValueError, FileNotFoundError, KeyError, RuntimeError) as exc:
         _err(str(exc))
         return 2
