@@ -181,9 +181,10 @@ def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int
     """
     if value is None and allow_none:
         return None
-    what = _int_range(minimum, maximum) + (" or None" if allow_none else "")
+    what = _int_range(minimum, maximum)
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be {what}, got {value!r} ({type(value).__name__})")
+        raise TypeError(f"{name} must be {what}{' or None' if allow_none else ''}, got {value!r} "
+                        f"({type(value).__name__})")
     if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
         raise ValueError(f"{name} must be {what}, got {value!r}")
     return int(value)

@@ -39,10 +39,12 @@ def test_out_of_range_is_a_value_error(kwargs, value, message):
 def test_bounds_are_inclusive_and_none_only_when_allowed():
     assert check_int("k", 2, minimum=2, maximum=2) == 2
     assert check_int("workers", None, minimum=1, allow_none=True) is None
-    with pytest.raises(ValueError, match="workers must be a positive integer or None, got 0"):
+    with pytest.raises(ValueError, match="workers must be a positive integer, got 0"):
         check_int("workers", 0, minimum=1, allow_none=True)
     with pytest.raises(TypeError, match="workers must be a positive integer, got None"):
         check_int("workers", None, minimum=1)
+    with pytest.raises(TypeError, match=r"workers must be a positive integer or None, got 1.5 \(float\)"):
+        check_int("workers", 1.5, minimum=1, allow_none=True)
 
 
 def test_callers_name_their_argument():

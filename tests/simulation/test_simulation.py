@@ -287,7 +287,7 @@ def test_one_replicate_fills_every_table_and_the_headline() -> None:
 @pytest.mark.parametrize(("kwargs", "message"), [
     ({"replicates": 0}, "replicates must be a positive integer, got 0"),
     ({"seed": -1}, "seed must be a non-negative integer, got -1"),
-    ({"workers": 0}, "workers must be a positive integer or None, got 0"),
+    ({"workers": 0}, "workers must be a positive integer, got 0"),
     ({"scheduler": "cluster"}, "scheduler must be 'local', 'dask-local' or a Dask scheduler address"),
 ])
 def test_run_simulation_refuses_bad_arguments(kwargs: dict, message: str) -> None:
