@@ -9,7 +9,7 @@ import pytest
 
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
-from gvisage_lib.run import display
+from gvisage_lib.run import notebook
 from gvisage_lib.run.notebook import NotebookRun
 
 
@@ -21,7 +21,8 @@ def nb(tmp_path: Path) -> NotebookRun:
 @pytest.fixture
 def shown(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
     calls: list[dict] = []
-    monkeypatch.setattr(display, "show_table", lambda frame, csv=None, **kw: calls.append({"frame": frame,
+    # the display module NotebookRun calls (patched through it: a doctest run may import run.display anew)
+    monkeypatch.setattr(notebook.display, "show_table", lambda frame, csv=None, **kw: calls.append({"frame": frame,
                                                                                            "csv": csv, **kw}))
     return calls
 
