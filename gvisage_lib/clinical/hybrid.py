@@ -150,19 +150,20 @@ class Stage2Data:
         return self.frame.copy()
 
 
-def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: str | os.PathLike[str],
-                      selected_model_path: str | os.PathLike[str], *, score_fit: str = "test",
-                      oof_path: str | os.PathLike[str] | None = None) -> Stage2Data:
-    """Read the manifest, predictions and selected model; return the :func:`stage2_frame` and the model's name.
+def load_stage2_frame(paths: RunPaths, manifest_path: str | os.PathLike[str], *,
+                      score_fit: str = "test") -> Stage2Data:
+    """Read the manifest and the run's predictions and selected model; return the :func:`stage2_frame` and the
+    model's name.
 
-    With ``score_fit="out_of_fold"`` the training subjects carry the out-of-fold scores of ``oof_path``
-    (:func:`gvisage_lib.cnn.outputs.load_fit_predictions`) and ``Stage2Data.fit_split`` is ``"train"``; with
-    ``"test"`` (default) the scores are the predictions as they are and ``fit_split`` is ``"test"``: the hybrid is
-    then fitted on the internal test split, never on the network's scores of its own training images.
+    With ``score_fit="out_of_fold"`` the training subjects carry the run's out-of-fold scores
+    (``paths.predictions_oof``, :func:`gvisage_lib.cnn.outputs.load_fit_predictions`) and ``Stage2Data.fit_split``
+    is ``"train"``; with ``"test"`` (default) the scores are the predictions as they are and ``fit_split`` is
+    ``"test"``: the hybrid is then fitted on the internal test split, never on the network's scores of its own
+    training images.
 
     Examples
     --------
-    >>> load_stage2_frame("/nonexistent/m.csv", "/nonexistent/p.parquet", "/nonexistent/s.json")
+    >>> load_stage2_frame(RunPaths("/nonexistent/run"), "/nonexistent/m.csv")
     Traceback (most recent call last):
     ...
     FileNotFoundError: manifest /nonexistent/m.csv does not exist
@@ -170,15 +171,14 @@ def load_stage2_frame(manifest_path: str | os.PathLike[str], predictions_path: s
     from gvisage_lib.cnn.outputs import load_fit_predictions, load_selected_model
     from gvisage_lib.cohort.manifest import load_manifest
 
-    for name, p in (("manifest", manifest_path), ("predictions", predictions_path)):
+    for name, p in (("manifest", manifest_path), ("predictions", paths.predictions)):
         if not Path(p).exists():
             raise FileNotFoundError(f"{name} {p} does not exist")
-    model = load_selected_model(selected_model_path)["stage2"]
+    model = load_selected_model(paths.selected_model)["stage2"]
     man = load_manifest(manifest_path, validate=False)
-    oof = oof_path if oof_path is not None else RunPaths(Path(predictions_path).parent).predictions_oof
-    fp = load_fit_predictions(predictions_path, oof, score_fit)
+    fp = load_fit_predictions(paths, score_fit)
     if fp.score_fit == "out_of_fold" and model not in fp.oof_models:
-        raise ValueError(f"{oof}: no out-of-fold scores of the selected model {model!r} "
+        raise ValueError(f"{paths.predictions_oof}: no out-of-fold scores of the selected model {model!r} "
                          f"(models there: {list(fp.oof_models)})")
     return Stage2Data(stage2_frame(man, fp.frame, model), model, fp.fit_split)
 

@@ -4,7 +4,7 @@ The paper (Li et al. 2025, Methods and Results) screens the Table 1 variables on
 differ between iGCTs and other midline tumours at P < .05 (it got seven: limb movement disorder, diabetes insipidus,
 sexual abnormality, affective disturbance, convulsive seizure, TSH and GH) and fits a multivariable logistic
 regression on them. This module does the same with the Table 1 tests of
-:func:`gvisage_lib.cohort.table1.compare_two_groups` and adds what the paper's own Discussion asks for: variance
+:func:`gvisage_lib.stats.two_groups.compare_two_groups` and adds what the paper's own Discussion asks for: variance
 inflation factors.
 
 Choices where the paper is silent (stated here and in notebook 05):
@@ -50,7 +50,7 @@ from gvisage_lib.core.schema import SPLITS
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.paper import CLINICAL_MODEL, training_p
 
-#: Variable kinds understood by the screening (the ``kind`` of ``table1.compare_two_groups``).
+#: Variable kinds understood by the screening (the ``kind`` of ``stats.two_groups.compare_two_groups``).
 KINDS: tuple[str, ...] = ("continuous", "binary", "categorical")
 
 #: Table 1 candidates of the stage-2 clinical model and their kinds (``gvisage_lib.cohort.table1.TABLE1_VARIABLES``).
@@ -83,7 +83,7 @@ def screen_univariate(
     """Univariate screening with the Table 1 tests: variables with P < ``alpha`` enter the model.
 
     Each variable is compared between ``outcome == 1`` and ``outcome == 0`` with
-    :func:`gvisage_lib.cohort.table1.compare_two_groups` (Shapiro-Wilk chooses the t test or Mann-Whitney U for
+    :func:`gvisage_lib.stats.two_groups.compare_two_groups` (Shapiro-Wilk chooses the t test or Mann-Whitney U for
     continuous variables; chi-square, or Fisher's exact test when an expected count is below 5, for binary and
     categorical ones). Missing values are dropped per variable.
 
@@ -114,7 +114,7 @@ def screen_univariate(
     >>> out.set_index("variable").loc["tsh", "selected"]
     np.True_
     """
-    from gvisage_lib.cohort.table1 import compare_two_groups
+    from gvisage_lib.stats.two_groups import compare_two_groups
 
     if not 0 < alpha < 1:
         raise ValueError(f"alpha must lie in (0, 1), got {alpha!r}")

@@ -33,7 +33,7 @@ import numpy as np
 import pandas as pd
 
 from gvisage_lib.clinical.logistic import LogisticFit, SeparationError, canonical_order, fit_logistic
-from gvisage_lib.core.validation import check_frame
+from gvisage_lib.core.validation import check_frame, check_int
 
 __all__ = ["OPTIMISM_COLUMNS", "auc_and_slope", "optimism_bootstrap"]
 
@@ -124,8 +124,7 @@ def optimism_bootstrap(frame: pd.DataFrame, outcome: str, predictors: Sequence[s
     data = frame.reset_index(drop=True)
     y = pd.to_numeric(data[outcome]).to_numpy(dtype=int)
     if indices is None:
-        if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 10:
-            raise ValueError(f"n_boot must be an integer >= 10, got {n_boot!r}")
+        check_int("n_boot", n_boot, minimum=10)
         rng = np.random.default_rng(seed)
         indices = rng.integers(0, len(data), size=(int(n_boot), len(data)))
     indices = np.asarray(indices, dtype=int)

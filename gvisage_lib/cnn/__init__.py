@@ -21,8 +21,8 @@ from gvisage_lib.cnn.outputs import FitPredictions, load_fit_predictions, load_p
 _LAZY = {
     "MODEL_REGISTRY": "models", "build_model": "models",
     "StackSet": "datasets", "load_stacks": "datasets", "load_subjects": "datasets", "stage_subjects": "datasets",
-    "CandidateRun": "training", "TrainedModel": "training", "load_trained": "training", "train_candidates": "training",
-    "train_model": "training",
+    "CandidateRun": "candidates", "TrainedModel": "training", "load_trained": "training",
+    "train_candidates": "candidates", "train_model": "training",
     "auc_by_candidate": "predict", "cascade_summary": "predict", "cascade_table": "predict", "pick_device": "predict",
     "predict_scores": "predict", "select_gvisagenet": "predict",
     "plot_learning_curves": "figures",

@@ -48,6 +48,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from gvisage_lib.cnn.datasets import prepare_batch
+from gvisage_lib.core.validation import check_int
 
 __all__ = ["CUDA_GRAPH", "GraphedStep", "make_optimizer"]
 
@@ -119,8 +120,7 @@ class GraphedStep:
 
     def __init__(self, net: nn.Module, opt: torch.optim.Optimizer, x_train: torch.Tensor, y_train: torch.Tensor, *,
                  batch_size: int, amp_dtype: torch.dtype | None, channels_last: bool) -> None:
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 2:
-            raise ValueError(f"batch_size must be an int >= 2, got {batch_size!r}")
+        check_int("batch_size", batch_size, minimum=2)
         self.net, self.opt = net, opt
         self.x, self.y = x_train, y_train
         self.batch_size = batch_size

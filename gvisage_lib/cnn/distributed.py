@@ -48,6 +48,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.utils.data import Sampler, WeightedRandomSampler
 
+from gvisage_lib.core.validation import check_int
+
 __all__ = ["ClassBalancedSampler", "DistContext", "all_gather_objects", "barrier", "init_from_env", "rank_bounds",
            "wrap_model"]
 
@@ -62,9 +64,9 @@ class DistContext:
     local_rank: int = 0
 
     def __post_init__(self) -> None:
-        for name, value in (("world_size", self.world_size), ("rank", self.rank), ("local_rank", self.local_rank)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < (1 if name == "world_size" else 0):
-                raise ValueError(f"{name} must be an int >= {1 if name == 'world_size' else 0}, got {value!r}")
+        check_int("world_size", self.world_size, minimum=1)
+        check_int("rank", self.rank, minimum=0)
+        check_int("local_rank", self.local_rank, minimum=0)
         if self.rank >= self.world_size:
             raise ValueError(f"rank must be < world_size {self.world_size}, got {self.rank}")
 
@@ -132,8 +134,7 @@ class ClassBalancedSampler(Sampler[int]):
         y = np.asarray(labels).astype(np.int64)
         if y.ndim != 1 or len(y) == 0:
             raise ValueError(f"labels must be a non-empty 1-d sequence, got shape {y.shape}")
-        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
-            raise ValueError(f"batch_size must be a positive int, got {batch_size!r}")
+        check_int("batch_size", batch_size, minimum=1)
         if not 0 <= rank < world_size:
             raise ValueError(f"rank must be in [0, world_size={world_size}), got {rank}")
         counts = np.bincount(y).astype(np.float64)

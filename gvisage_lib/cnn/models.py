@@ -45,6 +45,8 @@ import torch
 import torchvision
 from torch import nn
 
+from gvisage_lib.core.validation import check_int
+
 __all__ = ["ABSOLUTE_MIN_SIZE", "MODEL_REGISTRY", "ModelSpec", "build_model", "check_input_size",
            "load_inflated_weights"]
 
@@ -111,8 +113,7 @@ def check_input_size(name: str, image_size: int) -> int:
     ValueError: image_size must be >= 32 px, got 16
     """
     spec = _spec(name)
-    if isinstance(image_size, bool) or not isinstance(image_size, int):
-        raise TypeError(f"image_size must be an int, got {image_size!r}")
+    check_int("image_size", image_size)
     floor = min(ABSOLUTE_MIN_SIZE, spec.min_size)
     if image_size < floor:
         raise ValueError(f"image_size must be >= {floor} px, got {image_size}")
@@ -188,9 +189,8 @@ def build_model(name: str, *, in_channels: int = 12, num_classes: int = 2,
     ValueError: name must be one of ['alexnet', 'inception_v3', 'resnet50'], got 'vgg16'
     """
     spec = _spec(name)
-    for arg, value in (("in_channels", in_channels), ("num_classes", num_classes)):
-        if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-            raise ValueError(f"{arg} must be a positive int, got {value!r}")
+    check_int("in_channels", in_channels, minimum=1)
+    check_int("num_classes", num_classes, minimum=1)
     net = spec.factory(num_classes)
     if in_channels != 3:
         _replace_first_conv(net, spec.first_conv, in_channels)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from gvisage_lib.core import schema
+from gvisage_lib.core.paths import RunPaths
 
 __all__ = ["FitPredictions", "load_fit_predictions", "load_predictions", "load_selected_model"]
 
@@ -149,27 +150,27 @@ class FitPredictions:
         return self.frame.copy()
 
 
-def load_fit_predictions(predictions_path: str | os.PathLike[str], oof_path: str | os.PathLike[str],
-                         score_fit: str) -> FitPredictions:
-    """:func:`load_predictions`, prepared for fitting on CNN scores as the profile's ``score_fit`` says.
+def load_fit_predictions(paths: RunPaths, score_fit: str) -> FitPredictions:
+    """The run's predictions (``paths.predictions``, :func:`load_predictions`), prepared for fitting on CNN scores
+    as the profile's ``score_fit`` says.
 
-    With ``"out_of_fold"``, the rows of the training split whose model has out-of-fold scores in ``oof_path``
-    (``predictions_oof.parquet``, written by :func:`gvisage_lib.cnn.training.train_out_of_fold`) take those scores;
+    With ``"out_of_fold"``, the rows of the training split whose model has out-of-fold scores in
+    ``paths.predictions_oof`` (written by :func:`gvisage_lib.cnn.candidates.train_out_of_fold`) take those scores;
     a missing file is an error. With ``"test"`` the predictions are returned as they are.
 
     Examples
     --------
-    >>> load_fit_predictions("/nonexistent/p.parquet", "/nonexistent/o.parquet", "later")
+    >>> load_fit_predictions(RunPaths("/nonexistent/run"), "later")
     Traceback (most recent call last):
     ...
     ValueError: score_fit must be 'out_of_fold' or 'test', got 'later'
     """
     if score_fit not in ("out_of_fold", "test"):
         raise ValueError(f"score_fit must be 'out_of_fold' or 'test', got {score_fit!r}")
-    pred = load_predictions(predictions_path)
+    pred = load_predictions(paths.predictions)
     if score_fit == "test":
         return FitPredictions(pred, "test", score_fit)
-    oof_path = Path(oof_path)
+    oof_path = paths.predictions_oof
     if not oof_path.is_file():
         raise FileNotFoundError(f"out-of-fold scores not found: {oof_path} (written by notebook 03 when the profile's "
                                 "score_fit is 'out_of_fold')")

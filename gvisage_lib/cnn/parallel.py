@@ -37,6 +37,8 @@ from typing import Any
 
 import torch
 
+from gvisage_lib.core.validation import check_int
+
 __all__ = ["plan_slots", "run_jobs", "training_memory_bytes"]
 
 _SLOT_QUEUE: Any = None
@@ -87,9 +89,8 @@ def plan_slots(device: torch.device, n_jobs: int, *, gpus: int | None = None, wo
     >>> plan_slots(torch.device("cpu"), 6, cpu_threads=1, cores=2)
     [('cpu', 1), ('cpu', 1)]
     """
-    for arg, val in (("gpus", gpus), ("workers", workers)):
-        if val is not None and (isinstance(val, bool) or not isinstance(val, int) or val < 1):
-            raise ValueError(f"{arg} must be a positive int, got {val!r}")
+    check_int("gpus", gpus, minimum=1, allow_none=True)
+    check_int("workers", workers, minimum=1, allow_none=True)
     if n_jobs < 2:
         return []
     if device.type == "cuda":

@@ -30,7 +30,7 @@ the note says that a real photo is outside what they were trained on.
 
 Examples
 --------
->>> screen_run("/nonexistent/run", ["a.jpg"])
+>>> screen_run(RunPaths("/nonexistent/run"), ["a.jpg"])
 Traceback (most recent call last):
 ...
 FileNotFoundError: run folder /nonexistent/run has no run.json (make it with gvisage reproduce)
@@ -228,14 +228,14 @@ def screen_note(record: RunRecord) -> str:
             "nothing clinically.")
 
 
-def screen_run(run_dir: str | os.PathLike[str], photos: Sequence[str | os.PathLike[str]], *, rule: str = "youden",
+def screen_run(paths: RunPaths, photos: Sequence[str | os.PathLike[str]], *, rule: str = "youden",
                crop_mode: str | None = None, combine: str = "stack",
                device: str | torch.device = "cpu") -> dict[str, Any]:
     """:func:`screen_photos` with the selected networks and thresholds of a finished run (``gvisage predict``).
 
     Parameters
     ----------
-    run_dir : path-like
+    paths : RunPaths
         A run folder of ``gvisage reproduce`` (``run.json``, ``selected_model.json``, the finished ``model.pt`` of
         the selected model of each stage; ``tables/operating_points.csv`` unless ``rule="argmax"``).
     photos : sequence of path-like
@@ -254,7 +254,6 @@ def screen_run(run_dir: str | os.PathLike[str], photos: Sequence[str | os.PathLi
         manifest's name), ``models``, ``image_size``, ``crop_mode``, ``note`` and the fields of
         :func:`screen_photos`.
     """
-    paths = RunPaths(run_dir)
     if not RunRecord.exists(paths):
         raise FileNotFoundError(f"run folder {paths.root} has no run.json (make it with gvisage reproduce)")
     record = RunRecord.load(paths)

@@ -1,5 +1,11 @@
 """Training of one candidate CNN for one stage, as in the paper, with checkpoints and exact resume.
 
+:func:`train_model` is one network's fit, in steps: the argument checks, the configuration and its hash
+(:func:`training_config`, :func:`config_digest`), reuse of a finished model, the seeded network and optimizer, resume
+from a checkpoint, the epochs (:func:`_train_epoch`: one CUDA-graph, DDP or eager step per batch; :func:`_test_epoch`)
+and the checkpoints. The candidates of a run, their predictions and worker processes are in
+:mod:`gvisage_lib.cnn.candidates`.
+
 Settings (paper, Methods): Adam, initial learning rate from the profile (1e-4 in ``paper``) with cosine decay,
 cross-entropy loss, ``profile.epochs`` epochs, resampling of the training set against class imbalance.
 
@@ -73,15 +79,7 @@ from sklearn.metrics import roc_auc_score
 from torch import nn
 
 from gvisage_lib.cnn.cuda_graph import CUDA_GRAPH, WARMUP_STEPS, GraphedStep, lr_to_device, make_optimizer
-from gvisage_lib.cnn.datasets import (
-    AUGMENT,
-    StackSet,
-    draw_augment,
-    load_stacks,
-    load_subjects,
-    prepare_batch,
-    stage_subjects,
-)
+from gvisage_lib.cnn.datasets import AUGMENT, StackSet, draw_augment, prepare_batch
 from gvisage_lib.cnn.distributed import (
     ClassBalancedSampler,
     DistContext,
@@ -91,24 +89,13 @@ from gvisage_lib.cnn.distributed import (
     wrap_model,
 )
 from gvisage_lib.cnn.models import build_model, check_input_size
-from gvisage_lib.cnn.parallel import plan_slots, run_jobs, training_memory_bytes
-from gvisage_lib.cnn.predict import (
-    CASCADE_THRESHOLD,
-    auc_by_candidate,
-    cascade_table,
-    pick_device,
-    predict_scores,
-    predictions_frame,
-    select_gvisagenet,
-)
+from gvisage_lib.cnn.predict import pick_device, predict_scores
 from gvisage_lib.core import io
-from gvisage_lib.core.paths import RunPaths
-from gvisage_lib.core.profiles import Profile, get_profile
-from gvisage_lib.core.progress import Ticker, format_seconds, report
-from gvisage_lib.core.record import RunRecord, RunSettings
+from gvisage_lib.core.progress import Ticker, report
+from gvisage_lib.core.validation import check_int
 
-__all__ = ["HISTORY_COLUMNS", "CandidateRun", "TrainedModel", "checkpoint_dir", "load_trained", "train_candidates",
-           "train_from_run", "train_model"]
+__all__ = ["HISTORY_COLUMNS", "TrainedModel", "checkpoint_dir", "config_digest", "load_trained", "train_model",
+           "training_config"]
 
 #: Seconds of training between two resume checkpoints (``checkpoint.pt``, model and Adam state: about 700 MB for
 #: AlexNet). On an H100 an epoch of the paper profile takes about a second and writing a checkpoint after each one
@@ -371,10 +358,46 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
     --------
     See the module docstring.
     """
+    _check_fit_args(name, train, epochs=epochs, batch_size=batch_size, learning_rate=learning_rate, stage=stage,
+                    weights=weights, init_from=init_from)
+    init_net = None if init_from is None else _load_init(init_from, name, int(train.x.shape[1]))
+    dev = pick_device(device)
+    ctx = DistContext() if ctx is None else ctx
+    config = training_config(name, train, test, stage=stage, epochs=epochs, batch_size=batch_size,
+                             learning_rate=learning_rate, weight_decay=weight_decay, seed=seed, weights=weights,
+                             init_net=init_net, device=dev, threads=threads)
+    config_hash = config_digest(config)
+    folder = checkpoint_dir(out_dir, name, stage)
+    final, ckpt = folder / "model.pt", folder / "checkpoint.pt"
+    if final.is_file() and not retrain:
+        reused = _reuse_finished(final, config_hash, name, stage, dev)
+        if reused is not None:
+            return reused
+    with _deterministic(dev, threads):
+        fit = _build_fit(name, stage, seed, train, weights=weights, init_net=init_net, epochs=epochs,
+                         batch_size=batch_size, learning_rate=learning_rate, weight_decay=weight_decay, device=dev,
+                         ctx=ctx, compile_mode=compile_mode)
+        if resume and ckpt.is_file() and not retrain:
+            _resume(fit, ckpt, config_hash)
+        _attach(fit, train, compile_mode)
+        finished = _fit_epochs(fit, test, epochs, ckpt, config, config_hash, stop_after_epochs=stop_after_epochs,
+                               label=progress_label or f"{name} stage {stage}", progress=progress)
+        if finished:
+            _save_final(fit, final, ckpt, config, config_hash)
+            fit.net.eval()
+            return TrainedModel(name, stage, fit.net, final, weights_sha256(fit.net), config_hash,
+                                pd.DataFrame(fit.history, columns=list(HISTORY_COLUMNS)), False, dev)
+    fit.net.eval()
+    return TrainedModel(name, stage, fit.net, ckpt, weights_sha256(fit.net), config_hash,
+                        pd.DataFrame(fit.history, columns=list(HISTORY_COLUMNS)), False, dev)
+
+
+def _check_fit_args(name: str, train: StackSet, *, epochs: int, batch_size: int, learning_rate: float, stage: int,
+                    weights: str | os.PathLike[str] | None, init_from: str | os.PathLike[str] | None) -> None:
+    """The argument checks of :func:`train_model` (input size, settings, both classes, one starting point)."""
     check_input_size(name, int(train.x.shape[-1]))
-    for arg, val in (("epochs", epochs), ("batch_size", batch_size)):
-        if isinstance(val, bool) or not isinstance(val, int) or val < 1:
-            raise ValueError(f"{arg} must be a positive int, got {val!r}")
+    check_int("epochs", epochs, minimum=1)
+    check_int("batch_size", batch_size, minimum=1)
     if not (isinstance(learning_rate, (int, float)) and learning_rate > 0):
         raise ValueError(f"learning_rate must be > 0, got {learning_rate!r}")
     ytr = train.y.numpy()
@@ -382,554 +405,299 @@ def train_model(name: str, train: StackSet, test: StackSet, *, stage: int, epoch
         raise ValueError(f"train must hold both classes for stage {stage}, got labels {sorted(set(ytr.tolist()))}")
     if weights is not None and init_from is not None:
         raise ValueError(f"give weights or init_from, not both (weights={weights!r}, init_from={init_from!r})")
-    init_state = None
-    if init_from is not None:
-        init_net, init_rec = load_trained(init_from)
-        if init_rec["config"]["model"] != name or int(init_rec["config"]["in_channels"]) != int(train.x.shape[1]):
-            raise ValueError(f"init_from {init_from} holds {init_rec['config']['model']} with "
-                             f"{init_rec['config']['in_channels']} input channels; {name} with {int(train.x.shape[1])} "
-                             "is being trained")
-        init_state = init_net.state_dict()
-    dev = pick_device(device)
-    ctx = DistContext() if ctx is None else ctx
-    amp_dtype, channels_last = _precision(dev)
-    in_channels = int(train.x.shape[1])
+
+
+def _load_init(init_from: str | os.PathLike[str], name: str, in_channels: int) -> nn.Module:
+    """The finished network a training starts from (``init_from``), checked to be ``name`` with ``in_channels``."""
+    init_net, init_rec = load_trained(init_from)
+    if init_rec["config"]["model"] != name or int(init_rec["config"]["in_channels"]) != in_channels:
+        raise ValueError(f"init_from {init_from} holds {init_rec['config']['model']} with "
+                         f"{init_rec['config']['in_channels']} input channels; {name} with {in_channels} "
+                         "is being trained")
+    return init_net
+
+
+def training_config(name: str, train: StackSet, test: StackSet, *, stage: int, epochs: int, batch_size: int,
+                    learning_rate: float, weight_decay: float, seed: int, weights: str | os.PathLike[str] | None,
+                    init_net: nn.Module | None, device: torch.device, threads: int | None) -> dict[str, Any]:
+    """The configuration of one training whose hash (:func:`config_digest`) decides reuse and resume.
+
+    Model, stage, input size and channels, settings, seed, augmentation, the starting weights' hashes, the training
+    and test data's fingerprints, the optimizer, the precision on ``device`` and, on the CPU, a fixed thread count.
+
+    Examples
+    --------
+    >>> data = StackSet(("a", "b"), torch.zeros(2, 3, 64, 64, dtype=torch.uint8), torch.tensor([0, 1]))
+    >>> cfg = training_config("alexnet", data, data, stage=1, epochs=1, batch_size=8, learning_rate=1e-4,
+    ...                       weight_decay=0.0, seed=1, weights=None, init_net=None, device=torch.device("cpu"),
+    ...                       threads=None)
+    >>> cfg["model"], cfg["image_size"], cfg["in_channels"], "cpu_threads" in cfg
+    ('alexnet', 64, 3, False)
+    """
+    amp_dtype, _ = _precision(device)
     config = {
-        "model": name, "stage": int(stage), "image_size": int(train.x.shape[-1]), "in_channels": in_channels,
+        "model": name, "stage": int(stage), "image_size": int(train.x.shape[-1]), "in_channels": int(train.x.shape[1]),
         "epochs": int(epochs), "batch_size": int(batch_size), "learning_rate": float(learning_rate),
         "weight_decay": float(weight_decay), "seed": int(seed), "augment": dict(AUGMENT),
         "weights": None if weights is None else io.sha256_file(weights),
-        "init_from": None if init_from is None else weights_sha256(init_net),
+        "init_from": None if init_net is None else weights_sha256(init_net),
         "train_data": _fingerprint(train), "test_data": _fingerprint(test), "optimizer": "adam+cosine",
         "precision": {None: "float32", torch.float16: "float16", torch.bfloat16: "bfloat16"}[amp_dtype],
     }
-    if threads is not None and dev.type == "cpu":  # a fixed thread count is part of the CPU arithmetic
+    if threads is not None and device.type == "cpu":  # a fixed thread count is part of the CPU arithmetic
         config["cpu_threads"] = int(threads)
-    config_hash = hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
-    folder = checkpoint_dir(out_dir, name, stage)
-    final, ckpt = folder / "model.pt", folder / "checkpoint.pt"
-
-    if final.is_file() and not retrain:
-        rec = _load(final)
-        if rec["config_hash"] == config_hash and rec.get("finished"):
-            net, _ = load_trained(final, device=dev)
-            return TrainedModel(name, stage, net, final, weights_sha256(net), config_hash,
-                                pd.DataFrame(rec["history"], columns=list(HISTORY_COLUMNS)), True, dev)
-
-    with _deterministic(dev, threads):
-        torch.manual_seed(_seed(seed, name, stage, "init"))
-        net = build_model(name, in_channels=in_channels, num_classes=2, weights=weights)
-        if init_state is not None:
-            net.load_state_dict(init_state)
-        net = net.to(dev)
-        if channels_last:
-            net = net.to(memory_format=torch.channels_last)
-        n = len(train)
-        steps = n // batch_size + (1 if n % batch_size >= 2 else 0)  # a lone last sample would break BatchNorm
-        sizes = [min(batch_size, n - b * batch_size) for b in range(steps)]
-        if ctx.active and min(sizes) < ctx.world_size:
-            raise ValueError(f"batch_size {batch_size} with {n} training samples leaves a batch of {min(sizes)}, "
-                             f"fewer than the {ctx.world_size} processes (world_size)")
-        graphed = dev.type == "cuda" and compile_mode == CUDA_GRAPH and not ctx.active
-        opt = make_optimizer(net, learning_rate=learning_rate, weight_decay=weight_decay, device=dev, graphed=graphed)
-        sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
-        history: list[dict[str, Any]] = []
-        start = 0
-        if resume and ckpt.is_file() and not retrain:
-            state = _load(ckpt)
-            if state["config_hash"] == config_hash:
-                net.load_state_dict(state["model"])
-                opt.load_state_dict(state["optimizer"])
-                sched.load_state_dict(state["scheduler"])
-                torch.set_rng_state(state["rng"]["torch"])
-                if dev.type == "cuda" and state["rng"]["cuda"]:
-                    torch.cuda.set_rng_state_all(list(state["rng"]["cuda"]))
-                history = list(state["history"])
-                start = int(state["epoch"])
-                if graphed:
-                    lr_to_device(opt, dev)
-        step_net = wrap_model(net, ctx, dev)
-        if compile_mode and compile_mode != CUDA_GRAPH and dev.type == "cuda":
-            step_net = torch.compile(step_net, mode=compile_mode)
-        x_train = train.x.to(dev)  # uint8 stacks resident on the device (the same tensor on the CPU)
-        y_train = train.y.to(dev)
-        graph_step = (GraphedStep(net, opt, x_train, y_train, batch_size=batch_size, amp_dtype=amp_dtype,
-                                  channels_last=channels_last) if graphed else None)
-        ticker = Ticker(progress_label or f"{name} stage {stage}", epochs, unit="epoch", start=min(start, epochs),
-                        every_s=0, enabled=progress)
-        last_save = time.perf_counter()
-        for epoch in range(start, epochs):
-            if stop_after_epochs is not None and epoch >= stop_after_epochs:
-                break
-            gen = torch.Generator().manual_seed(_seed(seed, name, stage, "epoch", epoch))
-            torch.manual_seed(_seed(seed, name, stage, "dropout", epoch))
-            order = ClassBalancedSampler(ytr, batch_size=batch_size, generator=gen).global_order()
-            # the epoch's augmentation numbers, drawn in step order from the same stream as step by step, moved once
-            draws = [draw_augment(m, in_channels, gen) for m in sizes]
-            aug_u = torch.cat([d[0] for d in draws]).to(dev)
-            aug_v = torch.cat([d[1] for d in draws]).to(dev)
-            order = order.to(dev)
-            net.train()
-            if graph_step is not None:
-                graph_step.check_storage()
-            t0, seen = time.perf_counter(), 0
-            loss_sum = torch.zeros((), dtype=torch.float64, device=dev)  # accumulated on the device: no sync per step
-            scores, labels = [], []
-            for b in range(steps):
-                lo, hi = b * batch_size, b * batch_size + sizes[b]
-                if ctx.active:  # this rank's part of the global batch
-                    r0, r1 = rank_bounds(sizes[b], world_size=ctx.world_size, rank=ctx.rank)
-                    lo, hi = lo + r0, lo + r1
-                idx = order[lo:hi]
-                if graph_step is not None and hi - lo == batch_size:
-                    try:
-                        g_loss, g_prob, g_y = graph_step(idx, aug_u[lo:hi], aug_v[lo:hi])
-                    except RuntimeError as exc:  # a capture this PyTorch build refuses: go on eagerly
-                        if graph_step.replays or graph_step.eager_steps < WARMUP_STEPS:
-                            raise
-                        report(f"{name} stage {stage}: CUDA graph capture failed ({type(exc).__name__}: "
-                               f"{str(exc).splitlines()[0][:160]}); training on eagerly")
-                        graph_step = None
-                    else:
-                        sched.step()
-                        loss_sum += g_loss.double() * batch_size
-                        seen += batch_size
-                        scores.append(g_prob.clone())
-                        labels.append(g_y.clone())
-                        continue
-                xb = prepare_batch(x_train[idx], dev, None, channels_last=channels_last,
-                                   augment=(aug_u[lo:hi], aug_v[lo:hi]))
-                yb = y_train[idx]
-                opt.zero_grad(set_to_none=True)
-                with torch.autocast(dev.type, dtype=amp_dtype or torch.float32, enabled=amp_dtype is not None):
-                    logits = step_net(xb)
-                    if ctx.active:  # DDP averages over ranks: sum x W / b gives the global batch's mean gradient
-                        loss = F.cross_entropy(logits, yb, reduction="sum") * (ctx.world_size / sizes[b])
-                        local = loss.detach().double() * (sizes[b] / ctx.world_size)  # this rank's loss sum
-                    else:
-                        loss = F.cross_entropy(logits, yb)
-                        local = loss.detach().double() * (hi - lo)
-                loss.backward()
-                opt.step()
-                sched.step()
-                loss_sum += local
-                seen += hi - lo
-                scores.append(torch.softmax(logits.detach().float(), 1)[:, 1])
-                labels.append(yb)
-            s_tr, y_tr = torch.cat(scores).cpu().numpy(), torch.cat(labels).cpu().numpy()
-            loss_total = float(loss_sum)
-            if ctx.active:  # the whole global batch's scores, labels and loss, on every rank
-                parts = all_gather_objects((s_tr, y_tr, loss_total, seen), ctx)
-                s_tr, y_tr = np.concatenate([q[0] for q in parts]), np.concatenate([q[1] for q in parts])
-                loss_total, seen = sum(q[2] for q in parts), sum(q[3] for q in parts)
-            secs = time.perf_counter() - t0
-            lr = float(opt.param_groups[0]["lr"])
-            history.append({"model": name, "stage": int(stage), "epoch": epoch + 1, "split": "train",
-                            "loss": loss_total / seen, "auc": _auc(y_tr, s_tr), "n": seen, "learning_rate": lr,
-                            "images_per_s": seen / secs, "seconds": secs})
-            t1 = time.perf_counter()
-            s_te = predict_scores(net, test.x, batch_size=_eval_batch(batch_size, dev), device=dev)
-            if channels_last:  # predict_scores evaluates in its own canonical layout; training goes on in ours
-                net = net.to(memory_format=torch.channels_last)
-            y_te = test.y.numpy()
-            te_loss = float(F.binary_cross_entropy(torch.from_numpy(s_te).clamp(1e-7, 1 - 1e-7),
-                                                   torch.from_numpy(y_te).double())) if len(y_te) else float("nan")
-            secs_te = time.perf_counter() - t1
-            history.append({"model": name, "stage": int(stage), "epoch": epoch + 1, "split": "test",
-                            "loss": te_loss, "auc": _auc(y_te, s_te), "n": len(y_te), "learning_rate": lr,
-                            "images_per_s": len(y_te) / secs_te if secs_te > 0 else float("nan"),
-                            "seconds": secs_te})
-            rate = seen / secs
-            ticker.update(detail=f"loss {loss_total / seen:.3f}, {rate:.{1 if rate < 10 else 0}f} images/s, test AUC "
-                                 f"{history[-1]['auc']:.3f}")
-            due = (time.perf_counter() - last_save >= CHECKPOINT_EVERY_S
-                   or (stop_after_epochs is not None and epoch + 1 >= stop_after_epochs))
-            if ctx.is_main and due and epoch + 1 < epochs:  # the last epoch writes model.pt instead
-                last_save = time.perf_counter()
-                state = {"model": net.state_dict(), "optimizer": opt.state_dict(), "scheduler": sched.state_dict(),
-                         "rng": {"torch": torch.get_rng_state(),
-                                 "cuda": torch.cuda.get_rng_state_all() if dev.type == "cuda" else []},
-                         "epoch": epoch + 1, "config": config, "config_hash": config_hash, "history": history,
-                         "finished": False, "world_size": ctx.world_size}
-                with io.atomic_path(ckpt) as tmp:
-                    torch.save(state, tmp)
-            barrier(ctx)
-        else:
-            if ctx.is_main:
-                record = {"model": {k: v.detach().cpu() for k, v in net.state_dict().items()}, "config": config,
-                          "config_hash": config_hash, "history": history, "finished": True,
-                          "world_size": ctx.world_size}
-                with io.atomic_path(final) as tmp:
-                    torch.save(record, tmp)
-                ckpt.unlink(missing_ok=True)
-            barrier(ctx)
-            net.eval()
-            return TrainedModel(name, stage, net, final, weights_sha256(net), config_hash,
-                                pd.DataFrame(history, columns=list(HISTORY_COLUMNS)), False, dev)
-    net.eval()
-    return TrainedModel(name, stage, net, ckpt, weights_sha256(net), config_hash,
-                        pd.DataFrame(history, columns=list(HISTORY_COLUMNS)), False, dev)
+    return config
 
 
-def fold_assignment(labels: np.ndarray, folds: int, seed: int) -> np.ndarray:
-    """Stratified fold of each subject (0 .. folds-1): each class dealt round-robin over folds in a seeded order.
+def config_digest(config: dict[str, Any]) -> str:
+    """SHA-256 of a training configuration (its JSON with sorted keys): the ``config_hash`` of the checkpoints.
 
     Examples
     --------
-    >>> f = fold_assignment(np.array([0, 0, 0, 1, 1, 1, 1, 0]), 2, seed=0)
-    >>> sorted(np.bincount(f).tolist()), sorted(np.bincount(f[[3, 4, 5, 6]]).tolist())
-    ([4, 4], [2, 2])
+    >>> config_digest({"b": 1, "a": 2}) == config_digest({"a": 2, "b": 1})
+    True
     """
-    labels = np.asarray(labels)
-    if folds < 2 or folds > min(np.bincount(labels.astype(int))):
-        raise ValueError(f"folds must be between 2 and the size of the smaller class "
-                         f"({min(np.bincount(labels.astype(int)))}), got {folds}")
-    rng = np.random.default_rng(np.random.SeedSequence([int(seed), 0x0F0F]))
-    out = np.empty(len(labels), dtype=int)
-    for cls in np.unique(labels):
-        idx = np.flatnonzero(labels == cls)
-        idx = idx[rng.permutation(len(idx))]
-        out[idx] = np.arange(len(idx)) % folds
-    return out
+    return hashlib.sha256(json.dumps(config, sort_keys=True).encode()).hexdigest()
 
 
-def _stage_sets(subjects: pd.DataFrame, x_all: torch.Tensor, stage: int) -> tuple[pd.DataFrame, StackSet]:
-    """Subjects of ``stage`` with labels, and their stacks (every split)."""
-    pos = {sid: i for i, sid in enumerate(subjects["subject_id"])}
-    st = stage_subjects(subjects, stage)
-    idx = torch.tensor([pos[s] for s in st["subject_id"]], dtype=torch.long)
-    return st, StackSet(tuple(st["subject_id"]), x_all[idx], torch.tensor(st["label"].to_numpy(), dtype=torch.long))
-
-
-def _fold_sets(subjects: pd.DataFrame, x_all: torch.Tensor, stage: int, profile: Profile,
-               seed: int) -> tuple[pd.DataFrame, StackSet, np.ndarray]:
-    """Training subjects of ``stage``, their stacks and their out-of-fold fold numbers."""
-    st, data = _stage_sets(subjects, x_all, stage)
-    keep = (st["split"] == "train").to_numpy()
-    st, data = st[keep].reset_index(drop=True), data.subset(keep)
-    return st, data, fold_assignment(st["label"].to_numpy(), profile.oof_folds, seed + stage)
-
-
-def _train_main(name: str, stage: int, st: pd.DataFrame, data: StackSet, prof: Profile, paths: RunPaths, seed: int,
-                weights: dict[str, str | os.PathLike[str]], **kw: Any) -> TrainedModel:
-    """Train (or reuse) candidate ``name`` for ``stage``: the one call the sequential and the parallel paths share."""
-    from_stage1 = stage == 2 and prof.stage2_from_stage1
-    return train_model(name, data.subset(st["split"] == "train"), data.subset(st["split"] == "test"), stage=stage,
-                       epochs=prof.epochs_for(stage), batch_size=prof.batch_size, learning_rate=prof.learning_rate,
-                       weight_decay=prof.weight_decay, seed=seed, out_dir=paths.models,
-                       weights=None if from_stage1 else weights.get(name),
-                       init_from=checkpoint_dir(paths.models, name, 1) / "model.pt" if from_stage1 else None,
-                       compile_mode=prof.compile_mode, **{"threads": prof.cpu_threads, **kw})
-
-
-def _train_fold(model: str, stage: int, f: int, st: pd.DataFrame, data: StackSet, fold: np.ndarray, prof: Profile,
-                paths: RunPaths, seed: int, **kw: Any) -> TrainedModel:
-    """Train (or reuse) the out-of-fold network of ``model``, ``stage``, fold ``f``."""
-    held = fold == f
-    from_stage1 = stage == 2 and prof.stage2_from_stage1
-    return train_model(model, data.subset(~held), data.subset(held), stage=stage, epochs=prof.epochs_for(stage),
-                       batch_size=prof.batch_size, learning_rate=prof.learning_rate, weight_decay=prof.weight_decay,
-                       seed=seed, out_dir=paths.models / f"oof_fold{f}",
-                       init_from=checkpoint_dir(paths.models, model, 1) / "model.pt" if from_stage1 else None,
-                       compile_mode=prof.compile_mode,
-                       progress_label=f"{model} stage {stage} fold {f + 1}/{prof.oof_folds}",
-                       **{"threads": prof.cpu_threads, **kw})
-
-
-def _cpu_threads(slots: list[tuple[str, int | None]], prof: Profile) -> int | None:
-    """Threads of a CPU training: the CPU workers' (so the reloading pass has their configuration), else the
-    profile's ``cpu_threads`` (None = all cores)."""
-    cpu = [t for d, t in slots if d == "cpu"]
-    return cpu[0] if cpu else prof.cpu_threads
-
-
-@dataclass(frozen=True)
-class _Spec:
-    """What a worker process needs to rebuild the data of its trainings."""
-
-    manifest: str
-    run: str
-    profile: Profile
-    seed: int
-    weights: dict[str, str]
-    resume: bool
-    retrain: bool
-
-
-def _train_tasks(job: tuple[_Spec, list[tuple[str, int, int | None]]], device: str,
-                 threads: int | None) -> list[dict[str, Any]]:
-    """Worker: train the tasks ``(model, stage, fold or None)`` of ``job`` in order on ``device``."""
-    spec, tasks = job
-    paths, prof = RunPaths(spec.run), spec.profile
-    subjects = load_subjects(spec.manifest, paths.faces_index, paths.root)
-    x_all = load_stacks(subjects["stack_path"].tolist(), prof.image_size)
-    out = []
-    for model, stage, fold in tasks:
-        t0 = time.perf_counter()
-        kw = {"resume": spec.resume, "retrain": spec.retrain, "device": device, "progress": False,
-              "threads": threads if device == "cpu" else None}
-        if fold is None:
-            st, data = _stage_sets(subjects, x_all, stage)
-            tm = _train_main(model, stage, st, data, prof, paths, spec.seed, spec.weights, **kw)
-        else:
-            st, data, folds = _fold_sets(subjects, x_all, stage, prof, spec.seed)
-            tm = _train_fold(model, stage, fold, st, data, folds, prof, paths, spec.seed, **kw)
-        out.append({"model": model, "stage": stage, "fold": fold, "reused": tm.reused,
-                    "seconds": time.perf_counter() - t0, "device": device})
-        del tm
-        if device.startswith("cuda"):
-            torch.cuda.empty_cache()
-    return out
-
-
-def train_out_of_fold(subjects: pd.DataFrame, x_all: torch.Tensor, model: str, paths: RunPaths, profile: Profile,
-                      seed: int, *, resume: bool = True, retrain: bool = False, device: str | torch.device = "auto",
-                      progress: bool = True, manifest_path: str | os.PathLike[str] | None = None,
-                      gpus: int | None = None, workers: int | None = None) -> pd.DataFrame:
-    """Out-of-fold scores of the training subjects by ``profile.oof_folds`` copies of ``model``, for both stages.
-
-    The training split of each stage is divided into stratified folds (:func:`fold_assignment`); for each fold a
-    network of the same architecture, recipe and seed is trained on the other folds (stage 2 starting from the
-    stage-1 network trained on the whole training split, as the main run; that network never saw a stage-2 label) and
-    scores the subjects of the fold it did not see. No score of a subject comes from a network trained on that
-    subject, so the thresholds, the hybrid model and its likelihood-ratio test can be fitted on the training split
-    without the optimism of in-sample scores. Checkpoints: ``<run>/models/<model>_stage<k>_fold<f>/``.
-
-    The ``2 x oof_folds`` trainings are independent; with ``gpus`` / ``workers`` (see
-    :func:`gvisage_lib.cnn.parallel.plan_slots`; ``manifest_path`` is then required, the workers read the data
-    themselves) they run concurrently and are then loaded here, finished.
-
-    Returns
-    -------
-    DataFrame
-        :data:`gvisage_lib.core.schema.PREDICTION_COLUMNS`, one row per training subject and stage (split
-        ``train``), ``checkpoint_sha256`` of the fold's network.
-    """
-    slots = plan_slots(pick_device(device), 2 * profile.oof_folds, gpus=gpus, workers=workers,
-                       need_bytes=training_memory_bytes(profile.image_size, profile.batch_size, len(subjects)),
-                       cpu_threads=profile.cpu_threads)
-    done: dict[tuple[str, int, int | None], dict[str, Any]] = {}
-    if slots and manifest_path is None:
-        raise ValueError(f"manifest_path is needed to train the folds in {len(slots)} worker processes")
-    if slots:
-        spec = _Spec(str(manifest_path), str(paths.root), profile, seed, {}, resume, retrain)
-        jobs = [(spec, [(model, stage, f)]) for stage in (1, 2) for f in range(profile.oof_folds)]
-        done = {(r["model"], r["stage"], r["fold"]): r for rs in run_jobs(_train_tasks, jobs, slots) for r in rs}
-    rows = []
-    for stage in (1, 2):
-        st, data, fold = _fold_sets(subjects, x_all, stage, profile, seed)
-        for f in range(profile.oof_folds):
-            held = fold == f
-            tm = _train_fold(model, stage, f, st, data, fold, profile, paths, seed, resume=resume, retrain=retrain,
-                             device=device, progress=progress and not slots, threads=_cpu_threads(slots, profile))
-            scores = predict_scores(tm.net, data.x[torch.from_numpy(np.flatnonzero(held))],
-                                    batch_size=_eval_batch(profile.batch_size, tm.device), device=tm.device)
-            rows.append(predictions_frame(st[held], scores, stage=stage, model=model, profile=profile.name,
-                                          seed=seed, checkpoint_sha256=tm.sha256))
-            if progress:
-                how = "trained in a worker" if (model, stage, f) in done else ("reused" if tm.reused else "trained")
-                report(f"{model} stage {stage} fold {f + 1}/{profile.oof_folds} ({how}): out-of-fold scores of "
-                       f"{int(held.sum())} training subjects")
-    return pd.concat(rows, ignore_index=True)
+def _reuse_finished(final: Path, config_hash: str, name: str, stage: int, dev: torch.device) -> TrainedModel | None:
+    """The finished ``model.pt`` loaded when it has ``config_hash``, else None (train)."""
+    rec = _load(final)
+    if rec["config_hash"] != config_hash or not rec.get("finished"):
+        return None
+    net, _ = load_trained(final, device=dev)
+    return TrainedModel(name, stage, net, final, weights_sha256(net), config_hash,
+                        pd.DataFrame(rec["history"], columns=list(HISTORY_COLUMNS)), True, dev)
 
 
 @dataclass
-class CandidateRun:
-    """Everything :func:`train_candidates` produced (also written to the run folder)."""
+class _Fit:
+    """The state of one training in progress (network, optimizer, schedule, data, history)."""
 
-    #: predictions.parquet: every included subject x candidate x stage (``schema.PREDICTION_COLUMNS``).
-    predictions: pd.DataFrame
-    #: per-epoch loss and AUC of every candidate x stage (:data:`HISTORY_COLUMNS`).
-    history: pd.DataFrame
-    #: AUC per candidate and stage on the test split, with the paper's values.
-    test_auc: pd.DataFrame
-    #: the same on the external validation split (reported, never used for selection).
-    validation_auc: pd.DataFrame
-    #: selected_model.json content.
-    selected: dict[str, Any]
-    #: cascade.parquet (``predict.CASCADE_COLUMNS``).
-    cascade: pd.DataFrame
-    #: per candidate x stage: whether it was trained now or reused, its checkpoint, and seconds spent.
-    runs: pd.DataFrame
+    name: str
+    stage: int
+    seed: int
+    net: nn.Module
+    opt: torch.optim.Optimizer
+    sched: torch.optim.lr_scheduler.LRScheduler
+    dev: torch.device
+    ctx: DistContext
+    amp_dtype: torch.dtype | None
+    channels_last: bool
+    batch_size: int
+    #: the sizes of the epoch's global batches.
+    sizes: list[int]
+    #: training labels (NumPy, for the sampler).
+    labels: np.ndarray
+    in_channels: int
+    graphed: bool
+    history: list[dict[str, Any]]
+    #: epochs already trained (from a checkpoint).
+    start: int = 0
+    step_net: nn.Module | None = None
+    x_train: torch.Tensor | None = None
+    y_train: torch.Tensor | None = None
+    graph_step: GraphedStep | None = None
 
 
-def train_candidates(manifest_path: str | os.PathLike[str], paths: RunPaths, profile: Profile | str, seed: int, *,
-                     weights: dict[str, str | os.PathLike[str]] | None = None, resume: bool = True,
-                     retrain: bool = False, device: str | torch.device = "auto",
-                     progress: bool = True, gpus: int | None = None, workers: int | None = None) -> CandidateRun:
-    """Train every candidate of ``profile`` for both stages, predict every included subject, select GVisageNet.
+def _build_fit(name: str, stage: int, seed: int, train: StackSet, *, weights: str | os.PathLike[str] | None,
+               init_net: nn.Module | None, epochs: int, batch_size: int, learning_rate: float, weight_decay: float,
+               device: torch.device, ctx: DistContext, compile_mode: str) -> _Fit:
+    """The seeded network (or ``init_net``'s weights), its batches, Adam and the cosine schedule."""
+    amp_dtype, channels_last = _precision(device)
+    in_channels = int(train.x.shape[1])
+    init_state = None if init_net is None else init_net.state_dict()
+    torch.manual_seed(_seed(seed, name, stage, "init"))
+    net = build_model(name, in_channels=in_channels, num_classes=2, weights=weights)
+    if init_state is not None:
+        net.load_state_dict(init_state)
+    net = net.to(device)
+    if channels_last:
+        net = net.to(memory_format=torch.channels_last)
+    n = len(train)
+    steps = n // batch_size + (1 if n % batch_size >= 2 else 0)  # a lone last sample would break BatchNorm
+    sizes = [min(batch_size, n - b * batch_size) for b in range(steps)]
+    if ctx.active and min(sizes) < ctx.world_size:
+        raise ValueError(f"batch_size {batch_size} with {n} training samples leaves a batch of {min(sizes)}, "
+                         f"fewer than the {ctx.world_size} processes (world_size)")
+    graphed = device.type == "cuda" and compile_mode == CUDA_GRAPH and not ctx.active
+    opt = make_optimizer(net, learning_rate=learning_rate, weight_decay=weight_decay, device=device, graphed=graphed)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs * steps)
+    return _Fit(name, stage, seed, net, opt, sched, device, ctx, amp_dtype, channels_last, batch_size, sizes,
+                train.y.numpy(), in_channels, graphed, [])
 
-    Stage 1 trains on all subjects of the ``train`` split (tumour = 1), stage 2 on its tumours (iGCT = 1); after
-    every epoch the ``test`` split is scored. With ``profile.stage2_from_stage1`` (every built-in profile), each
-    candidate's stage-2 network starts from its own finished stage-1 network (transfer within the cascade, see
-    :mod:`gvisage_lib.core.profiles`). Then every included subject of train, test and validation that takes
-    part in a stage is scored by each candidate of that stage, GVisageNet is chosen by the paper's rule
-    (:func:`gvisage_lib.cnn.predict.select_gvisagenet`) and the cascade is built with it (threshold
-    :data:`gvisage_lib.cnn.predict.CASCADE_THRESHOLD`). Finished models with the same configuration are reused
-    (see the module docstring), so a rerun only recomputes predictions.
 
-    Writes ``paths.predictions``, ``paths.cascade``, ``paths.selected_model`` and checkpoints under ``paths.models``.
+def _resume(fit: _Fit, ckpt: Path, config_hash: str) -> None:
+    """Continue from ``checkpoint.pt`` when it has ``config_hash`` (weights, Adam, schedule, RNG, history)."""
+    state = _load(ckpt)
+    if state["config_hash"] != config_hash:
+        return
+    fit.net.load_state_dict(state["model"])
+    fit.opt.load_state_dict(state["optimizer"])
+    fit.sched.load_state_dict(state["scheduler"])
+    torch.set_rng_state(state["rng"]["torch"])
+    if fit.dev.type == "cuda" and state["rng"]["cuda"]:
+        torch.cuda.set_rng_state_all(list(state["rng"]["cuda"]))
+    fit.history = list(state["history"])
+    fit.start = int(state["epoch"])
+    if fit.graphed:
+        lr_to_device(fit.opt, fit.dev)
 
-    Parameters
-    ----------
-    manifest_path : path-like
-        Cohort manifest (groups and splits).
-    paths : RunPaths
-        Run folder; ``paths.faces_index`` must exist (preprocessing).
-    profile : Profile or str
-        Training fields used: image_size, models, epochs, batch_size, learning_rate, weight_decay.
-    seed : int
-        Master seed.
-    weights : dict, optional
-        ``{model name: local 3-channel weights file}`` to start candidates from (default: random initialisation).
-    resume, retrain, device, progress
-        As in :func:`train_model`.
-    gpus, workers : int, optional
-        Concurrency (:func:`gvisage_lib.cnn.parallel.plan_slots`): with ``gpus`` > 1 or ``workers`` > 1 the
-        candidates' chains (stage 1, then stage 2) run in worker processes, spread over ``gpus`` devices
-        (``workers`` per GPU, as memory allows), and so do the out-of-fold trainings; the finished models are then
-        loaded here. Default: one after another in this process (on one GPU, or on the CPU with all cores; on the
-        CPU ``workers`` > 1 splits the cores between processes, which changes the CPU arithmetic and hence the
-        weights).
 
-    Returns
-    -------
-    CandidateRun
+def _attach(fit: _Fit, train: StackSet, compile_mode: str) -> None:
+    """Wrap the network for DDP or ``torch.compile``, put the stacks on the device, set up the CUDA graph."""
+    fit.step_net = wrap_model(fit.net, fit.ctx, fit.dev)
+    if compile_mode and compile_mode != CUDA_GRAPH and fit.dev.type == "cuda":
+        fit.step_net = torch.compile(fit.step_net, mode=compile_mode)
+    fit.x_train = train.x.to(fit.dev)  # uint8 stacks resident on the device (the same tensor on the CPU)
+    fit.y_train = train.y.to(fit.dev)
+    fit.graph_step = (GraphedStep(fit.net, fit.opt, fit.x_train, fit.y_train, batch_size=fit.batch_size,
+                                  amp_dtype=fit.amp_dtype, channels_last=fit.channels_last) if fit.graphed else None)
 
-    Examples
-    --------
-    >>> import tempfile
-    >>> from gvisage_lib.cnn.datasets import write_synthetic_stacks
-    >>> from gvisage_lib.core.profiles import get_profile
-    >>> root = write_synthetic_stacks(tempfile.mkdtemp(), n_per_group=3, image_size=64, seed=0)
-    >>> prof = get_profile("smoke", image_size=64, models=("alexnet",), batch_size=8)
-    >>> out = train_candidates(root / "manifest.csv", RunPaths(root), prof, 1, progress=False)  # doctest: +SLOW
-    >>> out.selected["gvisagenet"], sorted(out.predictions["stage"].unique().tolist())
-    ('alexnet', [1, 2])
+
+def _fit_epochs(fit: _Fit, test: StackSet, epochs: int, ckpt: Path, config: dict[str, Any], config_hash: str, *,
+                stop_after_epochs: int | None, label: str, progress: bool) -> bool:
+    """Train the remaining epochs (test pass, progress line and timed checkpoint after each); True when finished,
+    False when stopped by ``stop_after_epochs``."""
+    ticker = Ticker(label, epochs, unit="epoch", start=min(fit.start, epochs), every_s=0, enabled=progress)
+    last_save = time.perf_counter()
+    for epoch in range(fit.start, epochs):
+        if stop_after_epochs is not None and epoch >= stop_after_epochs:
+            return False
+        loss, rate = _train_epoch(fit, epoch)
+        _test_epoch(fit, test, epoch)
+        ticker.update(detail=f"loss {loss:.3f}, {rate:.{1 if rate < 10 else 0}f} images/s, test AUC "
+                             f"{fit.history[-1]['auc']:.3f}")
+        due = (time.perf_counter() - last_save >= CHECKPOINT_EVERY_S
+               or (stop_after_epochs is not None and epoch + 1 >= stop_after_epochs))
+        if fit.ctx.is_main and due and epoch + 1 < epochs:  # the last epoch writes model.pt instead
+            last_save = time.perf_counter()
+            _save_checkpoint(fit, ckpt, epoch, config, config_hash)
+        barrier(fit.ctx)
+    return True
+
+
+def _train_epoch(fit: _Fit, epoch: int) -> tuple[float, float]:
+    """One pass over the resampled training set; appends its history row; returns (mean loss, images/s).
+
+    Every random draw of the epoch is seeded from ``(seed, model, stage, epoch)``: the class-balanced order and the
+    augmentation numbers (drawn in step order, moved to the device once), and dropout.
     """
-    prof = get_profile(profile) if isinstance(profile, str) else profile
-    if not prof.models:
-        raise ValueError(f"profile {prof.name!r} lists no candidate models")
-    for name in prof.models:
-        check_input_size(name, prof.image_size)
-    weights = dict(weights or {})
-    unknown = set(weights) - set(prof.models)
-    if unknown:
-        raise ValueError(f"weights given for model(s) {sorted(unknown)} not in the profile's models {prof.models}")
-    subjects = load_subjects(manifest_path, paths.faces_index, paths.root)
-    if subjects.empty:
-        raise ValueError(f"no included subjects: faces index {paths.faces_index} and manifest {manifest_path}")
-    x_all = load_stacks(subjects["stack_path"].tolist(), prof.image_size)
-    dev = pick_device(device)
-    slots = plan_slots(dev, len(prof.models), gpus=gpus, workers=workers,
-                       need_bytes=training_memory_bytes(prof.image_size, prof.batch_size, len(subjects)),
-                       cpu_threads=prof.cpu_threads)
-    done: dict[tuple[str, int], dict[str, Any]] = {}
-    if slots:  # each candidate's chain (stage 1, then stage 2 from it) in a worker; loaded below, finished
-        if progress:
-            report(f"training {len(prof.models)} candidates in {len(slots)} concurrent workers "
-                   f"({', '.join(sorted({d for d, _ in slots}))})")
-        spec = _Spec(str(manifest_path), str(paths.root), prof, seed, {k: str(v) for k, v in weights.items()},
-                     resume, retrain)
-        jobs = [(spec, [(name, 1, None), (name, 2, None)]) for name in prof.models]
-        done = {(r["model"], r["stage"]): r for rs in run_jobs(_train_tasks, jobs, slots) for r in rs}
-    preds, hist, runs = [], [], []
-    for stage in (1, 2):
-        st, data = _stage_sets(subjects, x_all, stage)
-        for name in prof.models:
-            t0 = time.perf_counter()
-            tm = _train_main(name, stage, st, data, prof, paths, seed, weights, resume=resume, retrain=retrain,
-                             device=device, progress=progress, threads=_cpu_threads(slots, prof))
-            scores = predict_scores(tm.net, data.x, batch_size=_eval_batch(prof.batch_size, tm.device),
-                                    device=tm.device)
-            preds.append(predictions_frame(st, scores, stage=stage, model=name, profile=prof.name, seed=seed,
-                                           checkpoint_sha256=tm.sha256))
-            hist.append(tm.history)
-            secs = time.perf_counter() - t0
-            worker = done.get((name, stage))
-            reused = tm.reused if worker is None else worker["reused"]
-            if worker is not None:
-                secs += worker["seconds"]
-            runs.append({"model": name, "stage": stage, "reused": reused, "checkpoint": str(tm.path),
-                         "checkpoint_sha256": tm.sha256, "seconds": secs})
-            if progress:
-                report(f"{name} stage {stage}: {'reused' if reused else 'trained'} and predicted in "
-                       f"{format_seconds(secs)}")
-            del tm
-    predictions = pd.concat(preds, ignore_index=True)
-    history = pd.concat(hist, ignore_index=True)
-    selected = select_gvisagenet(predictions, prof.models)
-    best = selected["gvisagenet"]
-    s1 = predictions[(predictions["model"] == best) & (predictions["stage"] == 1)].set_index("subject_id")["score"]
-    stage1 = s1.reindex(subjects["subject_id"]).to_numpy()
-    called = stage1 >= CASCADE_THRESHOLD
-    net2, _ = load_trained(checkpoint_dir(paths.models, best, 2) / "model.pt", device=dev)
-    stage2 = np.full(len(subjects), np.nan)
-    if called.any():
-        stage2[called] = predict_scores(net2, x_all[torch.from_numpy(np.flatnonzero(called))],
-                                        batch_size=_eval_batch(prof.batch_size, dev), device=dev)
-    cascade = cascade_table(subjects, stage1, stage2)
-    oof = None
-    if prof.score_fit == "out_of_fold":
-        oof = train_out_of_fold(subjects, x_all, best, paths, prof, seed, resume=resume, retrain=retrain,
-                                device=device, progress=progress, manifest_path=manifest_path, gpus=gpus,
-                                workers=workers)
-        io.write_parquet(oof, paths.predictions_oof)
-    else:
-        paths.predictions_oof.unlink(missing_ok=True)  # never leave scores of another configuration behind
-    io.write_parquet(predictions, paths.predictions)
-    io.write_parquet(cascade, paths.cascade)
-    io.write_json(selected, paths.selected_model)
-    return CandidateRun(predictions, history, auc_by_candidate(predictions, "test"),
-                        auc_by_candidate(predictions, "validation"), selected, cascade, pd.DataFrame(runs))
+    gen = torch.Generator().manual_seed(_seed(fit.seed, fit.name, fit.stage, "epoch", epoch))
+    torch.manual_seed(_seed(fit.seed, fit.name, fit.stage, "dropout", epoch))
+    order = ClassBalancedSampler(fit.labels, batch_size=fit.batch_size, generator=gen).global_order()
+    draws = [draw_augment(m, fit.in_channels, gen) for m in fit.sizes]
+    aug_u = torch.cat([d[0] for d in draws]).to(fit.dev)
+    aug_v = torch.cat([d[1] for d in draws]).to(fit.dev)
+    order = order.to(fit.dev)
+    fit.net.train()
+    if fit.graph_step is not None:
+        fit.graph_step.check_storage()
+    t0, seen = time.perf_counter(), 0
+    loss_sum = torch.zeros((), dtype=torch.float64, device=fit.dev)  # accumulated on the device: no sync per step
+    scores, labels = [], []
+    for b in range(len(fit.sizes)):
+        lo, hi = b * fit.batch_size, b * fit.batch_size + fit.sizes[b]
+        if fit.ctx.active:  # this rank's part of the global batch
+            r0, r1 = rank_bounds(fit.sizes[b], world_size=fit.ctx.world_size, rank=fit.ctx.rank)
+            lo, hi = lo + r0, lo + r1
+        idx = order[lo:hi]
+        out = None
+        if fit.graph_step is not None and hi - lo == fit.batch_size:
+            out = _graphed_step(fit, idx, aug_u[lo:hi], aug_v[lo:hi])
+        if out is None:
+            out = _eager_step(fit, idx, aug_u[lo:hi], aug_v[lo:hi], fit.sizes[b])
+        loss_sum += out[0]
+        seen += hi - lo
+        scores.append(out[1])
+        labels.append(out[2])
+    s_tr, y_tr = torch.cat(scores).cpu().numpy(), torch.cat(labels).cpu().numpy()
+    loss_total = float(loss_sum)
+    if fit.ctx.active:  # the whole global batch's scores, labels and loss, on every rank
+        parts = all_gather_objects((s_tr, y_tr, loss_total, seen), fit.ctx)
+        s_tr, y_tr = np.concatenate([q[0] for q in parts]), np.concatenate([q[1] for q in parts])
+        loss_total, seen = sum(q[2] for q in parts), sum(q[3] for q in parts)
+    secs = time.perf_counter() - t0
+    fit.history.append({"model": fit.name, "stage": int(fit.stage), "epoch": epoch + 1, "split": "train",
+                        "loss": loss_total / seen, "auc": _auc(y_tr, s_tr), "n": seen,
+                        "learning_rate": float(fit.opt.param_groups[0]["lr"]), "images_per_s": seen / secs,
+                        "seconds": secs})
+    return loss_total / seen, seen / secs
 
 
-def train_from_run(run_dir: str | os.PathLike[str], model: str, stage: int, *, profile: str | None = None,
-                   seed: int | None = None, manifest: str | os.PathLike[str] | None = None, retrain: bool = False,
-                   device: str | torch.device = "auto", progress: bool = True) -> TrainedModel:
-    """Train one candidate for one stage from a run folder whose faces are preprocessed (``gvisage train``).
+def _graphed_step(fit: _Fit, idx: torch.Tensor, u: torch.Tensor,
+                  v: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None:
+    """One full batch's step replayed as a CUDA graph: (loss sum, P(class 1), labels); None when the capture
+    failed (the graph is dropped and the step is to be taken eagerly)."""
+    try:
+        g_loss, g_prob, g_y = fit.graph_step(idx, u, v)
+    except RuntimeError as exc:  # a capture this PyTorch build refuses: go on eagerly
+        if fit.graph_step.replays or fit.graph_step.eager_steps < WARMUP_STEPS:
+            raise
+        report(f"{fit.name} stage {fit.stage}: CUDA graph capture failed ({type(exc).__name__}: "
+               f"{str(exc).splitlines()[0][:160]}); training on eagerly")
+        fit.graph_step = None
+        return None
+    fit.sched.step()
+    return g_loss.double() * fit.batch_size, g_prob.clone(), g_y.clone()
 
-    Profile, seed and manifest default to those of the run (its :class:`~gvisage_lib.core.record.RunRecord`), else
-    :data:`~gvisage_lib.core.profiles.DEFAULT_PROFILE`, the default seed
-    and the twin's manifest, so the model lands where notebook 03 looks for it (``<run>/models``) with the
-    configuration it expects, and is reused there. Stage 2 starts from the candidate's finished stage-1 network
-    (profile field ``stage2_from_stage1``), which must exist.
 
-    Under ``torchrun`` (``WORLD_SIZE`` > 1) the process joins the process group (:func:`gvisage_lib.cnn.distributed.
-    init_from_env`: NCCL on CUDA, gloo on the CPU) and trains as one rank of DistributedDataParallel; rank 0 writes
-    the checkpoints. An interrupted run started again continues from its checkpoint.
+def _eager_step(fit: _Fit, idx: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
+                size: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """One optimisation step on this rank's part ``idx`` of a global batch of ``size``: (this rank's loss sum,
+    P(class 1), labels)."""
+    ctx = fit.ctx
+    xb = prepare_batch(fit.x_train[idx], fit.dev, None, channels_last=fit.channels_last, augment=(u, v))
+    yb = fit.y_train[idx]
+    fit.opt.zero_grad(set_to_none=True)
+    with torch.autocast(fit.dev.type, dtype=fit.amp_dtype or torch.float32, enabled=fit.amp_dtype is not None):
+        logits = fit.step_net(xb)
+        if ctx.active:  # DDP averages over ranks: sum x W / b gives the global batch's mean gradient
+            loss = F.cross_entropy(logits, yb, reduction="sum") * (ctx.world_size / size)
+            local = loss.detach().double() * (size / ctx.world_size)  # this rank's loss sum
+        else:
+            loss = F.cross_entropy(logits, yb)
+            local = loss.detach().double() * len(idx)
+    loss.backward()
+    fit.opt.step()
+    fit.sched.step()
+    return local, torch.softmax(logits.detach().float(), 1)[:, 1], yb
 
-    Examples
-    --------
-    >>> train_from_run("/nonexistent/run", "resnet50", 1)  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    ...
-    FileNotFoundError: faces index not found: /nonexistent/run/faces.parquet (preprocess the run's faces first: ...
-    """
-    from gvisage_lib.cnn.distributed import init_from_env
-    from gvisage_lib.cnn.models import MODEL_REGISTRY
 
-    paths = RunPaths(run_dir)
-    if not paths.faces_index.is_file():
-        raise FileNotFoundError(f"faces index not found: {paths.faces_index} (preprocess the run's faces first: "
-                                "notebook 02)")
-    if model not in MODEL_REGISTRY:
-        raise ValueError(f"model must be one of {sorted(MODEL_REGISTRY)}, got {model!r}")
-    if stage not in (1, 2):
-        raise ValueError(f"stage must be 1 or 2, got {stage!r}")
-    record = RunRecord.load_or_none(paths)
-    run = record.settings if record is not None else RunSettings()
-    prof = get_profile(profile or run.profile)
-    seed = int(seed if seed is not None else run.seed)
-    manifest_path = Path(manifest or run.manifest or paths.twin_manifest)
-    if stage == 2 and prof.stage2_from_stage1:
-        first = checkpoint_dir(paths.models, model, 1) / "model.pt"
-        if not first.is_file():
-            raise FileNotFoundError(f"stage 2 of {model} starts from its stage-1 network, but {first} does not exist "
-                                    f"(train stage 1 first)")
-    ctx, dev = init_from_env(device)
-    subjects = load_subjects(manifest_path, paths.faces_index, paths.root)
-    x_all = load_stacks(subjects["stack_path"].tolist(), prof.image_size)
-    st, data = _stage_sets(subjects, x_all, stage)
-    return _train_main(model, stage, st, data, prof, paths, seed, {}, retrain=retrain, device=dev,
-                       progress=progress and ctx.is_main, ctx=ctx)
+def _test_epoch(fit: _Fit, test: StackSet, epoch: int) -> None:
+    """Score the test split with the epoch's weights; appends its history row (loss, AUC)."""
+    t1 = time.perf_counter()
+    s_te = predict_scores(fit.net, test.x, batch_size=_eval_batch(fit.batch_size, fit.dev), device=fit.dev)
+    if fit.channels_last:  # predict_scores evaluates in its own canonical layout; training goes on in ours
+        fit.net = fit.net.to(memory_format=torch.channels_last)
+    y_te = test.y.numpy()
+    te_loss = float(F.binary_cross_entropy(torch.from_numpy(s_te).clamp(1e-7, 1 - 1e-7),
+                                           torch.from_numpy(y_te).double())) if len(y_te) else float("nan")
+    secs_te = time.perf_counter() - t1
+    fit.history.append({"model": fit.name, "stage": int(fit.stage), "epoch": epoch + 1, "split": "test",
+                        "loss": te_loss, "auc": _auc(y_te, s_te), "n": len(y_te),
+                        "learning_rate": float(fit.opt.param_groups[0]["lr"]),
+                        "images_per_s": len(y_te) / secs_te if secs_te > 0 else float("nan"), "seconds": secs_te})
+
+
+def _save_checkpoint(fit: _Fit, ckpt: Path, epoch: int, config: dict[str, Any], config_hash: str) -> None:
+    """Write ``checkpoint.pt`` atomically after ``epoch`` (everything :func:`_resume` needs)."""
+    state = {"model": fit.net.state_dict(), "optimizer": fit.opt.state_dict(), "scheduler": fit.sched.state_dict(),
+             "rng": {"torch": torch.get_rng_state(),
+                     "cuda": torch.cuda.get_rng_state_all() if fit.dev.type == "cuda" else []},
+             "epoch": epoch + 1, "config": config, "config_hash": config_hash, "history": fit.history,
+             "finished": False, "world_size": fit.ctx.world_size}
+    with io.atomic_path(ckpt) as tmp:
+        torch.save(state, tmp)
+
+
+def _save_final(fit: _Fit, final: Path, ckpt: Path, config: dict[str, Any], config_hash: str) -> None:
+    """Rank 0 writes ``model.pt`` (weights, configuration, history) and removes the checkpoint; every rank waits."""
+    if fit.ctx.is_main:
+        record = {"model": {k: v.detach().cpu() for k, v in fit.net.state_dict().items()}, "config": config,
+                  "config_hash": config_hash, "history": fit.history, "finished": True,
+                  "world_size": fit.ctx.world_size}
+        with io.atomic_path(final) as tmp:
+            torch.save(record, tmp)
+        ckpt.unlink(missing_ok=True)
+    barrier(fit.ctx)

@@ -1,16 +1,9 @@
 """Table 1: demographics, symptoms and endocrine levels of iGCTs vs other midline tumours, with the paper's tests.
 
-Test rules (the paper's Statistical Analysis section, made explicit)
---------------------------------------------------------------------
-* **Continuous**: Shapiro-Wilk on each group; when both are normal at ``alpha`` (p > alpha) the Student t test with
-  equal variances (the paper's "independent samples t test"; SPSS's "equal variances assumed" row; R
-  ``t.test(var.equal = TRUE)``), otherwise the two-sided Mann-Whitney U test with the normal approximation,
-  tie correction and no continuity correction (SPSS's "Asymp. Sig."; R ``wilcox.test(exact = FALSE,
-  correct = FALSE)``). A group with fewer than 3 values, or constant, is treated as not normal.
-* **Binary and categorical**: Pearson chi-square without Yates' correction (SPSS's "Pearson Chi-Square" row; R
-  ``chisq.test(correct = FALSE)``), unless an expected count is below 5, then Fisher's exact test: the 2x2 test of
-  :func:`scipy.stats.fisher_exact`, and for 2 x k tables an exact Freeman-Halton test by full enumeration (as R's
-  ``fisher.test``; SciPy's r x c default is Monte Carlo, which is not reproducible).
+Each variable is compared between the groups with the paper's test-selection rules
+(:func:`gvisage_lib.stats.two_groups.compare_two_groups`: Shapiro-Wilk then Student t or Mann-Whitney U for a
+continuous variable; Pearson chi-square, or Fisher's exact test when an expected count is below 5, for a binary or
+categorical one).
 
 The paper's Table 1 footnote names ANOVA and chi-square; its Methods name Shapiro-Wilk, t and Mann-Whitney U tests.
 We follow the Methods. Several of the paper's P values cannot follow from its own summaries:
@@ -28,20 +21,18 @@ Examples
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special, stats
+from scipy import stats
 
 from gvisage_lib.core import schema
 from gvisage_lib.core.style import SPLIT_LABEL
-from gvisage_lib.core.validation import check_frame
+from gvisage_lib.core.validation import check_frame, check_int
 from gvisage_lib.paper import format_p, parse_p
 from gvisage_lib.paper import table1 as paper_table1
-
-KINDS: tuple[str, ...] = ("continuous", "binary", "categorical")
+from gvisage_lib.stats.two_groups import TwoGroupResult, compare_two_groups, contingency_test
 
 #: Table 1 rows: (variable, kind), in the paper's order (TT3/TT4 added after FT3/FT4, as in the manifest).
 TABLE1_VARIABLES: tuple[tuple[str, str], ...] = (
@@ -56,168 +47,6 @@ TABLE1_VARIABLES: tuple[tuple[str, str], ...] = (
 _LEVELS = {"sex": schema.SEXES, "tumor_site": schema.TUMOR_SITES}
 _T1_GROUPS = ("iGCT", "other")
 _QUARTILE_COLUMNS = tuple(f"{name}_{g}" for g in _T1_GROUPS for name in ("median", "q1", "q3"))
-
-
-@dataclass(frozen=True)
-class TestResult:
-    """Result of one two-group comparison.
-
-    Attributes
-    ----------
-    test : str
-        Name of the test that was applied.
-    statistic : float
-        Its statistic (t; U of the first group; chi-square; odds ratio for 2x2 Fisher; table probability for 2 x k
-        Fisher); NaN when no test was possible.
-    p_value : float
-        Two-sided P value (NaN when no test was possible).
-    detail : str
-        How the test was chosen (Shapiro-Wilk P values, smallest expected count).
-    """
-
-    __test__ = False  # not a pytest class
-
-    test: str
-    statistic: float
-    p_value: float
-    detail: str = ""
-
-    def __str__(self) -> str:
-        return f"{self.test}: statistic = {self.statistic:.4g}, P = {self.p_value:.4g}" + (
-            f" [{self.detail}]" if self.detail else "")
-
-    def to_dict(self) -> dict[str, Any]:
-        """The fields as a dict."""
-        return asdict(self)
-
-    def to_frame(self) -> pd.DataFrame:
-        """A one-row tidy DataFrame."""
-        return pd.DataFrame([self.to_dict()])
-
-    def _repr_html_(self) -> str:
-        return self.to_frame().to_html(index=False)
-
-
-def _fisher_2xk(table: np.ndarray) -> tuple[float, float]:
-    """Exact Freeman-Halton test of a 2 x k table by enumeration: (probability of the table, P value).
-
-    P sums the probabilities of all tables with the same margins that are no more probable than the observed one
-    (relative tolerance 1e-7, as R's ``fisher.test``).
-    """
-    t = np.asarray(table, dtype=np.int64)
-    if t.shape[0] != 2:
-        t = t.T
-    r1 = int(t[0].sum())
-    cols = t.sum(axis=0)
-    n = int(cols.sum())
-    log_denom = special.gammaln(n + 1) - special.gammaln(r1 + 1) - special.gammaln(n - r1 + 1)
-
-    def logc(c: np.ndarray, x: np.ndarray) -> np.ndarray:
-        return special.gammaln(c + 1) - special.gammaln(x + 1) - special.gammaln(c - x + 1)
-
-    # enumerate every first row with the observed margins, column by column: per partial sum, the log weights
-    obs_logp = float(sum(logc(np.array(c), np.array(x)) for c, x in zip(cols, t[0])) - log_denom)
-    states: dict[int, np.ndarray] = {0: np.zeros(1)}
-    remaining = int(cols.sum())
-    for c in cols:
-        c = int(c)
-        remaining -= c
-        new: dict[int, list[np.ndarray]] = {}
-        xs = np.arange(c + 1)
-        lw = logc(np.full(c + 1, c), xs)
-        for s, w in states.items():
-            for x in range(c + 1):
-                s2 = s + x
-                if s2 > r1 or s2 + remaining < r1:
-                    continue
-                new.setdefault(s2, []).append(w + lw[x])
-        states = {s: np.concatenate(v) for s, v in new.items()}
-    logp = states[r1] - log_denom
-    p = float(np.exp(logp[logp <= obs_logp + 1e-7 * abs(obs_logp) + 1e-12]).sum())
-    return math.exp(obs_logp), min(1.0, p)
-
-
-def _contingency(table: np.ndarray) -> TestResult:
-    """Pearson chi-square (no Yates) or Fisher's exact test when any expected count is below 5."""
-    t = np.asarray(table, dtype=float)
-    t = t[t.sum(axis=1) > 0]  # drop empty levels
-    if t.shape[0] < 2 or (t.sum(axis=0) == 0).any():
-        return TestResult("not testable (one level or an empty group)", math.nan, math.nan)
-    expected = t.sum(axis=1, keepdims=True) * t.sum(axis=0, keepdims=True) / t.sum()
-    min_exp = float(expected.min())
-    detail = f"smallest expected count {min_exp:.2f}"
-    if min_exp < 5:
-        if t.shape == (2, 2):
-            res = stats.fisher_exact(t.astype(int))
-            return TestResult("Fisher's exact test", float(res.statistic), float(res.pvalue), detail)
-        stat, p = _fisher_2xk(t.astype(int))
-        return TestResult("Fisher-Freeman-Halton exact test", stat, p, detail)
-    chi2, p, _, _ = stats.chi2_contingency(t, correction=False)
-    return TestResult("Pearson chi-square", float(chi2), float(p), detail)
-
-
-def _clean(x: Any, numeric: bool) -> pd.Series:
-    s = pd.Series(np.asarray(x, dtype=object) if not isinstance(x, pd.Series) else x.to_numpy(dtype=object))
-    s = s[s.notna()]
-    if numeric:
-        s = pd.to_numeric(s, errors="raise").astype(float)
-        s = s[np.isfinite(s)]
-    return s.reset_index(drop=True)
-
-
-def compare_two_groups(a: Any, b: Any, *, kind: str, alpha: float = 0.05) -> TestResult:
-    """Compare one variable between two groups with the paper's test-selection rules.
-
-    Parameters
-    ----------
-    a, b : array-like
-        Values of the two groups (NaN/None dropped). Continuous: numbers. Binary/categorical: labels (0/1 or
-        strings).
-    kind : {"continuous", "binary", "categorical"}
-        The variable's type.
-    alpha : float, default 0.05
-        Level of the Shapiro-Wilk normality tests.
-
-    Returns
-    -------
-    TestResult
-
-    Examples
-    --------
-    >>> compare_two_groups([0, 1, 1, 0, 1] * 10, [0, 0, 0, 1, 0] * 10, kind="binary").test
-    'Pearson chi-square'
-    >>> compare_two_groups([1, 1, 0], [0, 0, 0], kind="binary").test
-    "Fisher's exact test"
-    """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
-    if not (isinstance(alpha, (int, float)) and 0.0 < alpha < 1.0):
-        raise ValueError(f"alpha must be in (0, 1), got {alpha!r}")
-    if kind == "continuous":
-        xa, xb = _clean(a, True).to_numpy(), _clean(b, True).to_numpy()
-        if len(xa) == 0 or len(xb) == 0:
-            raise ValueError(f"each group needs at least one value, got {len(xa)} and {len(xb)}")
-
-        def shapiro_p(x: np.ndarray) -> float:
-            if len(x) < 3 or np.ptp(x) == 0:
-                return 0.0
-            return float(stats.shapiro(x).pvalue)
-
-        pa, pb = shapiro_p(xa), shapiro_p(xb)
-        detail = f"Shapiro-Wilk P = {pa:.3g} / {pb:.3g}"
-        if pa > alpha and pb > alpha and len(xa) >= 2 and len(xb) >= 2:
-            res = stats.ttest_ind(xa, xb, equal_var=True)
-            return TestResult("Student t test (equal variances)", float(res.statistic), float(res.pvalue), detail)
-        if np.ptp(np.concatenate([xa, xb])) == 0:
-            return TestResult("not testable (all values equal)", math.nan, math.nan, detail)
-        res = stats.mannwhitneyu(xa, xb, alternative="two-sided", method="asymptotic", use_continuity=False)
-        return TestResult("Mann-Whitney U", float(res.statistic), float(res.pvalue), detail)
-    xa, xb = _clean(a, False), _clean(b, False)
-    if len(xa) == 0 or len(xb) == 0:
-        raise ValueError(f"each group needs at least one value, got {len(xa)} and {len(xb)}")
-    levels = sorted(set(xa.astype(str)) | set(xb.astype(str)))
-    table = np.array([[int((xa.astype(str) == lev).sum()), int((xb.astype(str) == lev).sum())] for lev in levels])
-    return _contingency(table)
 
 
 # ---------------------------------------------------------------------------------------------------------------------
@@ -272,7 +101,7 @@ def table1(manifest: pd.DataFrame, *, split: str) -> pd.DataFrame:
         ns = {g: int(col[g].notna().sum()) for g in _T1_GROUPS}
         row: dict[str, Any] = {"split": split, "variable": var}
         if min(ns.values()) == 0:
-            res = TestResult("not testable (empty group)", math.nan, math.nan)
+            res = TwoGroupResult("not testable (empty group)", math.nan, math.nan)
         else:
             res = compare_two_groups(col["iGCT"], col["other"], kind=kind)
         if kind == "continuous":
@@ -433,9 +262,8 @@ def table1_paper_layout(long: pd.DataFrame, *, continuous: str = "mean (SD)", di
                                 "n_other", "value_iGCT", "value_other"))
     if continuous not in CONTINUOUS_SUMMARIES:
         raise ValueError(f"continuous must be one of {CONTINUOUS_SUMMARIES}, got {continuous!r}")
-    for name, v in (("digits", digits), ("percent_digits", percent_digits)):
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{name} must be a non-negative integer, got {v!r}")
+    check_int("digits", digits, minimum=0)
+    check_int("percent_digits", percent_digits, minimum=0)
     unknown = sorted(set(long["split"]) - set(schema.SPLITS))
     if unknown:
         raise ValueError(f"long: column 'split' holds unknown value(s) {unknown}; expected {schema.SPLITS}")
@@ -567,7 +395,7 @@ def paper_p_check() -> pd.DataFrame:
                 if not math.isclose(c.sum(), n[(split, g)]):
                     c = np.round(c / c.sum() * n[(split, g)])
                 cols.append(c)
-            res = _contingency(np.column_stack(cols))
+            res = contingency_test(np.column_stack(cols))
             rec_p, rec_test = res.p_value, res.test + " from published counts"
         elif kind == "binary":
             cols = []
@@ -575,7 +403,7 @@ def paper_p_check() -> pd.DataFrame:
                 pct = float(d[d.group == g].value.iloc[0])
                 k = round(pct / 100 * n[(split, g)])
                 cols.append([k, n[(split, g)] - k])
-            res = _contingency(np.array(cols, dtype=float).T)
+            res = contingency_test(np.array(cols, dtype=float).T)
             rec_p, rec_test = res.p_value, res.test + " from published % x n"
         pv = parse_p(paper_p)
         consistent = math.nan if (math.isnan(rec_p) or math.isnan(pv)) else bool((rec_p < 0.05) == (pv < 0.05))

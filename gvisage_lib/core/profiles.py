@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, replace
 from typing import Any
 
 from gvisage_lib.core.schema import CANDIDATE_MODELS
+from gvisage_lib.core.validation import check_int
 
 #: Where quantities fitted on CNN scores get them (``Profile.score_fit``).
 SCORE_FITS: tuple[str, ...] = ("out_of_fold", "test")
@@ -102,16 +103,10 @@ class Profile:
     def __post_init__(self) -> None:
         if self.score_fit not in SCORE_FITS:
             raise ValueError(f"score_fit must be one of {SCORE_FITS}, got {self.score_fit!r}")
-        if self.cpu_threads is not None and (isinstance(self.cpu_threads, bool) or not isinstance(self.cpu_threads, int)
-                                             or self.cpu_threads < 1):
-            raise ValueError(f"cpu_threads must be None or a positive int, got {self.cpu_threads!r}")
-        if isinstance(self.oof_folds, bool) or not isinstance(self.oof_folds, int) or self.oof_folds < 2:
-            raise ValueError(f"oof_folds must be an integer >= 2, got {self.oof_folds!r}")
-        if isinstance(self.n_sim_replicates, bool) or not isinstance(self.n_sim_replicates, int) \
-                or self.n_sim_replicates < 1:
-            raise ValueError(f"n_sim_replicates must be an integer >= 1, got {self.n_sim_replicates!r}")
-        if isinstance(self.n_attribution, bool) or not isinstance(self.n_attribution, int) or self.n_attribution < 1:
-            raise ValueError(f"n_attribution must be a positive integer, got {self.n_attribution!r}")
+        check_int("cpu_threads", self.cpu_threads, minimum=1, allow_none=True)
+        check_int("oof_folds", self.oof_folds, minimum=2)
+        check_int("n_sim_replicates", self.n_sim_replicates, minimum=1)
+        check_int("n_attribution", self.n_attribution, minimum=1)
 
     @property
     def fit_split(self) -> str:

@@ -41,6 +41,8 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
+from gvisage_lib.core.validation import check_int
+
 __all__ = ["PREFIX_ENV", "Ticker", "format_seconds", "report", "terminal"]
 
 #: Environment variable holding the prefix of every progress line (the pipeline sets it to the notebook's name).
@@ -144,16 +146,14 @@ class Ticker:
     >>> Ticker("x", -1)
     Traceback (most recent call last):
     ...
-    ValueError: total must be an integer >= 0, got -1
+    ValueError: total must be a non-negative integer, got -1
     """
 
     def __init__(self, label: str, total: int, *, unit: str = "", start: int = 0, every_s: float = 30.0,
                  enabled: bool = True, stream: TextIO | None = None, prefix: str | None = None,
                  clock: Callable[[], float] = time.perf_counter) -> None:
-        if isinstance(total, bool) or not isinstance(total, int) or total < 0:
-            raise ValueError(f"total must be an integer >= 0, got {total!r}")
-        if isinstance(start, bool) or not isinstance(start, int) or not 0 <= start <= total:
-            raise ValueError(f"start must be an integer between 0 and total ({total}), got {start!r}")
+        check_int("total", total, minimum=0)
+        check_int("start", start, minimum=0, maximum=total)
         if not isinstance(every_s, (int, float)) or not every_s >= 0:
             raise ValueError(f"every_s must be a number >= 0, got {every_s!r}")
         self.label, self.total, self.unit, self.every_s, self.enabled = label, total, unit, float(every_s), enabled

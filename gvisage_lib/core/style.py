@@ -46,6 +46,7 @@ from gvisage_lib.core.labels import (
     SITE_LABEL,
     SPLIT_LABEL,
 )
+from gvisage_lib.core.validation import check_int
 
 __all__ = [
     "CORRELATION_CMAP", "CYCLE", "FIGSIZE", "FLOW_BOX_COLOUR", "FONT", "FontSizes", "GROUP_COLOUR", "GROUP_LABEL",
@@ -172,9 +173,8 @@ def grid_figsize(panel: str, nrows: int, ncols: int) -> tuple[float, float]:
     """
     if panel not in PANEL_SIZE:
         raise ValueError(f"panel must be one of {sorted(PANEL_SIZE)}, got {panel!r}")
-    for name, n in (("nrows", nrows), ("ncols", ncols)):
-        if not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{name} must be an integer >= 1, got {n!r}")
+    check_int("nrows", nrows, minimum=1)
+    check_int("ncols", ncols, minimum=1)
     w, h = PANEL_SIZE[panel]
     return w * ncols, h * nrows
 

@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["check_binary_labels", "check_choice", "check_frame", "check_level", "check_scores"]
+__all__ = ["check_binary_labels", "check_choice", "check_frame", "check_int", "check_level", "check_scores"]
 
 
 def check_frame(frame: Any, name: str, columns: Iterable[str] = ()) -> pd.DataFrame:
@@ -125,6 +125,69 @@ def check_scores(score: Any, name: str = "score", n: int | None = None, n_name: 
     if bad.size:
         raise ValueError(f"{name} must be finite; found {arr[bad[0]].item()!r} at index {int(bad[0])}")
     return arr
+
+
+def _int_range(minimum: int | None, maximum: int | None) -> str:
+    if minimum is not None and maximum is not None:
+        return f"an integer between {minimum} and {maximum}"
+    if minimum == 1:
+        return "a positive integer"
+    if minimum == 0:
+        return "a non-negative integer"
+    if minimum is not None:
+        return f"an integer >= {minimum}"
+    if maximum is not None:
+        return f"an integer <= {maximum}"
+    return "an integer"
+
+
+def check_int(name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None,
+              allow_none: bool = False) -> int | None:
+    """``value`` as a Python int when it is an integer (NumPy integers too, never a bool) in ``[minimum, maximum]``.
+
+    The one check of an integer argument: a bool, a float (even ``2.0``), a string or another type is a
+    ``TypeError``; an integer out of range a ``ValueError``; both messages name the argument and the value. With
+    ``allow_none``, None passes through (an optional argument left unset).
+
+    Parameters
+    ----------
+    name : str
+        The argument's name, as the caller spells it.
+    value : object
+        What was given.
+    minimum, maximum : int, optional
+        Inclusive bounds.
+    allow_none : bool, default False
+        Accept None (returned as None).
+
+    Returns
+    -------
+    int or None
+
+    Examples
+    --------
+    >>> check_int("epochs", np.int64(3), minimum=1)
+    3
+    >>> check_int("epochs", 0, minimum=1)
+    Traceback (most recent call last):
+    ...
+    ValueError: epochs must be a positive integer, got 0
+    >>> check_int("seed", True, minimum=0)
+    Traceback (most recent call last):
+    ...
+    TypeError: seed must be a non-negative integer, got True (bool)
+    >>> check_int("workers", None, minimum=1, allow_none=True) is None
+    True
+    """
+    if value is None and allow_none:
+        return None
+    what = _int_range(minimum, maximum)
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be {what}{' or None' if allow_none else ''}, got {value!r} "
+                        f"({type(value).__name__})")
+    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+        raise ValueError(f"{name} must be {what}, got {value!r}")
+    return int(value)
 
 
 def check_level(level: Any, name: str = "level") -> float:

@@ -27,7 +27,7 @@ Examples
 ...     pass
 Traceback (most recent call last):
 ...
-ValueError: n_workers must be a positive integer, got 1.5
+TypeError: n_workers must be a positive integer, got 1.5 (float)
 """
 
 from __future__ import annotations
@@ -43,6 +43,8 @@ import time
 from collections.abc import Iterator
 from concurrent.futures import ProcessPoolExecutor
 from multiprocessing import get_context
+
+from gvisage_lib.core.validation import check_int
 
 __all__ = ["die_with_parent", "worker_pool"]
 
@@ -90,10 +92,9 @@ def die_with_parent(parent_pid: int, *, poll_interval: float = 1.0) -> None:
     >>> die_with_parent(0)
     Traceback (most recent call last):
     ...
-    ValueError: parent_pid must be a positive process id, got 0
+    ValueError: parent_pid must be a positive integer, got 0
     """
-    if isinstance(parent_pid, bool) or not isinstance(parent_pid, int) or parent_pid <= 0:
-        raise ValueError(f"parent_pid must be a positive process id, got {parent_pid!r}")
+    check_int("parent_pid", parent_pid, minimum=1)
     # Ctrl-C reaches the whole foreground process group; the parent decides what happens to its workers (it ends
     # them), so a worker does not die on its own with a KeyboardInterrupt traceback.
     if threading.current_thread() is threading.main_thread():
@@ -141,8 +142,7 @@ def worker_pool(n_workers: int) -> Iterator[ProcessPoolExecutor]:
     ...
     ValueError: n_workers must be a positive integer, got 0
     """
-    if isinstance(n_workers, bool) or not isinstance(n_workers, int) or n_workers < 1:
-        raise ValueError(f"n_workers must be a positive integer, got {n_workers!r}")
+    check_int("n_workers", n_workers, minimum=1)
     pool = ProcessPoolExecutor(max_workers=n_workers, mp_context=get_context("spawn"), initializer=die_with_parent,
                                initargs=(os.getpid(),))
     try:

@@ -27,10 +27,8 @@ Examples
 
 from __future__ import annotations
 
-import os
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -38,6 +36,7 @@ from scipy import stats as sps
 
 from gvisage_lib import paper
 from gvisage_lib.core import schema
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.stats import bh_adjust
 from gvisage_lib.stats.results import StatResult
@@ -360,18 +359,19 @@ def _pooled_within_group_signs(df: pd.DataFrame, loadings: pd.Series, *, score: 
 TRUTH_CHECK_COLUMNS = ("check", "group", "planted", "observed", "recovered")
 
 
-def run_truth_check(frame: pd.DataFrame, table3: pd.DataFrame, truth_path: str | os.PathLike[str], *,
+def run_truth_check(frame: pd.DataFrame, table3: pd.DataFrame, paths: RunPaths, *,
                     score: str = "score") -> pd.DataFrame:
-    """:func:`twin_truth_check` against the twin's ``truth.csv`` and planted loadings; empty if there is no truth.
+    """:func:`twin_truth_check` against the run's twin ``truth.csv`` (``paths.truth``) and planted loadings; empty
+    if there is no truth.
 
     A user's own cohort has no ``truth.csv``: the result is then an empty table with the same columns.
 
     Examples
     --------
-    >>> run_truth_check(pd.DataFrame(), pd.DataFrame(), "/nonexistent/truth.csv").columns.tolist()
+    >>> run_truth_check(pd.DataFrame(), pd.DataFrame(), RunPaths("/nonexistent/run")).columns.tolist()
     ['check', 'group', 'planted', 'observed', 'recovered']
     """
-    p = Path(truth_path)
+    p = paths.truth
     if not p.exists():
         return pd.DataFrame(columns=list(TRUTH_CHECK_COLUMNS))
     from gvisage_lib.twin.tabular import planted_endocrine_loadings

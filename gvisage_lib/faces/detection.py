@@ -25,6 +25,7 @@ import numpy as np
 
 # the pipeline's one photo decoder, here for the face steps (it lives in core so that validation can use it too)
 from gvisage_lib.core.images import MAX_IMAGE_PIXELS, ImageTooLarge, decode_image, header_size, read_image
+from gvisage_lib.core.validation import check_int
 
 #: The cascade file inside the OpenCV wheel.
 CASCADE_FILE = "haarcascade_frontalface_default.xml"
@@ -91,8 +92,7 @@ def detect_faces(image: np.ndarray, *, max_side: int = 200, scale_factor: float 
     (1, True)
     """
     check_rgb_image(image)
-    if not isinstance(max_side, (int, np.integer)) or max_side < 0:
-        raise ValueError(f"max_side must be an integer >= 0, got {max_side!r}")
+    check_int("max_side", max_side, minimum=0)
     if not scale_factor > 1.0:
         raise ValueError(f"scale_factor must be > 1, got {scale_factor!r}")
     if not 0 <= min_size_fraction < 1:
@@ -194,8 +194,7 @@ def resize_square(image: np.ndarray, size: int) -> np.ndarray:
     (16, 16, 3)
     """
     check_rgb_image(image)
-    if not isinstance(size, (int, np.integer)) or size < 8:
-        raise ValueError(f"size must be an integer >= 8, got {size!r}")
+    check_int("size", size, minimum=8)
     shrink = image.shape[0] >= size and image.shape[1] >= size
     return cv2.resize(image, (int(size), int(size)), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_CUBIC)
 

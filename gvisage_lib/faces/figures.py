@@ -33,8 +33,9 @@ from matplotlib.figure import Figure
 from gvisage_lib.cohort.manifest import resolve_manifest_path
 from gvisage_lib.cohort.privacy import assert_renderable, read_twin_photo
 from gvisage_lib.core import schema
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.style import FIGSIZE, FONT, QC_COLOUR, finish, grid_figsize, new_axes, new_panels
-from gvisage_lib.core.validation import check_frame
+from gvisage_lib.core.validation import check_frame, check_int
 from gvisage_lib.faces.preprocess import load_stack
 from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS
 
@@ -56,8 +57,7 @@ def pick_examples(truth: pd.DataFrame, *, n_per_group: int = 4, seed: int = 0) -
     >>> pick_examples(t, n_per_group=2)["subject_id"].tolist()[-2:]
     ['d', 'f']
     """
-    if not isinstance(n_per_group, (int, np.integer)) or n_per_group < 1:
-        raise ValueError(f"n_per_group must be an integer >= 1, got {n_per_group!r}")
+    check_int("n_per_group", n_per_group, minimum=1)
     for col in ("subject_id", "group", "endocrine_damage"):
         if col not in truth.columns:
             raise ValueError(f"truth lacks column {col!r}")
@@ -148,7 +148,7 @@ def phenotype_montage(manifest_path: str | os.PathLike[str], *, truth_path: str 
     return finish(fig, own=own)
 
 
-def crops_montage(manifest_path: str | os.PathLike[str], faces: pd.DataFrame, run_root: str | os.PathLike[str],
+def crops_montage(manifest_path: str | os.PathLike[str], faces: pd.DataFrame, paths: RunPaths,
                   subject_ids: list[str], *, fig: Figure | None = None) -> Figure:
     """The four preprocessed crops (what the CNN sees) of each given subject, one row per subject.
 
@@ -160,8 +160,8 @@ def crops_montage(manifest_path: str | os.PathLike[str], faces: pd.DataFrame, ru
         The twin's manifest; must pass the privacy guard for ``subject_ids``.
     faces : pandas.DataFrame
         The face table of the preprocessing (``subject_id``, ``included``, ``stack_path``).
-    run_root : path-like
-        Run folder the ``stack_path`` values are relative to.
+    paths : RunPaths
+        The run, whose folder the ``stack_path`` values are relative to.
     subject_ids : list of str
         Subjects to show, one row each.
     fig : matplotlib.figure.Figure, optional
@@ -176,7 +176,7 @@ def crops_montage(manifest_path: str | os.PathLike[str], faces: pd.DataFrame, ru
     >>> import tempfile
     >>> d = Path(tempfile.mkdtemp())
     >>> _ = (d / "manifest.csv").write_text("subject_id,photo_1\\nS1,photos/S1_1.jpg\\n")
-    >>> crops_montage(d / "manifest.csv", pd.DataFrame(), d, ["S1"])  # doctest: +ELLIPSIS
+    >>> crops_montage(d / "manifest.csv", pd.DataFrame(), RunPaths(d), ["S1"])  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     ...
     gvisage_lib.cohort.privacy.PrivacyError: refusing to render faces of manifest.csv: no twin.json beside ...
@@ -188,7 +188,7 @@ def crops_montage(manifest_path: str | os.PathLike[str], faces: pd.DataFrame, ru
     for i, sid in enumerate(subject_ids):
         if sid not in idx.index or not bool(idx.at[sid, "included"]):
             raise ValueError(f"subject {sid!r} has no preprocessed stack (excluded or not in faces)")
-        st = load_stack(Path(run_root) / idx.at[sid, "stack_path"])
+        st = load_stack(paths.root / idx.at[sid, "stack_path"])
         for k in range(4):
             axes[i, k].imshow(st[3 * k:3 * k + 3].transpose(1, 2, 0))
             axes[i, k].set_xticks([])

@@ -50,7 +50,7 @@ holds (a repeated view counts again: see ``repeat_of``). The channels are RGB of
 
 Cache
 -----
-Each subject's result is cached in ``run_paths.face_cache`` under ``key`` = SHA-256 of :data:`PREPROCESS_VERSION`,
+Each subject's result is cached in ``paths.face_cache`` under ``key`` = SHA-256 of :data:`PREPROCESS_VERSION`,
 every parameter, and for each photo slot its column, the SHA-256 of the file's bytes and its box. ``<key>.npy``
 holds the stack and ``<key>.json`` the per-photo QC; a rerun with the same photos and parameters reads them and
 decodes no image (``cache_hit=True``). Renaming a photo file does not invalidate the cache; changing a pixel does.
@@ -93,6 +93,7 @@ from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.progress import Ticker
 from gvisage_lib.core.schema import PHOTO_COLUMNS
+from gvisage_lib.core.validation import check_int
 from gvisage_lib.core.workers import worker_pool
 from gvisage_lib.faces import detection as F
 
@@ -125,8 +126,7 @@ DEFAULT_DETECT_MAX_SIDE = 200
 
 def _validate_params(image_size: Any, crop_mode: Any, workers: Any, blur_threshold: Any, min_face_fraction: Any,
                      margin: Any, multi_face_ratio: Any) -> None:
-    if not isinstance(image_size, (int, np.integer)) or isinstance(image_size, bool) or image_size < 8:
-        raise ValueError(f"image_size must be an integer >= 8, got {image_size!r}")
+    check_int("image_size", image_size, minimum=8)
     if crop_mode not in CROP_MODES:
         raise ValueError(f"crop_mode must be one of {list(CROP_MODES)}, got {crop_mode!r}")
     if workers is not None and (not isinstance(workers, (int, np.integer)) or workers < 1):
@@ -425,7 +425,7 @@ def _subject_reason(records: list[dict[str, Any]]) -> str:
     return ";".join(r for r in QC_REASONS if r in reasons)
 
 
-def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths, *, image_size: int,
+def preprocess_cohort(manifest_path: str | os.PathLike[str], paths: RunPaths, *, image_size: int,
                       crop_mode: str = "detect", workers: int | None = None,
                       blur_threshold: float = DEFAULT_BLUR_THRESHOLD,
                       min_face_fraction: float = DEFAULT_MIN_FACE_FRACTION, margin: float = DEFAULT_MARGIN,
@@ -438,8 +438,8 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
     manifest_path : path-like
         Cohort manifest (``subject_id``, ``photo_1``..``photo_4`` relative to its folder; ``face_box_1..4`` for
         ``crop_mode="box"``).
-    run_paths : RunPaths
-        Run folder: stacks go to ``run_paths.face_cache``, the index to ``run_paths.faces_index`` and the per-photo
+    paths : RunPaths
+        Run folder: stacks go to ``paths.face_cache``, the index to ``paths.faces_index`` and the per-photo
         QC table to ``qc_photos.parquet`` beside it.
     image_size : int
         Side of the square crops (the profile's ``image_size``; 256 in the paper).
@@ -460,14 +460,14 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
     -------
     DataFrame
         The faces index (:data:`FACES_COLUMNS`), one row per manifest subject in manifest order; also written to
-        ``run_paths.faces_index``. ``stack_path`` is relative to the run folder ("" for excluded subjects).
+        ``paths.faces_index``. ``stack_path`` is relative to the run folder ("" for excluded subjects).
 
     Examples
     --------
     See the module documentation.
     """
-    if not isinstance(run_paths, RunPaths):
-        raise TypeError(f"run_paths must be a RunPaths, got {type(run_paths).__name__}")
+    if not isinstance(paths, RunPaths):
+        raise TypeError(f"paths must be a RunPaths, got {type(paths).__name__}")
     _validate_params(image_size, crop_mode, workers, blur_threshold, min_face_fraction, margin, multi_face_ratio)
     from gvisage_lib.cohort.manifest import load_manifest
 
@@ -502,8 +502,8 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
         if not photos:
             raise ValueError(f"manifest {mpath.name}: row {i + 2} (subject {r['subject_id']!r}), column 'photo_1' "
                              "is empty")
-        jobs.append((r["subject_id"], photos, params, str(run_paths.face_cache)))
-    run_paths.face_cache.mkdir(parents=True, exist_ok=True)
+        jobs.append((r["subject_id"], photos, params, str(paths.face_cache)))
+    paths.face_cache.mkdir(parents=True, exist_ok=True)
 
     n_workers = max(1, min(workers or os.cpu_count() or 1, len(jobs)))
     results: list[dict[str, Any]] = []
@@ -521,7 +521,7 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
     hits = sum(bool(r["cache_hit"]) for r in results)
     ticker.finish(f"{len(results)} subjects, {hits} from the cache, {n_workers} worker(s)")
 
-    rel_cache = os.path.relpath(run_paths.face_cache, run_paths.root)
+    rel_cache = os.path.relpath(paths.face_cache, paths.root)
     faces = pd.DataFrame({
         "subject_id": [r["subject_id"] for r in results],
         "included": [bool(r["included"]) for r in results],
@@ -540,12 +540,12 @@ def preprocess_cohort(manifest_path: str | os.PathLike[str], run_paths: RunPaths
         qc[c] = pd.to_numeric(qc[c], errors="coerce").astype(float)
     for c in ("repeat_of", "note"):
         qc[c] = qc[c].fillna("").astype(str)
-    io.write_parquet(faces, run_paths.faces_index)
-    io.write_parquet(qc, qc_photos_path(run_paths))
+    io.write_parquet(faces, paths.faces_index)
+    io.write_parquet(qc, qc_photos_path(paths))
     return faces
 
 
-def qc_photos_path(run_paths: RunPaths) -> Path:
+def qc_photos_path(paths: RunPaths) -> Path:
     """Where :func:`preprocess_cohort` writes the per-photo QC table (beside ``faces.parquet``).
 
     Examples
@@ -553,12 +553,12 @@ def qc_photos_path(run_paths: RunPaths) -> Path:
     >>> qc_photos_path(RunPaths("/tmp/r")).name
     'qc_photos.parquet'
     """
-    return run_paths.faces_index.with_name("qc_photos.parquet")
+    return paths.faces_index.with_name("qc_photos.parquet")
 
 
-def load_qc_photos(run_paths: RunPaths) -> pd.DataFrame:
-    """The per-photo QC table written by the last :func:`preprocess_cohort` run in ``run_paths``."""
-    p = qc_photos_path(run_paths)
+def load_qc_photos(paths: RunPaths) -> pd.DataFrame:
+    """The per-photo QC table written by the last :func:`preprocess_cohort` run in ``paths``."""
+    p = qc_photos_path(paths)
     if not p.is_file():
         raise FileNotFoundError(f"per-photo QC table not found: {p} (run preprocess_cohort first)")
     return pd.read_parquet(p)

@@ -38,6 +38,7 @@ from gvisage_lib.core import io
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.record import DEFAULT_CROP_MODE, RunRecord
 from gvisage_lib.core.schema import PHOTO_COLUMNS
+from gvisage_lib.core.validation import check_int
 from gvisage_lib.faces import detection as F
 from gvisage_lib.faces.preprocess import CROP_MODES, DEFAULT_MARGIN, load_qc_photos, load_stack
 from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS, PhenotypeEffects, phenotype_from_truth
@@ -62,8 +63,7 @@ def crop_mask(mask: np.ndarray, box: tuple[int, int, int, int], *, margin: float
     """
     if mask.ndim != 2:
         raise ValueError(f"mask must be a 2-D array, got shape {mask.shape}")
-    if not isinstance(image_size, (int, np.integer)) or image_size < 8:
-        raise ValueError(f"image_size must be an integer >= 8, got {image_size!r}")
+    check_int("image_size", image_size, minimum=8)
     win = F.crop_window(mask.astype(np.float32, copy=False), F.square_window(box, margin=margin))
     shrink = win.shape[0] >= image_size
     out = cv2.resize(win, (int(image_size), int(image_size)),

@@ -28,6 +28,7 @@ import cv2
 import numpy as np
 import pandas as pd
 
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.schema import STAGES, stage_label
 
 FEATURES: tuple[str, ...] = ("mean_r", "mean_g", "mean_b", "saturation", "redness", "eye_cheek_ratio",
@@ -159,24 +160,25 @@ def signal_check(stats: pd.DataFrame, groups: pd.Series | np.ndarray | list[str]
     return pd.DataFrame(rows)
 
 
-def cohort_signal_check(faces_index: str | os.PathLike[str], manifest_path: str | os.PathLike[str],
-                        run_dir: str | os.PathLike[str], *, n_splits: int = 5, seed: int = 0) -> pd.DataFrame:
+def cohort_signal_check(paths: RunPaths, manifest_path: str | os.PathLike[str], *, n_splits: int = 5,
+                        seed: int = 0) -> pd.DataFrame:
     """:func:`signal_check` on the included subjects of a preprocessed cohort (all splits pooled).
 
-    Reads ``faces.parquet`` (stack paths relative to ``run_dir``) and the manifest's ``group`` column. Only
+    Reads the run's faces index (``paths.faces_index``, stack paths relative to the run folder) and the manifest's
+    ``group`` column. Only
     statistics leave this function: no image is shown, so it is allowed on a real cohort.
     """
     from gvisage_lib.cohort.manifest import load_manifest
     from gvisage_lib.faces.preprocess import load_stack
 
-    faces = pd.read_parquet(faces_index)
+    faces = pd.read_parquet(paths.faces_index)
     man = load_manifest(manifest_path, validate=False)
     for col in ("subject_id", "group"):
         if col not in man.columns:
             raise ValueError(f"manifest {Path(manifest_path).name}: column {col!r} missing")
     inc = faces.loc[faces["included"].astype(bool), ["subject_id", "stack_path"]]
     inc = inc.merge(man[["subject_id", "group"]], on="subject_id", how="inner", validate="one_to_one")
-    stacks = [load_stack(Path(run_dir) / p) for p in inc["stack_path"]]
+    stacks = [load_stack(paths.root / p) for p in inc["stack_path"]]
     return signal_check(image_statistics(stacks), inc["group"].to_numpy(), n_splits=n_splits, seed=seed)
 
 
@@ -226,27 +228,27 @@ CEILING_COLUMNS: tuple[str, ...] = ("stage", "comparison", "n", "phenotype_ceili
                                     "paper_validation_auc")
 
 
-def twin_ceilings(signal: pd.DataFrame, truth_path: str | os.PathLike[str], faces_index: str | os.PathLike[str], *,
-                  n_splits: int = 5, seed: int = 0) -> pd.DataFrame:
+def twin_ceilings(signal: pd.DataFrame, paths: RunPaths, *, n_splits: int = 5, seed: int = 0) -> pd.DataFrame:
     """Per stage: the phenotype ceiling, the image-statistics check and the paper's validation AUC side by side.
 
     ``signal`` is the output of :func:`cohort_signal_check`. The ceiling (:func:`phenotype_ceiling`) is computed on
-    the subjects whose faces passed quality control (those the CNN sees). The paper's AUC is GVisageNet's on its
+    the subjects whose faces passed quality control (those the CNN sees; ``paths.faces_index``), with the twin's
+    ``paths.truth``. The paper's AUC is GVisageNet's on its
     independent validation set (stage 1 0.938, stage 2 0.739). A user's own cohort has no ``truth.csv``: the result
     is then an empty table with the same columns.
 
     Examples
     --------
-    >>> twin_ceilings(pd.DataFrame(), "/nonexistent/truth.csv", "/nonexistent/faces.parquet").columns.tolist()
+    >>> twin_ceilings(pd.DataFrame(), RunPaths("/nonexistent/run")).columns.tolist()
     ['stage', 'comparison', 'n', 'phenotype_ceiling_auc', 'image_statistics_auc', 'paper_validation_auc']
     """
-    tp = Path(truth_path)
+    tp = paths.truth
     if not tp.is_file():
         return pd.DataFrame(columns=list(CEILING_COLUMNS))
     from gvisage_lib import paper as published
 
     truth = pd.read_csv(tp, dtype={"subject_id": str})
-    faces = pd.read_parquet(faces_index)
+    faces = pd.read_parquet(paths.faces_index)
     included = set(faces.loc[faces["included"].astype(bool), "subject_id"].astype(str))
     ceiling = phenotype_ceiling(truth[truth["subject_id"].isin(included)], n_splits=n_splits, seed=seed)
     reported = published.candidate_auc()

@@ -90,7 +90,7 @@ OUTPUTS: tuple[Output, ...] = (
     _t("face_signal_check", "", "02_faces", f"{_F}.signal_check.cohort_signal_check", "Cross-validated AUC of a regression on image statistics, per stage."),
     _t("twin_ceilings", "", "02_faces", f"{_F}.signal_check.twin_ceilings", "Per stage: the twin's phenotype ceiling, the image-statistics check and the paper's AUC."),
     # 03 training
-    _t("training_history", "", "03_train", f"{_N}.training.train_candidates", "Loss and AUC per epoch, candidate and stage."),
+    _t("training_history", "", "03_train", f"{_N}.candidates.train_candidates", "Loss and AUC per epoch, candidate and stage."),
     _f("figS4", "figS4_learning_curves_candidates", "", "03_train", f"{_N}.figures.plot_learning_curves", "Learning curves of every candidate and stage."),
     _t("test_auc_by_candidate", "Figure 3C", "03_train", f"{_N}.predict.auc_by_candidate", "Test AUC per candidate and stage, beside the paper's."),
     _t("validation_auc_by_candidate", "", "03_train", f"{_N}.predict.auc_by_candidate", "Validation AUC per candidate and stage."),

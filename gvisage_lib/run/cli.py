@@ -198,10 +198,11 @@ def _cmd_predict(args: argparse.Namespace) -> int:
     import json
 
     from gvisage_lib.cnn.screen import screen_run
+    from gvisage_lib.core.paths import RunPaths
 
     try:
-        result = screen_run(args.run, args.photos, rule=args.rule, crop_mode=args.crop_mode, combine=args.combine,
-                            device=args.device)
+        result = screen_run(RunPaths(args.run), args.photos, rule=args.rule, crop_mode=args.crop_mode,
+                            combine=args.combine, device=args.device)
     except (ValueError, FileNotFoundError, KeyError, RuntimeError) as exc:
         _err(str(exc))
         return 2
@@ -273,12 +274,13 @@ def _cmd_train(args: argparse.Namespace) -> int:
 
     import torch.distributed as dist
 
-    from gvisage_lib.cnn.training import train_from_run
+    from gvisage_lib.cnn.candidates import train_from_run
+    from gvisage_lib.core.paths import RunPaths
     from gvisage_lib.core.record import RunRecord, TrainingRecord, now_utc
 
     started, t0 = now_utc(), time.perf_counter()
     try:  # a bad run folder, model or stage is a ValueError / FileNotFoundError: main() makes it one line, exit 2
-        tm = train_from_run(args.out, args.model, args.stage, profile=args.profile, seed=args.seed,
+        tm = train_from_run(RunPaths(args.out), args.model, args.stage, profile=args.profile, seed=args.seed,
                             retrain=args.retrain, device=args.device)
         world_size = dist.get_world_size() if dist.is_initialized() else 1
         rank = dist.get_rank() if dist.is_initialized() else 0

@@ -50,6 +50,7 @@ import numpy as np
 import pandas as pd
 
 from gvisage_lib.core.labels import decimals_for, format_number, format_p, label, shorten_hash
+from gvisage_lib.core.validation import check_int
 
 __all__ = ["WRAP_AFTER", "ci_pairs", "display_frame", "format_number", "format_p", "merge_ci", "p_columns",
            "show_figure", "show_table", "table_caption_for", "table_html"]
@@ -381,10 +382,9 @@ def table_html(frame: pd.DataFrame, *, csv: str | os.PathLike[str] | None = None
     >>> table_html(frame, max_rows=0)
     Traceback (most recent call last):
     ...
-    ValueError: max_rows must be an integer >= 1, got 0
+    ValueError: max_rows must be a positive integer, got 0
     """
-    if isinstance(max_rows, bool) or not isinstance(max_rows, int) or max_rows < 1:
-        raise ValueError(f"max_rows must be an integer >= 1, got {max_rows!r}")
+    check_int("max_rows", max_rows, minimum=1)
     merged = merge_ci(frame.head(max_rows))
     shown = display_frame(merged, p_cols=p_columns(merged) if p_cols is None else p_cols)
     # a plain row number (0, 1, ... or what is left of it after a filter) says nothing: hidden

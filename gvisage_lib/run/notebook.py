@@ -16,9 +16,10 @@ and it saves what it computes by the keys of :mod:`gvisage_lib.paper.index`, so 
 numbering) are spelled in one place: ``nb.save_table(frame, "table1")``, ``nb.save_figure(fig, "fig4a")``.
 
 What a reader sees goes through :mod:`gvisage_lib.run.display`: ``nb.show_table(view, "table1")`` shows a short,
-rounded view with a link to the saved CSV, ``nb.show_figure(fig, "fig4a")`` saves the figure and shows it once with
-its numbered caption. Both return None, so a cell ending with them echoes no path. ``setup_notebook`` prints the
-run's parameters on one line, naming the run folder and a user's manifest by their names only (no machine paths).
+rounded view with a link to the saved CSV, ``nb.table(frame, "table1")`` saves and shows it in one call,
+``nb.show_figure(fig, "fig4a")`` saves the figure and shows it once with its numbered caption. They return None,
+so a cell ending with them echoes no path. ``setup_notebook`` prints the run's parameters on one line, naming the
+run folder and a user's manifest by their names only (no machine paths).
 
 Examples
 --------
@@ -125,6 +126,23 @@ class NotebookRun:
                 raise FileNotFoundError(f"show_table: the table with key {key!r} ({csv.name}) has not been saved in "
                                         f"{self.paths.tables.name}/; call save_table(frame, {key!r}) first")
         display.show_table(frame, csv, max_rows=max_rows, caption=caption, html_dir=self.paths.html, p_cols=p_cols)
+
+    def table(self, frame: pd.DataFrame, key: str, *, view: pd.DataFrame | None = None, max_rows: int = 15,
+              caption: str = "", p_cols: list[str] | None = None, **save_kwargs: Any) -> None:
+        """Save ``frame`` under ``key`` (:meth:`save_table`) and show it, or the shorter ``view`` of it, linked to the
+        saved file (:meth:`show_table`): the one call of a table that is both written and shown.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> nb = NotebookRun(RunPaths(tempfile.mkdtemp()), get_profile("smoke"), Path("m.csv"), 1, True)
+        >>> nb.table(pd.DataFrame({"a": [1, 2]}), "table1")  # doctest: +ELLIPSIS
+        {'text/html': '<div class="gv-table-wrap">...Full table: <a href="../tables/table1.csv">table1.csv</a>...}
+        >>> pd.read_csv(nb.table_path("table1"))["a"].tolist()
+        [1, 2]
+        """
+        self.save_table(frame, key, **save_kwargs)
+        self.show_table(frame if view is None else view, key, max_rows=max_rows, caption=caption, p_cols=p_cols)
 
     def show_figure(self, fig: Any, key: str) -> None:
         """Save ``fig`` (:meth:`save_figure`) and show it once, with its numbered caption and links to its files."""

@@ -56,6 +56,7 @@ from gvisage_lib.core.profiles import DEFAULT_PROFILE, DEFAULT_SEED, Profile, ge
 from gvisage_lib.core.progress import PREFIX_ENV
 from gvisage_lib.core.provenance import environment_info, git_state, output_hashes, package_versions
 from gvisage_lib.core.record import PIPELINE_RUNNER, RunRecord, RunRecordError, RunSettings, now_utc
+from gvisage_lib.core.validation import check_int
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
 from gvisage_lib.run.interrupt import RunInterrupted, execute_notebook_in_thread, signals_interrupt
 from gvisage_lib.run.lock import RunLock
@@ -447,15 +448,13 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
 
     if profile is not None:
         get_profile(profile)  # an unknown name is refused before anything else
-    if gpus is not None and (not isinstance(gpus, int) or isinstance(gpus, bool) or gpus < 1):
-        raise ValueError(f"gpus must be a positive integer, got {gpus!r}")
+    check_int("gpus", gpus, minimum=1, allow_none=True)
     if gpus is not None and gpus > 1:  # refused here, before anything is written, not in notebook 03
         import torch
 
         if gpus > torch.cuda.device_count():
             raise ValueError(f"gpus must be at most the {torch.cuda.device_count()} visible CUDA devices, got {gpus}")
-    if seed is not None and (not isinstance(seed, int) or isinstance(seed, bool) or seed < 0):
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    check_int("seed", seed, minimum=0, allow_none=True)
     notebooks_dir = NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir
     all_books = list_notebooks(notebooks_dir)
     if not all_books:

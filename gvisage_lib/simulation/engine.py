@@ -34,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 
+from gvisage_lib.core.validation import check_int
 from gvisage_lib.simulation.scenarios import SimulationSettings, records_frame, simulate_replicate
 
 __all__ = ["SCHEDULERS", "SimulationResult", "check_scheduler", "default_workers", "run_chunk", "run_simulation"]
@@ -185,14 +186,11 @@ def run_simulation(replicates: int, seed: int, *, settings: SimulationSettings |
     >>> run_simulation(0, seed=1)
     Traceback (most recent call last):
     ...
-    ValueError: replicates must be an integer >= 1, got 0
+    ValueError: replicates must be a positive integer, got 0
     """
-    if isinstance(replicates, bool) or not isinstance(replicates, int) or replicates < 1:
-        raise ValueError(f"replicates must be an integer >= 1, got {replicates!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if workers is not None and (isinstance(workers, bool) or not isinstance(workers, int) or workers < 1):
-        raise ValueError(f"workers must be an integer >= 1, got {workers!r}")
+    check_int("replicates", replicates, minimum=1)
+    check_int("seed", seed, minimum=0)
+    check_int("workers", workers, minimum=1, allow_none=True)
     sched = check_scheduler(scheduler)
     st = SimulationSettings() if settings is None else settings
     if not isinstance(st, SimulationSettings):

@@ -72,6 +72,7 @@ from gvisage_lib import paper
 from gvisage_lib.clinical.hybrid import CNN_TERM, likelihood_ratio_test, logit
 from gvisage_lib.clinical.logistic import SeparationError, design_matrix, fit_logistic, linear_predictor
 from gvisage_lib.core import schema
+from gvisage_lib.core.validation import check_int
 from gvisage_lib.endocrine.strata import strata_metrics, strata_tests
 from gvisage_lib.stats import (
     batched_auc_ranks,
@@ -223,8 +224,7 @@ class SimulationSettings:
         object.__setattr__(self, "strata_aucs", strata)
         if isinstance(self.latent_share, bool) or not 0.0 <= float(self.latent_share) < 1.0:
             raise ValueError(f"latent_share must be in [0, 1), got {self.latent_share!r}")
-        if isinstance(self.n_boot, bool) or not isinstance(self.n_boot, (int, np.integer)) or self.n_boot < 100:
-            raise ValueError(f"n_boot must be an integer >= 100, got {self.n_boot!r}")
+        check_int("n_boot", self.n_boot, minimum=100)
         if isinstance(self.scale, bool) or not isinstance(self.scale, (int, float)) or not 0 < self.scale <= 5:
             raise ValueError(f"scale must be in (0, 5], got {self.scale!r}")
         tables = tuple(self.tables)
@@ -683,11 +683,7 @@ def replicate_seeds(seed: int, index: int) -> ReplicateSeeds:
     >>> a.bootstrap == int(child.spawn(2)[1].generate_state(1)[0])
     True
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or index < 0:
-        raise ValueError(f"index must be a non-negative integer, got {index!r}")
-    return ReplicateSeeds(int(seed), int(index))
+    return ReplicateSeeds(check_int("seed", seed, minimum=0), check_int("index", index, minimum=0))
 
 
 #: Slots of the simulated scores in :meth:`ReplicateSeeds.scores` (an effect size k of the nested comparison uses

@@ -1,6 +1,6 @@
 """Diagnostic-accuracy statistics: AUC and DeLong tests (fast, equal to R pROC), exact proportion CIs, 2x2 metrics,
 operating points and threshold rules, a seeded stratified bootstrap, multiple-testing adjustment, and tests across
-independent strata of AUCs (heterogeneity, trend, Friedman).
+independent strata of AUCs (heterogeneity, trend, Friedman), and the two-group tests of Table 1.
 
 Examples
 --------
@@ -48,6 +48,7 @@ from .metrics import DiagnosticMetrics, diagnostic_metrics, metrics_from_counts
 from .multiple_testing import bh_adjust
 from .operating_points import RULES, Threshold, apply_operating_points, choose_threshold, operating_points
 from .proportions import proportion_ci
+from .two_groups import TwoGroupResult, compare_two_groups, contingency_test, fisher_freeman_halton
 
 __all__ = [
     "RULES",
@@ -88,5 +89,9 @@ __all__ = [
     "delong_test_unpaired",
     "midrank",
     "proportion_ci",
+    "TwoGroupResult",
+    "compare_two_groups",
+    "contingency_test",
+    "fisher_freeman_halton",
     "roc_auc_delong",
 ]

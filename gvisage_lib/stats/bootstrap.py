@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gvisage_lib.core.validation import check_binary_labels, check_level, check_scores
+from gvisage_lib.core.validation import check_binary_labels, check_int, check_level, check_scores
 
 from .delong import midrank
 from .results import StatResult
@@ -48,9 +48,7 @@ __all__ = [
 
 
 def _check_n_boot(n_boot: Any) -> int:
-    if isinstance(n_boot, bool) or not isinstance(n_boot, (int, np.integer)) or n_boot < 1:
-        raise ValueError(f"n_boot must be a positive integer, got {n_boot!r}")
-    return int(n_boot)
+    return check_int("n_boot", n_boot, minimum=1)
 
 
 def bootstrap_indices(y_true: Any, n_boot: int = 2000, seed: int = 0, stratified: bool = True) -> np.ndarray:

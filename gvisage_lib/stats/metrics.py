@@ -33,7 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from gvisage_lib.core.validation import check_binary_labels, check_choice, check_level, check_scores
+from gvisage_lib.core.validation import check_binary_labels, check_choice, check_int, check_level, check_scores
 
 from .proportions import METHODS, proportion_ci
 from .results import StatResult
@@ -110,8 +110,7 @@ def metrics_from_counts(tp: int, fp: int, tn: int, fn: int, threshold: float = f
     """
     cells = {"tp": tp, "fp": fp, "tn": tn, "fn": fn}
     for name, v in cells.items():
-        if isinstance(v, bool) or not isinstance(v, (int, np.integer)) or v < 0:
-            raise ValueError(f"{name} must be a non-negative integer count, got {v!r}")
+        check_int(name, v, minimum=0)
     lv = check_level(level)
     meth = check_choice(ci_method, "ci_method", METHODS)
     out: dict[str, Any] = {k: int(v) for k, v in cells.items()}

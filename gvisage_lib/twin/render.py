@@ -223,6 +223,7 @@ class _Pose:
     eye_open: float
     brow_raise: float
     smile: float
+    gaze: float = 0.0  # horizontal shift of the irises, in face units
 
 
 def _top_ext(look: SubjectLook) -> float:
@@ -326,6 +327,11 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     visible face and one region per phenotype, see :func:`planted_regions`), float32 arrays of shape (height, width)
     in [0, 1], in the photo's pixels. Asking for them draws no random number and leaves the photo unchanged.
 
+    The photo is drawn in layers, each its own function and in this order (the random draws come in it): the pose
+    and expression (:func:`_draw_pose`), the backdrop, body and head (:func:`_draw_head`), the shading over the face
+    (:func:`_shade_face`), the skin's texture (:func:`_draw_skin`), the eyes, nose, mouth and fringe
+    (:func:`_draw_features`), then the camera: softness, rotation, lighting, colour, noise (:func:`_camera`).
+
     Examples
     --------
     >>> look = SubjectLook.sample(np.random.default_rng(2), sex="M", age_years=14, phenotype={"phen_acne": 1.0})
@@ -339,11 +345,22 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     W, H = int(photo_size[0]), int(photo_size[1])
     if W < 64 or H < 64:
         raise ValueError(f"photo_size must be at least (64, 64), got {photo_size!r}")
+    pose = _draw_pose(look, rng, W, H)
+    img = _draw_head(look, pose, rng, capture_shift)
+    roi = _shade_face(img, look, pose)
+    _draw_skin(img, look, pose, rng, roi)
+    _draw_features(img, look, pose)
+    if regions is not None:
+        regions.clear()
+        regions.update(planted_regions(look, pose))
+    return _camera(img, pose, rng, capture_shift)
+
+
+def _draw_pose(look: SubjectLook, rng: np.random.Generator, W: int, H: int) -> _Pose:
+    """The photo's pose and expression: head size and position, rotation, smile, brows, eye opening, gaze."""
     p = look.phen
-    # --- pose and expression (per photo)
     scale = rng.uniform(0.88, 1.12)
     a = 0.205 * W * scale * (1.0 + 0.12 * p["phen_puffiness"])  # face half-width in pixels
-    b = a * look.aspect
     cx = W / 2 + rng.uniform(-0.06, 0.06) * W
     cy = H * 0.46 + rng.uniform(-0.05, 0.05) * H
     angle = rng.uniform(-7, 7)
@@ -351,8 +368,13 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
     brow_raise = rng.uniform(-0.02, 0.05) - 0.03 * p["phen_fatigue"]
     eye_open = rng.uniform(0.85, 1.1) * (1 - 0.2 * p["phen_periorbital"]) * (1 - 0.15 * p["phen_fatigue"])
     gaze = rng.uniform(-0.04, 0.04)
+    return _Pose(W=W, H=H, cx=cx, cy=cy, a=a, angle=angle, eye_open=eye_open, brow_raise=brow_raise, smile=smile,
+                 gaze=gaze)
 
-    # --- background: smooth colour field
+
+def _draw_head(look: SubjectLook, pose: _Pose, rng: np.random.Generator, capture_shift: float) -> np.ndarray:
+    """A float32 (H, W, 3) image: the smooth backdrop, shoulders and neck, hair behind the head, ears, the face."""
+    W, H, cx, cy, a = pose.W, pose.H, pose.cx, pose.cy, pose.a
     bg_base = _BACKDROPS[rng.integers(len(_BACKDROPS))] * rng.uniform(0.88, 1.04)
     if capture_shift > 0:
         bg_base = bg_base + capture_shift * (np.array([40.0, 60.0, 20.0], np.float32) - bg_base) * 0.6
@@ -371,17 +393,20 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
         cv2.rectangle(img, _pt(cx, cy, a, -1.18, -0.2), _pt(cx, cy, a, 1.18, look.aspect + 0.9), hair, -1,
                       lineType=cv2.LINE_AA, shift=4)
     _ellipse(img, cx, cy, a, 0.0, -0.12, 1.2, hb, hair)
-    # ears
-    for s in (-1, 1):
+    for s in (-1, 1):  # ears
         _ellipse(img, cx, cy, a, s * 0.98, 0.02, 0.16, 0.26, skin_dark)
     # face: upper skull ellipse + jaw ellipse
-    top_ext = _top_ext(look)
-    _ellipse(img, cx, cy, a, 0.0, 0.0, 1.0, look.aspect * top_ext, skin, start=180, end=360)
+    _ellipse(img, cx, cy, a, 0.0, 0.0, 1.0, look.aspect * _top_ext(look), skin, start=180, end=360)
     _ellipse(img, cx, cy, a, 0.0, 0.0, 1.0, look.aspect * 0.35, skin)
-    chin = _chin(look)
-    _ellipse(img, cx, cy, a, 0.0, 0.0, min(1.0, look.jaw), chin, skin, start=0, end=180)
+    _ellipse(img, cx, cy, a, 0.0, 0.0, min(1.0, look.jaw), _chin(look), skin, start=0, end=180)
+    return img
 
-    # --- shading layer over the head region (multiplicative), drawn at low resolution then upsampled
+
+def _shade_face(img: np.ndarray, look: SubjectLook, pose: _Pose) -> tuple[int, int, int, int]:
+    """Multiply the head region by a shading layer (drawn at 1/4 resolution, blurred, upsampled) confined to the
+    face; returns the region ``(x0, y0, x1, y1)`` in pixels."""
+    W, H, cx, cy, a = pose.W, pose.H, pose.cx, pose.cy, pose.a
+    p, b = look.phen, a * look.aspect
     x0, y0 = max(0, int(cx - 1.3 * a)), max(0, int(cy - 1.6 * b))
     x1, y1 = min(W, int(cx + 1.3 * a)), min(H, int(cy + 1.3 * b))
     roi_w, roi_h = x1 - x0, y1 - y0
@@ -414,110 +439,134 @@ def draw_photo(look: SubjectLook, rng: np.random.Generator, *, photo_size: tuple
                      1.0 + 0.22 * p["phen_periorbital"])
     # confine the shading to the face (skull + jaw outline), so hair and background keep their colour
     face_mask = np.zeros((sh, sw), np.float32)
-    _ellipse(face_mask, lcx, lcy, la, 0.0, 0.0, 1.0, look.aspect * top_ext, 1.0, start=180, end=360)
+    _ellipse(face_mask, lcx, lcy, la, 0.0, 0.0, 1.0, look.aspect * _top_ext(look), 1.0, start=180, end=360)
     _ellipse(face_mask, lcx, lcy, la, 0.0, 0.0, 1.0, look.aspect * 0.35, 1.0)
-    _ellipse(face_mask, lcx, lcy, la, 0.0, 0.0, min(1.0, look.jaw), chin, 1.0, start=0, end=180)
+    _ellipse(face_mask, lcx, lcy, la, 0.0, 0.0, min(1.0, look.jaw), _chin(look), 1.0, start=0, end=180)
     shade = 1.0 + (shade - 1.0) * face_mask
     shade = cv2.GaussianBlur(shade, (0, 0), max(0.8, 0.09 * la))
     shade = cv2.resize(shade, (roi_w, roi_h), interpolation=cv2.INTER_LINEAR)
     img[y0:y1, x0:x1] *= shade[..., None]
+    return x0, y0, x1, y1
 
-    # --- skin texture overlays: redness and acne, oily shine, stubble
+
+def _draw_skin(img: np.ndarray, look: SubjectLook, pose: _Pose, rng: np.random.Generator,
+               roi: tuple[int, int, int, int]) -> None:
+    """The skin's texture inside the head region ``roi``: acne and cheek redness, oily shine, stubble."""
+    p, a = look.phen, pose.a
+    x0, y0, x1, y1 = roi
+    roi_h, roi_w = y1 - y0, x1 - x0
+    ox, oy = pose.cx - x0, pose.cy - y0  # the face centre in the region
     if p["phen_acne"] > 0.02:
-        # papules: redder but about as bright as the skin (luminance kept), so they colour the face without
-        # breaking its light/dark structure
-        acne_red = (min(255.0, float(look.skin[0]) * 1.12 + 12), float(look.skin[1]) * 0.8, float(look.skin[2]) * 0.8)
-        n_spots = int(rng.poisson(60 * p["phen_acne"]))
-        acne_areas = np.array([[-0.5, 0.35], [0.5, 0.35], [0.0, -0.55 * look.aspect], [0.0, 0.85 * look.aspect]])
-        for _ in range(n_spots):
-            ru, rv = acne_areas[rng.integers(0, len(acne_areas))]
-            u, v = ru + rng.normal(0, 0.2), rv + rng.normal(0, 0.12)
-            r = rng.uniform(0.04, 0.08)
-            _ellipse(img, cx, cy, a, u, v, r, r, acne_red)
+        _draw_acne(img, look, pose, rng)
         red = np.zeros((roi_h, roi_w), np.float32)
         for s in (-1, 1):
-            _ellipse(red, cx - x0, cy - y0, a, s * 0.5, 0.38, 0.3, 0.25, 1.0)
+            _ellipse(red, ox, oy, a, s * 0.5, 0.38, 0.3, 0.25, 1.0)
         red = cv2.GaussianBlur(red, (0, 0), 0.1 * a)
         img[y0:y1, x0:x1, 0] += 45 * p["phen_acne"] * red
         img[y0:y1, x0:x1, 1] -= 25 * p["phen_acne"] * red
         img[y0:y1, x0:x1, 2] -= 25 * p["phen_acne"] * red
     if p["phen_oily"] > 0.02:
         shine = np.zeros((roi_h, roi_w), np.float32)
-        _ellipse(shine, cx - x0, cy - y0, a, 0.0, -0.5 * look.aspect, 0.35, 0.1, 1.0)
-        _ellipse(shine, cx - x0, cy - y0, a, 0.0, ey + look.nose_len * 0.8, 0.07, 0.1, 1.0)
+        _ellipse(shine, ox, oy, a, 0.0, -0.5 * look.aspect, 0.35, 0.1, 1.0)
+        _ellipse(shine, ox, oy, a, 0.0, look.eye_y + look.nose_len * 0.8, 0.07, 0.1, 1.0)
         for s in (-1, 1):
-            _ellipse(shine, cx - x0, cy - y0, a, s * 0.5, 0.25, 0.12, 0.07, 0.8)
+            _ellipse(shine, ox, oy, a, s * 0.5, 0.25, 0.12, 0.07, 0.8)
         shine = cv2.GaussianBlur(shine, (0, 0), 0.05 * a)
         img[y0:y1, x0:x1] += (90 * p["phen_oily"] * shine)[..., None]
-    mouth_y = _mouth_y(look)
     if p["phen_beard"] > 0.02:
         stub = np.zeros((roi_h, roi_w), np.float32)
-        _ellipse(stub, cx - x0, cy - y0, a, 0.0, mouth_y - 0.1, 0.3, 0.06, 1.0)
-        _ellipse(stub, cx - x0, cy - y0, a, 0.0, chin * 0.85, 0.4, 0.18, 1.0)
+        _ellipse(stub, ox, oy, a, 0.0, _mouth_y(look) - 0.1, 0.3, 0.06, 1.0)
+        _ellipse(stub, ox, oy, a, 0.0, _chin(look) * 0.85, 0.4, 0.18, 1.0)
         stub *= rng.uniform(0.5, 1.0, size=stub.shape).astype(np.float32)
         stub = cv2.GaussianBlur(stub, (0, 0), 0.02 * a + 0.5)
         img[y0:y1, x0:x1] *= (1.0 - 0.55 * p["phen_beard"] * stub)[..., None]
 
-    # --- features
-    brow_col = tuple(min(float(x) * 0.8, 55.0) for x in look.hair)  # brows stay dark whatever the hair colour
+
+def _draw_acne(img: np.ndarray, look: SubjectLook, pose: _Pose, rng: np.random.Generator) -> None:
+    """Papules scattered about four areas (both cheeks, forehead, chin), their number Poisson in the intensity.
+
+    Redder than the skin but about as bright (luminance kept), so they colour the face without breaking its
+    light/dark structure.
+    """
+    p, cx, cy, a = look.phen, pose.cx, pose.cy, pose.a
+    acne_red = (min(255.0, float(look.skin[0]) * 1.12 + 12), float(look.skin[1]) * 0.8, float(look.skin[2]) * 0.8)
+    n_spots = int(rng.poisson(60 * p["phen_acne"]))
+    acne_areas = np.array([[-0.5, 0.35], [0.5, 0.35], [0.0, -0.55 * look.aspect], [0.0, 0.85 * look.aspect]])
+    for _ in range(n_spots):
+        ru, rv = acne_areas[rng.integers(0, len(acne_areas))]
+        u, v = ru + rng.normal(0, 0.2), rv + rng.normal(0, 0.12)
+        r = rng.uniform(0.04, 0.08)
+        _ellipse(img, cx, cy, a, u, v, r, r, acne_red)
+
+
+def _draw_features(img: np.ndarray, look: SubjectLook, pose: _Pose) -> None:
+    """Brows and eyes (:func:`_draw_eyes`), nostrils, the mouth (:func:`_draw_mouth`) and the fringe."""
+    cx, cy, a = pose.cx, pose.cy, pose.a
     for s in (-1, 1):
-        ex = s * look.eye_dx
-        ew, eh = look.eye_w, look.eye_h * eye_open
-        # brows
-        by = ey - 0.2 - brow_raise
-        cv2.ellipse(img, _pt(cx, cy, a, ex, by + 0.08), _axes(a, ew * 1.25, 0.1), 0, 200, 340, brow_col,
-                    max(1, int(round(look.brow_thick * a))), lineType=cv2.LINE_AA, shift=4)
-        # sclera, iris, pupil, upper lid
-        _ellipse(img, cx, cy, a, ex, ey, ew, eh, (235.0, 232.0, 228.0))
-        ir = min(eh * 1.05, ew * 0.55)
-        _ellipse(img, cx, cy, a, ex + gaze, ey, ir, min(ir, eh), tuple(float(x) for x in look.iris))
-        _ellipse(img, cx, cy, a, ex + gaze, ey, ir * 0.45, min(ir * 0.45, eh), (12.0, 10.0, 10.0))
-        cv2.ellipse(img, _pt(cx, cy, a, ex, ey), _axes(a, ew, eh), 0, 180, 360, (25.0, 20.0, 20.0),
-                    max(1, int(round(0.03 * a))), lineType=cv2.LINE_AA, shift=4)
-        # swollen upper lid covering part of the eye
-        if p["phen_periorbital"] > 0.05:
-            lid_h = eh * (0.3 + 0.35 * p["phen_periorbital"])
-            _ellipse(img, cx, cy, a, ex, ey - eh * 0.9, ew * 1.1, lid_h, tuple(float(x) * 0.97 for x in look.skin),
-                     start=0, end=180)
-            # lash line along the swollen lid's edge keeps the eye dark
-            cv2.ellipse(img, _pt(cx, cy, a, ex, ey - eh * 0.9), _axes(a, ew * 0.95, lid_h), 0, 20, 160,
-                        (25.0, 20.0, 20.0), max(1, int(round(0.035 * a))), lineType=cv2.LINE_AA, shift=4)
-    # nose: nostrils and tip
-    ny = ey + look.nose_len
+        _draw_eyes(img, look, pose, s)
+    ny = look.eye_y + look.nose_len  # nostrils
     for s in (-1, 1):
         _ellipse(img, cx, cy, a, s * 0.08, ny, 0.05, 0.03, tuple(float(x) * 0.45 for x in look.skin))
-    # mouth: lips as a curved band, with smile lifting the corners
-    mw = look.mouth_w * (1 + 0.12 * smile)
-    droop = 0.06 * p["phen_fatigue"]
-    curve = 0.06 * smile - droop
-    lips = tuple(float(x) for x in look.lips)
+    _draw_mouth(img, look, pose)
+    # fringe over the forehead
+    hair = tuple(float(x) for x in look.hair)
+    fr = look.fringe
+    top = -look.aspect * _top_ext(look)
+    _ellipse(img, cx, cy, a, 0.0, top + 0.05, 1.08, 0.3 + 0.45 * fr, hair, start=180, end=360)
+    _ellipse(img, cx, cy, a, 0.0, top + 0.05, 1.02, 0.12 + 0.35 * fr, hair, start=0, end=180)
+
+
+def _draw_eyes(img: np.ndarray, look: SubjectLook, pose: _Pose, s: int) -> None:
+    """The brow and the eye on side ``s`` (-1 left, 1 right): sclera, iris, pupil, upper lid, a swollen lid."""
+    p, cx, cy, a = look.phen, pose.cx, pose.cy, pose.a
+    ey, ex = look.eye_y, s * look.eye_dx
+    ew, eh = look.eye_w, look.eye_h * pose.eye_open
+    brow_col = tuple(min(float(x) * 0.8, 55.0) for x in look.hair)  # brows stay dark whatever the hair colour
+    by = ey - 0.2 - pose.brow_raise
+    cv2.ellipse(img, _pt(cx, cy, a, ex, by + 0.08), _axes(a, ew * 1.25, 0.1), 0, 200, 340, brow_col,
+                max(1, int(round(look.brow_thick * a))), lineType=cv2.LINE_AA, shift=4)
+    _ellipse(img, cx, cy, a, ex, ey, ew, eh, (235.0, 232.0, 228.0))
+    ir = min(eh * 1.05, ew * 0.55)
+    _ellipse(img, cx, cy, a, ex + pose.gaze, ey, ir, min(ir, eh), tuple(float(x) for x in look.iris))
+    _ellipse(img, cx, cy, a, ex + pose.gaze, ey, ir * 0.45, min(ir * 0.45, eh), (12.0, 10.0, 10.0))
+    cv2.ellipse(img, _pt(cx, cy, a, ex, ey), _axes(a, ew, eh), 0, 180, 360, (25.0, 20.0, 20.0),
+                max(1, int(round(0.03 * a))), lineType=cv2.LINE_AA, shift=4)
+    if p["phen_periorbital"] > 0.05:  # swollen upper lid covering part of the eye
+        lid_h = eh * (0.3 + 0.35 * p["phen_periorbital"])
+        _ellipse(img, cx, cy, a, ex, ey - eh * 0.9, ew * 1.1, lid_h, tuple(float(x) * 0.97 for x in look.skin),
+                 start=0, end=180)
+        # lash line along the swollen lid's edge keeps the eye dark
+        cv2.ellipse(img, _pt(cx, cy, a, ex, ey - eh * 0.9), _axes(a, ew * 0.95, lid_h), 0, 20, 160,
+                    (25.0, 20.0, 20.0), max(1, int(round(0.035 * a))), lineType=cv2.LINE_AA, shift=4)
+
+
+def _draw_mouth(img: np.ndarray, look: SubjectLook, pose: _Pose) -> None:
+    """The lips as a curved band, the smile lifting the corners and fatigue drooping them, and the lips' line."""
+    cx, cy, a = pose.cx, pose.cy, pose.a
+    mouth_y = _mouth_y(look)
+    mw = look.mouth_w * (1 + 0.12 * pose.smile)
+    curve = 0.06 * pose.smile - 0.06 * look.phen["phen_fatigue"]
     pts_up, pts_lo = [], []
     for t in np.linspace(-1, 1, 9):
         yv = mouth_y - curve * (t * t)
         pts_up.append(_pt(cx, cy, a, t * mw, yv - 0.05 * (1 - t * t) - 0.01))
         pts_lo.append(_pt(cx, cy, a, t * mw, yv + 0.07 * (1 - t * t) + 0.01))
     poly = np.array(pts_up + pts_lo[::-1], dtype=np.int32)
-    cv2.fillPoly(img, [poly], lips, lineType=cv2.LINE_AA, shift=4)
+    cv2.fillPoly(img, [poly], tuple(float(x) for x in look.lips), lineType=cv2.LINE_AA, shift=4)
     line = np.array([_pt(cx, cy, a, t * mw, mouth_y - curve * t * t + 0.005) for t in np.linspace(-1, 1, 9)],
                     np.int32)
     cv2.polylines(img, [line], False, tuple(float(x) * 0.5 for x in look.lips), max(1, int(round(0.02 * a))),
                   lineType=cv2.LINE_AA, shift=4)
-    # fringe over the forehead
-    fr = look.fringe
-    top = -look.aspect * top_ext
-    _ellipse(img, cx, cy, a, 0.0, top + 0.05, 1.08, 0.3 + 0.45 * fr, hair, start=180, end=360)
-    _ellipse(img, cx, cy, a, 0.0, top + 0.05, 1.02, 0.12 + 0.35 * fr, hair, start=0, end=180)
-    if regions is not None:
-        regions.clear()
-        regions.update(planted_regions(look, _Pose(W=W, H=H, cx=cx, cy=cy, a=a, angle=angle, eye_open=eye_open,
-                                                   brow_raise=brow_raise, smile=smile)))
 
-    # --- photo: softness, rotation, lighting, colour, noise
+
+def _camera(img: np.ndarray, pose: _Pose, rng: np.random.Generator, capture_shift: float) -> np.ndarray:
+    """The camera's part: softness, the in-plane rotation, lighting and white balance, sensor noise; uint8 RGB."""
+    W, H = pose.W, pose.H
     sigma = rng.uniform(0.5, 1.0) * W / 320
     if capture_shift > 0:
         sigma *= 1 + 0.8 * capture_shift
     img = cv2.GaussianBlur(img, (0, 0), sigma)
-    rot = cv2.getRotationMatrix2D((cx, cy), angle, 1.0)
+    rot = cv2.getRotationMatrix2D((pose.cx, pose.cy), pose.angle, 1.0)
     img = cv2.warpAffine(img, rot, (W, H), flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
     theta = rng.uniform(0, 2 * math.pi)
     strength = rng.uniform(0.0, 0.2)

@@ -97,6 +97,7 @@ from scipy import optimize, special, stats
 
 from gvisage_lib import paper
 from gvisage_lib.core import schema
+from gvisage_lib.core.validation import check_int
 from gvisage_lib.twin.parameters import effective_dispersions, group_sizes, twin_parameters
 
 #: Columns of truth.csv, in order.
@@ -407,8 +408,7 @@ def generate_tabular(seed: int, scale: float = 1.0) -> tuple[pd.DataFrame, pd.Da
     >>> sorted(m.loc[m.group != "NC", "hpt_damage"].unique())
     ['complete', 'incomplete', 'none']
     """
-    if isinstance(seed, bool) or not isinstance(seed, (int, np.integer)):
-        raise TypeError(f"seed must be an int, got {seed!r}")
+    check_int("seed", seed)
     sizes = group_sizes(scale)
     rng = np.random.default_rng(int(seed))
     params = twin_parameters()

@@ -88,7 +88,7 @@ def test_bad_inputs_raise_with_names():
 
 
 def test_screening_uses_table1_tests_and_selects_at_alpha():
-    from gvisage_lib.cohort.table1 import compare_two_groups
+    from gvisage_lib.stats.two_groups import compare_two_groups
 
     rng = np.random.default_rng(7)
     n = 200

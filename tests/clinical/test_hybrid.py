@@ -22,6 +22,7 @@ from gvisage_lib.clinical import hybrid
 from gvisage_lib.clinical.figures import plot_models_roc
 from gvisage_lib.clinical.logistic import fit_logistic
 from gvisage_lib.core import schema
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.stats import delong_test, diagnostic_metrics, operating_points, roc_auc_delong
 
 from support.frames import stage2_frame as _frame
@@ -120,17 +121,18 @@ def test_load_stage2_frame_reads_through_the_run_folder_readers(tmp_path):
     man = pd.DataFrame({"subject_id": ["a", "b", "c"], "group": ["iGCT", "other", "NC"], "split": "train",
                         "sex": "F", "age_years": 10.0})
     man.to_csv(tmp_path / "m.csv", index=False)
+    run = RunPaths(tmp_path)
     row = {"split": "train", "stage": 2, "model": "alexnet", "profile": "smoke", "seed": 1, "checkpoint_sha256": "0"}
     pred = pd.DataFrame([{**row, "subject_id": "a", "label": 1, "score": 0.8},
                          {**row, "subject_id": "b", "label": 0, "score": 0.3}])
-    pred[list(schema.PREDICTION_COLUMNS)].to_parquet(tmp_path / "p.parquet")
-    (tmp_path / "s.json").write_text(json.dumps({"stage1": "resnet50", "stage2": "alexnet"}))
-    data = hybrid.load_stage2_frame(tmp_path / "m.csv", tmp_path / "p.parquet", tmp_path / "s.json")
+    pred[list(schema.PREDICTION_COLUMNS)].to_parquet(run.predictions)
+    run.selected_model.write_text(json.dumps({"stage1": "resnet50", "stage2": "alexnet"}))
+    data = hybrid.load_stage2_frame(run, tmp_path / "m.csv")
     assert data.model == "alexnet" and data.to_frame()[["subject_id", "label"]].values.tolist() == [["a", 1], ["b", 0]]
-    (tmp_path / "s.json").write_text(json.dumps({"stage1": "resnet50"}))
+    run.selected_model.write_text(json.dumps({"stage1": "resnet50"}))
     with pytest.raises(ValueError, match="stage2"):
-        hybrid.load_stage2_frame(tmp_path / "m.csv", tmp_path / "p.parquet", tmp_path / "s.json")
-    assert len(load_predictions(tmp_path / "p.parquet")) == 2
+        hybrid.load_stage2_frame(run, tmp_path / "m.csv")
+    assert len(load_predictions(run.predictions)) == 2
 
 
 def test_paper_table2_and_roc_plot():

@@ -7,6 +7,8 @@ the statistics that use them.
 
 from __future__ import annotations
 
+import shutil
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -14,9 +16,9 @@ from torch import nn
 
 from gvisage_lib.clinical.hybrid import CNN, fit_models, model_metrics, model_optimism
 from gvisage_lib.cnn import models
+from gvisage_lib.cnn.candidates import fold_assignment, train_candidates
 from gvisage_lib.cnn.datasets import load_subjects, stage_subjects, write_synthetic_stacks
 from gvisage_lib.cnn.outputs import FitPredictions, load_fit_predictions
-from gvisage_lib.cnn.training import fold_assignment, train_candidates
 from gvisage_lib.core import schema
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
@@ -72,7 +74,7 @@ def test_every_training_subject_is_scored_by_a_network_that_did_not_see_it(oof_r
 def test_fit_predictions_replace_only_the_training_scores(oof_run):
     _, paths, _ = oof_run
     pred = pd.read_parquet(paths.predictions)
-    fp = load_fit_predictions(paths.predictions, paths.predictions_oof, "out_of_fold")
+    fp = load_fit_predictions(paths, "out_of_fold")
     assert (fp.fit_split, fp.oof_models, fp.threshold_split("tiny"), fp.threshold_split("alexnet")) == (
         "train", ("tiny",), "train", "test")
     key = ["subject_id", "stage", "model", "split"]
@@ -83,19 +85,21 @@ def test_fit_predictions_replace_only_the_training_scores(oof_run):
     oof = pd.read_parquet(paths.predictions_oof).set_index(["subject_id", "stage"])["score"]
     tr = merged[~held_out].set_index(["subject_id", "stage"])["score"]
     assert np.array_equal(tr.to_numpy(), oof.loc[tr.index].to_numpy())
-    as_is = load_fit_predictions(paths.predictions, paths.predictions_oof, "test")
+    as_is = load_fit_predictions(paths, "test")
     assert as_is.fit_split == "test" and as_is.frame.equals(pred)
 
 
 def test_missing_or_foreign_out_of_fold_scores_are_errors(oof_run, tmp_path):
     _, paths, _ = oof_run
+    other = RunPaths(tmp_path)  # a run folder with the predictions and no out-of-fold scores, then foreign ones
+    shutil.copyfile(paths.predictions, other.predictions)
     with pytest.raises(FileNotFoundError, match="out-of-fold scores not found"):
-        load_fit_predictions(paths.predictions, tmp_path / "none.parquet", "out_of_fold")
+        load_fit_predictions(other, "out_of_fold")
     bad = pd.read_parquet(paths.predictions_oof)
     bad.loc[bad.index[0], "split"] = "test"
-    bad.to_parquet(tmp_path / "bad.parquet", index=False)
+    bad.to_parquet(other.predictions_oof, index=False)
     with pytest.raises(ValueError, match="must be of the train split"):
-        load_fit_predictions(paths.predictions, tmp_path / "bad.parquet", "out_of_fold")
+        load_fit_predictions(other, "out_of_fold")
 
 
 def test_fold_assignment_is_stratified_and_rejects_too_many_folds():

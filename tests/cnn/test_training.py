@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from gvisage_lib.cnn import models
+from gvisage_lib.cnn.candidates import train_candidates
 from gvisage_lib.cnn.datasets import (
     AUGMENT,
     StackSet,
@@ -26,7 +27,7 @@ from gvisage_lib.cnn.datasets import (
     write_synthetic_stacks,
 )
 from gvisage_lib.cnn.predict import auc_by_candidate, cascade_table, select_gvisagenet
-from gvisage_lib.cnn.training import load_trained, predict_scores, train_candidates, train_model
+from gvisage_lib.cnn.training import load_trained, predict_scores, train_model
 from gvisage_lib.core import schema
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile

@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 
 from gvisage_lib.cohort.privacy import PrivacyError, assert_renderable, is_synthetic_cohort
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.faces import figures as face_figures
 from gvisage_lib.twin.render import render_cohort
 
@@ -78,13 +79,13 @@ def test_crops_montage_guarded(twin, tmp_path_factory):
     faces = pd.DataFrame({"subject_id": ["T000"], "included": [True], "stack_path": ["s.npy"]})
     run = tmp_path_factory.mktemp("run")
     np.save(run / "s.npy", np.zeros((12, 16, 16), np.uint8))
-    fig = face_figures.crops_montage(twin / "manifest.csv", faces, run, ["T000"])
+    fig = face_figures.crops_montage(twin / "manifest.csv", faces, RunPaths(run), ["T000"])
     assert len(fig.axes) == 4
     with pytest.raises(PrivacyError, match="not in the checked cohort"):
-        face_figures.crops_montage(twin / "manifest.csv", faces, run, ["someone_else"])
+        face_figures.crops_montage(twin / "manifest.csv", faces, RunPaths(run), ["someone_else"])
     (twin / "twin.json").unlink()
     with pytest.raises(PrivacyError):
-        face_figures.crops_montage(twin / "manifest.csv", faces, run, ["T000"])
+        face_figures.crops_montage(twin / "manifest.csv", faces, RunPaths(run), ["T000"])
 
 
 def _drawn(fig) -> list[np.ndarray]:

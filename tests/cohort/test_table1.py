@@ -32,14 +32,13 @@ from scipy import stats
 
 from gvisage_lib import paper
 from gvisage_lib.cohort.table1 import (
-    TestResult,
     calibration_vs_paper,
-    compare_two_groups,
     paper_p_check,
     table1,
     table1_all_splits,
     table1_paper_layout,
 )
+from gvisage_lib.stats.two_groups import TwoGroupResult, compare_two_groups
 from gvisage_lib.twin import generate_tabular
 
 A1 = [5.1, 4.9, 5.6, 5.8, 6.0, 5.4, 5.2, 4.7, 5.5, 5.3]
@@ -112,7 +111,7 @@ def test_fisher_freeman_halton_3_levels_matches_r():
 
 
 def test_fisher_2xk_agrees_with_scipy_2x2_and_is_deterministic():
-    from gvisage_lib.cohort.table1 import _fisher_2xk
+    from gvisage_lib.stats.two_groups import fisher_freeman_halton as _fisher_2xk
 
     for t in ([[3, 9], [9, 2]], [[0, 5], [7, 1]], [[10, 2], [3, 8]]):
         assert _fisher_2xk(np.array(t))[1] == pytest.approx(stats.fisher_exact(t).pvalue, rel=1e-9)
@@ -132,8 +131,8 @@ def test_nan_dropped_and_bad_arguments_raise():
     assert np.isnan(r.p_value) and r.test.startswith("not testable")
 
 
-def test_testresult_is_frozen_and_printable():
-    r = TestResult("x", 1.0, 0.5)
+def test_twogroupresult_is_frozen_and_printable():
+    r = TwoGroupResult("x", 1.0, 0.5)
     with pytest.raises(AttributeError):
         r.p_value = 0.1  # type: ignore[misc]
     assert "P = 0.5" in str(r)

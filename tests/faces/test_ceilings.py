@@ -5,6 +5,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.faces.signal_check import CEILING_COLUMNS, phenotype_ceiling, twin_ceilings
 from gvisage_lib.twin import generate_tabular
 from gvisage_lib.twin.phenotype import phenotype_from_truth
@@ -31,12 +32,14 @@ def test_ceiling_needs_the_phenotype(truth_with_phenotype: pd.DataFrame) -> None
 
 
 def test_ceiling_table_beside_image_statistics_and_paper(tmp_path, truth_with_phenotype: pd.DataFrame) -> None:
-    truth_with_phenotype.to_csv(tmp_path / "truth.csv", index=False)
-    pd.DataFrame({"subject_id": truth_with_phenotype.subject_id, "included": True}).to_parquet(tmp_path / "faces.parquet")
+    run = RunPaths(tmp_path)
+    run.cohort.mkdir()
+    truth_with_phenotype.to_csv(run.truth, index=False)
+    pd.DataFrame({"subject_id": truth_with_phenotype.subject_id, "included": True}).to_parquet(run.faces_index)
     signal = pd.DataFrame({"stage": [1, 2], "auc_pooled": [0.9, 0.7]})
-    out = twin_ceilings(signal, tmp_path / "truth.csv", tmp_path / "faces.parquet")
+    out = twin_ceilings(signal, run)
     assert list(out.columns) == list(CEILING_COLUMNS)
     assert out.set_index("stage")["paper_validation_auc"].to_dict() == {1: 0.938, 2: 0.739}
     assert out.set_index("stage")["image_statistics_auc"].to_dict() == {1: 0.9, 2: 0.7}
     # a user's cohort: no truth, no ceiling
-    assert twin_ceilings(signal, tmp_path / "none.csv", tmp_path / "faces.parquet").empty
+    assert twin_ceilings(signal, RunPaths(tmp_path / "own_cohort")).empty

@@ -117,7 +117,7 @@ def test_unreadable_and_parameter_errors(tmp_path):
         P.preprocess_cohort(tmp_path / "m.csv", rp, image_size=16, crop_mode="magic")
     with pytest.raises(ValueError, match="image_size"):
         P.preprocess_cohort(tmp_path / "m.csv", rp, image_size=4)
-    with pytest.raises(TypeError, match="run_paths"):
+    with pytest.raises(TypeError, match="paths must be a RunPaths"):
         P.preprocess_cohort(tmp_path / "m.csv", str(tmp_path), image_size=16)
 
 

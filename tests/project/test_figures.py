@@ -25,6 +25,7 @@ from matplotlib.figure import Figure  # noqa: E402
 
 from gvisage_lib.clinical import calibration, hybrid  # noqa: E402
 from gvisage_lib.core import style  # noqa: E402
+from gvisage_lib.core.paths import RunPaths  # noqa: E402
 from gvisage_lib.endocrine import correlation, strata  # noqa: E402
 from gvisage_lib.paper import index  # noqa: E402
 from gvisage_lib.roc import metrics as stage_roc  # noqa: E402
@@ -64,7 +65,7 @@ def data(tmp_path_factory: pytest.TempPathFactory) -> SimpleNamespace:
     return SimpleNamespace(
         cohort=generate_tabular(seed=1, scale=0.1)[0], twin=twin / "manifest.csv",
         faces=pd.DataFrame({"subject_id": ["T000"], "included": [True], "stack_path": ["s.npy"]}),
-        run_root=twin, qc=pd.DataFrame({"reason": ["passed", "no_face"], "n_photos": [20, 3]}), history=history,
+        run=RunPaths(twin), qc=pd.DataFrame({"reason": ["passed", "no_face"], "n_photos": [20, 3]}), history=history,
         pred=pred, tidy=tidy, bands=stage_roc.roc_bands(pred, "resnet50", 1, n_boot=50),
         cand=stage_roc.candidate_metrics(pred), pr=stage_roc.pr_summary(pred, SEL), scores=scores,
         curves=calibration.decision_curves(scores, split="validation"),
@@ -88,7 +89,7 @@ CASES: dict[str, tuple[str, Callable[[SimpleNamespace], tuple[tuple, dict[str, A
     "cohort.plot_other_tumour_types": ("ax", lambda d: ((d.cohort,), {})),
     "cohort.plot_stard_flow": ("fig", lambda d: ((d.stard,), {})),
     "faces.phenotype_montage": ("fig", lambda d: ((d.twin,), {"n_per_group": 1})),
-    "faces.crops_montage": ("fig", lambda d: ((d.twin, d.faces, d.run_root, ["T000"]), {})),
+    "faces.crops_montage": ("fig", lambda d: ((d.twin, d.faces, d.run, ["T000"]), {})),
     "faces.plot_qc_reasons": ("ax", lambda d: ((d.qc,), {})),
     "cnn.plot_learning_curves": ("fig", lambda d: ((d.history,), {})),
     "roc.plot_roc_stage": ("ax", lambda d: ((d.pred, "resnet50", 1), {"bands": d.bands, "metrics": d.tidy})),
@@ -189,7 +190,7 @@ def test_index_names_existing_figure_functions() -> None:
 def test_style_helpers_validate() -> None:
     with pytest.raises(ValueError, match="panel must be one of"):
         style.grid_figsize("poster", 1, 1)
-    with pytest.raises(ValueError, match="ncols must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="ncols must be a positive integer, got 0"):
         style.grid_figsize("square", 1, 0)
     with pytest.raises(TypeError, match="fig must be a matplotlib Figure or None, got str"):
         style.new_panels("figure")  # type: ignore[arg-type]

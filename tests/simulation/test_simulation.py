@@ -285,9 +285,9 @@ def test_one_replicate_fills_every_table_and_the_headline() -> None:
 
 
 @pytest.mark.parametrize(("kwargs", "message"), [
-    ({"replicates": 0}, "replicates must be an integer >= 1, got 0"),
+    ({"replicates": 0}, "replicates must be a positive integer, got 0"),
     ({"seed": -1}, "seed must be a non-negative integer, got -1"),
-    ({"workers": 0}, "workers must be an integer >= 1, got 0"),
+    ({"workers": 0}, "workers must be a positive integer, got 0"),
     ({"scheduler": "cluster"}, "scheduler must be 'local', 'dask-local' or a Dask scheduler address"),
 ])
 def test_run_simulation_refuses_bad_arguments(kwargs: dict, message: str) -> None:
@@ -370,7 +370,7 @@ def test_cli_writes_tables_figures_and_record(tmp_path: Path) -> None:
 
 def test_profiles_carry_the_replicate_counts() -> None:
     assert [get_profile(p).n_sim_replicates for p in ("smoke", "quick", "paper")] == [20, 100, 1000]
-    with pytest.raises(ValueError, match="n_sim_replicates must be an integer >= 1, got 0"):
+    with pytest.raises(ValueError, match="n_sim_replicates must be a positive integer, got 0"):
         get_profile("quick", n_sim_replicates=0)
 
 

@@ -64,7 +64,7 @@ def test_metrics_validation() -> None:
         diagnostic_metrics([0, 1, 1], [0.1, 0.2], 0.5)
     with pytest.raises(ValueError, match="threshold must not be NaN"):
         diagnostic_metrics([0, 1], [0.1, 0.2], float("nan"))
-    with pytest.raises(ValueError, match="tp must be a non-negative integer count, got -1"):
+    with pytest.raises(ValueError, match="tp must be a non-negative integer, got -1"):
         metrics_from_counts(-1, 0, 0, 0)
 
 
