@@ -23,6 +23,7 @@ from .bootstrap import (
     roc_confidence_band_step,
     sensitivity_at_specificity,
 )
+from .chance import ChanceTestResult, auc_vs_chance
 from .curves import average_precision, pr_curve, roc_curve
 from .delong import (
     AUCResult,
@@ -50,6 +51,8 @@ from .operating_points import RULES, Threshold, apply_operating_points, choose_t
 from .proportions import proportion_ci
 
 __all__ = [
+    "ChanceTestResult",
+    "auc_vs_chance",
     "RULES",
     "BootstrapResult",
     "FriedmanResult",
