@@ -157,6 +157,9 @@ OUTPUTS: tuple[Output, ...] = (
     _f("figS12", "figS12_simulation_type1_strata", "", "07_simulation", f"{_S}.figures.plot_type1", "Type-I error and null P values of the tests across HPT strata."),
     _t("simulation_power", "", "07_simulation", f"{_S}.summary.simulation_tables", "Power of each test for the planted effect sizes."),
     _f("figS13", "figS13_simulation_power", "", "07_simulation", f"{_S}.figures.plot_rejection_rates", "Power of the nested-model tests and of the tests across strata."),
+    # the run's report (index.html), written after the last notebook
+    _t("paper_claims", "", "index", "gvisage_lib.paper.claims.claims_table", "Every claim of the paper beside this run's value, with a verdict by a stated rule."),
+    _t("limitations", "", "index", "gvisage_lib.run.notice.limitations", "The run's limitations: data, profile, training seed, thresholds, in-sample rows, selection."),
 )
 
 _BY_KEY = {(o.kind, o.key): o for o in OUTPUTS}
