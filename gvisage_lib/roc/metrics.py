@@ -417,7 +417,7 @@ def two_by_two(pred: pd.DataFrame, operating_points: pd.DataFrame,
     """Cross-tabulation of the index test (the CNN's call) against the reference standard at the chosen thresholds.
 
     For every operating point of ``operating_points`` (the table of :func:`selected_operating_points`: one row per
-    stage and rule, with the model and the threshold chosen on the training side) and every split, the subjects of
+    stage and rule, with the model and the threshold chosen on its ``chosen_on`` split) and every split, the subjects of
     that model, stage and split are called positive when ``score >= threshold`` and counted against their label
     (the reference standard: the pathological group): true and false positives and negatives with the row and
     column totals, STARD's item 23. Sensitivity, specificity and accuracy follow from the counts, so they are the
