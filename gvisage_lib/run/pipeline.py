@@ -125,7 +125,7 @@ def prepare_cohort(paths: RunPaths, *, seed: int, profile: str, log: Callable[[s
     return Path(manifest)
 
 
-def _render_html(executed: Path, dest: Path) -> None:
+def _render_html(executed: Path, dest: Path) -> Path:
     """Render an executed notebook to HTML for reading and sharing.
 
     The page is titled with the notebook's first heading, uses this package's template
@@ -151,7 +151,7 @@ def _render_html(executed: Path, dest: Path) -> None:
 
         notice = notice_html(run, link_prefix="../")  # what the data are, at the top of the page
     body, _ = exporter.from_notebook_node(nb, resources={"gvisage_notice": notice})
-    write_text(body, dest)
+    return write_text(body, dest)
 
 
 def render_run(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None,

@@ -47,8 +47,8 @@ from gvisage_lib.run.display import format_p, table_html
 from gvisage_lib.run.parameters import PIPELINE_PARAMETERS
 
 __all__ = ["CHECKLISTS", "DOCS", "IN_SAMPLE_NOTE", "build_context", "claims_frames", "docs_source", "figure_entries",
-           "headline_fig5a", "headline_table2", "headline_table3", "notebook_entries", "render_index", "table_entries",
-           "write_docs", "write_report_tables", "write_run_index"]
+           "headline_fig5a", "headline_table2", "headline_table3", "notebook_entries", "refresh_report", "render_index",
+           "table_entries", "write_docs", "write_report_tables", "write_run_index"]
 
 TEMPLATE_DIR = Path(__file__).resolve().with_name("templates")
 #: Reporting checklists a run may hold (file stem, title), shown in a section of their own.
@@ -472,8 +472,49 @@ def _duration(seconds: Any) -> str:
     return "" if seconds is None or pd.isna(seconds) else format_seconds(float(seconds))
 
 
-def write_run_index(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Write ``<run>/index.html`` (atomically) from the run folder and return its path."""
+def write_run_index(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None, *,
+                    bundle: bool | None = None) -> Path:
+    """Write ``<run>/index.html`` (atomically) from the run folder and return its path.
+
+    ``bundle``: link ``report.zip`` (True), do not (False), or link it when it exists (None).
+    """
     paths = RunPaths(run_dir)
-    html = render_index(build_context(paths.root, notebooks_dir))
-    return write_text(html, paths.index_html)
+    context = build_context(paths.root, notebooks_dir)
+    if bundle is not None:
+        context["bundle"] = "report.zip" if bundle else ""
+    return write_text(render_index(context), paths.index_html)
+
+
+def refresh_report(run_dir: str | os.PathLike[str], *, bundle: bool = False,
+                   notebooks_dir: str | os.PathLike[str] | None = None, log: Any = None) -> dict[str, Any]:
+    """Re-render a run's report from its folder: the notebook pages, the claims and limitations tables, the design
+    notes, the checklists and ``index.html``; with ``bundle``, then ``report.zip`` (:mod:`gvisage_lib.run.bundle`).
+
+    Nothing is recomputed: the pages are rendered from the executed notebooks and the tables the run wrote. Returns
+    ``{"index": path, "pages": [paths], "bundle": path or None}``.
+    """
+    from gvisage_lib.paper.checklists import write_checklists
+    from gvisage_lib.run.bundle import write_bundle
+    from gvisage_lib.run.pipeline import _render_html
+
+    paths = RunPaths(run_dir)
+    if not paths.run_json.is_file():
+        raise FileNotFoundError(f"{paths.run_json} not found: {paths.root} is not a run folder of gvisage reproduce")
+    say = log or (lambda _msg: None)
+    pages = []
+    for executed in sorted(paths.notebooks.glob("*.ipynb")) if paths.notebooks.is_dir() else []:
+        pages.append(_render_html(executed, paths.html / f"{executed.stem}.html"))
+        say(f"page: {pages[-1].relative_to(paths.root)}")
+    write_report_tables(paths.root)
+    write_docs(paths.root)
+    write_checklists(paths.root)
+    index = write_run_index(paths.root, notebooks_dir, bundle=bundle or None)
+    say(f"overview: {index}")
+    zipped = None
+    if bundle:  # the index inside the zip does not link the zip
+        inner = build_context(paths.root, notebooks_dir)
+        inner["bundle"] = ""
+        zipped = write_bundle(paths.root, texts={"index.html": render_index(inner)})
+    if zipped is not None:
+        say(f"bundle: {zipped} ({zipped.stat().st_size / 1e6:.1f} MB)")
+    return {"index": index, "pages": pages, "bundle": zipped}
