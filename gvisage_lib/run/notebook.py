@@ -133,6 +133,15 @@ class NotebookRun:
 
         say(template, **values)
 
+    def show_markdown(self, text: str) -> None:
+        """Show Markdown that the library wrote from this run's tables (e.g.
+        :func:`gvisage_lib.simulation.conclusions`), as the page's own text."""
+        from IPython.display import display
+
+        from gvisage_lib.run.glue import Markdown
+
+        display(Markdown(text))
+
     def show_claims(self, notebook: str) -> None:
         """Show the paper's claims that ``notebook`` recomputes, beside this run's values, with their verdicts
         (:func:`gvisage_lib.paper.claims.claims_table`; the rules in :data:`gvisage_lib.paper.claims.RULES`)."""
