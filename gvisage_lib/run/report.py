@@ -41,6 +41,7 @@ from gvisage_lib.core.io import write_text
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.record import RunRecord
 from gvisage_lib.paper import numbers
+from gvisage_lib.paper.checklists import CHECKLIST_COLUMNS
 from gvisage_lib.paper.index import OUTPUTS, figure_caption, table_caption
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
 from gvisage_lib.run.display import format_p, table_html
@@ -286,6 +287,16 @@ def table_entries(paths: RunPaths) -> list[dict[str, Any]]:
     return out
 
 
+def _link_text(href: str) -> str:
+    """``html/04_stage_roc.html#Operating-points`` -> ``04_stage_roc § Operating points``; other links as given."""
+    from urllib.parse import unquote
+
+    if href.startswith("html/") and "#" in href:
+        page, _, anchor = href[len("html/"):].partition("#")
+        return f"{Path(page).stem} § {unquote(anchor).replace('-', ' ')}"
+    return href
+
+
 def _checklists(paths: RunPaths) -> list[dict[str, Any]]:
     """Each checklist's rows, with ``reported_in`` as relative links (a notebook section links to its anchor)."""
     out = []
@@ -296,8 +307,8 @@ def _checklists(paths: RunPaths) -> list[dict[str, Any]]:
             rows = []
             for r in frame.to_dict("records"):
                 links = [t.strip() for t in str(r.get("reported_in", "")).split(";") if t.strip()]
-                rows.append({**r, "links": [{"href": t, "text": t.replace("html/", "").replace(".html#", " § ")
-                                             .replace("-", " ") if t.startswith("html/") else t} for t in links]})
+                shown = [{"href": t, "text": _link_text(t)} for t in links]
+                rows.append({**dict.fromkeys(CHECKLIST_COLUMNS, ""), **r, "links": shown})
             out.append({"title": title, "href": f"tables/{csv.name}", "rows": rows,
                         "counts": frame["status"].value_counts().to_dict() if "status" in frame else {}})
     return out
