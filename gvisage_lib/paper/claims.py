@@ -327,8 +327,8 @@ def _test_claim_row(claim: Claim, tables: Path, run_dir: Path) -> dict[str, Any]
             return _row(claim)
         pairs = "; ".join(f"{a} vs {b} P {_p(p)}" for a, b, p in zip(s["model_a"], s["model_b"], s["p_value"],
                                                                     strict=True))
-        return _row(claim, "AUC " + ", ".join(f"{m} {_fmt(a)}" for m, a in
-                                              dict(zip(s["model_a"], s["auc_a"], strict=True)).items()), pairs,
+        aucs = {**dict(zip(s["model_b"], s["auc_b"], strict=True)), **dict(zip(s["model_a"], s["auc_a"], strict=True))}
+        return _row(claim, "AUC " + ", ".join(f"{m} {_fmt(a)}" for m, a in aucs.items()), pairs,
                     verdict_no_difference(s["p_value"]))
     if claim.key == "stage2_selection":
         import json
