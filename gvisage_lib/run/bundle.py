@@ -5,7 +5,7 @@ A run folder holds the report (a few tens of MB: ``index.html``, the rendered no
 synthetic cohort's photos). :func:`write_bundle` packs the report alone, with every path relative to the run folder,
 so that ``index.html`` opened from the unpacked zip finds everything it links:
 
-* ``index.html``, ``run.json``;
+* ``index.html``, ``run.json`` (the run record, :class:`gvisage_lib.core.record.RunRecord`);
 * ``html/`` (the rendered notebooks), ``figures/``, ``tables/``, ``docs/`` (the design notes);
 * the executed notebooks ``notebooks/*.ipynb`` (their outputs, for a reader who wants the cells);
 * ``selected_model.json`` (the chosen candidate).
@@ -33,6 +33,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gvisage_lib.core.io import atomic_path
+from gvisage_lib.core.record import RunRecord
 
 __all__ = ["BUNDLE_NAME", "BUNDLE_PARTS", "bundle_files", "write_bundle"]
 
@@ -40,7 +41,7 @@ __all__ = ["BUNDLE_NAME", "BUNDLE_PARTS", "bundle_files", "write_bundle"]
 BUNDLE_NAME = "report.zip"
 #: What the bundle holds: single files and (folder, glob) pairs, relative to the run folder.
 BUNDLE_PARTS: tuple[str | tuple[str, str], ...] = (
-    "index.html", "run.json", "selected_model.json",
+    "index.html", "selected_model.json",
     ("html", "*.html"), ("figures", "*.png"), ("figures", "*.pdf"), ("tables", "*.csv"), ("docs", "*.html"),
     ("notebooks", "*.ipynb"),
 )
@@ -57,6 +58,8 @@ def bundle_files(run_dir: str | os.PathLike[str]) -> list[Path]:
     """
     root = Path(run_dir)
     out: set[Path] = set()
+    if RunRecord.exists(root):  # the run record, through its owner
+        out.add(RunRecord.path(root).relative_to(root))
     for part in BUNDLE_PARTS:
         if isinstance(part, str):
             if (root / part).is_file():
@@ -80,8 +83,8 @@ def write_bundle(run_dir: str | os.PathLike[str], *, texts: Mapping[str, str] | 
         When ``run_dir`` has no ``run.json`` (not a run folder).
     """
     root = Path(run_dir)
-    if not (root / "run.json").is_file():
-        raise FileNotFoundError(f"{root / 'run.json'} not found: {root} is not a run folder of gvisage reproduce")
+    if not RunRecord.exists(root):
+        raise FileNotFoundError(f"{RunRecord.path(root)} not found: {root} is not a run folder of gvisage reproduce")
     dest = root / BUNDLE_NAME
     with atomic_path(dest, suffix=".zip") as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         replaced = dict(texts or {})

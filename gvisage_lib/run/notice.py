@@ -28,7 +28,6 @@ Examples
 
 from __future__ import annotations
 
-import json
 import os
 from html import escape
 from pathlib import Path
@@ -45,13 +44,10 @@ _SPLIT_WORD = {"train": "the training split's out-of-fold scores", "test": "the 
 
 
 def _record(run_dir: Path) -> dict[str, Any]:
-    path = run_dir / "run.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: {run_dir} is not a run folder of gvisage reproduce")
-    try:
-        return json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ValueError(f"{path}: not valid JSON ({exc})") from None
+    """The run record in its JSON form (:class:`gvisage_lib.core.record.RunRecord`, the one reader of run.json)."""
+    from gvisage_lib.core.record import RunRecord
+
+    return RunRecord.load(run_dir).to_dict()
 
 
 def _table(run_dir: Path, name: str) -> pd.DataFrame | None:

@@ -146,7 +146,7 @@ def _render_html(executed: Path, dest: Path) -> Path:
                                    enabled=True)
     run = executed.resolve().parent.parent  # <run>/notebooks/<name>.ipynb
     notice = ""
-    if (run / "run.json").is_file():
+    if RunRecord.exists(run):
         from gvisage_lib.run.notice import notice_html
 
         notice = notice_html(run, link_prefix="../")  # what the data are, at the top of the page

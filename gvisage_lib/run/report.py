@@ -509,8 +509,9 @@ def refresh_report(run_dir: str | os.PathLike[str], *, bundle: bool = False,
     from gvisage_lib.run.pipeline import _render_html
 
     paths = RunPaths(run_dir)
-    if not paths.run_json.is_file():
-        raise FileNotFoundError(f"{paths.run_json} not found: {paths.root} is not a run folder of gvisage reproduce")
+    if not RunRecord.exists(paths):
+        raise FileNotFoundError(f"{RunRecord.path(paths)} not found: {paths.root} is not a run folder of gvisage "
+                                "reproduce")
     say = log or (lambda _msg: None)
     pages = []
     for executed in sorted(paths.notebooks.glob("*.ipynb")) if paths.notebooks.is_dir() else []:
