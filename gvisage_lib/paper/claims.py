@@ -374,7 +374,7 @@ def _test_claim_row(claim: Claim, tables: Path, run_dir: Path) -> dict[str, Any]
     text = ""
     if strata is not None:
         auc = strata.set_index("stratum")["auc"]
-        text = "AUC " + " < ".join(f"{s} {_fmt(auc.get(s))}" for s in ("none", "incomplete", "complete")
+        text = "AUC " + ", ".join(f"{s} {_fmt(auc.get(s))}" for s in ("none", "incomplete", "complete")
                                    if s in auc.index) + "; "
     text += f"slope per step {_fmt(tr['estimate'].iloc[0])}"
     return _row(claim, text, f"{_p(tr['p_value'].iloc[0])} (trend test)",

@@ -35,7 +35,7 @@ from pathlib import Path
 from gvisage_lib.core.io import atomic_path
 from gvisage_lib.core.record import RunRecord
 
-__all__ = ["BUNDLE_NAME", "BUNDLE_PARTS", "bundle_files", "write_bundle"]
+__all__ = ["BUNDLE_NAME", "BUNDLE_PARTS", "bundle_files", "in_bundle", "write_bundle"]
 
 #: File name of the bundle inside the run folder.
 BUNDLE_NAME = "report.zip"
@@ -69,6 +69,26 @@ def bundle_files(run_dir: str | os.PathLike[str]) -> list[Path]:
             out.update(p.relative_to(root) for p in (root / folder).glob(pattern) if p.is_file()
                        and not p.is_symlink())
     return sorted(out)
+
+
+def in_bundle(relative: str | os.PathLike[str]) -> bool:
+    """Whether a path relative to the run folder is of a kind the bundle holds (:data:`BUNDLE_PARTS`, the run record).
+
+    Examples
+    --------
+    >>> in_bundle("tables/x.csv"), in_bundle("html/04_stage_roc.html"), in_bundle("models"), in_bundle("cohort/a.csv")
+    (True, True, False, False)
+    """
+    rel = Path(relative)
+    if rel.as_posix() == RunRecord.path(".").name:
+        return True
+    for part in BUNDLE_PARTS:
+        if isinstance(part, str):
+            if rel.as_posix() == part:
+                return True
+        elif len(rel.parts) == 2 and rel.parts[0] == part[0] and rel.match(part[1]):
+            return True
+    return False
 
 
 def write_bundle(run_dir: str | os.PathLike[str], *, texts: Mapping[str, str] | None = None) -> Path:

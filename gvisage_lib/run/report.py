@@ -298,7 +298,11 @@ def _link_text(href: str) -> str:
 
 
 def _checklists(paths: RunPaths) -> list[dict[str, Any]]:
-    """Each checklist's rows, with ``reported_in`` as relative links (a notebook section links to its anchor)."""
+    """Each checklist's rows, with ``reported_in`` as relative links (a notebook section links to its anchor); a
+    target outside the report (models, the cohort's files, predictions: not in ``report.zip``) or not written by the
+    run is named, not linked."""
+    from gvisage_lib.run.bundle import in_bundle
+
     out = []
     for stem, title in CHECKLISTS:
         csv = paths.tables / f"{stem}.csv"
@@ -307,7 +311,9 @@ def _checklists(paths: RunPaths) -> list[dict[str, Any]]:
             rows = []
             for r in frame.to_dict("records"):
                 links = [t.strip() for t in str(r.get("reported_in", "")).split(";") if t.strip()]
-                shown = [{"href": t, "text": _link_text(t)} for t in links]
+                # a link only where the target travels with the report (report.zip): not models/, cohort/, ...
+                shown = [{"href": t if in_bundle(t.partition("#")[0]) and (paths.root / t.partition("#")[0]).exists()
+                          else "", "text": _link_text(t)} for t in links]
                 rows.append({**dict.fromkeys(CHECKLIST_COLUMNS, ""), **r, "links": shown})
             out.append({"title": title, "href": f"tables/{csv.name}", "rows": rows,
                         "counts": frame["status"].value_counts().to_dict() if "status" in frame else {}})

@@ -74,3 +74,19 @@ def test_bundle_files_are_relative_and_sorted(tmp_path: Path) -> None:
     run = _run_folder(tmp_path / "run")
     files = bundle_files(run)
     assert files == sorted(files) and all(not p.is_absolute() for p in files)
+
+
+def test_every_link_of_the_bundled_report_resolves_inside_the_zip(tmp_path: Path) -> None:
+    import re
+
+    run = _run_folder(tmp_path / "run")
+    (run / "cohort" / "twin.json").write_text("{}")  # checklist items point at files the zip leaves out
+    assert main(["report", str(run), "--zip"]) == 0
+    out = tmp_path / "unzipped"
+    zipfile.ZipFile(run / BUNDLE_NAME).extractall(out)
+    for page in [out / "index.html", *(out / "html").glob("*.html"), *(out / "docs").glob("*.html")]:
+        for href in re.findall(r'(?:href|src)="([^"]+)"', page.read_text(encoding="utf-8")):
+            path = href.partition("#")[0]
+            if not path or ":" in path:
+                continue
+            assert (page.parent / path).exists(), (page.name, href)
