@@ -125,7 +125,9 @@ def _nested(tables: dict[str, pd.DataFrame]) -> list[str]:
         else:
             meaning = ("this run cannot tell whether DeLong's test makes the paper's claim at its nominal rate; "
                        "more replicates (the paper profile) would")
-        out.append(f"\nSo, for the paper's claim on new data: {meaning}.")
+        conclusion = f"\nSo, for the paper's claim on new data: {meaning}."
+    else:
+        conclusion = ""
     pw = tables.get("simulation_power")
     if pw is not None:
         rows = pw[pw["scenario"].astype(str).str.startswith("hybrid vs clinical")]
@@ -137,6 +139,8 @@ def _nested(tables: dict[str, pd.DataFrame]) -> list[str]:
                     parts.append(f"{test}: {_row_text(r, None)}, {_apart(r, _find(t1, test))}")
             if parts:
                 out.append(f"* Power, {scenario}: " + "; ".join(parts) + ".")
+    if conclusion:
+        out.append(conclusion)
     return out
 
 
@@ -170,9 +174,9 @@ def _strata(tables: dict[str, pd.DataFrame]) -> list[str]:
                 meaning = ("the paper's Friedman test rejects more often under the paper's AUCs than when the strata "
                            "share one AUC, so its P = .03 carries some evidence")
             else:
-                meaning = ("this run does not tell the paper's Friedman test's rejections under the paper's AUCs "
-                           "from those when the strata share one AUC, so its P = .03 is no evidence that the AUC "
-                           "depends on HPT damage")
+                meaning = ("at these replicates the paper's Friedman test rejects no more often, beyond Monte-Carlo "
+                           "noise, under the paper's AUCs than when the strata share one AUC: nothing here shows that "
+                           "its P = .03 separates the two")
             out.append(f"\nSo: {meaning}.")
     return out
 
