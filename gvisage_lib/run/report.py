@@ -436,8 +436,8 @@ def build_context(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathL
     return {
         "notice": notice_html(paths.root),
         "notice_kind": data_notice(paths.root)["kind"],
-        "claims": table_html(claim_tests, max_rows=max(len(claim_tests), 1), size_note=False),
-        "claim_values": table_html(claim_values, max_rows=max(len(claim_values), 1), size_note=False),
+        "claims": {"columns": list(claim_tests.columns), "rows": claim_tests.to_dict("records")},
+        "claim_values": {"columns": list(claim_values.columns), "rows": claim_values.to_dict("records")},
         "claim_rules": list(RULES.values()),
         "claim_counts": claim_tests["Verdict"].str.replace(f" ({IN_SAMPLE_NOTE})", "", regex=False)
         .value_counts().to_dict(),

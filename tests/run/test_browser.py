@@ -116,7 +116,7 @@ def test_index_says_what_the_data_are_and_what_the_paper_claims(browser, smoke_r
     assert page.evaluate("document.querySelector('#data-notice').compareDocumentPosition("
                          "document.querySelector('#claims')) & Node.DOCUMENT_POSITION_FOLLOWING")
     rows = page.eval_on_selector_all(
-        "#claims ~ .gv-table-wrap table tbody tr, #claims ~ div table tbody tr",
+        "#claims ~ table.claims tbody tr",
         "els => els.map(tr => Array.from(tr.querySelectorAll('td,th')).map(td => td.innerText.trim()))")
     claims = {r[0]: r[-1] for r in rows if r}
     for c in TEST_CLAIMS:
