@@ -504,35 +504,31 @@ def write_run_index(run_dir: str | os.PathLike[str], notebooks_dir: str | os.Pat
 
 def refresh_report(run_dir: str | os.PathLike[str], *, bundle: bool = False,
                    notebooks_dir: str | os.PathLike[str] | None = None, log: Any = None) -> dict[str, Any]:
-    """Re-render a run's report from its folder: the notebook pages, the claims and limitations tables, the design
-    notes, the checklists and ``index.html``; with ``bundle``, then ``report.zip`` (:mod:`gvisage_lib.run.bundle`).
+    """``gvisage report RUN [--zip]``: the claims and limitations tables, the design notes and the checklists, then
+    the notebook pages and ``index.html`` from the run record (:func:`gvisage_lib.run.pipeline.render_run`); with
+    ``bundle``, then ``report.zip`` (:mod:`gvisage_lib.run.bundle`) and the index again, linking it.
 
     Nothing is recomputed: the pages are rendered from the executed notebooks and the tables the run wrote. Returns
-    ``{"index": path, "pages": [paths], "bundle": path or None}``.
+    ``{"index": path, "bundle": path or None}``.
     """
     from gvisage_lib.paper.checklists import write_checklists
     from gvisage_lib.run.bundle import write_bundle
-    from gvisage_lib.run.pipeline import _render_html
+    from gvisage_lib.run.pipeline import render_run
 
     paths = RunPaths(run_dir)
     if not RunRecord.exists(paths):
         raise FileNotFoundError(f"{RunRecord.path(paths)} not found: {paths.root} is not a run folder of gvisage "
                                 "reproduce")
     say = log or (lambda _msg: None)
-    pages = []
-    for executed in sorted(paths.notebooks.glob("*.ipynb")) if paths.notebooks.is_dir() else []:
-        pages.append(_render_html(executed, paths.html / f"{executed.stem}.html"))
-        say(f"page: {pages[-1].relative_to(paths.root)}")
     write_report_tables(paths.root)
     write_docs(paths.root)
     write_checklists(paths.root)
-    index = write_run_index(paths.root, notebooks_dir, bundle=bundle or None)
-    say(f"overview: {index}")
+    index = render_run(paths.root, notebooks_dir, log=say)
     zipped = None
-    if bundle:  # the index inside the zip does not link the zip
+    if bundle:  # the index inside the zip does not link the zip; the one beside it does
         inner = build_context(paths.root, notebooks_dir)
         inner["bundle"] = ""
         zipped = write_bundle(paths.root, texts={"index.html": render_index(inner)})
-    if zipped is not None:
+        index = write_run_index(paths.root, notebooks_dir, bundle=True)
         say(f"bundle: {zipped} ({zipped.stat().st_size / 1e6:.1f} MB)")
-    return {"index": index, "pages": pages, "bundle": zipped}
+    return {"index": index, "bundle": zipped}

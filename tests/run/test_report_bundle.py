@@ -16,7 +16,9 @@ from gvisage_lib.run.cli import main
 def _run_folder(root: Path) -> Path:
     root.mkdir(parents=True)
     (root / "run.json").write_text(json.dumps({"status": "succeeded",
-                                               "parameters": {"profile": "smoke", "seed": 1, "synthetic_twin": True}}))
+                                               "parameters": {"profile": "smoke", "seed": 1, "synthetic_twin": True},
+                                               "notebooks": [{"notebook": "04_stage_roc.ipynb", "seconds": 1.0,
+                                                              "status": "succeeded"}]}))
     for folder in ("tables", "figures", "notebooks", "models/resnet50", "cache", "cohort/photos"):
         (root / folder).mkdir(parents=True)
     (root / "tables" / "operating_points.csv").write_text("stage,chosen_on\n1,test\n2,test\n")
