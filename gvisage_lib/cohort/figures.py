@@ -174,7 +174,7 @@ def stard_flow_counts(manifest: pd.DataFrame, faces: pd.DataFrame, two_by_two: p
       QC of subjects kept with their other photos.
     * **Not scored**: eligible subjects that passed QC but have no CNN score (absent from the faces index, or
       from the predictions): ``eligible - excluded_qc - index_test``; 0 in a complete run.
-    * **Index test** and the outcome counts at the threshold chosen on the training side: from the 2x2 table of
+    * **Index test** and the outcome counts at the threshold, on the split named by ``chosen_on``: from the 2x2 table of
       :func:`gvisage_lib.roc.metrics.two_by_two` for ``rule``, so the flow and Table 2 agree by construction.
 
     There are no indeterminate index-test results (every scored subject has a score and a threshold) and no missing
@@ -307,9 +307,9 @@ def plot_stard_flow(counts: pd.DataFrame, *, fig: Figure | None = None) -> Figur
     """The STARD 2015 flow diagram of each stage and split: one panel per row of :func:`stard_flow_counts`.
 
     Each panel follows the STARD template: eligible subjects (by reference standard), those excluded at photo QC
-    (by reason), the index test (the CNN score), its positive and negative results at the threshold chosen on the
-    training side, and the reference standard within each (true and false positives; false and true negatives).
-    Stages are rows and splits columns.
+    (by reason), the index test (the CNN score), its positive and negative results at the threshold (chosen on the
+    split its ``chosen_on`` names), and the reference standard within each (true and false positives; false and
+    true negatives). Stages are rows and splits columns.
 
     Parameters
     ----------

@@ -5,6 +5,7 @@ Fig 5B) and, on the twin, the check against the planted truth.
 
 from gvisage_lib.endocrine.correlation import (
     correlation_matrix,
+    describe_truth_check,
     fig5a_signs_with_paper,
     run_truth_check,
     score_correlations,
@@ -19,6 +20,6 @@ from gvisage_lib.endocrine.strata import (
     table3_with_paper,
 )
 
-__all__ = ["correlation_matrix", "fig5a_signs_with_paper", "friedman_as_paper", "plot_correlation_heatmap",
-           "plot_strata", "run_truth_check", "score_correlations", "strata_metrics", "strata_order_check",
-           "strata_tests", "table3_with_paper", "twin_truth_check"]
+__all__ = ["correlation_matrix", "describe_truth_check", "fig5a_signs_with_paper", "friedman_as_paper",
+           "plot_correlation_heatmap", "plot_strata", "run_truth_check", "score_correlations", "strata_metrics",
+           "strata_order_check", "strata_tests", "table3_with_paper", "twin_truth_check"]

@@ -359,6 +359,35 @@ def _pooled_within_group_signs(df: pd.DataFrame, loadings: pd.Series, *, score: 
 TRUTH_CHECK_COLUMNS = ("check", "group", "planted", "observed", "recovered")
 
 
+def describe_truth_check(checks: pd.DataFrame) -> str:
+    """The truth check of :func:`run_truth_check` in words (Markdown), every count from ``checks``.
+
+    Examples
+    --------
+    >>> t = pd.DataFrame({"check": ["planted signs recovered, BH-significant"], "group": ["iGCT"],
+    ...                   "planted": ["8 signs"], "observed": ["7 of 8"], "recovered": [False]})
+    >>> print(describe_truth_check(t))  # doctest: +ELLIPSIS
+    0 of 1 checks recovered the planted truth.
+    <BLANKLINE>
+    * Not recovered: planted signs recovered, BH-significant (iGCT): planted 8 signs, observed 7 of 8.
+    <BLANKLINE>
+    A check not recovered says that the network of this run did not learn that part of the planted mechanism ...
+    >>> describe_truth_check(pd.DataFrame(columns=list(TRUTH_CHECK_COLUMNS)))
+    'No truth to check: this cohort is not the synthetic twin.'
+    """
+    if checks.empty:
+        return "No truth to check: this cohort is not the synthetic twin."
+    ok = checks["recovered"].astype(str).str.lower() == "true"
+    lines = [f"{int(ok.sum())} of {len(checks)} checks recovered the planted truth."]
+    failed = checks[~ok]
+    if len(failed):
+        lines.append("\n".join(f"* Not recovered: {r.check} ({r.group}): planted {r.planted}, observed {r.observed}."
+                               for r in failed.itertuples(index=False)))
+        lines.append("A check not recovered says that the network of this run did not learn that part of the planted "
+                     "mechanism (or that the sample is too small to show it), not that the analysis is wrong.")
+    return "\n\n".join(lines)
+
+
 def run_truth_check(frame: pd.DataFrame, table3: pd.DataFrame, paths: RunPaths, *,
                     score: str = "score") -> pd.DataFrame:
     """:func:`twin_truth_check` against the run's twin ``truth.csv`` (``paths.truth``) and planted loadings; empty

@@ -34,6 +34,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 from functools import cache
 from importlib import resources
 from pathlib import Path
@@ -45,8 +46,8 @@ from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.record import RunRecord, RunRecordError
 from gvisage_lib.paper.index import figure_name, table_name
 
-__all__ = ["CHECKLISTS", "CHECKLIST_COLUMNS", "STATUSES", "checklist_items", "reporting_checklists",
-           "resolve_evidence", "write_checklists"]
+__all__ = ["CHECKLISTS", "CHECKLIST_COLUMNS", "STATUSES", "checklist_items", "heading_anchor", "reporting_checklists",
+           "resolve_evidence", "run_facts", "write_checklists"]
 
 #: The checklists: name -> (item-list file in ``paper/data``, file stem of the run's table under ``tables/``).
 CHECKLISTS: dict[str, tuple[str, str]] = {
@@ -101,19 +102,36 @@ def checklist_items(name: str) -> pd.DataFrame:
     return _items_cached(_check_name(name)).copy()
 
 
-def _has_heading(notebook: Path, heading: str) -> bool:
+def heading_anchor(heading: str) -> str:
+    """The ``id`` nbconvert gives a Markdown heading in a rendered notebook (its text, spaces as ``-``, URL-quoted).
+
+    Inline Markdown (``**``, backquotes, ``*``) is dropped first, as the rendered heading's text has none.
+
+    Examples
+    --------
+    >>> heading_anchor("2x2 tables at the operating points"), heading_anchor("Fig 4A: `ROC` **curves**")
+    ('2x2-tables-at-the-operating-points', 'Fig-4A:-ROC-curves')
+    """
+    from urllib.parse import quote
+
+    text = re.sub(r"[`*]", "", heading).replace("\\", "").strip()
+    return quote(text.replace(" ", "-"), safe="?/:@!$&'()*+,;=")
+
+
+def _find_heading(notebook: Path, prefix: str) -> str | None:
+    """The first Markdown heading of ``notebook`` that starts with ``prefix`` (its full text), or None."""
     try:
         cells = json.loads(notebook.read_text(encoding="utf-8")).get("cells", [])
     except (OSError, ValueError):
-        return False
+        return None
     for cell in cells:
         if cell.get("cell_type") != "markdown":
             continue
         src = cell.get("source", "")
         for line in ("".join(src) if isinstance(src, list) else src).splitlines():
-            if line.startswith("#") and line.lstrip("#").strip().startswith(heading):
-                return True
-    return False
+            if line.startswith("#") and line.lstrip("#").strip().startswith(prefix):
+                return line.lstrip("#").strip()
+    return None
 
 
 def resolve_evidence(token: str, run_dir: str | os.PathLike[str]) -> tuple[str, bool]:
@@ -129,15 +147,16 @@ def resolve_evidence(token: str, run_dir: str | os.PathLike[str]) -> tuple[str, 
     Returns
     -------
     (str, bool)
-        The relative location (``"notebooks/04_stage_roc.ipynb § Operating points"`` for a notebook section) and
-        whether it exists.
+        The relative location and whether it exists. A notebook section is located in the notebook's rendered page
+        with the anchor nbconvert gives its heading (the heading that starts with ``<heading>``, spaces as ``-``):
+        ``"html/04_stage_roc.html#Operating-points"``.
 
     Examples
     --------
     >>> resolve_evidence("table:two_by_two", "/nonexistent")
     ('tables/two_by_two.csv', False)
     >>> resolve_evidence("notebook:04_stage_roc#Operating points", "/nonexistent")[0]
-    'notebooks/04_stage_roc.ipynb § Operating points'
+    'html/04_stage_roc.html#Operating-points'
     >>> resolve_evidence("slide:3", "/nonexistent")
     Traceback (most recent call last):
     ...
@@ -154,8 +173,8 @@ def resolve_evidence(token: str, run_dir: str | os.PathLike[str]) -> tuple[str, 
         return rel, (root / rel).is_file()
     if kind == "notebook" and "#" in ref:
         stem, _, heading = ref.partition("#")
-        rel = f"notebooks/{stem.strip()}.ipynb"
-        return f"{rel} § {heading.strip()}", _has_heading(root / rel, heading.strip())
+        full = _find_heading(root / f"notebooks/{stem.strip()}.ipynb", heading.strip())
+        return f"html/{stem.strip()}.html#{heading_anchor(full or heading.strip())}", full is not None
     if kind == "file" and ref and not Path(ref).is_absolute() and ".." not in Path(ref).parts:
         p = root / ref
         return ref, p.is_file() or (p.is_dir() and any(p.iterdir()))
@@ -177,11 +196,32 @@ def _synthetic_from_run(paths: RunPaths) -> bool:
     return flag
 
 
+def run_facts(run_dir: str | os.PathLike[str]) -> dict[str, str]:
+    """What an item's note may name from the run (``{thresholds_chosen_on}``: where the thresholds were chosen, from
+    ``operating_points.csv``'s ``chosen_on``; see :func:`gvisage_lib.run.notice.threshold_provenance`).
+
+    Examples
+    --------
+    >>> run_facts("/nonexistent")
+    {'thresholds_chosen_on': 'a split this run has not recorded yet'}
+    """
+    from gvisage_lib.run.notice import threshold_provenance
+
+    return {"thresholds_chosen_on": threshold_provenance(run_dir) or "a split this run has not recorded yet"}
+
+
 def _judge(items: pd.DataFrame, run_dir: Path, synthetic: bool) -> pd.DataFrame:
     col = "twin" if synthetic else "own"
+    facts = run_facts(run_dir)
     rows = []
     for r in items.itertuples(index=False):
         verdict = getattr(r, col).strip()
+        if "{" in verdict:
+            try:
+                verdict = verdict.format_map(facts)
+            except KeyError as exc:
+                raise ValueError(f"checklist item {r.item!r}, column {col!r}: unknown run fact {exc.args[0]!r} "
+                                 f"(known: {sorted(facts)})") from None
         tokens = [t.strip() for t in r.evidence.split(";") if t.strip()]
         where = [resolve_evidence(t, run_dir) for t in tokens]
         reported_in = "; ".join(w for w, _ in where)
@@ -219,7 +259,7 @@ def reporting_checklists(run_dir: str | os.PathLike[str], *,
     >>> import tempfile
     >>> c = reporting_checklists(tempfile.mkdtemp(), synthetic=True)
     >>> c["stard2015"].set_index("item").loc["23", ["reported_in", "status"]].tolist()
-    ['notebooks/04_stage_roc.ipynb § 2x2 tables at the operating points; tables/two_by_two.csv', 'not reported']
+    ['html/04_stage_roc.html#2x2-tables-at-the-operating-points; tables/two_by_two.csv', 'not reported']
     >>> c["stard2015"].set_index("item").loc["5", "status"]
     'not applicable'
     """

@@ -105,6 +105,7 @@ OUTPUTS: tuple[Output, ...] = (
     _t("stage_roc_paper_vs_this_run", "Table 2", "04_stage_roc", f"{_R}.metrics.paper_comparison", "This run's stage-wise numbers beside the paper's."),
     _t("candidates", "Figure 3C", "04_stage_roc", f"{_R}.metrics.candidate_metrics", "Test metrics of every candidate."),
     _f("fig3c", "fig3c_candidate_models_test", "Figure 3C", "04_stage_roc", f"{_R}.figures.plot_candidates", "Accuracy, sensitivity, specificity and AUC of the candidates (test)."),
+    _t("auc_vs_chance", "Abstract", "04_stage_roc", f"{_R}.metrics.auc_vs_chance_table", "GVisageNet's AUC against 0.5 per stage and split (DeLong z-test, Mann-Whitney)."),
     _t("delong_pairwise", "", "04_stage_roc", f"{_R}.metrics.pairwise_delong", "Paired DeLong comparisons of the candidates."),
     _t("roc_bands", "Figure 4", "04_stage_roc", f"{_R}.metrics.roc_bands", "Bootstrap confidence bands of GVisageNet's ROC curves."),
     _f("fig4a", "fig4a_roc_stage1_test_validation", "Figure 4A", "04_stage_roc", f"{_R}.figures.plot_roc_stage", "ROC of GVisageNet, stage 1 (test and validation)."),
@@ -156,6 +157,9 @@ OUTPUTS: tuple[Output, ...] = (
     _f("figS12", "figS12_simulation_type1_strata", "", "07_simulation", f"{_S}.figures.plot_type1", "Type-I error and null P values of the tests across HPT strata."),
     _t("simulation_power", "", "07_simulation", f"{_S}.summary.simulation_tables", "Power of each test for the planted effect sizes."),
     _f("figS13", "figS13_simulation_power", "", "07_simulation", f"{_S}.figures.plot_rejection_rates", "Power of the nested-model tests and of the tests across strata."),
+    # the run's report (index.html), written after the last notebook
+    _t("paper_claims", "", "index", "gvisage_lib.paper.claims.claims_table", "Every claim of the paper beside this run's value, with a verdict by a stated rule."),
+    _t("limitations", "", "index", "gvisage_lib.run.notice.limitations", "The run's limitations: data, profile, training seed, thresholds, in-sample rows, selection."),
 )
 
 _BY_KEY = {(o.kind, o.key): o for o in OUTPUTS}
@@ -265,6 +269,6 @@ def outputs() -> pd.DataFrame:
     Examples
     --------
     >>> sorted(outputs().query("paper_item != ''")["paper_item"].unique())[:3]
-    ['Figure 1', 'Figure 3A', 'Figure 3B']
+    ['Abstract', 'Figure 1', 'Figure 3A']
     """
     return pd.DataFrame([asdict(o) for o in OUTPUTS])

@@ -10,6 +10,7 @@ from gvisage_lib.roc.figures import (
     plot_roc_stage,
 )
 from gvisage_lib.roc.metrics import (
+    auc_vs_chance_table,
     candidate_metrics,
     format_table2,
     format_two_by_two,
@@ -24,7 +25,8 @@ from gvisage_lib.roc.metrics import (
     two_by_two,
 )
 
-__all__ = ["candidate_metrics", "format_table2", "gvisagenet_metrics", "pairwise_delong", "paper_comparison",
-           "plot_candidates", "plot_gvisagenet_bars", "plot_metric_bars", "plot_pr_curves", "plot_roc_stage",
+__all__ = ["auc_vs_chance_table", "candidate_metrics", "format_table2", "gvisagenet_metrics", "pairwise_delong",
+           "paper_comparison", "plot_candidates", "plot_gvisagenet_bars", "plot_metric_bars", "plot_pr_curves",
+           "plot_roc_stage",
            "pr_summary", "roc_bands", "selected_operating_points", "stage_metrics", "train_operating_points",
            "format_two_by_two", "two_by_two"]

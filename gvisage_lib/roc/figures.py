@@ -47,7 +47,8 @@ from gvisage_lib.core.style import (
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.stats import pr_curve, roc_curve
 
-__all__ = ["plot_roc_stage", "plot_metric_bars", "plot_candidates", "plot_gvisagenet_bars", "plot_pr_curves"]
+__all__ = ["plot_candidates", "plot_gvisagenet_bars", "plot_metric_bars", "plot_pr_curves", "plot_roc_stage",
+           "threshold_source"]
 
 
 def plot_roc_stage(pred: pd.DataFrame, model: str, stage: int, bands: pd.DataFrame | None = None,
@@ -110,8 +111,8 @@ def plot_roc_stage(pred: pd.DataFrame, model: str, stage: int, bands: pd.DataFra
                 g = g.set_index("metric")
                 ax.plot(1 - g.loc["specificity", "estimate"], g.loc["sensitivity", "estimate"],
                         marker=RULE_MARKER.get(str(rule), "D"), color=color, mec="black", ms=7, ls="none",
-                        label=f"{RULE_LABEL.get(str(rule), rule)} point (train threshold)" if split == splits[0]
-                        else None)
+                        label=f"{RULE_LABEL.get(str(rule), rule)} point ({threshold_source(metrics)})"
+                        if split == splits[0] else None)
     ax.set_xlim(-0.01, 1.01)
     ax.set_ylim(-0.01, 1.01)
     ax.set_xlabel("1 - specificity")
@@ -120,6 +121,31 @@ def plot_roc_stage(pred: pd.DataFrame, model: str, stage: int, bands: pd.DataFra
     ax.set_title(title or f"{STAGE_TITLE.get(stage, stage)}\n{model_label(model)}", fontsize=FONT.title)
     ax.legend(loc="lower right", fontsize=FONT.small, frameon=False)
     return finish(fig, own=own)
+
+
+def threshold_source(tidy: pd.DataFrame) -> str:
+    """Where the thresholds of ``tidy`` (:func:`gvisage_lib.roc.metrics.stage_metrics` rows) were chosen, for labels.
+
+    A threshold is chosen on one split and carried to the others; the rows evaluated on that split are marked
+    ``in_sample``. So the split of the in-sample threshold rows is where the thresholds were chosen; without any,
+    they were chosen on the out-of-fold training scores (no evaluated split is the fitting split). A ``chosen_on``
+    column, where present (:func:`gvisage_lib.roc.metrics.two_by_two`), wins.
+
+    Examples
+    --------
+    >>> threshold_source(pd.DataFrame({"rule": ["youden"], "split": ["test"], "in_sample": [True]}))
+    'threshold from the test split'
+    >>> threshold_source(pd.DataFrame({"rule": ["youden"], "split": ["test"], "in_sample": [False]}))
+    'threshold from out-of-fold training scores'
+    """
+    if "chosen_on" in tidy.columns and tidy["chosen_on"].notna().any():
+        where = str(tidy["chosen_on"].dropna().iloc[0])
+    else:
+        rows = tidy[(tidy.get("rule", pd.Series("", index=tidy.index)).fillna("") != "")]
+        flagged = rows[rows["in_sample"].astype(bool)] if "in_sample" in rows.columns else rows.iloc[0:0]
+        where = str(flagged["split"].iloc[0]) if len(flagged) else "train"
+    return ("threshold from out-of-fold training scores" if where == "train"
+            else f"threshold from the {where} split")
 
 
 def plot_metric_bars(tidy: pd.DataFrame, hue: str, ax: Axes | None = None, title: str = "",
@@ -240,7 +266,8 @@ def plot_gvisagenet_bars(tidy: pd.DataFrame, split: str, rule: str = "youden", t
         raise ValueError(f"tidy holds no rows for split {split!r} and rule {rule!r}")
     labels = {s: STAGE_TITLE.get(s, str(s)) for s in d["stage"].unique()}
     return plot_metric_bars(d, hue="stage", hue_labels=labels, ax=ax,
-                            title=title or f"GVisageNet, {SPLIT_LABEL.get(split, split)} ({rule} threshold from train)")
+                            title=title or f"GVisageNet, {SPLIT_LABEL.get(split, split)} ({rule}, "
+                                                  f"{threshold_source(tidy)})")
 
 
 def plot_pr_curves(pred: pd.DataFrame, selected: dict, splits: Sequence[str] = ("test", "validation"),

@@ -291,6 +291,39 @@ def pairwise_delong(pred: pd.DataFrame, stages: Sequence[int] = (1, 2), splits: 
     return pd.DataFrame(rows)
 
 
+def auc_vs_chance_table(pred: pd.DataFrame, selected: Mapping[str, Any], splits: Sequence[str] = EVAL_SPLITS,
+                        level: float = 0.95) -> pd.DataFrame:
+    """GVisageNet's AUC against 0.5 per stage and split: the DeLong z-test and the Mann-Whitney test.
+
+    The paper reports its stage-1 validation AUC as "0.938 (P<.01)"; the null of an AUC's P value is AUC = 0.5
+    (:func:`gvisage_lib.stats.chance.auc_vs_chance`). One row per stage x split with the selected model of the
+    stage (``selected["stage1"]``, ``selected["stage2"]``): ``model, stage, split, n_pos, n_neg, auc, ci_low,
+    ci_high, z_delong, p_delong, p_mann_whitney``.
+
+    Examples
+    --------
+    >>> t = auc_vs_chance_table(demo_predictions(0), {"stage1": "resnet50", "stage2": "resnet50"})
+    >>> t[["stage", "split"]].to_numpy().tolist()
+    [[1, 'test'], [1, 'validation'], [2, 'test'], [2, 'validation']]
+    """
+    from gvisage_lib.stats.chance import auc_vs_chance
+
+    rows = []
+    for stage, split in itertools.product((1, 2), splits):
+        model = selected.get(f"stage{stage}")
+        if model is None:
+            raise KeyError(f"selected has no key 'stage{stage}': {sorted(selected)}")
+        d = _subset(pred, model, stage, split)
+        if d.empty:
+            continue
+        _require(d, f"stage={stage}, split={split!r}")
+        r = auc_vs_chance(d["label"], d["score"], level=level)
+        rows.append({"model": model, "stage": stage, "split": split, "n_pos": r.n_pos, "n_neg": r.n_neg,
+                     "auc": r.auc, "ci_low": r.ci_low, "ci_high": r.ci_high, "z_delong": r.z_delong,
+                     "p_delong": r.p_delong, "p_mann_whitney": r.p_mann_whitney})
+    return pd.DataFrame(rows)
+
+
 def roc_bands(pred: pd.DataFrame, model: str, stage: int, splits: Sequence[str] = EVAL_SPLITS,
               n_boot: int = 2000, level: float = 0.95, seed: int = 0) -> pd.DataFrame:
     """Bootstrap confidence bands of the ROC curve of ``model`` in ``stage`` on each split (tidy, ``split`` column).
@@ -384,7 +417,7 @@ def two_by_two(pred: pd.DataFrame, operating_points: pd.DataFrame,
     """Cross-tabulation of the index test (the CNN's call) against the reference standard at the chosen thresholds.
 
     For every operating point of ``operating_points`` (the table of :func:`selected_operating_points`: one row per
-    stage and rule, with the model and the threshold chosen on the training side) and every split, the subjects of
+    stage and rule, with the model and the threshold chosen on its ``chosen_on`` split) and every split, the subjects of
     that model, stage and split are called positive when ``score >= threshold`` and counted against their label
     (the reference standard: the pathological group): true and false positives and negatives with the row and
     column totals, STARD's item 23. Sensitivity, specificity and accuracy follow from the counts, so they are the

@@ -113,6 +113,9 @@ def _build_parser() -> argparse.ArgumentParser:
     rpt = sub.add_parser("report", help="render a run's notebook pages and overview (index.html) again from its "
                                         "record, e.g. after running a notebook with papermill")
     rpt.add_argument("run", type=Path, help="run folder (made by gvisage reproduce or by the notebooks)")
+    rpt.add_argument("--zip", action="store_true",
+                     help="also write RUN/report.zip: index, notebook pages, figures, tables, design notes, run.json "
+                          "(no models, caches or photos)")
     return parser
 
 
@@ -214,9 +217,9 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from gvisage_lib.run.pipeline import render_run
+    from gvisage_lib.run.report import refresh_report
 
-    print(render_run(args.run, log=_log))
+    print(refresh_report(args.run, bundle=args.zip, log=_log)["index"])
     return 0
 
 

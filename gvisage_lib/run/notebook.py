@@ -144,6 +144,40 @@ class NotebookRun:
         self.save_table(frame, key, **save_kwargs)
         self.show_table(frame if view is None else view, key, max_rows=max_rows, caption=caption, p_cols=p_cols)
 
+    def say(self, template: str, /, **values: Any) -> None:
+        """Show ``template`` filled with ``values`` as Markdown (:func:`gvisage_lib.run.glue.say`): prose whose
+        numbers and verdicts this run computed."""
+        from gvisage_lib.run.glue import say
+
+        say(template, **values)
+
+    def show_markdown(self, text: str) -> None:
+        """Show Markdown that the library wrote from this run's tables (e.g.
+        :func:`gvisage_lib.simulation.conclusions`), as the page's own text."""
+        from IPython.display import display
+
+        from gvisage_lib.run.glue import Markdown
+
+        display(Markdown(text))
+
+    def show_claims(self, notebook: str) -> None:
+        """Show the paper's claims that ``notebook`` recomputes, beside this run's values, with their verdicts
+        (:func:`gvisage_lib.paper.claims.claims_table`; the rules in :data:`gvisage_lib.paper.claims.RULES`)."""
+        from gvisage_lib.paper.claims import RULES, claims_table
+        from gvisage_lib.run.report import IN_SAMPLE_NOTE
+
+        t = claims_table(self.paths.root, notebook=notebook)
+        if t.empty:
+            print(f"no claim of the paper is recomputed in {notebook}")
+            return
+        verdict = t["verdict"].where(~t["in_sample"].astype(bool), t["verdict"] + f" ({IN_SAMPLE_NOTE})")
+        view = pd.DataFrame({"Claim": t["claim"], "Paper": t["paper"], "Paper P": t["paper_p"],
+                             "This run": t["this_run"], "This run P": t["this_run_p"], "Verdict": verdict})
+        display.show_table(view, None, max_rows=len(view), caption="The paper's claims beside this run")
+        rules = "; ".join(f"{k}: {v}" for k, v in RULES.items() if k in set(t["rule"]))
+        self.say("Verdicts by the rules ({rules}). The same claims, with the others, are on the run's index page.",
+                 rules=rules)
+
     def show_figure(self, fig: Any, key: str) -> None:
         """Save ``fig`` (:meth:`save_figure`) and show it once, with its numbered caption and links to its files."""
         files = self.save_figure(fig, key)

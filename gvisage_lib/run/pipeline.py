@@ -126,7 +126,7 @@ def prepare_cohort(paths: RunPaths, *, seed: int, profile: str, log: Callable[[s
     return Path(manifest)
 
 
-def _render_html(executed: Path, dest: Path) -> None:
+def _render_html(executed: Path, dest: Path) -> Path:
     """Render an executed notebook to HTML for reading and sharing.
 
     The page is titled with the notebook's first heading, uses this package's template
@@ -145,8 +145,14 @@ def _render_html(executed: Path, dest: Path) -> None:
                             extra_template_paths=[str(TEMPLATE_DIR)])
     exporter.register_preprocessor(TagRemovePreprocessor(remove_cell_tags={"parameters", "injected-parameters"}),
                                    enabled=True)
-    body, _ = exporter.from_notebook_node(nb)
-    write_text(body, dest)
+    run = executed.resolve().parent.parent  # <run>/notebooks/<name>.ipynb
+    notice = ""
+    if RunRecord.exists(run):
+        from gvisage_lib.run.notice import notice_html
+
+        notice = notice_html(run, link_prefix="../")  # what the data are, at the top of the page
+    body, _ = exporter.from_notebook_node(nb, resources={"gvisage_notice": notice})
+    return write_text(body, dest)
 
 
 def render_run(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None,
@@ -580,7 +586,11 @@ def _run(folder: Path, books: list[Path], record: RunRecord, *, prof: Profile, u
     # the STARD 2015 and TRIPOD+AI checklists say where this run reports each item: written once every notebook has
     # written its outputs, before the outputs are hashed (so run.json lists them too)
     from gvisage_lib.paper.checklists import write_checklists
+    from gvisage_lib.run.report import write_docs, write_report_tables
 
+    for path in write_report_tables(paths.root).values():  # the claims table, and the limitations item 26 points at
+        log(f"report table: {path.relative_to(paths.root)}")
+    write_docs(paths.root)
     for path in write_checklists(paths.root, synthetic=user_manifest is None).values():
         log(f"reporting checklist: {path.relative_to(paths.root)}")
     record.status, record.finished_utc = "succeeded", now_utc()

@@ -30,6 +30,7 @@ Examples
 from __future__ import annotations
 
 import os
+from html import escape
 from pathlib import Path
 from typing import Any
 
@@ -40,13 +41,15 @@ from gvisage_lib.core.io import write_text
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.record import RunRecord
 from gvisage_lib.paper import numbers
+from gvisage_lib.paper.checklists import CHECKLIST_COLUMNS
 from gvisage_lib.paper.index import OUTPUTS, figure_caption, table_caption
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
 from gvisage_lib.run.display import format_p, table_html
 from gvisage_lib.run.parameters import PIPELINE_PARAMETERS
 
-__all__ = ["CHECKLISTS", "build_context", "figure_entries", "headline_fig5a", "headline_table2", "headline_table3",
-           "notebook_entries", "render_index", "table_entries", "write_run_index"]
+__all__ = ["CHECKLISTS", "DOCS", "IN_SAMPLE_NOTE", "build_context", "claims_frames", "docs_source", "figure_entries",
+           "headline_fig5a", "headline_table2", "headline_table3", "notebook_entries", "refresh_report", "render_index",
+           "table_entries", "write_docs", "write_report_tables", "write_run_index"]
 
 TEMPLATE_DIR = Path(__file__).resolve().with_name("templates")
 #: Reporting checklists a run may hold (file stem, title), shown in a section of their own.
@@ -56,6 +59,22 @@ CHECKLISTS: tuple[tuple[str, str], ...] = (("stard2015_checklist", "STARD 2015")
 _KEY_PACKAGES = ("torch", "torchvision", "numpy", "pandas", "scipy", "statsmodels", "scikit-learn", "matplotlib",
                  "seaborn", "papermill", "nbconvert")
 _SPLIT = {"train": "Training", "test": "Testing", "validation": "Validation"}
+#: How an in-sample row is marked wherever the index shows it.
+IN_SAMPLE_NOTE = "in-sample: fitted on these subjects"
+#: Design notes (``docs/*.md`` of the repository) rendered into ``<run>/docs/`` so that the report's links work from
+#: the run folder: (file stem, what it explains).
+DOCS: tuple[tuple[str, str], ...] = (
+    ("twin", "the synthetic twin: how its data and photos are made, and what was calibrated to the paper"),
+    ("statistics", "the statistical choices, and where the paper is silent"),
+    ("paper", "the paper's numbers and its inconsistencies"),
+    ("report", "what the report shows and how"),
+    ("data", "the manifest of a cohort of your own"),
+    ("profiles", "the profiles smoke, quick and paper"),
+    ("training", "training the networks"),
+    ("simulation", "the Monte-Carlo check of the paper's tests"),
+    ("attribution", "where the networks look (Fig 5C)"),
+    ("privacy", "what is shown of a cohort's faces"),
+)
 
 
 def _estimate(est: Any, lo: Any = np.nan, hi: Any = np.nan) -> str:
@@ -91,7 +110,7 @@ def headline_table2(tables: str | os.PathLike[str]) -> pd.DataFrame:
     >>> import tempfile
     >>> h = headline_table2(tempfile.mkdtemp())
     >>> h.iloc[0, 1:].tolist()
-    ['GVisageNet', 'Testing', '0.942 (0.921–0.972)', '']
+    ['GVisageNet', 'Testing', '0.942 (0.921–0.972)', '', '']
     """
     tables = Path(tables)
     pr = numbers.results()
@@ -104,18 +123,19 @@ def headline_table2(tables: str | os.PathLike[str]) -> pd.DataFrame:
     stage1 = _read(tables / "gvisagenet_metrics_long.csv")
     rows = []
     for r in pr.itertuples(index=False):
-        ours = ""
+        m = pd.DataFrame()
         if int(r.stage) == 2 and stage2 is not None:
             m = stage2[(stage2["model"] == r.model) & (stage2["split"] == r.split) & (stage2["metric"] == "auc")]
-            if len(m):
-                ours = _estimate(m["estimate"].iloc[0], m["ci_low"].iloc[0], m["ci_high"].iloc[0])
         elif int(r.stage) == 1 and stage1 is not None:
             m = stage1[(stage1["stage"] == 1) & (stage1["split"] == r.split) & (stage1["metric"] == "auc")]
-            if len(m):
-                ours = _estimate(m["estimate"].iloc[0], m["ci_low"].iloc[0], m["ci_high"].iloc[0])
+        ours, note = "", ""
+        if len(m):
+            ours = _estimate(m["estimate"].iloc[0], m["ci_low"].iloc[0], m["ci_high"].iloc[0])
+            if "in_sample" in m.columns and str(m["in_sample"].iloc[0]).lower() == "true":
+                note = IN_SAMPLE_NOTE
         rows.append({"Stage": int(r.stage), "Model": r.model, "Split": _SPLIT.get(r.split, r.split),
                      "Paper AUC (95% CI)": _estimate(r.estimate, r.ci_low, r.ci_high),
-                     "This run AUC (95% CI)": ours})
+                     "This run AUC (95% CI)": ours, "In-sample": note})
     return pd.DataFrame(rows)
 
 
@@ -267,15 +287,124 @@ def table_entries(paths: RunPaths) -> list[dict[str, Any]]:
     return out
 
 
-def _checklists(paths: RunPaths) -> list[dict[str, str]]:
+def _link_text(href: str) -> str:
+    """``html/04_stage_roc.html#Operating-points`` -> ``04_stage_roc § Operating points``; other links as given."""
+    from urllib.parse import unquote
+
+    if href.startswith("html/") and "#" in href:
+        page, _, anchor = href[len("html/"):].partition("#")
+        return f"{Path(page).stem} § {unquote(anchor).replace('-', ' ')}"
+    return href
+
+
+def _checklists(paths: RunPaths) -> list[dict[str, Any]]:
+    """Each checklist's rows, with ``reported_in`` as relative links (a notebook section links to its anchor); a
+    target outside the report (models, the cohort's files, predictions: not in ``report.zip``) or not written by the
+    run is named, not linked."""
+    from gvisage_lib.run.bundle import in_bundle
+
     out = []
     for stem, title in CHECKLISTS:
         csv = paths.tables / f"{stem}.csv"
         if csv.is_file():
-            frame = pd.read_csv(csv, keep_default_na=False)
-            out.append({"title": title, "href": f"tables/{csv.name}",
-                        "table": table_html(frame, csv=csv, max_rows=max(len(frame), 1), html_dir=paths.root)})
+            frame = pd.read_csv(csv, keep_default_na=False, dtype=str)
+            rows = []
+            for r in frame.to_dict("records"):
+                links = [t.strip() for t in str(r.get("reported_in", "")).split(";") if t.strip()]
+                # a link only where the target travels with the report (report.zip): not models/, cohort/, ...
+                shown = [{"href": t if in_bundle(t.partition("#")[0]) and (paths.root / t.partition("#")[0]).exists()
+                          else "", "text": _link_text(t)} for t in links]
+                rows.append({**dict.fromkeys(CHECKLIST_COLUMNS, ""), **r, "links": shown})
+            out.append({"title": title, "href": f"tables/{csv.name}", "rows": rows,
+                        "counts": frame["status"].value_counts().to_dict() if "status" in frame else {}})
     return out
+
+
+def claims_frames(run_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The claims table of the index: the tests, and the reported values, as displayed (words, no raw keys).
+
+    Examples
+    --------
+    >>> tests, values = claims_frames("/nonexistent")
+    >>> list(tests.columns)
+    ['Claim', 'Where', 'Paper', 'Paper P', 'This run', 'This run P', 'Verdict']
+    """
+    from gvisage_lib.paper.claims import claims_table
+
+    t = claims_table(run_dir)
+
+    def view(d: pd.DataFrame, with_p: bool) -> pd.DataFrame:
+        verdict = d["verdict"] + np.where(d["in_sample"].astype(bool), f" ({IN_SAMPLE_NOTE})", "")
+        cols = {"Claim": d["claim"], "Where": d["location"], "Paper": d["paper"]}
+        if with_p:
+            cols["Paper P"] = d["paper_p"]
+        cols["This run"] = d["this_run"]
+        if with_p:
+            cols["This run P"] = d["this_run_p"]
+        cols["Verdict"] = verdict
+        return pd.DataFrame(cols).reset_index(drop=True)
+
+    return view(t[t["kind"] == "test"], True), view(t[t["kind"] == "estimate"], False)
+
+
+def write_report_tables(run_dir: str | os.PathLike[str]) -> dict[str, Path]:
+    """Write ``tables/paper_claims.csv`` (:func:`gvisage_lib.paper.claims.claims_table`) and
+    ``tables/limitations.csv`` (:func:`gvisage_lib.run.notice.limitations`), atomically; return their paths.
+
+    Run after the last notebook and before the checklists (STARD 26 and TRIPOD+AI 26 point at the limitations).
+    """
+    from gvisage_lib.core.io import write_csv
+    from gvisage_lib.paper.claims import claims_table
+    from gvisage_lib.run.notice import limitations
+
+    paths = RunPaths(run_dir)
+    return {"paper_claims": write_csv(claims_table(paths.root), paths.tables / "paper_claims.csv"),
+            "limitations": write_csv(pd.DataFrame(limitations(paths.root), columns=["topic", "text"]),
+                                     paths.tables / "limitations.csv")}
+
+
+def docs_source() -> Path | None:
+    """The repository's ``docs/`` folder next to the package (None for an installed wheel, which has none)."""
+    folder = Path(__file__).resolve().parents[2] / "docs"
+    return folder if (folder / "twin.md").is_file() else None
+
+
+def _doc_links(html: str) -> str:
+    import re
+
+    # links between the notes (x.md, x.md#y) point at their rendered pages; links into the repository have no page
+    # in a run folder, so they become plain text
+    html = re.sub(r'href="([a-z_]+)\.md(#[^"]*)?"', lambda m: f'href="{m.group(1)}.html{m.group(2) or ""}"', html)
+    return re.sub(r'<a href="(\.\./[^"]*|[^":#]+/[^"]*)">(.*?)</a>', r"\2", html)
+
+
+def write_docs(run_dir: str | os.PathLike[str]) -> list[Path]:
+    """Render the design notes (:data:`DOCS`) into ``<run>/docs/<name>.html`` so the report's links work from the run
+    folder (and from its zip); returns the pages written (none where the repository's ``docs/`` is absent).
+    """
+    import mistune
+
+    source = docs_source()
+    if source is None:
+        return []
+    out_dir = RunPaths(run_dir).root / "docs"
+    css = (TEMPLATE_DIR / "gvisage.css").read_text(encoding="utf-8")
+    written = []
+    for stem, _ in DOCS:
+        md = source / f"{stem}.md"
+        if not md.is_file():
+            continue
+        text = md.read_text(encoding="utf-8")
+        title = next((ln.lstrip("# ").strip() for ln in text.splitlines() if ln.startswith("#")), stem)
+        body = _doc_links(mistune.create_markdown(plugins=["table"])(text))
+        page = (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{escape(title)}</title>'
+                f"<style>body{{font-family:sans-serif;max-width:60em;margin:1.5em auto;padding:0 1em;"
+                f"line-height:1.45}} table{{border-collapse:collapse}} td,th{{border-bottom:1px solid #ddd;"
+                f"padding:.2em .5em;text-align:left;vertical-align:top}} pre{{white-space:pre-wrap}}{css}</style>"
+                f'</head><body><nav class="gv-nav"><a href="../index.html">&larr; Run overview (index.html)</a> · '
+                f"design note {escape(stem)}.md of gvisage</nav>{body}</body></html>\n")
+        written.append(write_text(page, out_dir / f"{stem}.html"))
+    return written
 
 
 def build_context(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None
@@ -298,7 +427,23 @@ def build_context(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathL
         ("Fig 5A: sign of each indicator's correlation with the stage-2 score (validation)",
          headline_fig5a(paths.tables), "+ / − significant (this run: BH-adjusted P < .05), 0 none."),
     ]
+    from gvisage_lib.paper.claims import RULES
+    from gvisage_lib.run.notice import data_notice, limitations, notice_html
+
+    claim_tests, claim_values = claims_frames(paths.root)
+    docs = [{"href": f"docs/{stem}.html", "name": f"{stem}.md", "what": what} for stem, what in DOCS
+            if (paths.root / "docs" / f"{stem}.html").is_file()]
     return {
+        "notice": notice_html(paths.root),
+        "notice_kind": data_notice(paths.root)["kind"],
+        "claims": {"columns": list(claim_tests.columns), "rows": claim_tests.to_dict("records")},
+        "claim_values": {"columns": list(claim_values.columns), "rows": claim_values.to_dict("records")},
+        "claim_rules": list(RULES.values()),
+        "claim_counts": claim_tests["Verdict"].str.replace(f" ({IN_SAMPLE_NOTE})", "", regex=False)
+        .value_counts().to_dict(),
+        "limitations": limitations(paths.root),
+        "docs": docs,
+        "bundle": "report.zip" if (paths.root / "report.zip").is_file() else "",
         "run_name": paths.root.name,
         "status": record.get("status", "unknown"),
         "record": record,
@@ -344,8 +489,46 @@ def _duration(seconds: Any) -> str:
     return "" if seconds is None or pd.isna(seconds) else format_seconds(float(seconds))
 
 
-def write_run_index(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None) -> Path:
-    """Write ``<run>/index.html`` (atomically) from the run folder and return its path."""
+def write_run_index(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None, *,
+                    bundle: bool | None = None) -> Path:
+    """Write ``<run>/index.html`` (atomically) from the run folder and return its path.
+
+    ``bundle``: link ``report.zip`` (True), do not (False), or link it when it exists (None).
+    """
     paths = RunPaths(run_dir)
-    html = render_index(build_context(paths.root, notebooks_dir))
-    return write_text(html, paths.index_html)
+    context = build_context(paths.root, notebooks_dir)
+    if bundle is not None:
+        context["bundle"] = "report.zip" if bundle else ""
+    return write_text(render_index(context), paths.index_html)
+
+
+def refresh_report(run_dir: str | os.PathLike[str], *, bundle: bool = False,
+                   notebooks_dir: str | os.PathLike[str] | None = None, log: Any = None) -> dict[str, Any]:
+    """``gvisage report RUN [--zip]``: the claims and limitations tables, the design notes and the checklists, then
+    the notebook pages and ``index.html`` from the run record (:func:`gvisage_lib.run.pipeline.render_run`); with
+    ``bundle``, then ``report.zip`` (:mod:`gvisage_lib.run.bundle`) and the index again, linking it.
+
+    Nothing is recomputed: the pages are rendered from the executed notebooks and the tables the run wrote. Returns
+    ``{"index": path, "bundle": path or None}``.
+    """
+    from gvisage_lib.paper.checklists import write_checklists
+    from gvisage_lib.run.bundle import write_bundle
+    from gvisage_lib.run.pipeline import render_run
+
+    paths = RunPaths(run_dir)
+    if not RunRecord.exists(paths):
+        raise FileNotFoundError(f"{RunRecord.path(paths)} not found: {paths.root} is not a run folder of gvisage "
+                                "reproduce")
+    say = log or (lambda _msg: None)
+    write_report_tables(paths.root)
+    write_docs(paths.root)
+    write_checklists(paths.root)
+    index = render_run(paths.root, notebooks_dir, log=say)
+    zipped = None
+    if bundle:  # the index inside the zip does not link the zip; the one beside it does
+        inner = build_context(paths.root, notebooks_dir)
+        inner["bundle"] = ""
+        zipped = write_bundle(paths.root, texts={"index.html": render_index(inner)})
+        index = write_run_index(paths.root, notebooks_dir, bundle=True)
+        say(f"bundle: {zipped} ({zipped.stat().st_size / 1e6:.1f} MB)")
+    return {"index": index, "bundle": zipped}

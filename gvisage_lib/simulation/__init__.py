@@ -5,6 +5,7 @@ the synthetic twin, whose truth is known.
   library's analyses) and its settings;
 * :mod:`~gvisage_lib.simulation.engine`: the map over replicates, with joblib or on a Dask cluster;
 * :mod:`~gvisage_lib.simulation.summary`: rejection rates and coverages with Monte-Carlo CIs, the headline;
+* :mod:`~gvisage_lib.simulation.conclusions`: what a reader of the paper should conclude, in words from the rates;
 * :mod:`~gvisage_lib.simulation.figures`: the figures;
 * :mod:`~gvisage_lib.simulation.outputs`: the tables, figures and ``simulation.json`` of ``gvisage simulate``.
 
@@ -16,6 +17,7 @@ Examples
 ['simulation_type1_nested']
 """
 
+from gvisage_lib.simulation.conclusions import conclusions, rate_verdict
 from gvisage_lib.simulation.engine import SCHEDULERS, SimulationResult, check_scheduler, run_simulation
 from gvisage_lib.simulation.figures import plot_null_pvalues, plot_rejection_rates, plot_type1
 from gvisage_lib.simulation.outputs import FIGURES, simulation_figure, simulation_figures, write_simulation
@@ -30,6 +32,6 @@ from gvisage_lib.simulation.summary import (
 )
 
 __all__ = ["FIGURES", "SCHEDULERS", "TABLES", "TABLE_COLUMNS", "SimulationResult", "SimulationSettings",
-           "check_scheduler", "headline", "interval_bias", "null_pvalues", "plot_null_pvalues", "plot_rejection_rates",
-           "plot_type1", "rejection_direction", "run_simulation", "simulate_replicate", "simulation_figure",
-           "simulation_figures", "simulation_tables", "write_simulation"]
+           "check_scheduler", "conclusions", "rate_verdict", "headline", "interval_bias", "null_pvalues",
+           "plot_null_pvalues", "plot_rejection_rates", "plot_type1", "rejection_direction", "run_simulation",
+           "simulate_replicate", "simulation_figure", "simulation_figures", "simulation_tables", "write_simulation"]

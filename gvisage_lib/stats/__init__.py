@@ -23,6 +23,7 @@ from .bootstrap import (
     roc_confidence_band_step,
     sensitivity_at_specificity,
 )
+from .chance import ChanceTestResult, auc_vs_chance
 from .curves import average_precision, pr_curve, roc_curve
 from .delong import (
     AUCResult,
@@ -51,6 +52,8 @@ from .proportions import proportion_ci
 from .two_groups import TwoGroupResult, compare_two_groups, contingency_test, fisher_freeman_halton
 
 __all__ = [
+    "ChanceTestResult",
+    "auc_vs_chance",
     "RULES",
     "BootstrapResult",
     "FriedmanResult",

@@ -95,7 +95,7 @@ def test_status_follows_what_the_run_wrote(tmp_path: Path) -> None:
     assert set(c["stard2015"]["status"]) <= set(cl.STATUSES)
     # every pointer present: reported
     assert stard.loc["23", "status"] == "reported"
-    assert stard.loc["23", "reported_in"] == ("notebooks/04_stage_roc.ipynb § 2x2 tables at the operating points; "
+    assert stard.loc["23", "reported_in"] == ("html/04_stage_roc.html#2x2-tables-at-the-operating-points; "
                                               "tables/two_by_two.csv")
     assert stard.loc["19", "status"] == "reported"
     # one pointer missing: not reported, and the reason names it
@@ -103,7 +103,7 @@ def test_status_follows_what_the_run_wrote(tmp_path: Path) -> None:
     assert "tables/table2_gvisagenet.csv" in stard.loc["24", "reason"]
     # a notebook without the section does not count
     assert stard.loc["12a", "status"] == "not reported"
-    assert "notebooks/04_stage_roc.ipynb § Operating points" in stard.loc["12a", "reason"]
+    assert "html/04_stage_roc.html#Operating-points" in stard.loc["12a", "reason"]
     # fixed verdicts for what a synthetic cohort cannot have
     assert stard.loc["5", "status"] == "not applicable" and "synthetic" in stard.loc["5", "reason"]
     assert stard.loc["2", "status"] == "not reported"
@@ -150,3 +150,34 @@ def test_bad_input(tmp_path: Path) -> None:
         cl.resolve_evidence("file:../secret", tmp_path)
     with pytest.raises(KeyError, match="nope"):
         cl.resolve_evidence("table:nope", tmp_path)
+
+
+def test_items_the_run_reports_are_reported_with_the_runs_own_words(tmp_path: Path) -> None:
+    """Sampling, reference standard, sample size and limitations are stated by a twin run, so they are "reported";
+    the cut-off item names the split its thresholds were chosen on, read from operating_points.csv."""
+    run = _fake_run(tmp_path / "run", synthetic=True)
+    (run / "cohort" / "twin.json").write_text("{}")
+    (run / "cohort" / "truth.csv").write_text("subject_id,group\n1,iGCT\n")
+    (run / "tables" / f"{table_name('study_flow')}.csv").write_text("a\n1\n")
+    (run / "tables" / f"{table_name('limitations')}.csv").write_text("topic,text\nData,x\n")
+    (run / "tables" / f"{table_name('operating_points')}.csv").write_text("stage,chosen_on\n1,test\n2,test\n")
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Operating points\ntext")])
+    nbformat.write(nb, run / "notebooks" / "04_stage_roc.ipynb")
+    stard = cl.reporting_checklists(run)["stard2015"].set_index("item")
+    for item in ("9", "10b", "18", "26"):
+        assert stard.loc[item, "status"] == "reported", (item, stard.loc[item, "reason"])
+    assert stard.loc["12a", "status"] == "reported"
+    assert "the internal test split" in stard.loc["12a", "reason"] and "training" not in stard.loc["12a", "reason"]
+    tripod = cl.reporting_checklists(run)["tripod_ai"].set_index("item")
+    assert tripod.loc["26", "status"] == "reported" and tripod.loc["26", "reported_in"] == "tables/limitations.csv"
+    assert "the internal test split" in tripod.loc["12a", "reason"]
+
+
+def test_heading_anchor_is_nbconverts() -> None:
+    """The anchor of a heading is the id nbconvert's Markdown renderer writes (the same page element)."""
+    from nbconvert.filters.markdown_mistune import markdown2html_mistune
+
+    for heading in ("2x2 tables at the operating points", "Fig 4C and 4D: AUC, accuracy (95% CIs)",
+                    "04 · Stage-wise diagnostic accuracy: Table 2 `x`"):
+        html = markdown2html_mistune(f"## {heading}")
+        assert f'id="{cl.heading_anchor(heading)}"' in html, html

@@ -5,6 +5,10 @@ every relative link point at a file of the run folder. Playwright drives the sys
 ``executable_path`` (Playwright's own browser download is not needed); ``.ci/run`` installs the Debian package
 ``chromium`` where it is missing. The test skips, saying why, only where no Chromium can be found.
 
+The index must open with the notice of what the data are, show the paper's claims with a verdict each and the
+run's limitations, and link each checklist item to an anchor that exists on the notebook page; every notebook page
+carries the same notice.
+
 Uses the session's smoke run (``smoke_run`` in tests/conftest.py), shared with tests/run/test_end_to_end.py.
 """
 
@@ -49,7 +53,7 @@ def browser():
 
 
 def _pages(run: Path) -> list[Path]:
-    return [run / "index.html", *sorted((run / "html").glob("*.html"))]
+    return [run / "index.html", *sorted((run / "html").glob("*.html")), *sorted((run / "docs").glob("*.html"))]
 
 
 def _check_page(browser, page_path: Path, run: Path) -> list[str]:
@@ -98,3 +102,55 @@ def test_index_links_every_notebook_and_figure(browser, smoke_run: Path) -> None
     assert {f"html/{p.name}" for p in (smoke_run / "html").glob("*.html")} <= hrefs
     assert {f"figures/{p.name}" for p in (smoke_run / "figures").glob("*.png")} <= srcs
     assert {f"tables/{p.name}" for p in (smoke_run / "tables").glob("*.csv")} <= hrefs
+
+
+def test_index_says_what_the_data_are_and_what_the_paper_claims(browser, smoke_run: Path) -> None:
+    from gvisage_lib.paper.claims import TEST_CLAIMS
+
+    page = browser.new_page()
+    page.goto((smoke_run / "index.html").as_uri(), wait_until="load")
+    notice = page.inner_text("#data-notice")
+    assert "no patient is involved" in notice and "Calibrated to the paper" in notice
+    assert "cannot show" in notice and page.is_visible("#data-notice")
+    # the notice comes before everything the run computed
+    assert page.evaluate("document.querySelector('#data-notice').compareDocumentPosition("
+                         "document.querySelector('#claims')) & Node.DOCUMENT_POSITION_FOLLOWING")
+    rows = page.eval_on_selector_all(
+        "#claims ~ table.claims tbody tr",
+        "els => els.map(tr => Array.from(tr.querySelectorAll('td,th')).map(td => td.innerText.trim()))")
+    claims = {r[0]: r[-1] for r in rows if r}
+    for c in TEST_CLAIMS:
+        assert c.claim in claims, (c.claim, sorted(claims))
+        assert claims[c.claim], c.claim  # every claim has a verdict
+    limitations = page.inner_text("#limitations + p + dl")
+    for topic in ("Data", "Profile", "One training seed", "Thresholds", "In-sample rows"):
+        assert topic in limitations
+    page.close()
+
+
+def test_checklist_links_reach_the_notebook_sections(browser, smoke_run: Path) -> None:
+    page = browser.new_page()
+    page.goto((smoke_run / "index.html").as_uri(), wait_until="load")
+    hrefs = page.eval_on_selector_all("table.checklist a[href]", "els => els.map(e => e.getAttribute('href'))")
+    page.close()
+    anchored = sorted({h for h in hrefs if h.startswith("html/") and "#" in h})
+    assert anchored, "no checklist item links a notebook section"
+    missing = []
+    for href in anchored:
+        path, _, anchor = href.partition("#")
+        page = browser.new_page()
+        page.goto((smoke_run / path).as_uri(), wait_until="load")
+        # a fragment names the id as written (nbconvert percent-encodes it) or, decoded, as the browser also tries
+        if not page.evaluate("([a, b]) => document.getElementById(a) !== null || document.getElementById(b) !== null",
+                             [anchor, unquote(anchor)]):
+            missing.append(href)
+        page.close()
+    assert not missing, missing
+
+
+def test_every_notebook_page_carries_the_notice(browser, smoke_run: Path) -> None:
+    for html in sorted((smoke_run / "html").glob("*.html")):
+        page = browser.new_page()
+        page.goto(html.as_uri(), wait_until="load")
+        assert "no patient is involved" in page.inner_text("#data-notice"), html.name
+        page.close()
