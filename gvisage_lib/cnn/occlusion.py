@@ -4,13 +4,15 @@ An attribution map says where a network looks; occlusion tests what it uses. For
 part of the face (the five local ones: periorbital, acne, oily skin, stubble, fatigue; the four whole-face ones
 change the whole face and have no "elsewhere on the face" to compare with), the region where the twin planted it is
 hidden in all four photos at once and the stage score (softmax P(positive) of the stage's selected network) is
-computed again (captum's ``FeatureAblation``, one feature group per mask). The drop ``delta_region = score -
-score(hidden)`` is compared with the drop when **masks of the same area elsewhere on the face** are hidden instead
+computed again (captum's ``FeatureAblation``, one feature group per mask). The change ``delta_region = score -
+score(hidden)`` is compared with the change when **masks of the same area elsewhere on the face** are hidden instead
 (the control): up to :data:`N_CONTROLS` compact patches of the face outside the region, each as many pixels as the
 region in that photo (each patch is the face pixels nearest to a seeded random point, disjoint from the region and
 from each other; a patch under :data:`MIN_CONTROL_AREA` of the region's area, where the face has no room left, is not
-used; for acne, half of the face, the one control is the rest of the face). ``effect = delta_region -
-delta_control`` (mean over the subject's controls).
+used; for acne, half of the face, the one control is the rest of the face). A feature can be evidence for the
+positive class (hiding it lowers the score) or against it (hiding it raises the score), so the test compares sizes:
+``effect = |delta_region| - mean |delta_control|`` (over the subject's controls), positive when hiding the planted
+region moves the score more than hiding an equal area elsewhere; the signed means say which way.
 
 **Hiding** paints the pixels with the photo's own mean skin colour (the mean of the face outside every local region),
 so the region's colour and texture (redness, stubble, shine, dark circles) are gone and the face keeps its tone.
@@ -20,9 +22,9 @@ covered.
 **Per group** (and for ``carriers``, the subjects whose intensity of the phenotype is at least
 :data:`~gvisage_lib.cnn.localisation.CARRIER_INTENSITY`), the table gives the mean drops, the mean effect with a
 t 95% CI across subjects (the paired differences; :func:`paired_mean_ci`), its two-sided P and the
-Benjamini-Hochberg adjusted P over the stage's rows. A network that uses a planted feature loses more score when
-that feature is hidden than when an equal area elsewhere is: a positive effect whose CI excludes 0. A negative effect
-says hiding the region *raises* the score: the feature is evidence against the positive class.
+Benjamini-Hochberg adjusted P over the stage's rows. A network that uses a planted feature reacts more when that
+feature is hidden than when an equal area elsewhere is: ``uses`` marks a positive effect whose adjusted P is below
+.05 (its CI then excludes 0). A negative effect says the region matters *less* than the rest of the face.
 :func:`occlusion_interpretation` turns the table into the sentences printed under Fig 5C.
 
 Examples
@@ -66,12 +68,13 @@ N_CONTROLS: int = 3
 MIN_CONTROL_AREA: float = 0.9
 #: Columns of the per-subject occlusion table.
 OCCLUSION_SUBJECT_COLUMNS: tuple[str, ...] = (
-    "stage", "group", "subject_id", "phenotype", "intensity", "score", "delta_region", "delta_control", "effect",
-    "n_controls", "area_region", "area_control")
+    "stage", "group", "subject_id", "phenotype", "intensity", "score", "delta_region", "delta_control",
+    "abs_delta_region", "abs_delta_control", "effect", "n_controls", "area_region", "area_control")
 #: Columns of the occlusion table (``fig5c_occlusion``).
 OCCLUSION_COLUMNS: tuple[str, ...] = (
     "stage", "model", "group", "phenotype", "n", "n_no_control", "mean_intensity", "area_region", "area_control",
-    "delta_region", "delta_control", "effect", "effect_ci_low", "effect_ci_high", "p", "p_bh", "uses")
+    "delta_region", "delta_control", "abs_delta_region", "abs_delta_control", "effect", "effect_ci_low",
+    "effect_ci_high", "p", "p_bh", "uses")
 _HIDDEN = 128  # uint8 coverage from which a pixel counts as covered (half of it)
 
 
@@ -193,9 +196,10 @@ def occlusion_deltas(net: nn.Module, x_uint8: torch.Tensor, masks: np.ndarray, s
     Returns
     -------
     pandas.DataFrame
-        One row per subject and phenotype: ``subject_id, phenotype, score, delta_region, delta_control, effect,
-        n_controls, area_region, area_control`` (areas as fractions of the crop; ``delta_control`` and ``effect``
-        NaN when no control patch was usable).
+        One row per subject and phenotype: ``subject_id, phenotype, score, delta_region, delta_control,
+        abs_delta_region, abs_delta_control, effect, n_controls, area_region, area_control`` (``delta_control`` the
+        mean signed change of the controls, ``abs_delta_control`` the mean of their absolute changes; areas as
+        fractions of the crop; the control columns and ``effect`` NaN when no control patch was usable).
 
     Examples
     --------
@@ -244,8 +248,10 @@ def occlusion_deltas(net: nn.Module, x_uint8: torch.Tensor, masks: np.ndarray, s
                 if ctrl else float("nan")
             d_region = drop.get(1, 0.0)
             d_ctrl = float(np.mean(ctrl)) if ctrl else float("nan")
+            abs_ctrl = float(np.mean(np.abs(ctrl))) if ctrl else float("nan")
             rows.append({"subject_id": str(subject_ids[i]), "phenotype": phen, "score": base[i],
-                         "delta_region": d_region, "delta_control": d_ctrl, "effect": d_region - d_ctrl,
+                         "delta_region": d_region, "delta_control": d_ctrl, "abs_delta_region": abs(d_region),
+                         "abs_delta_control": abs_ctrl, "effect": abs(d_region) - abs_ctrl,
                          "n_controls": len(ctrl), "area_region": region_area, "area_control": ctrl_area})
     return pd.DataFrame(rows)
 
@@ -279,7 +285,8 @@ def occlusion_table(per_subject: pd.DataFrame, models: dict[int, str] | None = N
                     alpha: float = 0.05) -> pd.DataFrame:
     """Per stage, group (and ``carriers``) and phenotype: mean score drops, the effect with its t CI and P.
 
-    ``uses`` is true where the BH-adjusted P (over the stage's rows) is below ``alpha``; its CI then excludes 0.
+    ``uses`` is true where the effect is positive and its BH-adjusted P (over the stage's rows) is below ``alpha``
+    (its CI then excludes 0).
 
     Parameters
     ----------
@@ -300,7 +307,8 @@ def occlusion_table(per_subject: pd.DataFrame, models: dict[int, str] | None = N
     >>> ps = pd.DataFrame({"stage": 2, "group": "iGCT", "subject_id": list("abcd"), "phenotype": "phen_acne",
     ...                    "intensity": [0.9, 0.8, 0.1, 0.7], "score": 0.6, "delta_region": [0.3, 0.4, 0.35, 0.45],
     ...                    "delta_control": 0.1, "n_controls": 1, "area_region": 0.1, "area_control": 0.1})
-    >>> t = occlusion_table(ps.assign(effect=ps.delta_region - ps.delta_control), {2: "resnet50"})
+    >>> ps = ps.assign(abs_delta_region=ps.delta_region.abs(), abs_delta_control=ps.delta_control.abs())
+    >>> t = occlusion_table(ps.assign(effect=ps.abs_delta_region - ps.abs_delta_control), {2: "resnet50"})
     >>> t[["group", "n", "effect", "uses"]].round(3).values.tolist()
     [['iGCT', 4, 0.275, True], ['carriers', 3, 0.283, True]]
     """
@@ -320,13 +328,15 @@ def occlusion_table(per_subject: pd.DataFrame, models: dict[int, str] | None = N
                      "mean_intensity": float(g["intensity"].mean()), "area_region": float(ok["area_region"].mean()),
                      "area_control": float(ok["area_control"].mean()),
                      "delta_region": float(ok["delta_region"].mean()),
-                     "delta_control": float(ok["delta_control"].mean()), "effect": mean, "effect_ci_low": lo,
+                     "delta_control": float(ok["delta_control"].mean()),
+                     "abs_delta_region": float(ok["abs_delta_region"].mean()),
+                     "abs_delta_control": float(ok["abs_delta_control"].mean()), "effect": mean, "effect_ci_low": lo,
                      "effect_ci_high": hi, "p": p})
     out = pd.DataFrame(rows, columns=[c for c in OCCLUSION_COLUMNS if c not in ("p_bh", "uses")])
     out["p_bh"] = np.nan
     for _, idx in out.groupby("stage").groups.items():
         out.loc[idx, "p_bh"] = bh_adjust(out.loc[idx, "p"].to_numpy(float))
-    out["uses"] = out["p_bh"] < alpha
+    out["uses"] = (out["p_bh"] < alpha) & (out["effect"] > 0)
     return out[list(OCCLUSION_COLUMNS)]
 
 
@@ -340,16 +350,16 @@ def _used_sentence(rows: pd.DataFrame) -> str:
     """One phenotype's rows with ``uses``: how hiding its region moves the score, group by group."""
     parts = []
     for r in rows.itertuples():
-        way = "lowers" if r.effect > 0 else "raises"
-        parts.append(f"{r.group} (n={r.n}): {way} it by {abs(r.effect):.3f} more, 95% CI "
-                     f"{r.effect_ci_low:+.3f} to {r.effect_ci_high:+.3f}")
-    return f"{_phenotype_words(str(rows['phenotype'].iloc[0]))}: hiding the region " + "; ".join(parts)
+        way = "lowers" if r.delta_region > 0 else "raises"
+        parts.append(f"{r.group} (n={r.n}): {r.effect:.3f} more, 95% CI {r.effect_ci_low:.3f} to "
+                     f"{r.effect_ci_high:.3f}; on average it {way} the score by {abs(r.delta_region):.3f}")
+    return (f"{_phenotype_words(str(rows['phenotype'].iloc[0]))}: hiding the region moves the score more than hiding "
+            "an equal area elsewhere on the face, " + "; ".join(parts))
 
 
 def _none_used_reason(rows: pd.DataFrame, alpha: float) -> str:
     """Why no row of a stage shows use: from its drops, its raw CIs and their widths."""
-    drop = float(np.nanmean(np.abs(rows[["delta_region", "delta_control"]].to_numpy(float))))
-    raw = int((rows["p"] < alpha).sum())
+    drop = float(np.nanmean(rows[["abs_delta_region", "abs_delta_control"]].to_numpy(float)))
     width = float(np.nanmedian(rows["effect_ci_high"] - rows["effect_ci_low"]))
     n = int(rows["n"].median()) if len(rows) else 0
     if not np.isfinite(drop) or n < 2:
@@ -359,12 +369,11 @@ def _none_used_reason(rows: pd.DataFrame, alpha: float) -> str:
                "the score rests on no one part of the face")
     else:
         why = (f"hiding a planted region moves the score about as much as hiding an equal area elsewhere on the face "
-               f"(mean absolute drop {drop:.3f}; mean absolute difference "
-               f"{float(np.nanmean(np.abs(rows['effect']))):.3f})")
-    return (f"{why}; {raw} of {len(rows)} unadjusted 95% CIs exclude 0 (about {alpha * len(rows):.1f} would by "
-            "chance), "
-            f"none after the Benjamini-Hochberg adjustment; the median CI is {width:.3f} wide with a median of "
-            f"{n} subjects per row")
+               f"(mean absolute change {drop:.3f}; mean difference {float(np.nanmean(rows['effect'])):+.3f})")
+    pos = int(((rows["p"] < alpha) & (rows["effect"] > 0)).sum())
+    return (f"{why}; {pos} of {len(rows)} rows have an unadjusted 95% CI above 0 (about {alpha / 2 * len(rows):.1f} "
+            f"would by chance), none after the Benjamini-Hochberg adjustment over the stage's {len(rows)} rows; the "
+            f"median CI is {width:.3f} wide with a median of {n} subjects per row")
 
 
 def occlusion_interpretation(table: pd.DataFrame, *, alpha: float = 0.05) -> str:
@@ -375,13 +384,14 @@ def occlusion_interpretation(table: pd.DataFrame, *, alpha: float = 0.05) -> str
     Examples
     --------
     >>> t = pd.DataFrame({"stage": 2, "model": "resnet50", "group": ["iGCT", "other"], "phenotype": "phen_beard",
-    ...                   "n": 20, "delta_region": [0.05, 0.0], "delta_control": [0.01, 0.0],
-    ...                   "effect": [0.04, 0.0], "effect_ci_low": [0.02, -0.01], "effect_ci_high": [0.06, 0.01],
-    ...                   "p": [0.001, 0.9], "p_bh": [0.002, 0.9], "uses": [True, False]})
+    ...                   "n": 20, "delta_region": [0.05, 0.0], "effect": [0.04, 0.0], "effect_ci_low": [0.02, -0.01],
+    ...                   "effect_ci_high": [0.06, 0.01], "p": [0.001, 0.9], "p_bh": [0.002, 0.9],
+    ...                   "uses": [True, False]})
     >>> print(occlusion_interpretation(t))  # doctest: +NORMALIZE_WHITESPACE
     Stage 2 (iGCT vs other midline tumour; ResNet-50): the network demonstrably uses 1 of the 5 local planted
-    phenotypes. beard (stubble on the upper lip and chin): hiding the region iGCT (n=20): lowers it by 0.040 more,
-    95% CI +0.020 to +0.060.
+    phenotypes. beard (stubble on the upper lip and chin): hiding the region moves the score more than hiding an
+    equal area elsewhere on the face, iGCT (n=20): 0.040 more, 95% CI 0.020 to 0.060; on average it lowers the score
+    by 0.050.
     """
     from gvisage_lib.core.style import model_label
 
