@@ -18,6 +18,7 @@ from gvisage_lib.cnn import attribution_figures as AF
 from gvisage_lib.cnn import attribution_maps as AM
 from gvisage_lib.cnn import fig5c as F
 from gvisage_lib.cnn import localisation as L
+from gvisage_lib.cnn import occlusion as O
 from gvisage_lib.cnn.models import build_model
 from gvisage_lib.cohort.privacy import PrivacyError
 from gvisage_lib.core import io
@@ -270,6 +271,25 @@ def test_fig5c_on_the_twin(twin_run):
     face_rows = loc[loc["region_kind"] == "face"]
     np.testing.assert_allclose(face_rows["share_rest_of_face"], 0.0, atol=1e-5)
     assert len(res.underlays) == 5 and len(res.examples) == 5
+    # zero maps are counted beside the averaged ones, never averaged in
+    for (stage, group), n in res.n_maps.items():
+        for m in AM.METHODS:
+            assert 0 <= res.n_zero[(stage, m, group)] <= n
+            assert ((stage, m, group) in res.maps) == (res.n_zero[(stage, m, group)] < n)
+    assert res.gradcam_layers == {1: "features.0", 2: "features.0"}
+    # region occlusion: every local phenotype, every group of each stage and the carriers where there are any
+    occ = res.occlusion
+    assert list(occ.columns) == list(O.OCCLUSION_COLUMNS) and set(occ["phenotype"]) == set(O.LOCAL_PHENOTYPES)
+    assert set(occ.loc[occ["stage"] == 2, "group"]) <= {"iGCT", "other", "carriers"}
+    assert (occ["n"] + occ["n_no_control"] > 0).all() and set(occ["model"]) == {"alexnet"}
+    by_subject = res.occlusion_by_subject
+    assert len(by_subject) == len(O.LOCAL_PHENOTYPES) * len(res.subjects)
+    np.testing.assert_allclose(by_subject["effect"], by_subject["abs_delta_region"] - by_subject["abs_delta_control"],
+                               atol=2e-6)
+    assert (by_subject["area_control"].dropna() >= 0.9 * by_subject.loc[by_subject["area_control"].notna(),
+                                                                         "area_region"] - 1e-6).all()
+    text = res.interpretation
+    assert "Stage 1: Grad-CAM on features.0 resolves 15 x 15 cells" in text and "Stage 2 (iGCT vs other" in text
     for m in res.maps.values():
         assert m.shape == (64, 64) and m.sum() == pytest.approx(1.0, rel=1e-4)
     fig = AF.plot_fig5c(res)
@@ -287,6 +307,8 @@ def test_fig5c_for_a_real_cohort_shows_no_face(twin_run, tmp_path, monkeypatch):
     res = F.fig5c_attribution(paths, paths.twin_manifest, n_per_group=3, seed=2, ig_steps=2)
     assert not res.synthetic and not res.underlays and not res.examples
     assert res.localisation.empty and list(res.localisation.columns) == list(L.LOCALISATION_COLUMNS)
+    assert res.occlusion.empty and list(res.occlusion.columns) == list(O.OCCLUSION_COLUMNS)
+    assert "Not the synthetic twin" in res.interpretation
     assert not res.maps  # groups under MIN_GROUP_REAL subjects are not shown
     monkeypatch.setattr(F, "MIN_GROUP_REAL", 2)
     res = F.fig5c_attribution(paths, paths.twin_manifest, n_per_group=3, seed=2, ig_steps=2)
