@@ -32,8 +32,11 @@ def test_gradcam_layer_is_the_deepest_with_a_map_of_8(name, size):
 
 
 def test_one_list_of_architectures():
+    from gvisage_lib.core.style import MODEL_COLOUR, MODEL_LABEL
+
     assert tuple(MODEL_REGISTRY) == CANDIDATE_MODELS
     assert all(spec.gradcam_layers for spec in MODEL_REGISTRY.values())
+    assert all(name in MODEL_LABEL and name in MODEL_COLOUR for name in MODEL_REGISTRY)
 
 
 def _period_power(a: np.ndarray, side: int) -> float:
