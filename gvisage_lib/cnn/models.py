@@ -86,6 +86,9 @@ class ModelSpec:
     #: dotted paths of the blocks Grad-CAM may use, from the input to the classifier (:func:`gradcam_layer` takes
     #: the deepest whose map is at least :data:`GRADCAM_MIN_SIDE` on a side).
     gradcam_layers: tuple[str, ...]
+    #: input pixels per cell of the stem's output (the product of its strides: 4 in all three candidates); the
+    #: period of the grid that strided convolutions and pooling print on input gradients.
+    stem_stride: int = 4
 
 
 def _alexnet(num_classes: int) -> nn.Module:

@@ -23,8 +23,9 @@ covered.
 :data:`~gvisage_lib.cnn.localisation.CARRIER_INTENSITY`), the table gives the mean drops, the mean effect with a
 t 95% CI across subjects (the paired differences; :func:`paired_mean_ci`), its two-sided P and the
 Benjamini-Hochberg adjusted P over the stage's rows. A network that uses a planted feature reacts more when that
-feature is hidden than when an equal area elsewhere is: ``uses`` marks a positive effect whose adjusted P is below
-.05 (its CI then excludes 0). A negative effect says the region matters *less* than the rest of the face.
+feature is hidden than when an equal area elsewhere is: ``uses`` marks an effect of at least :data:`MIN_EFFECT` (0.01
+of score) whose adjusted P is below .05 (its CI then excludes 0). A negative effect says the region matters *less*
+than the rest of the face.
 :func:`occlusion_interpretation` turns the table into the sentences printed under Fig 5C.
 
 Examples
@@ -56,9 +57,9 @@ from gvisage_lib.stats.multiple_testing import bh_adjust
 from gvisage_lib.twin.phenotype import PHENOTYPE_COLUMNS
 from gvisage_lib.twin.render import FACE_WIDE_PHENOTYPES
 
-__all__ = ["LOCAL_PHENOTYPES", "MIN_CONTROL_AREA", "N_CONTROLS", "OCCLUSION_COLUMNS", "OCCLUSION_SUBJECT_COLUMNS",
-           "control_masks", "occlusion_deltas", "occlusion_interpretation", "occlusion_table", "paired_mean_ci",
-           "skin_fill"]
+__all__ = ["LOCAL_PHENOTYPES", "MIN_CONTROL_AREA", "MIN_EFFECT", "N_CONTROLS", "OCCLUSION_COLUMNS",
+           "OCCLUSION_SUBJECT_COLUMNS", "control_masks", "occlusion_deltas", "occlusion_interpretation",
+           "occlusion_table", "paired_mean_ci", "skin_fill"]
 
 #: The phenotypes drawn in a part of the face: the ones occlusion tests.
 LOCAL_PHENOTYPES: tuple[str, ...] = tuple(p for p in PHENOTYPE_COLUMNS if p not in FACE_WIDE_PHENOTYPES)
@@ -66,6 +67,9 @@ LOCAL_PHENOTYPES: tuple[str, ...] = tuple(p for p in PHENOTYPE_COLUMNS if p not 
 N_CONTROLS: int = 3
 #: Smallest area of a usable control patch, as a fraction of the region's area in the same photo.
 MIN_CONTROL_AREA: float = 0.9
+#: Smallest effect (score points) that counts as use: a CI above 0 around a change of the score by less than 0.01 says
+#: the network reacts, not that it relies on the region.
+MIN_EFFECT: float = 0.01
 #: Columns of the per-subject occlusion table.
 OCCLUSION_SUBJECT_COLUMNS: tuple[str, ...] = (
     "stage", "group", "subject_id", "phenotype", "intensity", "score", "delta_region", "delta_control",
@@ -285,8 +289,8 @@ def occlusion_table(per_subject: pd.DataFrame, models: dict[int, str] | None = N
                     alpha: float = 0.05) -> pd.DataFrame:
     """Per stage, group (and ``carriers``) and phenotype: mean score drops, the effect with its t CI and P.
 
-    ``uses`` is true where the effect is positive and its BH-adjusted P (over the stage's rows) is below ``alpha``
-    (its CI then excludes 0).
+    ``uses`` is true where the effect is at least :data:`MIN_EFFECT` and its BH-adjusted P (over the stage's rows) is
+    below ``alpha`` (its CI then excludes 0).
 
     Parameters
     ----------
@@ -336,7 +340,7 @@ def occlusion_table(per_subject: pd.DataFrame, models: dict[int, str] | None = N
     out["p_bh"] = np.nan
     for _, idx in out.groupby("stage").groups.items():
         out.loc[idx, "p_bh"] = bh_adjust(out.loc[idx, "p"].to_numpy(float))
-    out["uses"] = (out["p_bh"] < alpha) & (out["effect"] > 0)
+    out["uses"] = (out["p_bh"] < alpha) & (out["effect"] >= MIN_EFFECT)
     return out[list(OCCLUSION_COLUMNS)]
 
 
@@ -371,9 +375,12 @@ def _none_used_reason(rows: pd.DataFrame, alpha: float) -> str:
         why = (f"hiding a planted region moves the score about as much as hiding an equal area elsewhere on the face "
                f"(mean absolute change {drop:.3f}; mean difference {float(np.nanmean(rows['effect'])):+.3f})")
     pos = int(((rows["p"] < alpha) & (rows["effect"] > 0)).sum())
+    adjusted = int(((rows["p_bh"] < alpha) & (rows["effect"] > 0)).sum())
+    small = (f"{adjusted} after the Benjamini-Hochberg adjustment over the stage's {len(rows)} rows, all with an "
+             f"effect under {MIN_EFFECT} of score" if adjusted else
+             f"none after the Benjamini-Hochberg adjustment over the stage's {len(rows)} rows")
     return (f"{why}; {pos} of {len(rows)} rows have an unadjusted 95% CI above 0 (about {alpha / 2 * len(rows):.1f} "
-            f"would by chance), none after the Benjamini-Hochberg adjustment over the stage's {len(rows)} rows; the "
-            f"median CI is {width:.3f} wide with a median of {n} subjects per row")
+            f"would by chance), {small}; the median CI is {width:.3f} wide with a median of {n} subjects per row")
 
 
 def occlusion_interpretation(table: pd.DataFrame, *, alpha: float = 0.05) -> str:

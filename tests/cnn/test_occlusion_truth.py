@@ -68,6 +68,9 @@ def test_blurred_baseline_weakens_the_stride_grid():
                                                      method="gausslegendre").detach().abs()
     flat_power = _period_power(flat.view(16, 4, 3, 64, 64).sum(2).numpy(), 64)
     assert blurred < 0.7 * flat_power
+    # the moving window of the stem's stride (4 px, as the candidates') cancels what is left of the period-4 grid
+    _, maps = AM.attribution_maps(net, "strided", x8, methods=("integrated_gradients",), layer=net[0], ig_window=4)
+    assert _period_power(maps["integrated_gradients"], 64) < 0.05 * blurred
 
 
 def test_paired_mean_ci_matches_r():
