@@ -9,8 +9,10 @@ score(hidden)`` is compared with the change when **masks of the same area elsewh
 (the control): up to :data:`N_CONTROLS` compact patches of the face outside the region, each as many pixels as the
 region in that photo (each patch is the face pixels nearest to a seeded random point, disjoint from the region and
 from each other; a patch under :data:`MIN_CONTROL_AREA` of the region's area, where the face has no room left, is not
-used; for acne, half of the face, the one control is the rest of the face). A feature can be evidence for the
-positive class (hiding it lowers the score) or against it (hiding it raises the score), so the test compares sizes:
+used). A region larger than the rest of the face (acne's, about half of it) is hidden in part: its pixels, as many as
+the rest of the face has, nearest to a seeded random point of it; its one control is then the rest of the face. A
+feature can be evidence for the positive class (hiding it lowers the score) or against it (hiding it raises the
+score), so the test compares sizes:
 ``effect = |delta_region| - mean |delta_control|`` (over the subject's controls), positive when hiding the planted
 region moves the score more than hiding an equal area elsewhere; the signed means say which way.
 
@@ -82,8 +84,23 @@ OCCLUSION_COLUMNS: tuple[str, ...] = (
 _HIDDEN = 128  # uint8 coverage from which a pixel counts as covered (half of it)
 
 
-def control_masks(region: np.ndarray, face: np.ndarray, *, n: int, rng: np.random.Generator) -> list[np.ndarray]:
-    """Up to ``n`` disjoint patches of ``face`` outside ``region``, each as many pixels as ``region`` (one photo).
+def _nearest(pool: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
+    """The ``size`` pixels of the boolean mask ``pool`` nearest to a random pixel of it (ties by position)."""
+    cand = np.flatnonzero(pool)
+    out = np.zeros_like(pool, dtype=bool)
+    if size <= 0 or not len(cand):
+        return out
+    yy, xx = np.unravel_index(cand, pool.shape)
+    centre = rng.integers(len(cand))
+    d2 = (yy - yy[centre]) ** 2 + (xx - xx[centre]) ** 2
+    out.ravel()[cand[np.argsort(d2, kind="stable")[:size]]] = True
+    return out
+
+
+def control_masks(region: np.ndarray, face: np.ndarray, *, n: int, rng: np.random.Generator,
+                  size: int | None = None) -> list[np.ndarray]:
+    """Up to ``n`` disjoint patches of ``face`` outside ``region``, each of ``size`` pixels (default as many as
+    ``region``), for one photo.
 
     Each patch is the face pixels nearest to a random point of the face left (ties by position); a patch gets fewer
     pixels, or none, when the face has no room left. Boolean masks (S, S); exactly ``n`` are returned.
@@ -96,19 +113,12 @@ def control_masks(region: np.ndarray, face: np.ndarray, *, n: int, rng: np.rando
         raise ValueError(f"region and face must be 2-D masks of one shape, got {region.shape} and {face.shape}")
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive int, got {n!r}")
-    size = int(region.sum())
+    size = int(region.sum()) if size is None else int(size)
     free = face & ~region
-    yy, xx = np.indices(face.shape)
     out = []
     for _ in range(n):
-        cand = np.flatnonzero(free)
-        patch = np.zeros_like(face, dtype=bool)
-        if size and len(cand):
-            seed_px = cand[rng.integers(len(cand))]
-            d2 = (yy.ravel()[cand] - yy.ravel()[seed_px]) ** 2 + (xx.ravel()[cand] - xx.ravel()[seed_px]) ** 2
-            take = cand[np.argsort(d2, kind="stable")[:size]]
-            patch.ravel()[take] = True
-            free &= ~patch
+        patch = _nearest(free, size, rng)
+        free &= ~patch
         out.append(patch)
     return out
 
@@ -166,10 +176,15 @@ def _feature_groups(masks: np.ndarray, phenotype: str, subject_ids: Sequence[str
         for p in range(photos):
             region = masks[i, p, r] >= _HIDDEN
             face = (masks[i, p, 0] >= _HIDDEN) | region
-            ids[i, p][region] = 1
-            for k, patch in enumerate(control_masks(region, face, n=n_controls, rng=rng)):
+            free = int((face & ~region).sum())
+            # a region larger than the rest of the face (acne: about half of it) is hidden in part, as large as the
+            # rest of the face, so that an equal area elsewhere exists
+            hidden = region if region.sum() <= free else _nearest(region, free, rng)
+            ids[i, p][hidden] = 1
+            size = int(hidden.sum())
+            for k, patch in enumerate(control_masks(region, face, n=n_controls, rng=rng, size=size)):
                 ids[i, p][patch] = 2 + k
-                valid[i, k] &= bool(region.any()) and patch.sum() >= MIN_CONTROL_AREA * region.sum()
+                valid[i, k] &= size > 0 and patch.sum() >= MIN_CONTROL_AREA * size
     return ids, valid
 
 

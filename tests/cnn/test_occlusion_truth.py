@@ -182,3 +182,14 @@ def test_occlusion_validates():
         O.occlusion_deltas(_PatchReader(), x, masks, ["a"])
     with pytest.raises(ValueError, match="per_subject lacks column"):
         O.occlusion_table(pd.DataFrame({"stage": [1]}))
+
+
+def test_a_region_larger_than_the_rest_of_the_face_is_hidden_in_part():
+    x, masks = _subjects(3, seed=5)
+    acne = MASK_KEYS.index("phen_acne")
+    masks[:, :, acne] = 0
+    masks[:, :, acne, 2:22, 2:30] = 255  # 560 of the face's 784 pixels
+    d = O.occlusion_deltas(_PatchReader(), x, masks, ["a", "b", "c"], phenotypes=["phen_acne"])
+    assert (d["n_controls"] == 1).all()  # the rest of the face, as large as the part of the region hidden
+    np.testing.assert_allclose(d["area_region"], 224 / SIDE**2)
+    np.testing.assert_allclose(d["area_control"], 224 / SIDE**2)
