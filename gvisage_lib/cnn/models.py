@@ -84,8 +84,8 @@ class ModelSpec:
     #: smallest square input side (px) the architecture accepts.
     min_size: int
     #: dotted paths of the blocks Grad-CAM may use, from the input to the classifier (:func:`gradcam_layer` takes
-    #: the deepest whose map is at least :data:`GRADCAM_MIN_SIDE` on a side).
-    gradcam_layers: tuple[str, ...]
+    #: the deepest whose map is at least :data:`GRADCAM_MIN_SIDE` on a side; empty: no Grad-CAM).
+    gradcam_layers: tuple[str, ...] = ()
     #: input pixels per cell of the stem's output (the product of its strides: 4 in all three candidates); the
     #: period of the grid that strided convolutions and pooling print on input gradients.
     stem_stride: int = 4
@@ -184,6 +184,8 @@ def feature_map_sides(net: nn.Module, name: str, image_size: int, in_channels: i
     """
     spec = _spec(name)
     check_input_size(name, image_size)
+    if not spec.gradcam_layers:
+        raise ValueError(f"architecture {name!r} lists no Grad-CAM layers (ModelSpec.gradcam_layers)")
     seen: dict[str, int] = {}
     handles = [_get_module(net, layer).register_forward_hook(
         lambda _m, _i, o, layer=layer: seen.__setitem__(layer, int(o.shape[-1]))) for layer in spec.gradcam_layers]
