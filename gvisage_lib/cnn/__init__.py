@@ -26,13 +26,13 @@ _LAZY = {
     "auc_by_candidate": "predict", "cascade_summary": "predict", "cascade_table": "predict", "pick_device": "predict",
     "predict_scores": "predict", "select_gvisagenet": "predict",
     "plot_learning_curves": "figures",
-    "fig5c_attribution": "attribution", "fig5c_missing_inputs": "attribution", "localisation_pivot": "attribution",
-    "plot_fig5c": "attribution",
+    "fig5c_attribution": "fig5c", "fig5c_missing_inputs": "fig5c", "localisation_pivot": "localisation",
+    "plot_fig5c": "attribution_figures", "occlusion_interpretation": "occlusion",
 }
 
 __all__ = ["FitPredictions", "load_fit_predictions", "auc_by_candidate", "build_model", "CandidateRun",
            "cascade_summary", "cascade_table", "fig5c_attribution", "fig5c_missing_inputs", "load_predictions",
-           "localisation_pivot", "plot_fig5c",
+           "localisation_pivot", "occlusion_interpretation", "plot_fig5c",
            "load_selected_model", "load_stacks", "load_subjects", "load_trained", "MODEL_REGISTRY", "pick_device",
            "plot_learning_curves", "predict_scores", "select_gvisagenet", "StackSet", "stage_subjects",
            "train_candidates", "train_model",

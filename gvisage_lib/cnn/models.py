@@ -17,6 +17,14 @@ Choices where the paper is silent
   network carries, so checkpoints and state dicts are unchanged) to that minimum, so all three candidates can be
   trained on the same small crops of a CPU profile (the quick profile's 64 px: Inception then sees 75 px).
   Inputs below :data:`ABSOLUTE_MIN_SIZE` (32 px) are refused by :func:`check_input_size`.
+* **Grad-CAM layer: chosen per architecture and crop size.** Each :class:`ModelSpec` lists its convolutional
+  blocks from the input to the classifier (``gradcam_layers``); :func:`gradcam_layer` takes the deepest of them whose
+  spatial map is at least :data:`GRADCAM_MIN_SIDE` (8) pixels on a side for the crops it is given (computed by a
+  forward pass, never a table per size): a deeper block has more semantic channels, but a map of 2 x 2 cannot say
+  which part of the face the evidence is on. At the quick profile's 64 px this is ResNet-50's ``layer2`` (8 x 8),
+  AlexNet's first convolution ``features.0`` (15 x 15; its second is already 7 x 7) and Inception-v3's
+  ``Conv2d_4a_3x3`` (15 x 15, after the upsampling to 75 px); at the paper profile's 256 px ResNet-50's ``layer4``
+  (8 x 8), AlexNet's ``features.10`` (15 x 15) and Inception-v3's ``Mixed_6e`` (14 x 14).
 * **Pretrained weights** (optional, ``weights=<local file>``): a 3-channel torchvision state dict (for example the
   ImageNet weights a user keeps offline) is loaded with ``torch.load(..., weights_only=True)`` so no pickled code can
   run. The first convolution's RGB filters are *inflated*: repeated across the 4 photos and divided by 4, so a stack
@@ -32,6 +40,8 @@ Examples
 torch.Size([2, 2])
 >>> sorted(MODEL_REGISTRY)
 ['alexnet', 'inception_v3', 'resnet50']
+>>> gradcam_layer(net, "resnet50", 64)
+('layer2', 8)
 """
 
 from __future__ import annotations
@@ -45,11 +55,14 @@ import torch
 import torchvision
 from torch import nn
 
+from gvisage_lib.core.schema import CANDIDATE_MODELS
 from gvisage_lib.core.validation import check_int
 
-__all__ = ["ABSOLUTE_MIN_SIZE", "MODEL_REGISTRY", "ModelSpec", "build_model", "check_input_size",
-           "load_inflated_weights"]
+__all__ = ["ABSOLUTE_MIN_SIZE", "GRADCAM_MIN_SIDE", "MODEL_REGISTRY", "ModelSpec", "build_model", "check_input_size",
+           "feature_map_sides", "gradcam_layer", "load_inflated_weights"]
 
+#: Smallest side (cells) of the Grad-CAM layer's map that :func:`gradcam_layer` accepts when a block reaches it.
+GRADCAM_MIN_SIDE = 8
 #: Smallest crop side (px) a candidate accepts (or its own ``min_size`` if smaller); between this and the model's
 #: ``min_size`` inputs are upsampled.
 ABSOLUTE_MIN_SIZE = 32
@@ -70,6 +83,12 @@ class ModelSpec:
     ignored_prefixes: tuple[str, ...]
     #: smallest square input side (px) the architecture accepts.
     min_size: int
+    #: dotted paths of the blocks Grad-CAM may use, from the input to the classifier (:func:`gradcam_layer` takes
+    #: the deepest whose map is at least :data:`GRADCAM_MIN_SIDE` on a side; empty: no Grad-CAM).
+    gradcam_layers: tuple[str, ...] = ()
+    #: input pixels per cell of the stem's output (the product of its strides: 4 in all three candidates); the
+    #: period of the grid that strided convolutions and pooling print on input gradients.
+    stem_stride: int = 4
 
 
 def _alexnet(num_classes: int) -> nn.Module:
@@ -85,11 +104,21 @@ def _inception_v3(num_classes: int) -> nn.Module:
                                            transform_input=False, init_weights=True)
 
 
-MODEL_REGISTRY: dict[str, ModelSpec] = {
-    "alexnet": ModelSpec("alexnet", _alexnet, "features.0", ("classifier.6.",), (), 63),
-    "resnet50": ModelSpec("resnet50", _resnet50, "conv1", ("fc.",), (), 32),
-    "inception_v3": ModelSpec("inception_v3", _inception_v3, "Conv2d_1a_3x3.conv", ("fc.",), ("AuxLogits.",), 75),
-}
+_INCEPTION_BLOCKS = ("Conv2d_1a_3x3", "Conv2d_2a_3x3", "Conv2d_2b_3x3", "Conv2d_3b_1x1", "Conv2d_4a_3x3",
+                     "Mixed_5b", "Mixed_5c", "Mixed_5d", "Mixed_6a", "Mixed_6b", "Mixed_6c", "Mixed_6d", "Mixed_6e",
+                     "Mixed_7a", "Mixed_7b", "Mixed_7c")
+#: The candidates, in the order of :data:`gvisage_lib.core.schema.CANDIDATE_MODELS` (checked on import): how to build
+#: each and where its Grad-CAM may look (AlexNet: its five convolutions; ResNet-50: its four stages; Inception-v3:
+#: its stem convolutions and mixed blocks).
+MODEL_REGISTRY: dict[str, ModelSpec] = {s.name: s for s in (
+    ModelSpec("alexnet", _alexnet, "features.0", ("classifier.6.",), (), 63,
+              ("features.0", "features.3", "features.6", "features.8", "features.10")),
+    ModelSpec("resnet50", _resnet50, "conv1", ("fc.",), (), 32, ("layer1", "layer2", "layer3", "layer4")),
+    ModelSpec("inception_v3", _inception_v3, "Conv2d_1a_3x3.conv", ("fc.",), ("AuxLogits.",), 75, _INCEPTION_BLOCKS),
+)}
+if tuple(MODEL_REGISTRY) != CANDIDATE_MODELS:
+    raise RuntimeError(f"gvisage_lib.cnn.models: MODEL_REGISTRY {tuple(MODEL_REGISTRY)} must list "
+                       f"core.schema.CANDIDATE_MODELS {CANDIDATE_MODELS} in the same order")
 
 
 def _spec(name: str) -> ModelSpec:
@@ -140,6 +169,80 @@ def _get_module(root: nn.Module, dotted: str) -> nn.Module:
     for part in dotted.split("."):
         mod = getattr(mod, part)
     return mod
+
+
+def feature_map_sides(net: nn.Module, name: str, image_size: int, in_channels: int = 12) -> dict[str, int]:
+    """Side of the spatial map of each of ``name``'s Grad-CAM candidate blocks for crops of ``image_size`` px.
+
+    One forward pass of a zero input through ``net`` (a network of architecture ``name``, built by
+    :func:`build_model`), with the input upsampling the network carries.
+
+    Examples
+    --------
+    >>> feature_map_sides(build_model("resnet50"), "resnet50", 64)
+    {'layer1': 16, 'layer2': 8, 'layer3': 4, 'layer4': 2}
+    """
+    spec = _spec(name)
+    check_input_size(name, image_size)
+    if not spec.gradcam_layers:
+        raise ValueError(f"architecture {name!r} lists no Grad-CAM layers (ModelSpec.gradcam_layers)")
+    seen: dict[str, int] = {}
+    handles = [_get_module(net, layer).register_forward_hook(
+        lambda _m, _i, o, layer=layer: seen.__setitem__(layer, int(o.shape[-1]))) for layer in spec.gradcam_layers]
+    try:
+        param = next(net.parameters(), None)
+        dev = param.device if param is not None else torch.device("cpu")
+        was_training = net.training
+        with torch.no_grad():
+            net.eval()(torch.zeros(1, in_channels, image_size, image_size, device=dev))
+        net.train(was_training)
+    finally:
+        for h in handles:
+            h.remove()
+    return {layer: seen[layer] for layer in spec.gradcam_layers}
+
+
+def gradcam_layer(net: nn.Module, name: str, image_size: int, *, min_side: int = GRADCAM_MIN_SIDE,
+                  in_channels: int = 12) -> tuple[str, int]:
+    """The Grad-CAM layer of ``net`` for crops of ``image_size`` px, and the side of its map.
+
+    The deepest of the architecture's ``gradcam_layers`` whose map is at least ``min_side`` on a side (computed by
+    :func:`feature_map_sides`); when none is, the one with the largest map (the shallowest).
+
+    Parameters
+    ----------
+    net : torch.nn.Module
+        A network of architecture ``name`` (:func:`build_model`).
+    name : str
+        Its architecture.
+    image_size : int
+        Side of the crops (px) the network is given.
+    min_side : int
+        Smallest acceptable side of the map.
+    in_channels : int
+        Input channels of ``net``.
+
+    Returns
+    -------
+    (str, int)
+        Dotted path of the layer and the side of its map.
+
+    Examples
+    --------
+    >>> net = build_model("alexnet")
+    >>> gradcam_layer(net, "alexnet", 64), gradcam_layer(net, "alexnet", 256)
+    (('features.0', 15), ('features.10', 15))
+    >>> gradcam_layer(net, "alexnet", 64, min_side=0)
+    Traceback (most recent call last):
+    ...
+    ValueError: min_side must be a positive int, got 0
+    """
+    if isinstance(min_side, bool) or not isinstance(min_side, int) or min_side < 1:
+        raise ValueError(f"min_side must be a positive int, got {min_side!r}")
+    sides = feature_map_sides(net, name, image_size, in_channels)
+    fine = [layer for layer, side in sides.items() if side >= min_side]
+    layer = fine[-1] if fine else max(sides, key=lambda k: sides[k])
+    return layer, sides[layer]
 
 
 def _set_module(root: nn.Module, dotted: str, new: nn.Module) -> None:

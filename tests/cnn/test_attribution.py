@@ -1,5 +1,5 @@
-"""Tests of Fig 5C: planted-region masks (twin.render, faces.regions) and attribution maps with localisation scores
-(cnn.attribution)."""
+"""Tests of Fig 5C: planted-region masks (twin.render, faces.regions), attribution maps (cnn.attribution_maps),
+localisation scores (cnn.localisation), the orchestration (cnn.fig5c) and its figure (cnn.attribution_figures)."""
 
 from __future__ import annotations
 
@@ -14,7 +14,11 @@ import pytest
 import torch
 from torch import nn
 
-from gvisage_lib.cnn import attribution as A
+from gvisage_lib.cnn import attribution_figures as AF
+from gvisage_lib.cnn import attribution_maps as AM
+from gvisage_lib.cnn import fig5c as F
+from gvisage_lib.cnn import localisation as L
+from gvisage_lib.cnn import occlusion as O
 from gvisage_lib.cnn.models import build_model
 from gvisage_lib.cohort.privacy import PrivacyError
 from gvisage_lib.core import io
@@ -111,13 +115,13 @@ def test_region_areas_and_shares_add_up():
     masks[:, :, 1:, 6:8, 6:10] = 1  # every phenotype's region, inside the face
     maps = rng.random((3, 4, 16, 16)).astype(np.float32)
     maps[2] = 0  # a subject without attribution
-    sh = A.localisation_shares(maps, masks)
+    sh = L.localisation_shares(maps, masks)
     assert np.isnan(sh["face"][2])
     assert np.allclose(sh["area:face"], 0.25) and np.allclose(sh["area:phen_acne"], 8 / 256)
     assert (sh["phen_acne"][:2] < sh["face"][:2]).all()
     assert region_areas(masks)["background"] == pytest.approx(0.75)
     with pytest.raises(ValueError, match="non-negative"):
-        A.localisation_shares(-maps, masks)
+        L.localisation_shares(-maps, masks)
 
 
 def test_localisation_table_groups_carriers_and_enrichment():
@@ -125,7 +129,7 @@ def test_localisation_table_groups_carriers_and_enrichment():
                        "subject_id": list("abcd"), "phenotype": "phen_beard", "intensity": [0.0, 0.1, 0.9, 0.6],
                        "share_region": [0.05, 0.05, 0.3, np.nan], "share_face": [0.5, 0.5, 0.8, np.nan],
                        "area_region": 0.05, "area_face": 0.4})
-    t = A.localisation_table(ps, seed=3).set_index("group")
+    t = L.localisation_table(ps, seed=3).set_index("group")
     assert t.loc["NC", "enrichment_region"] == pytest.approx(1.0)
     assert t.loc["iGCT", "n"] == 1 and t.loc["iGCT", "n_zero_maps"] == 1
     assert t.loc["carriers", "enrichment_region"] == pytest.approx(6.0)
@@ -134,7 +138,7 @@ def test_localisation_table_groups_carriers_and_enrichment():
     assert row.enrichment_rest_of_face == pytest.approx(0.45 / 0.35)
     assert row.enrichment_region_ci_low == pytest.approx(1.0) and row.region_kind == "local"
     assert np.isnan(row.enrichment_vs_null)  # no null shares given
-    t = A.localisation_table(ps.assign(share_region_null=0.1), seed=3).set_index("group")
+    t = L.localisation_table(ps.assign(share_region_null=0.1), seed=3).set_index("group")
     assert t.loc["iGCT", "enrichment_vs_null"] == pytest.approx(3.0)
 
 
@@ -158,13 +162,13 @@ def test_integrated_gradients_fall_where_the_network_reads():
     side = 24
     x = torch.randint(0, 256, (3, 12, side, side), dtype=torch.uint8, generator=torch.Generator().manual_seed(0))
     net = _RegionReader(side)
-    scores, maps = A.attribution_maps(net, "linear", x, methods=("integrated_gradients",), ig_steps=4,
+    scores, maps = AM.attribution_maps(net, "linear", x, methods=("integrated_gradients",), ig_steps=4,
                                       layer=net.conv)
     ig = maps["integrated_gradients"]
     assert ig.shape == (3, 4, side, side) and scores.shape == (3,)
     masks = np.zeros((3, 4, len(REGION_KEYS), side, side), np.float32)
     masks[:, 0, :, 4:12, 8:20] = 1.0  # every region = the square the network reads, in photo 1
-    sh = A.localisation_shares(ig, masks)
+    sh = L.localisation_shares(ig, masks)
     np.testing.assert_allclose(sh["phen_acne"], 1.0, atol=1e-6)
     assert ig[:, 1:].sum() == 0
 
@@ -181,7 +185,7 @@ def test_gradcam_peaks_on_the_evidence():
     with torch.no_grad():
         net[4].weight.copy_(torch.tensor([[0.0] * 4, [1.0] * 4]))
         net[4].bias.zero_()
-    _, maps = A.attribution_maps(net, "tiny", x, methods=("gradcam",), layer=conv)
+    _, maps = AM.attribution_maps(net, "tiny", x, methods=("gradcam",), layer=conv)
     cam = maps["gradcam"]
     assert (cam >= 0).all() and np.allclose(cam[:, 0], cam[:, 3])
     inside = cam[:, :, 4:12, 20:28].sum() / cam.sum()
@@ -192,12 +196,12 @@ def test_attribution_maps_validates():
     net = build_model("alexnet")
     x = torch.zeros(1, 12, 64, 64, dtype=torch.uint8)
     with pytest.raises(ValueError, match="methods must be"):
-        A.attribution_maps(net, "alexnet", x, methods=("lime",))
+        AM.attribution_maps(net, "alexnet", x, methods=("lime",))
     with pytest.raises(ValueError, match="model_name must be one of"):
-        A.attribution_maps(net, "vgg", x)
+        AM.attribution_maps(net, "vgg", x)
     with pytest.raises(ValueError, match="x_uint8 must be a uint8"):
-        A.attribution_maps(net, "alexnet", x.float())
-    assert A.gradcam_side(net, "alexnet", 64) == 3
+        AM.attribution_maps(net, "alexnet", x.float())
+    assert AM.resolve_gradcam_layer(net, "alexnet", 64)[0::2] == ("features.0", 15)
 
 
 # --- a tiny twin run: rendered, preprocessed, two untrained networks recorded as the selected model -----------------
@@ -253,25 +257,44 @@ def test_twin_masks_match_the_cached_crops(twin_run):
 
 @pytest.mark.slow  # trains or runs networks for seconds: make test, not make test-fast
 def test_fig5c_on_the_twin(twin_run):
-    res = A.fig5c_attribution(twin_run, twin_run.twin_manifest, n_per_group=3, seed=2, ig_steps=4)
-    assert res.synthetic and res.models == {1: "alexnet", 2: "alexnet"} and res.map_sides == {1: 3, 2: 3}
+    res = F.fig5c_attribution(twin_run, twin_run.twin_manifest, n_per_group=3, seed=2, ig_steps=4)
+    assert res.synthetic and res.models == {1: "alexnet", 2: "alexnet"} and res.map_sides == {1: 15, 2: 15}
     assert set(res.subjects["stage"]) == {1, 2}
     loc = res.localisation
-    assert list(loc.columns) == list(A.LOCALISATION_COLUMNS) and len(loc)
+    assert list(loc.columns) == list(L.LOCALISATION_COLUMNS) and len(loc)
     total = loc["share_region"] + loc["share_rest_of_face"] + loc["share_background"]
     np.testing.assert_allclose(total, 1.0, atol=1e-5)  # the table carries 6 decimals
     assert loc[["share_region", "share_background", "area_region"]].apply(lambda c: c.between(0, 1)).all().all()
-    assert set(loc["method"]) == set(A.METHODS)
+    assert set(loc["method"]) == set(AM.METHODS)
     assert loc["share_region_null"].between(0, 1).all()
     np.testing.assert_allclose(loc["enrichment_vs_null"], loc["share_region"] / loc["share_region_null"], rtol=1e-3)
     face_rows = loc[loc["region_kind"] == "face"]
     np.testing.assert_allclose(face_rows["share_rest_of_face"], 0.0, atol=1e-5)
     assert len(res.underlays) == 5 and len(res.examples) == 5
+    # zero maps are counted beside the averaged ones, never averaged in
+    for (stage, group), n in res.n_maps.items():
+        for m in AM.METHODS:
+            assert 0 <= res.n_zero[(stage, m, group)] <= n
+            assert ((stage, m, group) in res.maps) == (res.n_zero[(stage, m, group)] < n)
+    assert res.gradcam_layers == {1: "features.0", 2: "features.0"}
+    # region occlusion: every local phenotype, every group of each stage and the carriers where there are any
+    occ = res.occlusion
+    assert list(occ.columns) == list(O.OCCLUSION_COLUMNS) and set(occ["phenotype"]) == set(O.LOCAL_PHENOTYPES)
+    assert set(occ.loc[occ["stage"] == 2, "group"]) <= {"iGCT", "other", "carriers"}
+    assert (occ["n"] + occ["n_no_control"] > 0).all() and set(occ["model"]) == {"alexnet"}
+    by_subject = res.occlusion_by_subject
+    assert len(by_subject) == len(O.LOCAL_PHENOTYPES) * len(res.subjects)
+    np.testing.assert_allclose(by_subject["effect"], by_subject["abs_delta_region"] - by_subject["abs_delta_control"],
+                               atol=2e-6)
+    assert (by_subject["area_control"].dropna() >= 0.9 * by_subject.loc[by_subject["area_control"].notna(),
+                                                                         "area_region"] - 1e-6).all()
+    text = res.interpretation
+    assert "Stage 1: Grad-CAM on features.0 resolves 15 x 15 cells" in text and "Stage 2 (iGCT vs other" in text
     for m in res.maps.values():
         assert m.shape == (64, 64) and m.sum() == pytest.approx(1.0, rel=1e-4)
-    fig = A.plot_fig5c(res)
+    fig = AF.plot_fig5c(res)
     assert sum(len(ax.images) == 2 for ax in fig.axes) >= 10  # maps over a face
-    again = A.fig5c_attribution(twin_run, twin_run.twin_manifest, n_per_group=3, seed=2, ig_steps=4)
+    again = F.fig5c_attribution(twin_run, twin_run.twin_manifest, n_per_group=3, seed=2, ig_steps=4)
     pd.testing.assert_frame_equal(res.localisation, again.localisation)
 
 
@@ -281,17 +304,19 @@ def test_fig5c_for_a_real_cohort_shows_no_face(twin_run, tmp_path, monkeypatch):
     shutil.copytree(twin_run.root, real)
     (real / "cohort" / "twin.json").unlink()  # now it is not the twin
     paths = RunPaths(real)
-    res = A.fig5c_attribution(paths, paths.twin_manifest, n_per_group=3, seed=2, ig_steps=2)
+    res = F.fig5c_attribution(paths, paths.twin_manifest, n_per_group=3, seed=2, ig_steps=2)
     assert not res.synthetic and not res.underlays and not res.examples
-    assert res.localisation.empty and list(res.localisation.columns) == list(A.LOCALISATION_COLUMNS)
+    assert res.localisation.empty and list(res.localisation.columns) == list(L.LOCALISATION_COLUMNS)
+    assert res.occlusion.empty and list(res.occlusion.columns) == list(O.OCCLUSION_COLUMNS)
+    assert "Not the synthetic twin" in res.interpretation
     assert not res.maps  # groups under MIN_GROUP_REAL subjects are not shown
-    monkeypatch.setattr(A, "MIN_GROUP_REAL", 2)
-    res = A.fig5c_attribution(paths, paths.twin_manifest, n_per_group=3, seed=2, ig_steps=2)
+    monkeypatch.setattr(F, "MIN_GROUP_REAL", 2)
+    res = F.fig5c_attribution(paths, paths.twin_manifest, n_per_group=3, seed=2, ig_steps=2)
     assert res.maps and not res.underlays and not res.examples
-    fig = A.plot_fig5c(res)
+    fig = AF.plot_fig5c(res)
     assert max(len(ax.images) for ax in fig.axes) == 1  # a map, never a face under it
     # a result that carries faces of a cohort that is not the twin is refused by the plot
     res.underlays[(1, "NC")] = np.zeros((64, 64, 3))
     with pytest.raises(PrivacyError):
-        A.plot_fig5c(res)
+        AF.plot_fig5c(res)
     assert json.loads((real / "selected_model.json").read_text())["stage1"] == "alexnet"
