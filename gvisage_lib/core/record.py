@@ -251,7 +251,7 @@ class TrainingRecord:
 
 
 #: Top-level keys written only when set (earlier versions' records have them only at the end of a run).
-_OPTIONAL = ("finished_utc", "total_seconds", "outputs", "interruption", "trainings")
+_OPTIONAL = ("finished_utc", "total_seconds", "outputs", "interruption", "failure", "trainings")
 
 
 @dataclass
@@ -277,6 +277,8 @@ class RunRecord:
     #: SHA-256 of the run's tabular outputs at the end of a run (:func:`gvisage_lib.core.provenance.output_hashes`).
     outputs: dict[str, str] = field(default_factory=dict)
     interruption: str = ""
+    #: for a ``failed`` run: the step that failed (a notebook, or writing the overview page) and the error.
+    failure: str = ""
     extra: dict[str, Any] = field(default_factory=dict)
 
     # ------------------------------------------------------------------ file

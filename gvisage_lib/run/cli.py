@@ -1,9 +1,11 @@
 """The ``gvisage`` command: ``reproduce``, ``parameters``, ``validate``, ``synth``, ``predict``, ``simulate``,
 ``train`` and ``report``.
 
-Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named); 2 invalid input (a bad
-manifest, a bad argument or notebook parameter, a run folder that cannot be used or is in use by another run, a run
-folder ``predict`` cannot use, or photos none of which passes quality control);
+Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named: a failing cell, a dead kernel,
+a file that could not be written, a declared output not written) or the run could not be finished; 2 invalid input
+(a bad manifest, an input of a partial rerun that differs from the run's record, a bad argument or notebook
+parameter, a run folder that cannot be used or is in use by another run, a run folder ``predict`` cannot use, or
+photos none of which passes quality control);
 130 / 143 the run was interrupted by ``SIGINT`` / ``SIGTERM`` (``run.json`` says ``"interrupted"``).
 
 Errors are one line on stderr (``gvisage: error: ...``), never a traceback; an unexpected error gets one too, and
@@ -171,7 +173,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
     from gvisage_lib.run.interrupt import RunInterrupted, signals_interrupt
     from gvisage_lib.run.lock import RunLocked
     from gvisage_lib.run.parameters import load_params_file
-    from gvisage_lib.run.pipeline import NotebookFailed, reproduce
+    from gvisage_lib.run.pipeline import RunStepFailed, reproduce
 
     out = args.out if args.out is not None else Path("runs") / (args.profile or DEFAULT_PROFILE)
     try:
@@ -185,7 +187,7 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
         print(report if report is not None else exc, file=sys.stderr)
         _err("the cohort manifest is invalid; nothing was written")
         return 2
-    except NotebookFailed as exc:
+    except RunStepFailed as exc:  # a notebook, or the checklists and overview page at the end
         _err(str(exc))
         return 1
     except RunLocked as exc:

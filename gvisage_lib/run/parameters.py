@@ -16,7 +16,15 @@ type annotation, a default and a comment::
   (``"12"``), ``float`` (``"0.9"``, ``"1e-3"``), ``bool`` (``true``/``false``, ``yes``/``no``, ``1``/``0``, any case)
   or ``str`` (as given); a value the YAML file already typed must be of the declared type (an integer is accepted
   for a ``float``; ``True`` is not an integer);
+* a parameter with a fixed set of values declares it at the end of its comment, ``[one of: a, b, c]``::
+
+      corr_method: str = "spearman"  # correlation: spearman | pearson [one of: spearman, pearson]
+
+  and a value outside it is refused (:class:`NotebookParameter` ``choices``), before anything runs;
 * a parameter declared with different types by two notebooks cannot be set.
+
+The run's seed is checked here too (:func:`check_seed`: an integer from 0 to :data:`SEED_MAX`, the range of NumPy's
+and PyTorch's seeds).
 
 The values are recorded in ``run.json`` (``parameters.notebook_parameters``); a partial rerun (``--from``) reuses
 them (see :func:`gvisage_lib.run.pipeline.reproduce`).
@@ -37,13 +45,14 @@ from __future__ import annotations
 import ast
 import difflib
 import os
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-__all__ = ["PIPELINE_PARAMETERS", "NotebookParameter", "check_overrides", "declared_parameters", "load_params_file",
-           "parse_value"]
+__all__ = ["PIPELINE_PARAMETERS", "SEED_MAX", "NotebookParameter", "check_overrides", "check_seed",
+           "declared_parameters", "load_params_file", "parse_choices", "parse_value"]
 
 #: Parameters every notebook declares that set up the run; each has an option of ``gvisage reproduce``.
 PIPELINE_PARAMETERS: dict[str, str] = {"run_dir": "--out", "manifest": "--manifest", "profile": "--profile",
@@ -51,18 +60,55 @@ PIPELINE_PARAMETERS: dict[str, str] = {"run_dir": "--out", "manifest": "--manife
 _TYPES = ("int", "float", "bool", "str")
 _TRUE = {"true", "yes", "on", "1"}
 _FALSE = {"false", "no", "off", "0"}
+#: Largest seed: ``np.random.seed`` and ``RandomState`` take 32 bits.
+SEED_MAX: int = 2**32 - 1
+_CHOICES = re.compile(r"\[one of:\s*([^\]]+)\]\s*$")
+
+
+def parse_choices(help_text: str) -> tuple[str, ...]:
+    """The fixed set of values a parameter's comment declares (``[one of: a, b]`` at its end), or ``()``.
+
+    Examples
+    --------
+    >>> parse_choices("correlation: spearman | pearson [one of: spearman, pearson]")
+    ('spearman', 'pearson')
+    >>> parse_choices("confidence level")
+    ()
+    """
+    match = _CHOICES.search(help_text or "")
+    if match is None:
+        return ()
+    return tuple(v.strip() for v in match.group(1).split(",") if v.strip())
+
+
+def check_seed(seed: object, *, option: str = "--seed") -> int:
+    """Return ``seed`` when it is an integer from 0 to :data:`SEED_MAX`; else a ``ValueError`` naming it.
+
+    Examples
+    --------
+    >>> check_seed(11)
+    11
+    >>> check_seed(2**32)
+    Traceback (most recent call last):
+    ...
+    ValueError: --seed must be an integer from 0 to 4294967295, got 4294967296
+    """
+    if not isinstance(seed, int) or isinstance(seed, bool) or not 0 <= seed <= SEED_MAX:
+        raise ValueError(f"{option} must be an integer from 0 to {SEED_MAX}, got {seed!r}")
+    return seed
 
 
 @dataclass(frozen=True)
 class NotebookParameter:
-    """A parameter as the notebooks declare it: name, type (``int``, ``float``, ``bool``, ``str``), default, help
-    and the notebooks (file names, in run order) that declare it."""
+    """A parameter as the notebooks declare it: name, type (``int``, ``float``, ``bool``, ``str``), default, help,
+    the notebooks (file names, in run order) that declare it and its allowed values (``()``: any of its type)."""
 
     name: str
     type: str
     default: Any
     help: str
     notebooks: tuple[str, ...]
+    choices: tuple[str, ...] = ()
 
     @property
     def first_notebook(self) -> str:
@@ -111,11 +157,15 @@ def declared_parameters(notebooks: Iterable[str | os.PathLike[str]]) -> dict[str
                 kind = type(default).__name__
                 ptype = kind if kind in _TYPES else "str"
             prior = found.get(pname)
+            help_text = str(info.get("help") or "")
+            choices = parse_choices(help_text)
             if prior is None:
-                found[pname] = NotebookParameter(pname, ptype, default, str(info.get("help") or ""), (name,))
-            else:
+                found[pname] = NotebookParameter(pname, ptype, default, help_text, (name,), choices)
+            else:  # two notebooks' sets of values: only a value both accept
+                both = tuple(c for c in prior.choices if c in choices) if prior.choices and choices else \
+                    (prior.choices or choices)
                 found[pname] = NotebookParameter(pname, prior.type if prior.type == ptype else "conflict",
-                                                 prior.default, prior.help, prior.notebooks + (name,))
+                                                 prior.default, prior.help, prior.notebooks + (name,), both)
     return found
 
 
@@ -189,6 +239,11 @@ def check_overrides(overrides: Mapping[str, Any], declared: Mapping[str, Noteboo
     Traceback (most recent call last):
     ...
     ValueError: seed sets up the run: give it with --seed, not as a notebook parameter
+    >>> corr = NotebookParameter("corr_method", "str", "spearman", "", ("06_endocrine.ipynb",), ("spearman", "pearson"))
+    >>> check_overrides({"corr_method": "bogus"}, {"corr_method": corr})
+    Traceback (most recent call last):
+    ...
+    ValueError: corr_method must be one of spearman, pearson, got 'bogus' (declared in 06_endocrine.ipynb)
     """
     out: dict[str, Any] = {}
     for name, value in overrides.items():
@@ -210,6 +265,9 @@ def check_overrides(overrides: Mapping[str, Any], declared: Mapping[str, Noteboo
             out[name] = _typed(value, param.type, name)
         except ValueError as exc:
             raise ValueError(f"{exc} (declared in {', '.join(param.notebooks)})") from None
+        if param.choices and str(out[name]) not in param.choices:
+            raise ValueError(f"{name} must be one of {', '.join(param.choices)}, got {out[name]!r} (declared in "
+                             f"{', '.join(param.notebooks)})")
     return out
 
 

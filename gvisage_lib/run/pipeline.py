@@ -58,9 +58,10 @@ from gvisage_lib.core.provenance import environment_info, git_state, output_hash
 from gvisage_lib.core.record import PIPELINE_RUNNER, RunRecord, RunRecordError, RunSettings, now_utc
 from gvisage_lib.core.validation import check_int
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, list_notebooks, notebook_title
+from gvisage_lib.run.integrity import check_reused_inputs, notebook_outputs, photo_hashes, snapshot
 from gvisage_lib.run.interrupt import RunInterrupted, execute_notebook_in_thread, signals_interrupt
 from gvisage_lib.run.lock import RunLock
-from gvisage_lib.run.parameters import NotebookParameter, check_overrides, declared_parameters
+from gvisage_lib.run.parameters import NotebookParameter, check_overrides, check_seed, declared_parameters
 from gvisage_lib.run.recording import RUNNER_ENV
 from gvisage_lib.run.report import write_run_index
 
@@ -68,8 +69,14 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 TEMPLATE_DIR = Path(__file__).resolve().with_name("templates")
 
 
-class NotebookFailed(RuntimeError):
-    """A notebook of the pipeline raised; names the notebook, the cell and the error."""
+class RunStepFailed(RuntimeError):
+    """A step of the run failed (a notebook, or writing the overview page and checklists at the end); ``run.json``
+    says ``failed`` and names it. ``gvisage reproduce`` exits 1."""
+
+
+class NotebookFailed(RunStepFailed):
+    """A notebook of the pipeline raised, its kernel died, a file could not be written, or it did not write a
+    declared output; names the notebook, the cell (where one failed) and the error."""
 
     def __init__(self, notebook: str, cell: int | None, error: str, partial: Path, source: str = "") -> None:
         self.notebook, self.cell, self.error, self.partial, self.source = notebook, cell, error, partial, source
@@ -321,6 +328,12 @@ def _continued_record(run_dir: Path, start_at: str, *, profile: str | None, seed
                              f"before {start_at}; the run in {run_dir} was made with {name} = {before!r}, not "
                              f"{value!r}; rerun with --from {readers[0][:2]} to change it")
         params.notebook_parameters[name] = value
+    try:  # a value recorded before the notebooks declared their values, or by hand, is not inherited unchecked
+        if declared is not None:
+            check_overrides(params.notebook_parameters, declared)
+    except ValueError as exc:
+        raise ValueError(f"--from {start_at}: the run's notebook parameters in {RunRecord.path(run_dir)} are not "
+                         f"valid: {exc}; give a valid value with -p NAME VALUE") from None
     params.score_fit = run_score_fit
     return prior
 
@@ -461,6 +474,8 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         if gpus > torch.cuda.device_count():
             raise ValueError(f"gpus must be at most the {torch.cuda.device_count()} visible CUDA devices, got {gpus}")
     check_int("seed", seed, minimum=0, allow_none=True)
+    if seed is not None:
+        check_seed(seed)  # the range: 0 .. 2**32 - 1
     notebooks_dir = NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir
     all_books = list_notebooks(notebooks_dir)
     if not all_books:
@@ -492,6 +507,7 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         if missing:
             raise FileNotFoundError(f"--from {start_at}: the earlier notebooks' outputs are missing: "
                                     f"{', '.join(missing)}; rerun from an earlier notebook")
+        check_reused_inputs(prior, start_at, folder)  # raises InputChanged (a ValueError) naming the file
         user_manifest = None if prior.settings.synthetic_twin else Path(prior.settings.manifest)
         _check_cohort(Path(prior.settings.manifest), books, log)
     else:
@@ -509,8 +525,9 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         except OSError as exc:
             raise RunFolderError(f"--out {folder}: cannot write into the run folder: {exc.strerror or exc}") from None
         try:
+            previous = {n.notebook: dict(n.outputs) for n in (prior.notebooks if prior is not None else [])}
             return _run(folder, books, record, prof=prof, user_manifest=user_manifest, declared=declared,
-                        notebooks_dir=Path(notebooks_dir), log=log)
+                        notebooks_dir=Path(notebooks_dir), log=log, previous_outputs=previous)
         finally:
             lock.release()
 
@@ -526,18 +543,22 @@ def _new_record(folder: Path, prof: Profile, *, seed: int, start_at: str | None,
                        settings=settings, profile=prof.to_dict(), git=git_state(REPO_ROOT),
                        packages=package_versions(), environment=environment_info(),
                        notebooks=list(prior.notebooks) if prior is not None else [],
-                       trainings=list(prior.trainings) if prior is not None else [])
+                       trainings=list(prior.trainings) if prior is not None else [],
+                       data=dict(prior.data) if prior is not None else {})
     if start_at is not None:
         record.keep_notebooks_before(start_at)
     return record
 
 
 def _run(folder: Path, books: list[Path], record: RunRecord, *, prof: Profile, user_manifest: Path | None,
-         declared: dict[str, NotebookParameter], notebooks_dir: Path, log: Callable[[str], None]) -> RunRecord:
-    """The run itself, under the run folder's lock: the cohort, the record, each notebook and its HTML.
+         declared: dict[str, NotebookParameter], notebooks_dir: Path, log: Callable[[str], None],
+         previous_outputs: dict[str, dict[str, str]] | None = None) -> RunRecord:
+    """The run itself, under the run folder's lock: the cohort, the record, each notebook and its HTML, then the
+    checklists and the overview page; ``succeeded`` is recorded only once all of these are written.
 
-    The record is read back after each notebook: the notebook's kernel records itself in it too
-    (:func:`gvisage_lib.run.notebook.setup_notebook`: its parameters and the files it saved).
+    The record is read back after each notebook (a notebook's kernel may record in it too).
+    ``previous_outputs`` (notebook -> its outputs in the record a partial rerun continues) lets a rerun notebook
+    that reuses a file (a finished model) still record it.
     """
     paths = RunPaths(folder).ensure()
     t_start = time.perf_counter()
@@ -554,7 +575,8 @@ def _run(folder: Path, books: list[Path], record: RunRecord, *, prof: Profile, u
             if user_manifest is None:
                 _check_cohort(manifest_path, books, log)
             settings.manifest = str(manifest_path)
-        record.data = manifest_hashes(Path(settings.manifest))
+            # the cohort's digests describe what this run uses; a partial rerun keeps the run's (checked equal)
+            record.data = {**manifest_hashes(manifest_path), "photos": photo_hashes(manifest_path)}
         record.save(paths)
         if settings.notebook_parameters:
             log("notebook parameters: " + ", ".join(
@@ -571,9 +593,12 @@ def _run(folder: Path, books: list[Path], record: RunRecord, *, prof: Profile, u
             record.start_notebook(book.name, params, runner=PIPELINE_RUNNER)
             record.save(paths)
             current = (book.name, time.perf_counter())
-            record = _run_book(book, params, paths, notebooks_dir, log)
+            record = _run_book(book, params, paths, notebooks_dir, log,
+                               previous=(previous_outputs or {}).get(book.name))
             current = None
             log(f"[{i}/{len(books)}] {book.stem}: done in {record.notebook(book.name).seconds:.1f} s")
+        record = _finish(paths, record, synthetic=user_manifest is None, notebooks_dir=notebooks_dir,
+                         seconds=time.perf_counter() - t_start, log=log)
     except RunInterrupted as exc:
         record = RunRecord.load_or_none(paths) or record
         if current is not None:
@@ -583,54 +608,198 @@ def _run(folder: Path, books: list[Path], record: RunRecord, *, prof: Profile, u
                                 + (f", in notebook {current[0]}" if current is not None else ""))
         record.save(paths)
         raise
-    # the STARD 2015 and TRIPOD+AI checklists say where this run reports each item: written once every notebook has
-    # written its outputs, before the outputs are hashed (so run.json lists them too)
-    from gvisage_lib.paper.checklists import write_checklists
-    from gvisage_lib.run.report import write_docs, write_report_tables
-
-    for path in write_report_tables(paths.root).values():  # the claims table, and the limitations item 26 points at
-        log(f"report table: {path.relative_to(paths.root)}")
-    write_docs(paths.root)
-    for path in write_checklists(paths.root, synthetic=user_manifest is None).values():
-        log(f"reporting checklist: {path.relative_to(paths.root)}")
-    record.status, record.finished_utc = "succeeded", now_utc()
-    record.total_seconds = round(time.perf_counter() - t_start, 2)
-    record.outputs = output_hashes(paths.root)
-    record.save(paths)
-    index = write_run_index(paths.root, notebooks_dir)
-    log(f"run finished in {record.total_seconds:.1f} s: {paths.root}; overview: {index}")
+    except RunStepFailed:
+        raise
+    except Exception as exc:  # noqa: BLE001 - preparing the cohort or the record failed (a full disk): named, failed
+        error = _describe(exc)
+        record.status, record.finished_utc = "failed", now_utc()
+        record.failure = f"preparing the run: {error}"
+        _save_failed(record, paths)
+        raise RunStepFailed(f"the run failed before its first notebook: {error}") from None
+    log(f"run finished in {record.total_seconds:.1f} s: {paths.root}; overview: {paths.index_html}")
     return record
 
 
-def _run_book(book: Path, params: dict[str, Any], paths: RunPaths, notebooks_dir: Path,
-              log: Callable[[str], None]) -> RunRecord:
-    """Execute one notebook of the run and render its HTML; return the record as it then is.
+def _finish(paths: RunPaths, record: RunRecord, *, synthetic: bool, notebooks_dir: Path, seconds: float,
+            log: Callable[[str], None]) -> RunRecord:
+    """Write the reporting checklists and the overview page; the run succeeded only when both are written.
 
-    On a failing cell the record names the notebook, the cell and the error, the partial notebook is rendered, the
-    overview page written, and :class:`NotebookFailed` raised.
+    The STARD 2015 and TRIPOD+AI checklists say where this run reports each item: written once every notebook has
+    written its outputs, before the outputs are hashed (so ``run.json`` lists them too). The overview page reads
+    ``run.json``, so the record says ``succeeded`` while it is written; a failure writing either turns the record
+    to ``failed`` (naming the step and the error) and raises :class:`RunStepFailed`.
+    """
+    from gvisage_lib.paper.checklists import write_checklists
+    from gvisage_lib.run.report import write_docs, write_report_tables
+
+    step = "writing the report tables"
+    try:
+        for path in write_report_tables(paths.root).values():  # the claims table, and the limitations item 26 points at
+            log(f"report table: {path.relative_to(paths.root)}")
+        step = "writing the documentation pages"
+        write_docs(paths.root)
+        step = "writing the reporting checklists"
+        for path in write_checklists(paths.root, synthetic=synthetic).values():
+            log(f"reporting checklist: {path.relative_to(paths.root)}")
+        record.status, record.finished_utc = "succeeded", now_utc()
+        record.total_seconds = round(seconds, 2)
+        record.outputs = output_hashes(paths.root)
+        step = "writing run.json"
+        record.save(paths)
+        step = f"writing the overview page {paths.index_html.name}"
+        write_run_index(paths.root, notebooks_dir)
+    except RunInterrupted:
+        raise
+    except Exception as exc:  # noqa: BLE001 - any failure here means the run did not succeed; it is named
+        error = _describe(exc)
+        record.status, record.finished_utc, record.interruption = "failed", now_utc(), ""
+        record.failure = f"{step}: {error}"
+        _save_failed(record, paths)
+        raise RunStepFailed(f"the run failed {step}: {error}") from None
+    return record
+
+
+def _describe(exc: BaseException) -> str:
+    """One line for an error, naming the file of an ``OSError`` (``No space left on device: 'tables/x.csv'``)."""
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f": {exc.filename}" if exc.filename else ""
+        return f"{type(exc).__name__}: {exc.strerror}{where}"
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _save_failed(record: RunRecord, paths: RunPaths) -> None:
+    """Save a failed record even on a full disk: atomically when possible, else in place over the old one.
+
+    Writing in place first frees the old file's blocks, so the record (about the same size) still fits where the
+    atomic write (a second file beside it) does not; a record saying ``running`` after the run ended is worse than a
+    record written without the atomic guarantee once.
+    """
+    try:
+        record.save(paths)
+    except OSError:
+        import json
+
+        try:
+            with open(paths.run_json, "w", encoding="utf-8") as fh:
+                json.dump(record.to_dict(), fh, indent=2, sort_keys=True, default=str)
+        except OSError:
+            pass
+
+
+def _run_book(book: Path, params: dict[str, Any], paths: RunPaths, notebooks_dir: Path,
+              log: Callable[[str], None], previous: dict[str, str] | None = None) -> RunRecord:
+    """Execute one notebook of the run, check its declared outputs, render its HTML; return the record as it is then.
+
+    The notebook is executed into a temporary file beside ``notebooks/NN_name.ipynb`` and moved into place
+    (:func:`_place_executed`), so a full disk or a killed kernel never leaves a truncated notebook there. Once it
+    ran, the files it wrote are hashed into its record (:func:`gvisage_lib.run.integrity.notebook_outputs`).
+
+    Any failure (a failing cell, a dead kernel, a file that cannot be written, a declared output not written)
+    records the notebook and the run as ``failed``, renders the partial notebook and the overview page where it can,
+    and raises :class:`NotebookFailed` naming the notebook, the cell where one failed, and the file where there is
+    one.
     """
     import papermill as pm
 
     executed = paths.notebooks / book.name
+    partial = paths.notebooks / f".{book.stem}.partial.ipynb"
     t0 = time.perf_counter()
+    before = snapshot(paths.root)
+    cell, source = None, ""
     try:
-        _execute_book(book, executed, params, paths.root, prefix=book.stem.replace("_", " "))
-    except pm.PapermillExecutionError as err:
-        failure = NotebookFailed(book.name, err.exec_count, f"{err.ename}: {err.evalue}", executed,
-                                 source=err.source or "")
-        with RunRecord.updating(paths) as record:
-            record.fail_notebook(book.name, cell=err.exec_count, error=f"{err.ename}: {err.evalue}",
-                                 seconds=time.perf_counter() - t0)
-            record.status, record.finished_utc = "failed", now_utc()
-        try:  # the partial notebook, rendered up to the failing cell, and the overview page saying what failed
-            if executed.is_file():
-                _render_html(executed, paths.html / f"{book.stem}.html")
-            log(f"run failed in {book.stem}; overview: {write_run_index(paths.root, notebooks_dir)}")
-        except Exception as exc:  # noqa: BLE001 - the notebook's failure is the one to report
-            log(f"the overview page could not be written after the failure: {exc!r}")
-        raise failure from None
-    secs = time.perf_counter() - t0
-    _render_html(executed, paths.html / f"{book.stem}.html")
+        try:
+            _execute_book(book, partial, params, paths.root, prefix=book.stem.replace("_", " "))
+        finally:
+            _place_executed(partial, executed)
+        missing = missing_outputs(book.name, paths)
+        if missing:
+            raise DeclaredOutputsMissing(f"{book.name} did not write its declared outputs: {', '.join(missing)}")
+        outputs = notebook_outputs(paths.root, before, previous)
+        _render_html(executed, paths.html / f"{book.stem}.html")
+    except RunInterrupted:
+        raise
+    except Exception as exc:  # noqa: BLE001 - every failure of a step ends the run the same way, named
+        if isinstance(exc, pm.PapermillExecutionError):
+            cell, source, error = exc.exec_count, exc.source or "", f"{exc.ename}: {exc.evalue}"
+        else:
+            error = _describe(exc)
+        _fail_book(book, paths, notebooks_dir, log, cell=cell, error=error, seconds=time.perf_counter() - t0)
+        raise NotebookFailed(book.name, cell, error, executed, source=source) from None
     with RunRecord.updating(paths) as record:
-        record.finish_notebook(book.name, seconds=secs, runner=PIPELINE_RUNNER)
+        record.finish_notebook(book.name, seconds=time.perf_counter() - t0, runner=PIPELINE_RUNNER, outputs=outputs)
     return record
+
+
+class DeclaredOutputsMissing(RuntimeError):
+    """A notebook ran to its end without writing every table and figure the output index says it writes."""
+
+
+#: Keys of the outputs of the index that a notebook writes only for some cohorts or run folders: the twin's
+#: montages (synthetic cohort only), the STARD flow (needs the faces index), the clinical models' figures (a cohort
+#: too small or without the clinical columns has their tables in the skipped form, and no figure) and Figure 5C
+#: (needs the face stacks and network weights). Every other table and figure of a notebook must exist once it ran.
+CONDITIONAL_OUTPUTS: frozenset[str] = frozenset({
+    "figS2", "figS3", "stard_flow", "fig1_stard", "figS6_test", "figS6_validation", "figS7_test", "figS7_validation",
+    "figS8", "fig5c", "fig5c_attribution_subjects", "fig5c_localisation", "fig5c_localisation_by_subject"})
+
+
+def missing_outputs(notebook: str, paths: RunPaths) -> list[str]:
+    """The tables and figures that the output index (:mod:`gvisage_lib.paper.index`) says ``notebook`` writes
+    (:data:`CONDITIONAL_OUTPUTS` left out) and that are not in the run folder (paths relative to it; a figure as
+    its PNG).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> missing_outputs("01_cohort.ipynb", RunPaths(tempfile.mkdtemp()))[:2]
+    ['tables/manifest_validation.csv', 'tables/study_flow.csv']
+    """
+    from gvisage_lib.paper.index import OUTPUTS
+
+    stem = Path(notebook).stem
+    missing = []
+    for out in OUTPUTS:
+        if out.notebook != stem or out.key in CONDITIONAL_OUTPUTS:
+            continue
+        rel = f"tables/{out.name}.csv" if out.kind == "table" else f"figures/{out.name}.png"
+        if not (paths.root / rel).is_file():
+            missing.append(rel)
+    return missing
+
+
+def _place_executed(partial: Path, executed: Path) -> None:
+    """Move the executed notebook papermill wrote to ``partial`` onto ``executed``, if it is a whole notebook.
+
+    papermill rewrites its output notebook after every cell; a write cut short (a full disk) leaves invalid JSON.
+    Such a file is deleted and whatever ``executed`` held before stays.
+    """
+    import nbformat
+
+    if not partial.is_file():
+        return
+    try:
+        nbformat.read(partial, as_version=4)
+    except Exception:  # noqa: BLE001 - a truncated or unreadable notebook is not kept
+        partial.unlink(missing_ok=True)
+        return
+    os.replace(partial, executed)
+
+
+def _fail_book(book: Path, paths: RunPaths, notebooks_dir: Path, log: Callable[[str], None], *, cell: int | None,
+               error: str, seconds: float) -> None:
+    """Record notebook ``book`` and the run as failed; render the partial notebook and the overview where possible."""
+    try:
+        record = RunRecord.load(paths)
+    except (OSError, RunRecordError):
+        return
+    record.fail_notebook(book.name, cell=cell, error=error, seconds=seconds)
+    record.status, record.finished_utc = "failed", now_utc()
+    record.failure = f"notebook {book.name}: {error}"
+    _save_failed(record, paths)
+    executed = paths.notebooks / book.name
+    try:  # the partial notebook, rendered up to the failing cell, and the overview page saying what failed
+        if executed.is_file():
+            _render_html(executed, paths.html / f"{book.stem}.html")
+        log(f"run failed in {book.stem}; overview: {write_run_index(paths.root, notebooks_dir)}")
+    except Exception as exc:  # noqa: BLE001 - the notebook's failure is the one to report
+        log(f"the overview page could not be written after the failure: {exc!r}")
