@@ -101,3 +101,13 @@ def test_a_killed_kernel_ends_failed_and_named(tiny_cohort: Path, tmp_path: Path
     assert rec.status == "failed" and rec.notebook("02").status == "failed" and "DeadKernelError" in rec.failure
     nbformat.read(out / "notebooks" / "02_killed.ipynb", as_version=4)
     assert (out / "tables" / "first.csv").read_text() == "a\n1\n"
+
+
+def test_a_successful_run_prints_no_error_lines(tiny_cohort: Path, books: Path, tmp_path: Path,
+                                                monkeypatch: pytest.MonkeyPatch,
+                                                capfd: pytest.CaptureFixture[str]) -> None:
+    (books / "02_second.ipynb").unlink()
+    monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", books)
+    assert main(["reproduce", "--profile", "smoke", "--manifest", str(tiny_cohort), "--out", str(tmp_path / "r")]) == 0
+    err = capfd.readouterr().err  # the kernels' own standard error included
+    assert "run finished" in err and "ERROR" not in err
