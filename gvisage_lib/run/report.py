@@ -95,7 +95,12 @@ def _estimate(est: Any, lo: Any = np.nan, hi: Any = np.nan) -> str:
 
 
 def _read(path: Path) -> pd.DataFrame | None:
-    return pd.read_csv(path) if path.is_file() else None
+    """The table at ``path``; None where it is absent or in its skipped form (``skipped``, ``reason``: the analysis
+    did not run, :func:`gvisage_lib.clinical.hybrid.skipped_table`), which has none of the analysis' columns."""
+    if not path.is_file():
+        return None
+    frame = pd.read_csv(path)
+    return None if "skipped" in frame.columns and "reason" in frame.columns else frame
 
 
 def headline_table2(tables: str | os.PathLike[str]) -> pd.DataFrame:
