@@ -199,3 +199,13 @@ def test_a_partial_rerun_does_not_inherit_an_invalid_value(tiny_cohort: Path, tm
     err = capsys.readouterr().err
     assert "corr_method must be one of spearman, pearson, got 'bogus'" in err and "-p NAME VALUE" in err
     assert RunRecord.load(out).status == "failed"  # untouched
+
+
+def test_the_conditional_outputs_are_outputs_of_the_index() -> None:
+    from gvisage_lib.paper.index import OUTPUTS
+
+    keys = {o.key for o in OUTPUTS}
+    assert pipeline.CONDITIONAL_OUTPUTS <= keys, sorted(pipeline.CONDITIONAL_OUTPUTS - keys)
+    # the montages of the twin, the STARD flow, the clinical models' figures and Figure 5C
+    names = {o.name for o in OUTPUTS if o.key in pipeline.CONDITIONAL_OUTPUTS}
+    assert {"figS2_twin_phenotype_montage", "figS5_stard_flow", "fig5c_attribution_maps"} <= names
