@@ -336,6 +336,29 @@ class RunRecord:
         """Write the record into the run folder ``run``, atomically; return its path."""
         return write_json(self.to_dict(), self.path(run))
 
+    def save_final(self, run: RunPaths | str | os.PathLike[str]) -> Path:
+        """Write the record of a run that ended (``failed``), even on a full disk; return its path.
+
+        Atomically where possible (:meth:`save`); where that fails (no room for a second file beside the record), in
+        place over the old record: opening it for writing frees its blocks, so the record, about the same size,
+        fits. A record saying ``running`` after the run ended would be worse than one written without the atomic
+        guarantee once. Nothing is raised when even that fails.
+
+        Examples
+        --------
+        >>> import tempfile
+        >>> run = tempfile.mkdtemp()
+        >>> RunRecord(status="failed").save_final(run).name
+        'run.json'
+        """
+        path = self.path(run)
+        try:
+            return self.save(run)
+        except OSError:
+            with contextlib.suppress(OSError), open(path, "w", encoding="utf-8") as fh:
+                fh.write(json.dumps(self.to_dict(), indent=2, sort_keys=True, default=str) + "\n")
+            return path
+
     @classmethod
     @contextlib.contextmanager
     def updating(cls, run: RunPaths | str | os.PathLike[str], *,

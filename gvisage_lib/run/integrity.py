@@ -36,7 +36,7 @@ __all__ = ["BOOKKEEPING", "InputChanged", "check_reused_inputs", "notebook_outpu
 
 #: Paths of the run folder that are no notebook's output: the record and its lock, the executed notebooks and their
 #: HTML, the overview page, and the cohort (an input, checked through the manifest's and the photos' digests).
-BOOKKEEPING: tuple[str, ...] = ("run.json", "run.lock", "index.html", "notebooks/", "html/", "cohort/")
+BOOKKEEPING: tuple[str, ...] = (RunRecord.path(".").name, "run.lock", "index.html", "notebooks/", "html/", "cohort/")
 
 Snapshot = dict[str, tuple[int, int]]
 #: Writers of the files that a record of an earlier version (no per-notebook outputs) has digests of.

@@ -614,7 +614,7 @@ def _run(folder: Path, books: list[Path], record: RunRecord, *, prof: Profile, u
         error = _describe(exc)
         record.status, record.finished_utc = "failed", now_utc()
         record.failure = f"preparing the run: {error}"
-        _save_failed(record, paths)
+        record.save_final(paths)
         raise RunStepFailed(f"the run failed before its first notebook: {error}") from None
     log(f"run finished in {record.total_seconds:.1f} s: {paths.root}; overview: {paths.index_html}")
     return record
@@ -654,7 +654,7 @@ def _finish(paths: RunPaths, record: RunRecord, *, synthetic: bool, notebooks_di
         error = _describe(exc)
         record.status, record.finished_utc, record.interruption = "failed", now_utc(), ""
         record.failure = f"{step}: {error}"
-        _save_failed(record, paths)
+        record.save_final(paths)
         raise RunStepFailed(f"the run failed {step}: {error}") from None
     return record
 
@@ -665,25 +665,6 @@ def _describe(exc: BaseException) -> str:
         where = f": {exc.filename}" if exc.filename else ""
         return f"{type(exc).__name__}: {exc.strerror}{where}"
     return f"{type(exc).__name__}: {exc}"
-
-
-def _save_failed(record: RunRecord, paths: RunPaths) -> None:
-    """Save a failed record even on a full disk: atomically when possible, else in place over the old one.
-
-    Writing in place first frees the old file's blocks, so the record (about the same size) still fits where the
-    atomic write (a second file beside it) does not; a record saying ``running`` after the run ended is worse than a
-    record written without the atomic guarantee once.
-    """
-    try:
-        record.save(paths)
-    except OSError:
-        import json
-
-        try:
-            with open(paths.run_json, "w", encoding="utf-8") as fh:
-                json.dump(record.to_dict(), fh, indent=2, sort_keys=True, default=str)
-        except OSError:
-            pass
 
 
 def _run_book(book: Path, params: dict[str, Any], paths: RunPaths, notebooks_dir: Path,
@@ -796,7 +777,7 @@ def _fail_book(book: Path, paths: RunPaths, notebooks_dir: Path, log: Callable[[
     record.fail_notebook(book.name, cell=cell, error=error, seconds=seconds)
     record.status, record.finished_utc = "failed", now_utc()
     record.failure = f"notebook {book.name}: {error}"
-    _save_failed(record, paths)
+    record.save_final(paths)
     executed = paths.notebooks / book.name
     try:  # the partial notebook, rendered up to the failing cell, and the overview page saying what failed
         if executed.is_file():
