@@ -1,4 +1,4 @@
-"""The overview page reads every table of a run in its skipped form (``skipped``, ``reason``: the analysis did not
+"""The overview page reads the tables of a run in their skipped form (``skipped``, ``reason``: the analysis did not
 run, e.g. a cohort too small for the clinical models) without failing."""
 
 from __future__ import annotations
@@ -27,7 +27,9 @@ def test_the_stage2_tables_in_their_skipped_form_leave_the_headline_blank(tmp_pa
     assert len(stage2) and (stage2.iloc[:, -1] == "").all()
 
 
-def test_the_overview_page_is_written_with_every_table_skipped(tmp_path: Path) -> None:
-    paths = _run(tmp_path / "run", [o.name for o in OUTPUTS if o.kind == "table"])
+def test_the_overview_page_is_written_with_the_stage2_tables_skipped(tmp_path: Path) -> None:
+    # the tables that have a skipped form: notebook 05's, for a cohort too small for the clinical models
+    assert set(stage2_model_tables()) <= {o.name for o in OUTPUTS if o.kind == "table"}
+    paths = _run(tmp_path / "run", stage2_model_tables())
     page = write_run_index(paths.root)
     assert page.is_file() and "</html>" in page.read_text(encoding="utf-8")
