@@ -7,7 +7,7 @@ categorical one).
 
 The paper's Table 1 footnote names ANOVA and chi-square; its Methods name Shapiro-Wilk, t and Mann-Whitney U tests.
 We follow the Methods. Several of the paper's P values cannot follow from its own summaries:
-:func:`paper_p_check` recomputes them from the published means, SDs and counts.
+:func:`gvisage_lib.paper.table1_audit.paper_p_check` recomputes them from the published means, SDs and counts.
 
 Examples
 --------
@@ -23,16 +23,15 @@ from __future__ import annotations
 import math
 from typing import Any
 
-import numpy as np
 import pandas as pd
-from scipy import stats
 
 from gvisage_lib.core import schema
 from gvisage_lib.core.style import SPLIT_LABEL
 from gvisage_lib.core.validation import check_frame, check_int
-from gvisage_lib.paper import format_p, parse_p
+from gvisage_lib.paper import format_p
 from gvisage_lib.paper import table1 as paper_table1
-from gvisage_lib.stats.two_groups import TwoGroupResult, compare_two_groups, contingency_test
+from gvisage_lib.paper.table1_audit import paper_p_check
+from gvisage_lib.stats.two_groups import TwoGroupResult, compare_two_groups
 
 #: Table 1 rows: (variable, kind), in the paper's order (TT3/TT4 added after FT3/FT4, as in the manifest).
 TABLE1_VARIABLES: tuple[tuple[str, str], ...] = (
@@ -339,81 +338,6 @@ def table1_paper_layout(long: pd.DataFrame, *, continuous: str = "mean (SD)", di
     return pd.DataFrame(rows, columns=header).fillna("")
 
 
-# ---------------------------------------------------------------------------------------------------------------------
-# the paper's numbers
-
-
-def _paper_counts(t: pd.DataFrame, split: str, group: str, variable: str, levels: tuple[str, ...]) -> np.ndarray:
-    sel = t[(t.split == split) & (t.group == group) & (t.variable == variable)].set_index("level")["value"]
-    return np.array([float(sel.get(lev, 0.0)) for lev in levels])
-
-
-def paper_p_check() -> pd.DataFrame:
-    """Recompute the paper's Table 1 P values from its own published summaries, where they allow it.
-
-    * Age (mean, SD, n): Student's t test from the summary statistics (``scipy.stats.ttest_ind_from_stats``), the
-      test Table 1 itself uses for a normally distributed variable (:func:`compare_two_groups`).
-    * Sex and tumour site (counts) and symptoms (percent x n, rounded to whole patients): Pearson chi-square without
-      Yates' correction (Fisher's exact when an expected count is below 5). The test iGCTs' sex ratio 51:68 (119
-      patients for 79) is rescaled to 79 patients.
-    * Means without SDs (duration, BMI, hormones): not recomputable (NaN).
-
-    ``consistent`` is False when the reported and recomputed P fall on different sides of 0.05 (``"<.01"`` read
-    as 0.01), True when on the same side, NaN when not recomputable.
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``split, variable, paper_p, paper_p_value, recomputed_p, recomputed_test, consistent``.
-
-    Examples
-    --------
-    >>> c = paper_p_check()
-    >>> r = c[(c.split == "train") & (c.variable == "age_years")].iloc[0]
-    >>> r.paper_p, bool(r.recomputed_p < 1e-20), r.consistent
-    ('.31', True, False)
-    """
-    t = paper_table1()
-    t = t[t.variable.isin([v for v, _ in TABLE1_VARIABLES])]
-    n = paper_table1().query("variable == 'n'").set_index(["split", "group"])["value"]
-    rows = []
-    for (split, var), d in t.groupby(["split", "variable"], sort=False):
-        paper_p = str(d.paper_p.iloc[0])
-        kind = dict(TABLE1_VARIABLES)[var]
-        rec_p, rec_test = math.nan, "not recomputable (no SD published)"
-        if var == "age_years":
-            m = d.set_index(["group", "statistic"])["value"]
-            res = stats.ttest_ind_from_stats(m[("iGCT", "mean")], m[("iGCT", "sd")], n[(split, "iGCT")],
-                                             m[("other", "mean")], m[("other", "sd")], n[(split, "other")],
-                                             equal_var=True)
-            rec_p, rec_test = float(res.pvalue), "Student's t test from mean, SD, n"
-        elif kind == "categorical":
-            levels = _LEVELS[var]
-            cols = []
-            for g in _T1_GROUPS:
-                c = _paper_counts(d, split, g, var, levels)
-                if not math.isclose(c.sum(), n[(split, g)]):
-                    c = np.round(c / c.sum() * n[(split, g)])
-                cols.append(c)
-            res = contingency_test(np.column_stack(cols))
-            rec_p, rec_test = res.p_value, res.test + " from published counts"
-        elif kind == "binary":
-            cols = []
-            for g in _T1_GROUPS:
-                pct = float(d[d.group == g].value.iloc[0])
-                k = round(pct / 100 * n[(split, g)])
-                cols.append([k, n[(split, g)] - k])
-            res = contingency_test(np.array(cols, dtype=float).T)
-            rec_p, rec_test = res.p_value, res.test + " from published % x n"
-        pv = parse_p(paper_p)
-        consistent = math.nan if (math.isnan(rec_p) or math.isnan(pv)) else bool((rec_p < 0.05) == (pv < 0.05))
-        rows.append({"split": split, "variable": var, "paper_p": paper_p, "paper_p_value": pv,
-                     "recomputed_p": rec_p, "recomputed_test": rec_test, "consistent": consistent})
-    out = pd.DataFrame(rows)
-    out["consistent"] = out["consistent"].astype(object)
-    return out
-
-
 def calibration_vs_paper(manifest: pd.DataFrame, *, flag_z: float = 3.0) -> pd.DataFrame:
     """The twin (or any cohort) against the paper's Table 1, in standard errors.
 
@@ -429,7 +353,8 @@ def calibration_vs_paper(manifest: pd.DataFrame, *, flag_z: float = 3.0) -> pd.D
     * group sizes and the HPT strata of the validation iGCTs: counts side by side, no z.
 
     ``flag`` is True when ``|z| > flag_z``. The paper's P (as printed), the P recomputed from the paper's own
-    summaries (:func:`paper_p_check`) and this cohort's P (:func:`table1`) are set beside each row.
+    summaries (:func:`gvisage_lib.paper.table1_audit.paper_p_check`) and this cohort's P (:func:`table1`) are set
+    beside each row.
 
     Examples
     --------

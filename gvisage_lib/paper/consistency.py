@@ -5,7 +5,7 @@ together. One row per item and check, with where the paper says it (``location``
 values, whether they are consistent, and why not. A discrepancy is one row, however many places repeat it.
 
 * **Table 1 P values** recomputed from the printed summaries: the caller passes the recomputation
-  (:func:`gvisage_lib.cohort.table1.paper_p_check`, a stage module this base package does not import); consistent
+  (:func:`gvisage_lib.paper.table1_audit.paper_p_check`); consistent
   when the printed and recomputed P fall on the same side of .05. A row without a printed P (growth retardation,
   training: "—") is not a check and has no row.
 * **Percentages possible as k/n** (a GRIM-type check, Brown & Heathers 2017): a percentage printed with two decimals
@@ -28,7 +28,7 @@ values, whether they are consistent, and why not. A discrepancy is one row, howe
 
 Examples
 --------
->>> from gvisage_lib.cohort.table1 import paper_p_check
+>>> from gvisage_lib.paper.table1_audit import paper_p_check
 >>> audit = paper_consistency(paper_p_check())
 >>> list(audit.columns)
 ['item', 'check', 'location', 'wording', 'paper_values', 'consistent', 'note']
@@ -251,7 +251,7 @@ def _table1_rows(chk: pd.DataFrame) -> list[dict]:
     need = {"variable", "split", "paper_p", "recomputed_p", "recomputed_test", "consistent"}
     missing = sorted(need - set(chk.columns))
     if missing:
-        raise ValueError(f"table1_p_check lacks columns {missing}; pass gvisage_lib.cohort.table1.paper_p_check()")
+        raise ValueError(f"table1_p_check lacks columns {missing}; pass gvisage_lib.paper.table1_audit.paper_p_check()")
     rows = []
     # a row is a check only where the paper prints a P and the summaries allow recomputing it; ``consistent`` is NaN
     # otherwise (bool(NaN) would be True: such a row must not count as consistent)
@@ -425,7 +425,7 @@ def paper_consistency(table1_p_check: pd.DataFrame) -> pd.DataFrame:
     Parameters
     ----------
     table1_p_check : DataFrame
-        Table 1's P values recomputed from its summaries, as :func:`gvisage_lib.cohort.table1.paper_p_check`
+        Table 1's P values recomputed from its summaries, as :func:`gvisage_lib.paper.table1_audit.paper_p_check`
         returns them (columns ``split, variable, paper_p, recomputed_p, recomputed_test, consistent``).
 
     Returns
@@ -445,7 +445,7 @@ def audit_summary(audit: pd.DataFrame) -> pd.DataFrame:
 
     Examples
     --------
-    >>> from gvisage_lib.cohort.table1 import paper_p_check
+    >>> from gvisage_lib.paper.table1_audit import paper_p_check
     >>> s = audit_summary(paper_consistency(paper_p_check()))
     >>> list(s.columns), int(s.loc["accuracy between sensitivity and specificity", "inconsistent"])
     (['rows', 'inconsistent'], 6)

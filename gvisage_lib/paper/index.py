@@ -72,7 +72,7 @@ OUTPUTS: tuple[Output, ...] = (
     _t("table1_paper_layout", "Table 1", "01_cohort", f"{_C}.table1.table1_paper_layout", "Demographics, symptoms and hormones of iGCTs and other midline tumours per split, with P values, in the paper's layout."),
     _t("table1_calibration", "Table 1", "01_cohort", f"{_C}.table1.calibration_vs_paper", "The twin's Table 1 against the paper's, in standard errors."),
     _t("table1_pooled_demographics", "Table 1", "01_cohort", f"{_C}.demographics.pooled_demographics_table", "The Results' pooled demographics beside what Table 1 implies and this cohort's."),
-    _t("table1_paper_p_check", "Table 1", "01_cohort", f"{_C}.table1.paper_p_check", "The paper's Table 1 P values recomputed from its own summaries."),
+    _t("table1_paper_p_check", "Table 1", "01_cohort", "gvisage_lib.paper.table1_audit.paper_p_check", "The paper's Table 1 P values recomputed from its own summaries."),
     _t("paper_consistency", "", "01_cohort", "gvisage_lib.paper.consistency.paper_consistency", "What the paper's numbers allow: its tables and counts checked against each other."),
     _t("tumour_site_by_institution", "Figure 3A", "01_cohort", f"{_C}.figures.tumour_site_by_institution", "iGCT tumour sites per institution and split."),
     _f("fig3a", "fig3a_tumour_site_by_institution", "Figure 3A", "01_cohort", f"{_C}.figures.plot_site_by_institution", "Tumour site of iGCTs by institution and split."),

@@ -16,8 +16,8 @@ import pytest
 from gvisage_lib.clinical.calibration import net_benefit
 from gvisage_lib.clinical.logistic import vif
 from gvisage_lib.clinical.optimism import optimism_bootstrap
-from gvisage_lib.cohort.table1 import paper_p_check
 from gvisage_lib.paper.consistency import AUDIT_COLUMNS, paper_consistency
+from gvisage_lib.paper.table1_audit import paper_p_check
 
 REF = json.loads((Path(__file__).parents[1] / "data" / "honest_statistics_reference.json").read_text())
 INFERT = pd.DataFrame(REF["infert"])

@@ -32,12 +32,13 @@ from scipy import stats
 
 from gvisage_lib import paper
 from gvisage_lib.cohort.table1 import (
+    TABLE1_VARIABLES,
     calibration_vs_paper,
-    paper_p_check,
     table1,
     table1_all_splits,
     table1_paper_layout,
 )
+from gvisage_lib.paper.table1_audit import _KINDS, paper_p_check
 from gvisage_lib.stats.two_groups import TwoGroupResult, compare_two_groups
 from gvisage_lib.twin import generate_tabular
 
@@ -137,6 +138,11 @@ def test_twogroupresult_is_frozen_and_printable():
         r.p_value = 0.1  # type: ignore[misc]
     assert "P = 0.5" in str(r)
     assert list(r.to_frame().columns) == ["test", "statistic", "p_value", "detail"]
+
+
+def test_paper_audit_tests_table1_variables_as_table1_does():
+    # the audit (paper/) keeps its own list of variable kinds: it must be Table 1's
+    assert _KINDS == dict(TABLE1_VARIABLES)
 
 
 def test_paper_p_recomputed_from_summaries_matches_r():

@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from gvisage_lib.cohort.table1 import paper_p_check
 from gvisage_lib.paper import numbers
 from gvisage_lib.paper.consistency import (
     AUDIT_COLUMNS,
@@ -19,6 +18,7 @@ from gvisage_lib.paper.consistency import (
     paper_consistency,
     pooled_demographics,
 )
+from gvisage_lib.paper.table1_audit import paper_p_check
 from gvisage_lib.stats import friedman_exact_p, friedman_test
 
 
