@@ -514,9 +514,10 @@ def fit_logistic(
         "ci_low": coef - zcrit * se,
         "ci_high": coef + zcrit * se,
     })
-    table["odds_ratio"] = np.exp(table["coef"])
-    table["or_ci_low"] = np.exp(table["ci_low"])
-    table["or_ci_high"] = np.exp(table["ci_high"])
+    with np.errstate(over="ignore"):  # a near-separated term's CI limit beyond e^709: its odds ratio is inf
+        table["odds_ratio"] = np.exp(table["coef"])
+        table["or_ci_low"] = np.exp(table["ci_low"])
+        table["or_ci_high"] = np.exp(table["ci_high"])
     return LogisticFit(outcome=outcome, spec=spec, result=res, table=table, n=len(y), llf=llf, method=method)
 
 
