@@ -8,6 +8,7 @@ from gvisage_lib.clinical.hybrid import (
     DEMLER_NOTE,
     HybridFits,
     Stage2Data,
+    auc_view,
     compare_models,
     fit_models,
     fit_models_or_skip,
@@ -16,9 +17,11 @@ from gvisage_lib.clinical.hybrid import (
     load_stage2_frame,
     model_metrics,
     model_optimism,
-    skipped_table,
+    models_vif,
+    screened_model_metrics,
     stage2_model_tables,
     table2_with_paper,
+    table_view,
 )
 from gvisage_lib.clinical.logistic import (
     LogisticFit,
@@ -29,10 +32,12 @@ from gvisage_lib.clinical.logistic import (
     vif,
 )
 from gvisage_lib.clinical.optimism import optimism_bootstrap
+from gvisage_lib.clinical.skipped import SKIPPED_COLUMNS, skip_reason, skipped_table
 
-__all__ = ["DEMLER_NOTE", "calibration_summary", "calibration_table", "compare_models", "decision_curves",
-           "fit_logistic", "fit_models", "fit_models_or_skip", "hybrid_vif", "HybridFits", "imputation_counts",
-           "likelihood_ratio_test", "load_stage2_frame", "LogisticFit", "model_metrics", "model_optimism",
+__all__ = ["DEMLER_NOTE", "SKIPPED_COLUMNS", "auc_view", "calibration_summary", "calibration_table",
+           "compare_models", "decision_curves", "fit_logistic", "fit_models", "fit_models_or_skip", "hybrid_vif",
+           "HybridFits", "imputation_counts", "likelihood_ratio_test", "load_stage2_frame", "LogisticFit",
+           "model_metrics", "model_optimism", "models_vif", "screened_model_metrics", "skip_reason", "table_view",
            "net_benefit", "optimism_bootstrap", "plot_calibration", "plot_decision_curve", "plot_models_roc",
            "screen_univariate", "SeparationError", "skipped_table", "Stage2Data", "stage2_model_tables",
            "table2_with_paper", "vif"]

@@ -29,6 +29,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from gvisage_lib.clinical.skipped import skip_reason, skipped_table
 from gvisage_lib.stats.results import StatResult
 
 EPS = 1e-6
@@ -164,6 +165,8 @@ def calibration_table(scores: pd.DataFrame, *, by: Sequence[str] = ("model", "sp
     >>> calibration_table(sc)[["model", "split", "n"]].values.tolist()
     [['m', 'test', 5]]
     """
+    if reason := skip_reason(scores):
+        return skipped_table(reason)
     rows = []
     for key, g in scores.groupby(list(by), sort=False, observed=True):
         key = key if isinstance(key, tuple) else (key,)
@@ -219,6 +222,8 @@ def decision_curves(scores: pd.DataFrame, *, split: str = "validation",
     >>> sorted(decision_curves(sc, thresholds=[.5]).strategy)
     ['a', 'b', 'treat all', 'treat none']
     """
+    if reason := skip_reason(scores):
+        return skipped_table(reason)
     sub = scores[scores["split"] == split]
     if sub.empty:
         raise ValueError(f"no scores of split {split!r}")

@@ -23,6 +23,7 @@ from matplotlib.figure import Figure
 
 from gvisage_lib.clinical.calibration import calibration_curve, calibration_summary
 from gvisage_lib.clinical.hybrid import MODEL_ORDER
+from gvisage_lib.clinical.skipped import skip_reason, skipped_figure
 from gvisage_lib.core.style import (
     FIGSIZE,
     FONT,
@@ -69,6 +70,8 @@ def plot_models_roc(scores: pd.DataFrame, split: str = "validation", *, ax: Axes
     >>> plot_models_roc(sc).axes[0].get_legend_handles_labels()[1]
     ['m (AUC 0.750)']
     """
+    if reason := skip_reason(scores):
+        return skipped_figure(reason, f"Stage 2, {split}")
     sub = _split_scores(scores, split)
     own = ax is None
     fig, ax = new_axes(ax, FIGSIZE["curve"])
@@ -112,6 +115,8 @@ def plot_calibration(scores: pd.DataFrame, *, split: str = "validation", n_bins:
     >>> plot_calibration(sc, n_bins=4).axes[0].get_xlabel()
     'Predicted probability'
     """
+    if reason := skip_reason(scores):
+        return skipped_figure(reason, f"Calibration, {SPLIT_LABEL.get(split, split).lower()} split")
     sub = _split_scores(scores, split)
     own = ax is None
     fig, ax = new_axes(ax, FIGSIZE["curve"])
@@ -157,6 +162,8 @@ def plot_decision_curve(curves: pd.DataFrame, *, title: str = "Decision curve", 
     >>> fig.axes[0].get_legend_handles_labels()[1]
     ['model', 'treat all', 'treat none']
     """
+    if reason := skip_reason(curves):
+        return skipped_figure(reason, title)
     check_frame(curves, "curves", ("threshold", "strategy", "net_benefit"))
     own = ax is None
     fig, ax = new_axes(ax, FIGSIZE["decision"])

@@ -43,6 +43,7 @@ from gvisage_lib.clinical.logistic import (
     fit_logistic,
     imputation_counts,
 )
+from gvisage_lib.clinical.skipped import skip_reason, skipped_scores, skipped_table
 from gvisage_lib.core import schema
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.validation import check_frame
@@ -186,11 +187,13 @@ def load_stage2_frame(paths: RunPaths, manifest_path: str | os.PathLike[str], *,
 @dataclass
 class HybridFits:
     """The three stage-2 models (fitted on ``train_split`` and ``hybrid_split``) and their scores on every split
-    (long)."""
+    (long); or, when the cohort cannot support them, the skipped bundle (:meth:`skipped`): no models, an empty
+    score table that carries the reason, and every table made from it in its skipped form
+    (:func:`gvisage_lib.clinical.skipped.skipped_table`)."""
 
-    clinical: LogisticFit
-    hybrid: LogisticFit
-    cnn_only: LogisticFit
+    clinical: LogisticFit | None
+    hybrid: LogisticFit | None
+    cnn_only: LogisticFit | None
     clinical_variables: list[str]
     scores: pd.DataFrame
     #: labels of the clinical and the hybrid model in ``scores`` and the tables.
@@ -201,6 +204,41 @@ class HybridFits:
     #: the clinical model refitted on the hybrid's rows (the reduced model of the likelihood-ratio test); the same
     #: object as ``clinical`` when both were fitted on one split.
     clinical_nested: LogisticFit | None = None
+    #: why the models were not fitted ("" when they were).
+    skip_reason: str = ""
+
+    @classmethod
+    def skipped(cls, reason: str, clinical_variables: Sequence[str], *, names: tuple[str, str] = (CLINICAL, HYBRID),
+                train_split: str = "train", hybrid_split: str = "train") -> HybridFits:
+        """The bundle of models that were not fitted, and why.
+
+        Examples
+        --------
+        >>> f = HybridFits.skipped("too few subjects", ["x"])
+        >>> f.is_skipped, len(f.scores), f.coefficient_table().values.tolist()
+        (True, 0, [[True, 'too few subjects']])
+        """
+        if not str(reason):
+            raise ValueError("reason must say why the models were skipped, got an empty string")
+        return cls(None, None, None, list(clinical_variables), skipped_scores(reason), tuple(names), train_split,
+                   hybrid_split, None, str(reason))
+
+    @property
+    def is_skipped(self) -> bool:
+        """True for the bundle of :meth:`skipped`."""
+        return bool(self.skip_reason)
+
+    @property
+    def estimation_note(self) -> str:
+        """One line for the notebook: how the models were estimated, or that they were skipped and why."""
+        if self.is_skipped:
+            return f"The clinical and hybrid models are skipped: {self.skip_reason}."
+        how = "maximum likelihood" if self.method == "ml" else "Firth penalised likelihood: ML met separation"
+        return f"estimation: {self.method} ({how})"
+
+    def score_table(self) -> pd.DataFrame:
+        """The scores as written to the run (``stage2_model_scores``): the skipped table when skipped."""
+        return skipped_table(self.skip_reason) if self.is_skipped else self.scores
 
     @property
     def fit_splits(self) -> dict[str, str]:
@@ -210,11 +248,13 @@ class HybridFits:
 
     @property
     def method(self) -> str:
-        """Estimation method of the three models: "ml" or "firth"."""
-        return self.clinical.method
+        """Estimation method of the three models: "ml" or "firth" ("skipped" for a skipped bundle)."""
+        return "skipped" if self.clinical is None else self.clinical.method
 
     def coefficient_table(self) -> pd.DataFrame:
         """Odds ratios of the clinical and hybrid models, stacked (columns ``model``, ``fitted_on``, ``n``)."""
+        if self.is_skipped:
+            return skipped_table(self.skip_reason)
         return pd.concat([self.clinical.table.assign(model=self.names[0], fitted_on=self.train_split,
                                                      n=self.clinical.n),
                           self.hybrid.table.assign(model=self.names[1], fitted_on=self.hybrid_split, n=self.hybrid.n)],
@@ -235,6 +275,8 @@ class HybridFits:
         >>> t[["model", "split", "n_imputed"]].values.tolist()[:2]
         [['Logistic regression', 'train', 2], ['Logistic regression', 'test', 1]]
         """
+        if self.is_skipped:
+            return skipped_table(self.skip_reason)
         parts = [imputation_counts(frame, self.clinical.spec, fitted_on=self.train_split).assign(model=self.names[0]),
                  imputation_counts(frame, _clinical_design(self.hybrid.spec), fitted_on=self.hybrid_split)
                  .assign(model=self.names[1])]
@@ -328,17 +370,15 @@ def fit_models(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_
     return HybridFits(clin, hyb, cnn, clinical_variables, scores, tuple(names), train_split, hybrid_split, nested)
 
 
-#: Columns of the table notebook 05 writes in place of each model table when the models are skipped.
-SKIPPED_COLUMNS: tuple[str, ...] = ("skipped", "reason")
-
-
 def fit_models_or_skip(frame: pd.DataFrame, clinical_variables: Sequence[str], *, train_split: str = "train",
                        hybrid_split: str | None = None, method: str = "auto",
-                       names: tuple[str, str] = (CLINICAL, HYBRID)) -> tuple[HybridFits | None, str]:
-    """:func:`fit_models`, or ``(None, reason)`` when this cohort cannot support the clinical and hybrid models.
+                       names: tuple[str, str] = (CLINICAL, HYBRID)) -> tuple[HybridFits, str]:
+    """:func:`fit_models`, or the skipped bundle (:meth:`HybridFits.skipped`) when this cohort cannot support the
+    clinical and hybrid models.
 
-    Notebook 05 uses it so that a small cohort, or one without the clinical columns, gets the notebook's reason
-    instead of an error, and notebook 06 still runs. The models are skipped (nothing raised) when:
+    Notebook 05 uses it so that a small cohort, or one without the clinical columns, gets the notebook's reason in
+    every model table and figure instead of an error, and notebook 06 still runs. The models are skipped (nothing
+    raised) when:
 
     * a clinical variable is not a column of ``frame`` (the manifest lacks it: an optional column of notebook 05,
       :data:`gvisage_lib.cohort.manifest.NOTEBOOK_COLUMNS`), or ``clinical_variables`` is empty;
@@ -350,51 +390,49 @@ def fit_models_or_skip(frame: pd.DataFrame, clinical_variables: Sequence[str], *
 
     Returns
     -------
-    (HybridFits or None, str)
-        The fits and "" , or None and the reason in words (for the notebook's output and :func:`skipped_table`).
+    (HybridFits, str)
+        The fits and "", or the skipped bundle and the reason in words (also its ``skip_reason``).
 
     Examples
     --------
     >>> df = pd.DataFrame({"subject_id": list("abcd"), "split": "train", "label": [0, 1, 0, 1],
     ...                    "score": [.2, .8, .3, .6], "x": [1.0, 2.0, 1.5, 2.5]})
     >>> fits, reason = fit_models_or_skip(df, ["x", "tsh"])
-    >>> fits is None, reason
+    >>> fits.is_skipped, reason
     (True, "the cohort has no column(s) ['tsh'] of the clinical model (optional columns of the manifest)")
     >>> fit_models_or_skip(df, ["x"])[1]
     "split 'train' has 2 subject(s) of the rarer class, fewer than the 3 coefficients of the hybrid model"
     """
     variables = list(clinical_variables)
+    hybrid_split = train_split if hybrid_split is None else hybrid_split
+    reason = _skip_reason_of_cohort(frame, variables, train_split, hybrid_split)
+    if not reason:
+        try:
+            return fit_models(frame, variables, train_split=train_split, hybrid_split=hybrid_split, method=method,
+                              names=names), ""
+        except (ValueError, np.linalg.LinAlgError) as exc:
+            reason = f"the models cannot be fitted on this cohort ({exc})"
+    return HybridFits.skipped(reason, variables, names=tuple(names), train_split=train_split,
+                              hybrid_split=hybrid_split), reason
+
+
+def _skip_reason_of_cohort(frame: pd.DataFrame, variables: list[str], train_split: str, hybrid_split: str) -> str:
+    """Why ``frame`` cannot support the models before any fit is tried ("" when it may)."""
     if not variables:
-        return None, "no clinical variable was given (the screening selected none)"
+        return "no clinical variable was given (the screening selected none)"
     absent = [v for v in variables if v not in frame.columns]
     if absent:
-        return None, f"the cohort has no column(s) {absent} of the clinical model (optional columns of the manifest)"
+        return f"the cohort has no column(s) {absent} of the clinical model (optional columns of the manifest)"
     if "split" not in frame.columns or "label" not in frame.columns:
         raise ValueError(f"frame lacks column(s) {[c for c in ('split', 'label') if c not in frame.columns]}")
-    hybrid_split = train_split if hybrid_split is None else hybrid_split
     for split, n_coef, model in ((train_split, len(variables) + 1, "clinical"),
                                  (hybrid_split, len(variables) + 2, "hybrid")):
         counts = frame.loc[frame["split"] == split, "label"].astype(int).value_counts()
         minor = int(min(counts.get(0, 0), counts.get(1, 0)))
         if minor < n_coef:
-            return None, (f"split {split!r} has {minor} subject(s) of the rarer class, fewer than the {n_coef} "
-                          f"coefficients of the {model} model")
-    try:
-        return fit_models(frame, variables, train_split=train_split, hybrid_split=hybrid_split, method=method,
-                          names=names), ""
-    except (ValueError, np.linalg.LinAlgError) as exc:
-        return None, f"the models cannot be fitted on this cohort ({exc})"
-
-
-def skipped_table(reason: str) -> pd.DataFrame:
-    """The one-row table written in place of a model table that was not computed, with the reason.
-
-    Examples
-    --------
-    >>> skipped_table("too few subjects").values.tolist()
-    [[True, 'too few subjects']]
-    """
-    return pd.DataFrame({"skipped": [True], "reason": [str(reason)]}, columns=list(SKIPPED_COLUMNS))
+            return (f"split {split!r} has {minor} subject(s) of the rarer class, fewer than the {n_coef} "
+                    f"coefficients of the {model} model")
+    return ""
 
 
 def stage2_model_tables() -> list[str]:
@@ -442,6 +480,8 @@ def model_metrics(scores: pd.DataFrame, *, rule: str = "youden", train_split: st
     """
     from gvisage_lib.roc.metrics import TABLE2_METRICS, stage_metrics
 
+    if reason := skip_reason(scores):
+        return skipped_table(reason)
     check_frame(scores, "scores", ["split", "model", "label", "score"])
     models = [m for m in MODEL_ORDER if m in set(scores["model"])] + sorted(set(scores["model"]) - set(MODEL_ORDER))
     fit_splits = dict(fit_splits or {})
@@ -522,6 +562,8 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
 
     if n_boot < 100:
         raise ValueError(f"n_boot must be at least 100, got {n_boot}")
+    if fits.is_skipped:
+        return skipped_table(fits.skip_reason)
     clin_name, hyb_name = fits.names
     reduced = fits.clinical_nested if fits.clinical_nested is not None else fits.clinical
     pairs = [(CNN, clin_name, False, None), (hyb_name, clin_name, True, (fits.hybrid, reduced)),
@@ -561,9 +603,12 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
     return pd.DataFrame(rows).reindex(columns=cols)
 
 
-def model_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int = 200, seed: int = 0,
-                   method: str = "auto", external_split: str = "validation") -> pd.DataFrame:
+def model_optimism(frame: pd.DataFrame, fits: HybridFits | Sequence[HybridFits], *, n_boot: int = 200,
+                   seed: int = 0, method: str = "auto", external_split: str = "validation") -> pd.DataFrame:
     """Apparent, optimism-corrected and held-out AUC and calibration slope of the clinical and hybrid models.
+
+    ``fits`` is one bundle or several (e.g. the paper's models and the screened ones), stacked in that order; a
+    skipped bundle after the first adds no rows, and a skipped first bundle gives its skipped table.
 
     For each logistic model of ``fits`` (the clinical model on its ``train_split``, the hybrid on its
     ``hybrid_split``), Harrell's bootstrap (:func:`gvisage_lib.clinical.optimism.optimism_bootstrap`) on the rows it
@@ -588,6 +633,19 @@ def model_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int = 200, 
     >>> t[["model", "statistic"]].values.tolist()[:2]
     [['Logistic regression', 'auc'], ['Logistic regression', 'calibration_slope']]
     """
+    bundles = [fits] if isinstance(fits, HybridFits) else list(fits)
+    if not bundles:
+        raise ValueError("fits must hold at least one HybridFits, got an empty sequence")
+    if bundles[0].is_skipped:
+        return skipped_table(bundles[0].skip_reason)
+    return pd.concat([_one_optimism(frame, f, n_boot=n_boot, seed=seed, method=method,
+                                    external_split=external_split) for f in bundles if not f.is_skipped],
+                     ignore_index=True)
+
+
+def _one_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int, seed: int, method: str,
+                  external_split: str) -> pd.DataFrame:
+    """:func:`model_optimism` of one fitted bundle."""
     from gvisage_lib.clinical.optimism import auc_and_slope, optimism_bootstrap
 
     data = _with_cnn_term(frame)
@@ -646,9 +704,74 @@ def table2_with_paper(metrics: pd.DataFrame) -> pd.DataFrame:
     >>> table2_with_paper(m)[["metric", "this_run", "paper"]].values.tolist()
     [['auc', 0.7, 0.789]]
     """
+    if reason := skip_reason(metrics):
+        return skipped_table(reason)
     check_frame(metrics, "metrics", ["model", "split", "metric", "estimate", "ci_low", "ci_high"])
     published = paper.table2()[["model", "split", "metric", "estimate", "ci_low", "ci_high"]].rename(
         columns={"estimate": "paper", "ci_low": "paper_ci_low", "ci_high": "paper_ci_high"})
     ours = metrics[["model", "split", "metric", "estimate", "ci_low", "ci_high"]].rename(
         columns={"estimate": "this_run", "ci_low": "this_run_ci_low", "ci_high": "this_run_ci_high"})
     return ours.merge(published, on=["model", "split", "metric"], how="left").reset_index(drop=True)
+
+
+def models_vif(frame: pd.DataFrame, fits: HybridFits) -> pd.DataFrame:
+    """VIFs of the clinical model's design (on its ``train_split``) and the hybrid's (:func:`hybrid_vif`, on its
+    ``hybrid_split``), stacked with a ``model`` column; the skipped table for a skipped bundle.
+
+    Examples
+    --------
+    >>> models_vif(pd.DataFrame({"split": ["train"]}), HybridFits.skipped("too few subjects", ["x"])).reason.tolist()
+    ['too few subjects']
+    """
+    from gvisage_lib.clinical.logistic import vif
+
+    if fits.is_skipped:
+        return skipped_table(fits.skip_reason)
+    train = frame[frame["split"] == fits.train_split]
+    return pd.concat([vif(train, fits.clinical_variables).assign(model=fits.names[0]),
+                      hybrid_vif(frame, fits.clinical_variables, train_split=fits.hybrid_split)
+                      .assign(model=fits.names[1])], ignore_index=True)
+
+
+def screened_model_metrics(fits: HybridFits, screened: HybridFits, *, rule: str = "youden") -> pd.DataFrame:
+    """:func:`model_metrics` of the paper's models and of the sensitivity analysis's (``screened``, fitted on the
+    screened variables; its CNN rows dropped, they are the paper's), or the skipped table of the first of the two
+    bundles that was skipped.
+
+    Examples
+    --------
+    >>> skipped = HybridFits.skipped("the screening selected none", ["x"])
+    >>> screened_model_metrics(skipped, skipped).reason.tolist()
+    ['the screening selected none']
+    """
+    for f in (fits, screened):
+        if f.is_skipped:
+            return skipped_table(f.skip_reason)
+    return model_metrics(pd.concat([fits.scores, screened.scores[screened.scores.model != CNN]]), rule=rule,
+                         fit_splits={**fits.fit_splits, **screened.fit_splits})
+
+
+def table_view(table: pd.DataFrame, **pivot: object) -> pd.DataFrame:
+    """A table's display form: ``table.pivot_table(**pivot)`` (with ``sort=False``), or a skipped table as it is.
+
+    Examples
+    --------
+    >>> table_view(skipped_table("too few subjects"), index="model", columns="split", values="n").shape
+    (1, 2)
+    """
+    if skip_reason(table):
+        return table
+    return table.pivot_table(sort=False, **pivot)
+
+
+def auc_view(metrics: pd.DataFrame) -> pd.DataFrame:
+    """The AUC rows of :func:`model_metrics` (model, split, n, estimate and CI), or a skipped table as it is.
+
+    Examples
+    --------
+    >>> auc_view(skipped_table("too few subjects")).columns.tolist()
+    ['skipped', 'reason']
+    """
+    if skip_reason(metrics):
+        return metrics
+    return metrics[metrics["metric"] == "auc"][["model", "split", "n", "estimate", "ci_low", "ci_high"]]

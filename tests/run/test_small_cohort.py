@@ -13,7 +13,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from gvisage_lib.clinical.hybrid import SKIPPED_COLUMNS, stage2_model_tables
+from gvisage_lib.clinical.hybrid import stage2_model_tables
+from gvisage_lib.clinical.skipped import SKIPPED_COLUMNS
 from gvisage_lib.core import schema
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.paper.index import table_name
