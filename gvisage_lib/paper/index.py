@@ -117,7 +117,7 @@ OUTPUTS: tuple[Output, ...] = (
     # 05 clinical and hybrid
     _t("stage2_univariate_screening", "Table 1", "05_clinical_hybrid", f"{_H}.logistic.screen_univariate", "Univariate screening of the clinical variables (training split)."),
     _t("stage2_logistic_coefficients", "", "05_clinical_hybrid", f"{_H}.hybrid.HybridFits.coefficient_table", "Odds ratios of the clinical and hybrid models."),
-    _t("stage2_vif", "", "05_clinical_hybrid", f"{_H}.logistic.vif", "Variance inflation factors of the clinical and hybrid models."),
+    _t("stage2_vif", "", "05_clinical_hybrid", f"{_H}.hybrid.models_vif", "Variance inflation factors of the clinical and hybrid models."),
     _t("stage2_imputed_values", "", "05_clinical_hybrid", f"{_H}.hybrid.HybridFits.imputation_table", "Missing values imputed per clinical variable and split, with the fill value and the split it was learned on."),
     _t("table2_stage2_models", "Table 2", "05_clinical_hybrid", f"{_H}.hybrid.model_metrics", "Stage 2: GVisageNet, logistic regression and hybrid model."),
     _t("stage2_model_scores", "", "05_clinical_hybrid", f"{_H}.hybrid.fit_models", "Every stage-2 subject's score under each model."),
@@ -125,7 +125,7 @@ OUTPUTS: tuple[Output, ...] = (
     _f("figS7a", "figS7a_stage2_models_roc_test", "", "05_clinical_hybrid", f"{_H}.figures.plot_models_roc", "ROC of the three stage-2 models (test)."),
     _f("figS7b", "figS7b_stage2_models_roc_validation", "", "05_clinical_hybrid", f"{_H}.figures.plot_models_roc", "ROC of the three stage-2 models (validation)."),
     _t("stage2_model_comparisons", "", "05_clinical_hybrid", f"{_H}.hybrid.compare_models", "DeLong, likelihood-ratio and bootstrap comparisons of the stage-2 models."),
-    _t("stage2_sensitivity_screened_models", "", "05_clinical_hybrid", f"{_H}.hybrid.model_metrics", "Sensitivity analysis: the models on the screened variables."),
+    _t("stage2_sensitivity_screened_models", "", "05_clinical_hybrid", f"{_H}.hybrid.screened_model_metrics", "Sensitivity analysis: the models on the screened variables."),
     _t("stage2_optimism", "", "05_clinical_hybrid", f"{_H}.optimism.optimism_bootstrap", "Apparent and optimism-corrected AUC and calibration slope of each clinical model (Harrell's bootstrap)."),
     _t("stage2_calibration", "", "05_clinical_hybrid", f"{_H}.calibration.calibration_table", "Calibration slope, intercept and Brier score of the stage-2 models."),
     _f("figS8a", "figS8a_stage2_calibration_test", "", "05_clinical_hybrid", f"{_H}.figures.plot_calibration", "Calibration curves of the stage-2 models (test)."),
