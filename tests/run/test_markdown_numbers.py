@@ -7,7 +7,7 @@ percentage (``25%``) that comes from none of these sources:
 
 * **the paper** (:mod:`gvisage_lib.paper`): every number of ``gvisage_lib/paper/data/*.csv`` (Table 1 with its
   printed P values, the performance results, Table 3, the stated counts) and the paper's Table 1 P values recomputed
-  from those numbers alone (:func:`gvisage_lib.cohort.table1.paper_p_check`); a percentage matches the proportion;
+  from those numbers alone (:func:`gvisage_lib.paper.table1_audit.paper_p_check`); a percentage matches the proportion;
 * **the package's settings**, which the Markdown documents: the notebooks' parameter defaults, the simulation's
   settings (:class:`gvisage_lib.simulation.SimulationSettings`), the twin's planted parameters
   (``gvisage_lib/twin/data/twin_parameters.json``) and the face QC's ``DEFAULT_MIN_FACE_FRACTION``;
@@ -65,7 +65,7 @@ def _paper_values() -> set[float]:
 
 
 def _recomputed_values() -> set[float]:
-    from gvisage_lib.cohort.table1 import paper_p_check
+    from gvisage_lib.paper.table1_audit import paper_p_check
 
     check = paper_p_check()
     return {float(v) for col in check.columns if "p" in col.split("_")
