@@ -47,7 +47,7 @@ from gvisage_lib.core.record import RunRecord, RunRecordError
 from gvisage_lib.paper.index import figure_name, table_name
 
 __all__ = ["CHECKLISTS", "CHECKLIST_COLUMNS", "STATUSES", "checklist_items", "heading_anchor", "reporting_checklists",
-           "resolve_evidence", "run_facts", "write_checklists"]
+           "resolve_evidence", "run_facts", "threshold_provenance", "write_checklists"]
 
 #: The checklists: name -> (item-list file in ``paper/data``, file stem of the run's table under ``tables/``).
 CHECKLISTS: dict[str, tuple[str, str]] = {
@@ -196,17 +196,39 @@ def _synthetic_from_run(paths: RunPaths) -> bool:
     return flag
 
 
+_SPLIT_WORD = {"train": "the training split's out-of-fold scores", "test": "the internal test split",
+               "validation": "the independent validation split"}
+
+
+def threshold_provenance(run_dir: str | os.PathLike[str]) -> str:
+    """Where the run's thresholds were chosen, in words, from ``operating_points.csv``'s ``chosen_on``.
+
+    Empty when the run has not written the table.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> run = pathlib.Path(tempfile.mkdtemp()); (run / "tables").mkdir()
+    >>> _ = (run / "tables" / "operating_points.csv").write_text("stage,chosen_on\\n1,test\\n2,test\\n")
+    >>> threshold_provenance(run)
+    'the internal test split'
+    """
+    path = Path(run_dir) / "tables" / "operating_points.csv"
+    ops = pd.read_csv(path) if path.is_file() else None
+    if ops is None or "chosen_on" not in ops.columns or ops.empty:
+        return ""
+    return " and ".join(_SPLIT_WORD.get(str(s), str(s)) for s in dict.fromkeys(ops["chosen_on"].astype(str)))
+
+
 def run_facts(run_dir: str | os.PathLike[str]) -> dict[str, str]:
     """What an item's note may name from the run (``{thresholds_chosen_on}``: where the thresholds were chosen, from
-    ``operating_points.csv``'s ``chosen_on``; see :func:`gvisage_lib.run.notice.threshold_provenance`).
+    ``operating_points.csv``'s ``chosen_on``; see :func:`threshold_provenance`).
 
     Examples
     --------
     >>> run_facts("/nonexistent")
     {'thresholds_chosen_on': 'a split this run has not recorded yet'}
     """
-    from gvisage_lib.run.notice import threshold_provenance
-
     return {"thresholds_chosen_on": threshold_provenance(run_dir) or "a split this run has not recorded yet"}
 
 

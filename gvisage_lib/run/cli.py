@@ -219,7 +219,7 @@ def _cmd_predict(args: argparse.Namespace) -> int:
 
 
 def _cmd_report(args: argparse.Namespace) -> int:
-    from gvisage_lib.run.report import refresh_report
+    from gvisage_lib.run.refresh import refresh_report
 
     print(refresh_report(args.run, bundle=args.zip, log=_log)["index"])
     return 0

@@ -35,12 +35,12 @@ from typing import Any
 
 import pandas as pd
 
+from gvisage_lib.paper.checklists import threshold_provenance
+
 __all__ = ["data_notice", "limitations", "notice_html", "threshold_provenance"]
 
 #: The profile whose settings are the paper's (256 px crops, 10 epochs).
 PAPER_PROFILE = "paper"
-_SPLIT_WORD = {"train": "the training split's out-of-fold scores", "test": "the internal test split",
-               "validation": "the independent validation split"}
 
 
 def _record(run_dir: Path) -> dict[str, Any]:
@@ -57,25 +57,6 @@ def _table(run_dir: Path, name: str) -> pd.DataFrame | None:
 
 def _f3(x: Any) -> str:
     return f"{float(x):.3f}"
-
-
-def threshold_provenance(run_dir: str | os.PathLike[str]) -> str:
-    """Where the run's thresholds were chosen, in words, from ``operating_points.csv``'s ``chosen_on``.
-
-    Empty when the run has not written the table.
-
-    Examples
-    --------
-    >>> import tempfile, pathlib
-    >>> run = pathlib.Path(tempfile.mkdtemp()); (run / "tables").mkdir()
-    >>> _ = (run / "tables" / "operating_points.csv").write_text("stage,chosen_on\\n1,test\\n2,test\\n")
-    >>> threshold_provenance(run)
-    'the internal test split'
-    """
-    ops = _table(Path(run_dir), "operating_points")
-    if ops is None or "chosen_on" not in ops.columns or ops.empty:
-        return ""
-    return " and ".join(_SPLIT_WORD.get(str(s), str(s)) for s in dict.fromkeys(ops["chosen_on"].astype(str)))
 
 
 def _twin_calibration(run_dir: Path) -> list[str]:

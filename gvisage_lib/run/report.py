@@ -48,7 +48,7 @@ from gvisage_lib.run.display import format_p, table_html
 from gvisage_lib.run.parameters import PIPELINE_PARAMETERS
 
 __all__ = ["CHECKLISTS", "DOCS", "IN_SAMPLE_NOTE", "build_context", "claims_frames", "docs_source", "figure_entries",
-           "headline_fig5a", "headline_table2", "headline_table3", "notebook_entries", "refresh_report", "render_index",
+           "headline_fig5a", "headline_table2", "headline_table3", "notebook_entries", "render_index",
            "table_entries", "write_docs", "write_report_tables", "write_run_index"]
 
 TEMPLATE_DIR = Path(__file__).resolve().with_name("templates")
@@ -505,35 +505,3 @@ def write_run_index(run_dir: str | os.PathLike[str], notebooks_dir: str | os.Pat
     if bundle is not None:
         context["bundle"] = "report.zip" if bundle else ""
     return write_text(render_index(context), paths.index_html)
-
-
-def refresh_report(run_dir: str | os.PathLike[str], *, bundle: bool = False,
-                   notebooks_dir: str | os.PathLike[str] | None = None, log: Any = None) -> dict[str, Any]:
-    """``gvisage report RUN [--zip]``: the claims and limitations tables, the design notes and the checklists, then
-    the notebook pages and ``index.html`` from the run record (:func:`gvisage_lib.run.pipeline.render_run`); with
-    ``bundle``, then ``report.zip`` (:mod:`gvisage_lib.run.bundle`) and the index again, linking it.
-
-    Nothing is recomputed: the pages are rendered from the executed notebooks and the tables the run wrote. Returns
-    ``{"index": path, "bundle": path or None}``.
-    """
-    from gvisage_lib.paper.checklists import write_checklists
-    from gvisage_lib.run.bundle import write_bundle
-    from gvisage_lib.run.pipeline import render_run
-
-    paths = RunPaths(run_dir)
-    if not RunRecord.exists(paths):
-        raise FileNotFoundError(f"{RunRecord.path(paths)} not found: {paths.root} is not a run folder of gvisage "
-                                "reproduce")
-    say = log or (lambda _msg: None)
-    write_report_tables(paths.root)
-    write_docs(paths.root)
-    write_checklists(paths.root)
-    index = render_run(paths.root, notebooks_dir, log=say)
-    zipped = None
-    if bundle:  # the index inside the zip does not link the zip; the one beside it does
-        inner = build_context(paths.root, notebooks_dir)
-        inner["bundle"] = ""
-        zipped = write_bundle(paths.root, texts={"index.html": render_index(inner)})
-        index = write_run_index(paths.root, notebooks_dir, bundle=True)
-        say(f"bundle: {zipped} ({zipped.stat().st_size / 1e6:.1f} MB)")
-    return {"index": index, "bundle": zipped}
