@@ -9,6 +9,8 @@ user's cohort, and, the cohort being real, no rendered output may show a face.
 
 from __future__ import annotations
 
+import base64
+import io
 import re
 import subprocess
 import sys
@@ -22,7 +24,9 @@ from PIL import Image
 
 from gvisage_lib.core import schema
 from gvisage_lib.core.record import RunRecord
+from gvisage_lib.faces.detection import detect_faces
 from gvisage_lib.faces.preprocess import preprocess_params, qc_photo_bytes
+from gvisage_lib.paper.index import figure_name, table_name
 from gvisage_lib.twin import generate_tabular
 
 pytestmark = pytest.mark.slow
@@ -111,18 +115,24 @@ def test_real_photo_cohort_end_to_end(tmp_path):
     cohort = re.search(r"<dt>Cohort</dt><dd>(.*?)</dd>", text)
     assert cohort is not None and cohort.group(1) == "manifest.csv (own cohort)", cohort
 
-    # no face is rendered: no face montage, no per-subject panel, and the pages embed only the run's figures
-    figures = out / "figures"
-    names = [p.name.lower() for p in figures.rglob("*")] if figures.is_dir() else []
-    assert not [n for n in names if any(w in n for w in ("montage", "crops", "phenotype", "fig5c", "subject"))], names
-    allowed = {p.resolve() for p in figures.rglob("*") if p.is_file()} if figures.is_dir() else set()
+    # no face is rendered: no face montage (Fig S2, S3), no example subject in Fig 5C, and no figure or image that a
+    # page embeds holds a face that the cascade finds
+    for key in ("figS2", "figS3"):
+        assert not (out / "figures" / f"{figure_name(key)}.png").exists(), key
+    examples = out / "tables" / f"{table_name('fig5c_attribution_subjects')}.csv"
+    assert not examples.is_file() or pd.read_csv(examples).empty
+    figures = {p.resolve() for p in (out / "figures").rglob("*.png")}
     photo_files = {(manifest.parent / p).resolve() for p in photos}
+    embedded: list[bytes] = []
     for page in out.rglob("*.html"):
         for src in _embedded_images(page.read_text(encoding="utf-8")):
-            assert not src.startswith("data:image/jpeg"), f"{page} embeds a JPEG"
-            if src.startswith("data:"):
+            if src.startswith("data:image/"):
+                embedded.append(base64.b64decode(src.split(",", 1)[1]))
                 continue
             target = (page.parent / src).resolve()
             assert target not in photo_files, f"{page} shows the photo {src}"
-            if target.suffix.lower() in {".png", ".jpg", ".jpeg", ".svg", ".webp"}:
-                assert target in allowed, f"{page} embeds {src}, not one of the run's figures"
+            if target.suffix.lower() in {".png", ".jpg", ".jpeg", ".svg", ".webp", ".gif"}:
+                assert target in figures, f"{page} embeds {src}, not one of the run's figures"
+    for name, blob in [(str(p), p.read_bytes()) for p in sorted(figures)] + [("embedded", b) for b in embedded]:
+        image = np.asarray(Image.open(io.BytesIO(blob)).convert("RGB"))
+        assert not detect_faces(image, max_side=0), f"{name} shows a face"
