@@ -26,7 +26,7 @@ from gvisage_lib.core import schema
 from gvisage_lib.core.record import RunRecord
 from gvisage_lib.faces.detection import detect_faces
 from gvisage_lib.faces.preprocess import preprocess_params, qc_photo_bytes
-from gvisage_lib.paper.index import figure_name, table_name
+from gvisage_lib.paper.index import figure_name
 from gvisage_lib.twin import generate_tabular
 
 pytestmark = pytest.mark.slow
@@ -107,6 +107,12 @@ def test_real_photo_cohort_end_to_end(tmp_path):
                           capture_output=True, text=True, timeout=1800, check=False)
     elapsed = time.monotonic() - start
     assert proc.returncode == 0, f"exit {proc.returncode} after {elapsed:.0f} s\n{proc.stderr[-4000:]}"
+    check_real_run(out, manifest)
+
+
+def check_real_run(out: Path, manifest: Path) -> None:
+    """The checks of a finished run of the real cohort ``manifest`` in ``out``."""
+    photos = pd.read_csv(manifest)[list(schema.PHOTO_COLUMNS)].to_numpy().ravel()
     assert RunRecord.load(out).status == "succeeded"
 
     index = out / "index.html"
@@ -115,17 +121,19 @@ def test_real_photo_cohort_end_to_end(tmp_path):
     cohort = re.search(r"<dt>Cohort</dt><dd>(.*?)</dd>", text)
     assert cohort is not None and cohort.group(1) == "manifest.csv (own cohort)", cohort
 
-    # no face is rendered: no face montage (Fig S2, S3), no example subject in Fig 5C, and no figure or image that a
+    # no face is rendered: no face montage (Fig S2, S3), and no figure (Fig 5C's maps included) or image that a
     # page embeds holds a face that the cascade finds
     for key in ("figS2", "figS3"):
         assert not (out / "figures" / f"{figure_name(key)}.png").exists(), key
-    examples = out / "tables" / f"{table_name('fig5c_attribution_subjects')}.csv"
-    assert not examples.is_file() or pd.read_csv(examples).empty
     figures = {p.resolve() for p in (out / "figures").rglob("*.png")}
     photo_files = {(manifest.parent / p).resolve() for p in photos}
     embedded: list[bytes] = []
     for page in out.rglob("*.html"):
         for src in _embedded_images(page.read_text(encoding="utf-8")):
+            if src.startswith("data:image/svg"):
+                assert "base64" not in src.split(",", 1)[0] or b"data:image/" not in base64.b64decode(
+                    src.split(",", 1)[1]), f"{page} embeds a raster image inside an SVG"
+                continue
             if src.startswith("data:image/"):
                 embedded.append(base64.b64decode(src.split(",", 1)[1]))
                 continue
