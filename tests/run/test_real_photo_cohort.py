@@ -143,4 +143,5 @@ def check_real_run(out: Path, manifest: Path) -> None:
                 assert target in figures, f"{page} embeds {src}, not one of the run's figures"
     for name, blob in [(str(p), p.read_bytes()) for p in sorted(figures)] + [("embedded", b) for b in embedded]:
         image = np.asarray(Image.open(io.BytesIO(blob)).convert("RGB"))
-        assert not detect_faces(image, max_side=0), f"{name} shows a face"
+        if min(image.shape[:2]) >= 24:  # the cascade's smallest window; a smaller image holds no face it could find
+            assert not detect_faces(image, max_side=0), f"{name} shows a face"
