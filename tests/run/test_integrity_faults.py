@@ -15,24 +15,15 @@ from gvisage_lib.core.record import RunRecord
 from gvisage_lib.run import pipeline
 from gvisage_lib.run.cli import main
 
-from support.notebooks import PARAMS
-
-
-def _notebook(path: Path, *cells: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    first = nbformat.v4.new_code_cell(PARAMS)
-    first.metadata["tags"] = ["parameters"]
-    nb.cells = [first] + [nbformat.v4.new_code_cell(c) for c in cells]
-    nbformat.write(nb, path)
+from support.notebooks import write_notebook
 
 
 @pytest.fixture
 def books(tmp_path: Path) -> Path:
     d = tmp_path / "books"
     d.mkdir()
-    _notebook(d / "01_first.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'first.csv').write_text('a\\n1\\n')")
-    _notebook(d / "02_second.ipynb", "x = 1", "y = 2", "z = 3")
+    write_notebook(d / "01_first.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'first.csv').write_text('a\\n1\\n')")
+    write_notebook(d / "02_second.ipynb", "x = 1", "y = 2", "z = 3")
     return d
 
 
@@ -90,8 +81,8 @@ def test_a_killed_kernel_ends_failed_and_named(tiny_cohort: Path, tmp_path: Path
                                                capsys: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "books"
     d.mkdir()
-    _notebook(d / "01_first.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'first.csv').write_text('a\\n1\\n')")
-    _notebook(d / "02_killed.ipynb", "x = 1", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
+    write_notebook(d / "01_first.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'first.csv').write_text('a\\n1\\n')")
+    write_notebook(d / "02_killed.ipynb", "x = 1", "import os, signal\nos.kill(os.getpid(), signal.SIGKILL)")
     monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", d)
     out = tmp_path / "run"
     assert main(["reproduce", "--profile", "smoke", "--manifest", str(tiny_cohort), "--out", str(out)]) == 1

@@ -12,7 +12,6 @@ import json
 import shutil
 from pathlib import Path
 
-import nbformat
 import pytest
 
 from gvisage_lib.cohort.manifest import load_manifest, manifest_hashes
@@ -21,7 +20,7 @@ from gvisage_lib.core.record import RunRecord, RunSettings
 from gvisage_lib.run import pipeline
 from gvisage_lib.run.cli import main
 
-from support.notebooks import PARAMS
+from support.notebooks import write_notebook
 
 #: A cell writing every table and figure that the output index says the notebook named ``stem`` writes.
 _DECLARED = (
@@ -36,25 +35,16 @@ _DECLARED = (
 )
 
 
-def _notebook(path: Path, *cells: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    first = nbformat.v4.new_code_cell(PARAMS)
-    first.metadata["tags"] = ["parameters"]
-    nb.cells = [first] + [nbformat.v4.new_code_cell(c) for c in cells]
-    nbformat.write(nb, path)
-
-
 def _books(d: Path) -> Path:
     d.mkdir()
-    _notebook(d / "01_cohort.ipynb", _DECLARED.format(stem="01_cohort"))
-    _notebook(d / "02_faces.ipynb", _DECLARED.format(stem="02_faces"),
+    write_notebook(d / "01_cohort.ipynb", _DECLARED.format(stem="01_cohort"))
+    write_notebook(d / "02_faces.ipynb", _DECLARED.format(stem="02_faces"),
               "Path(run_dir, 'faces.parquet').write_bytes(b'faces')")
-    _notebook(d / "03_train.ipynb", _DECLARED.format(stem="03_train"),
+    write_notebook(d / "03_train.ipynb", _DECLARED.format(stem="03_train"),
               "Path(run_dir, 'predictions.parquet').write_bytes(b'scores')\n"
               "Path(run_dir, 'predictions_oof.parquet').write_bytes(b'oof')\n"
               "Path(run_dir, 'selected_model.json').write_text('{}')")
-    _notebook(d / "04_stage_roc.ipynb", _DECLARED.format(stem="04_stage_roc"))
+    write_notebook(d / "04_stage_roc.ipynb", _DECLARED.format(stem="04_stage_roc"))
     return d
 
 
@@ -143,7 +133,7 @@ def test_a_notebook_that_does_not_write_its_declared_outputs_fails(tiny_cohort: 
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
     books = tmp_path / "books"
     books.mkdir()
-    _notebook(books / "01_cohort.ipynb", "x = 1")  # writes none of Table 1, the study flow, ...
+    write_notebook(books / "01_cohort.ipynb", "x = 1")  # writes none of Table 1, the study flow, ...
     monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", books)
     out = tmp_path / "run"
     assert main(["reproduce", "--profile", "smoke", "--manifest", str(tiny_cohort), "--out", str(out)]) == 1

@@ -12,25 +12,16 @@ from gvisage_lib.cohort.manifest import ManifestError
 from gvisage_lib.run import pipeline
 from gvisage_lib.run.cli import main
 
-from support.notebooks import PARAMS
-
-
-def _notebook(path: Path, *cells: str) -> None:
-    nb = nbformat.v4.new_notebook()
-    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
-    first = nbformat.v4.new_code_cell(PARAMS)
-    first.metadata["tags"] = ["parameters"]
-    nb.cells = [first] + [nbformat.v4.new_code_cell(c) for c in cells]
-    nbformat.write(nb, path)
+from support.notebooks import write_notebook
 
 
 @pytest.fixture
 def books(tmp_path: Path) -> Path:
     d = tmp_path / "books"
     d.mkdir()
-    _notebook(d / "01_first.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'first.csv').write_text(f'seed\\n{seed}\\n')")
-    _notebook(d / "02_second.ipynb", "x = 1", "raise RuntimeError('planted failure ' + profile)", "y = 2")
-    _notebook(d / "03_never.ipynb", "from pathlib import Path\nPath(run_dir, 'never').write_text('ran')")
+    write_notebook(d / "01_first.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'first.csv').write_text(f'seed\\n{seed}\\n')")
+    write_notebook(d / "02_second.ipynb", "x = 1", "raise RuntimeError('planted failure ' + profile)", "y = 2")
+    write_notebook(d / "03_never.ipynb", "from pathlib import Path\nPath(run_dir, 'never').write_text('ran')")
     (d / "README.md").write_text("not a notebook")
     (d / "9_bad_name.ipynb").write_text("{}")
     return d
@@ -140,8 +131,8 @@ def test_partial_rerun_continues_the_recorded_run_and_refuses_other_settings(
         tiny_cohort: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "books"
     d.mkdir()
-    _notebook(d / "01_first.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'first.csv').write_text(f'{profile} {seed}')")
-    _notebook(d / "02_second.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'second.csv').write_text(f'{profile} {seed} {score_fit}')")
+    write_notebook(d / "01_first.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'first.csv').write_text(f'{profile} {seed}')")
+    write_notebook(d / "02_second.ipynb", "from pathlib import Path\nPath(run_dir, 'tables', 'second.csv').write_text(f'{profile} {seed} {score_fit}')")
     out = tmp_path / "run"
     quiet = {"notebooks_dir": d, "log": lambda m: None}
     pipeline.reproduce(out, profile="smoke", manifest=tiny_cohort, seed=7, **quiet)
@@ -172,7 +163,7 @@ def test_partial_rerun_needs_the_earlier_notebooks_outputs(tiny_cohort: Path, tm
     d = tmp_path / "books"
     d.mkdir()
     for k in range(1, 5):
-        _notebook(d / f"0{k}_n.ipynb", "x = 1")
+        write_notebook(d / f"0{k}_n.ipynb", "x = 1")
     out = tmp_path / "run"
     pipeline.reproduce(out, profile="smoke", manifest=tiny_cohort, seed=1, notebooks_dir=d, log=lambda m: None)
     with pytest.raises(FileNotFoundError, match=r"outputs are missing: .*faces\.parquet.*predictions\.parquet"):
