@@ -17,6 +17,7 @@ import pytest
 from support.cohorts import write_tiny_cohort
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist reads the ``xdist_group`` marks to name each item's group
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     """Put the tests that use ``smoke_run`` first, in one xdist group (see the module's docstring)."""
     uses_run = [item for item in items if "smoke_run" in getattr(item, "fixturenames", ())]
