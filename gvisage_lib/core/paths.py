@@ -118,3 +118,23 @@ class RunPaths:
             return self.twin_manifest
         p = Path(manifest)
         return p if p.is_absolute() else (self.root / p).resolve()
+
+
+def check_paths(paths: object, name: str = "paths") -> RunPaths:
+    """Return ``paths`` when it is a :class:`RunPaths`; raise otherwise.
+
+    The functions that read a run take it as a ``RunPaths`` (one currency). A bare folder path must not slip in:
+    ``pathlib.Path`` has a ``root`` attribute of its own (``"/"``), which would silently stand for the run folder.
+
+    Examples
+    --------
+    >>> check_paths(RunPaths("/tmp/run")).root.name
+    'run'
+    >>> check_paths(Path("/tmp/run"))
+    Traceback (most recent call last):
+    ...
+    TypeError: paths must be a RunPaths (gvisage_lib.core.paths.RunPaths(folder)), got PosixPath('/tmp/run')
+    """
+    if not isinstance(paths, RunPaths):
+        raise TypeError(f"{name} must be a RunPaths (gvisage_lib.core.paths.RunPaths(folder)), got {paths!r}")
+    return paths

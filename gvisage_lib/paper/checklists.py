@@ -33,7 +33,6 @@ Examples
 from __future__ import annotations
 
 import json
-import os
 import re
 from functools import cache
 from importlib import resources
@@ -42,7 +41,7 @@ from pathlib import Path
 import pandas as pd
 
 from gvisage_lib.core import io
-from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.core.paths import RunPaths, check_paths
 from gvisage_lib.core.record import RunRecord, RunRecordError
 from gvisage_lib.paper.index import figure_name, table_name
 
@@ -134,15 +133,15 @@ def _find_heading(notebook: Path, prefix: str) -> str | None:
     return None
 
 
-def resolve_evidence(token: str, run_dir: str | os.PathLike[str]) -> tuple[str, bool]:
+def resolve_evidence(token: str, paths: RunPaths) -> tuple[str, bool]:
     """Where one evidence pointer lives in a run folder (relative path) and whether the run wrote it.
 
     Parameters
     ----------
     token : str
         ``table:<key>``, ``figure:<key>``, ``notebook:<stem>#<heading>`` or ``file:<path>``.
-    run_dir : path-like
-        The run folder.
+    paths : RunPaths
+        The run.
 
     Returns
     -------
@@ -153,16 +152,17 @@ def resolve_evidence(token: str, run_dir: str | os.PathLike[str]) -> tuple[str, 
 
     Examples
     --------
-    >>> resolve_evidence("table:two_by_two", "/nonexistent")
+    >>> resolve_evidence("table:two_by_two", RunPaths("/nonexistent"))
     ('tables/two_by_two.csv', False)
-    >>> resolve_evidence("notebook:04_stage_roc#Operating points", "/nonexistent")[0]
+    >>> resolve_evidence("notebook:04_stage_roc#Operating points", RunPaths("/nonexistent"))[0]
     'html/04_stage_roc.html#Operating-points'
-    >>> resolve_evidence("slide:3", "/nonexistent")
+    >>> resolve_evidence("slide:3", RunPaths("/nonexistent"))
     Traceback (most recent call last):
     ...
     ValueError: token must be 'table:<key>', 'figure:<key>', 'notebook:<stem>#<heading>' or 'file:<path>', got 'slide:3'
     """
-    root = Path(run_dir)
+    check_paths(paths)
+    root = paths.root
     kind, _, ref = str(token).strip().partition(":")
     ref = ref.strip()
     if kind == "table" and ref:
@@ -200,7 +200,7 @@ _SPLIT_WORD = {"train": "the training split's out-of-fold scores", "test": "the 
                "validation": "the independent validation split"}
 
 
-def threshold_provenance(run_dir: str | os.PathLike[str]) -> str:
+def threshold_provenance(paths: RunPaths) -> str:
     """Where the run's thresholds were chosen, in words, from ``operating_points.csv``'s ``chosen_on``.
 
     Empty when the run has not written the table.
@@ -210,31 +210,33 @@ def threshold_provenance(run_dir: str | os.PathLike[str]) -> str:
     >>> import tempfile, pathlib
     >>> run = pathlib.Path(tempfile.mkdtemp()); (run / "tables").mkdir()
     >>> _ = (run / "tables" / "operating_points.csv").write_text("stage,chosen_on\\n1,test\\n2,test\\n")
-    >>> threshold_provenance(run)
+    >>> threshold_provenance(RunPaths(run))
     'the internal test split'
     """
-    path = Path(run_dir) / "tables" / "operating_points.csv"
+    check_paths(paths)
+    path = paths.tables / "operating_points.csv"
     ops = pd.read_csv(path) if path.is_file() else None
     if ops is None or "chosen_on" not in ops.columns or ops.empty:
         return ""
     return " and ".join(_SPLIT_WORD.get(str(s), str(s)) for s in dict.fromkeys(ops["chosen_on"].astype(str)))
 
 
-def run_facts(run_dir: str | os.PathLike[str]) -> dict[str, str]:
+def run_facts(paths: RunPaths) -> dict[str, str]:
     """What an item's note may name from the run (``{thresholds_chosen_on}``: where the thresholds were chosen, from
     ``operating_points.csv``'s ``chosen_on``; see :func:`threshold_provenance`).
 
     Examples
     --------
-    >>> run_facts("/nonexistent")
+    >>> run_facts(RunPaths("/nonexistent"))
     {'thresholds_chosen_on': 'a split this run has not recorded yet'}
     """
-    return {"thresholds_chosen_on": threshold_provenance(run_dir) or "a split this run has not recorded yet"}
+    check_paths(paths)
+    return {"thresholds_chosen_on": threshold_provenance(paths) or "a split this run has not recorded yet"}
 
 
-def _judge(items: pd.DataFrame, run_dir: Path, synthetic: bool) -> pd.DataFrame:
+def _judge(items: pd.DataFrame, paths: RunPaths, synthetic: bool) -> pd.DataFrame:
     col = "twin" if synthetic else "own"
-    facts = run_facts(run_dir)
+    facts = run_facts(paths)
     rows = []
     for r in items.itertuples(index=False):
         verdict = getattr(r, col).strip()
@@ -245,7 +247,7 @@ def _judge(items: pd.DataFrame, run_dir: Path, synthetic: bool) -> pd.DataFrame:
                 raise ValueError(f"checklist item {r.item!r}, column {col!r}: unknown run fact {exc.args[0]!r} "
                                  f"(known: {sorted(facts)})") from None
         tokens = [t.strip() for t in r.evidence.split(";") if t.strip()]
-        where = [resolve_evidence(t, run_dir) for t in tokens]
+        where = [resolve_evidence(t, paths) for t in tokens]
         reported_in = "; ".join(w for w, _ in where)
         if verdict.startswith(_FIXED):
             status, _, reason = verdict.partition(":")
@@ -260,14 +262,13 @@ def _judge(items: pd.DataFrame, run_dir: Path, synthetic: bool) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=list(CHECKLIST_COLUMNS))
 
 
-def reporting_checklists(run_dir: str | os.PathLike[str], *,
-                         synthetic: bool | None = None) -> dict[str, pd.DataFrame]:
-    """The STARD 2015 and TRIPOD+AI checklists of the run in ``run_dir``, judged from the files it wrote.
+def reporting_checklists(paths: RunPaths, *, synthetic: bool | None = None) -> dict[str, pd.DataFrame]:
+    """The STARD 2015 and TRIPOD+AI checklists of the run ``paths``, judged from the files it wrote.
 
     Parameters
     ----------
-    run_dir : path-like
-        The run folder (:class:`gvisage_lib.core.paths.RunPaths`).
+    paths : RunPaths
+        The run (its folder must exist).
     synthetic : bool, optional
         Whether the run used the synthetic twin; default: ``parameters.synthetic_twin`` of its ``run.json``.
 
@@ -279,23 +280,23 @@ def reporting_checklists(run_dir: str | os.PathLike[str], *,
     Examples
     --------
     >>> import tempfile
-    >>> c = reporting_checklists(tempfile.mkdtemp(), synthetic=True)
+    >>> c = reporting_checklists(RunPaths(tempfile.mkdtemp()), synthetic=True)
     >>> c["stard2015"].set_index("item").loc["23", ["reported_in", "status"]].tolist()
     ['html/04_stage_roc.html#2x2-tables-at-the-operating-points; tables/two_by_two.csv', 'not reported']
     >>> c["stard2015"].set_index("item").loc["5", "status"]
     'not applicable'
     """
-    root = Path(run_dir)
-    if not root.is_dir():
-        raise FileNotFoundError(f"run_dir is not a folder: {root}")
+    check_paths(paths)
+    if not paths.root.is_dir():
+        raise FileNotFoundError(f"run folder not found: {paths.root}")
     if synthetic is None:
-        synthetic = _synthetic_from_run(RunPaths(root))
+        synthetic = _synthetic_from_run(paths)
     elif not isinstance(synthetic, bool):
         raise TypeError(f"synthetic must be True, False or None, got {synthetic!r}")
-    return {name: _judge(checklist_items(name), root, synthetic) for name in CHECKLISTS}
+    return {name: _judge(checklist_items(name), paths, synthetic) for name in CHECKLISTS}
 
 
-def write_checklists(run_dir: str | os.PathLike[str], *, synthetic: bool | None = None) -> dict[str, Path]:
+def write_checklists(paths: RunPaths, *, synthetic: bool | None = None) -> dict[str, Path]:
     """Write the run's checklists as ``tables/stard2015_checklist.csv`` and ``tables/tripod_ai_checklist.csv``.
 
     Meant to run after the last notebook, so that every output the items point at exists; each file is written
@@ -309,10 +310,10 @@ def write_checklists(run_dir: str | os.PathLike[str], *, synthetic: bool | None 
     Examples
     --------
     >>> import tempfile
-    >>> out = write_checklists(tempfile.mkdtemp(), synthetic=False)
+    >>> out = write_checklists(RunPaths(tempfile.mkdtemp()), synthetic=False)
     >>> sorted(p.name for p in out.values())
     ['stard2015_checklist.csv', 'tripod_ai_checklist.csv']
     """
-    tables = reporting_checklists(run_dir, synthetic=synthetic)
-    paths = RunPaths(run_dir)
+    check_paths(paths)
+    tables = reporting_checklists(paths, synthetic=synthetic)
     return {name: io.write_csv(frame, paths.tables / f"{CHECKLISTS[name][1]}.csv") for name, frame in tables.items()}

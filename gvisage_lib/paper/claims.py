@@ -37,7 +37,7 @@ Examples
 ('same direction and significant', 'same direction, not significant', 'opposite, not significant')
 >>> verdict_estimate(0.683, 0.40, 0.55), verdict_estimate(0.683, 0.60, 0.80)
 ('this run lower', "paper's value inside this run's 95% CI")
->>> c = claims_table("/nonexistent")
+>>> c = claims_table(RunPaths("/nonexistent"))
 >>> c.loc[c["key"] == "hybrid_vs_cnn", ["paper", "paper_p", "verdict"]].values.tolist()
 [['AUC 0.789 vs 0.739', '.04', 'cannot tell']]
 """
@@ -45,7 +45,6 @@ Examples
 from __future__ import annotations
 
 import math
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -53,6 +52,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gvisage_lib.core.paths import RunPaths, check_paths
 from gvisage_lib.paper import numbers
 
 __all__ = ["ALPHA", "CLAIM_COLUMNS", "RULES", "TEST_CLAIMS", "Claim", "claims_table", "verdict_direction",
@@ -438,14 +438,14 @@ def _table3_rows(tables: Path) -> list[dict[str, Any]]:
     return rows
 
 
-def claims_table(run_dir: str | os.PathLike[str], *, notebook: str | None = None,
+def claims_table(paths: RunPaths, *, notebook: str | None = None,
                  kinds: tuple[str, ...] = ("test", "estimate")) -> pd.DataFrame:
     """Every claim of the paper beside this run's value and the verdict (see the module docstring).
 
     Parameters
     ----------
-    run_dir : path-like
-        The run folder; its ``tables/`` and ``selected_model.json`` are read. Claims whose tables are missing get
+    paths : RunPaths
+        The run; its ``tables/`` and ``selected_model.json`` are read. Claims whose tables are missing get
         the verdict "cannot tell" (so the table is complete at any point of a run).
     notebook : str, optional
         Only the claims owned by this notebook (``"04_stage_roc"``, ``"05_clinical_hybrid"``, ``"06_endocrine"``).
@@ -459,18 +459,19 @@ def claims_table(run_dir: str | os.PathLike[str], *, notebook: str | None = None
 
     Examples
     --------
-    >>> t = claims_table("/nonexistent", notebook="06_endocrine", kinds=("test",))
+    >>> t = claims_table(RunPaths("/nonexistent"), notebook="06_endocrine", kinds=("test",))
     >>> t["key"].tolist(), set(t["verdict"])
     (['fig5a_signs', 'friedman', 'hpt_trend'], {'cannot tell'})
-    >>> claims_table("/nonexistent", kinds=("guess",))
+    >>> claims_table(RunPaths("/nonexistent"), kinds=("guess",))
     Traceback (most recent call last):
     ...
     ValueError: kinds must be among ('test', 'estimate'), got ('guess',)
     """
+    check_paths(paths)
     if not kinds or not set(kinds) <= {"test", "estimate"}:
         raise ValueError(f"kinds must be among ('test', 'estimate'), got {kinds!r}")
-    root = Path(run_dir)
-    tables = root / "tables"
+    root = paths.root
+    tables = paths.tables
     rows: list[dict[str, Any]] = []
     if "test" in kinds:
         for c in TEST_CLAIMS:

@@ -21,7 +21,8 @@ Examples
 >>> _ = (run / "run.json").write_text(json.dumps({"parameters": {}}))
 >>> (run / "models").mkdir(); _ = (run / "models" / "m.pt").write_bytes(b"x")
 >>> (run / "tables").mkdir(); _ = (run / "tables" / "t.csv").write_text("a\\n1\\n")
->>> sorted(zipfile.ZipFile(write_bundle(run)).namelist())
+>>> from gvisage_lib.core.paths import RunPaths, check_paths
+>>> sorted(zipfile.ZipFile(write_bundle(RunPaths(run))).namelist())
 ['run.json', 'tables/t.csv']
 """
 
@@ -33,6 +34,7 @@ from collections.abc import Mapping
 from pathlib import Path
 
 from gvisage_lib.core.io import atomic_path
+from gvisage_lib.core.paths import RunPaths, check_paths
 from gvisage_lib.core.record import RunRecord
 
 __all__ = ["BUNDLE_NAME", "BUNDLE_PARTS", "bundle_files", "in_bundle", "write_bundle"]
@@ -47,16 +49,17 @@ BUNDLE_PARTS: tuple[str | tuple[str, str], ...] = (
 )
 
 
-def bundle_files(run_dir: str | os.PathLike[str]) -> list[Path]:
+def bundle_files(paths: RunPaths) -> list[Path]:
     """The files of the run folder that go into the bundle (relative paths, sorted; see the module docstring).
 
     Examples
     --------
     >>> import tempfile
-    >>> bundle_files(tempfile.mkdtemp())
+    >>> bundle_files(RunPaths(tempfile.mkdtemp()))
     []
     """
-    root = Path(run_dir)
+    check_paths(paths)
+    root = paths.root
     out: set[Path] = set()
     if RunRecord.exists(root):  # the run record, through its owner
         out.add(RunRecord.path(root).relative_to(root))
@@ -91,7 +94,7 @@ def in_bundle(relative: str | os.PathLike[str]) -> bool:
     return False
 
 
-def write_bundle(run_dir: str | os.PathLike[str], *, texts: Mapping[str, str] | None = None) -> Path:
+def write_bundle(paths: RunPaths, *, texts: Mapping[str, str] | None = None) -> Path:
     """Write ``<run>/report.zip`` (atomically) with :func:`bundle_files` and return its path.
 
     ``texts`` replaces files by the given text in the zip (relative path -> text): the index packed in the zip is
@@ -100,15 +103,16 @@ def write_bundle(run_dir: str | os.PathLike[str], *, texts: Mapping[str, str] | 
     Raises
     ------
     FileNotFoundError
-        When ``run_dir`` has no ``run.json`` (not a run folder).
+        When the run has no record (not a run folder).
     """
-    root = Path(run_dir)
+    check_paths(paths)
+    root = paths.root
     if not RunRecord.exists(root):
         raise FileNotFoundError(f"{RunRecord.path(root)} not found: {root} is not a run folder of gvisage reproduce")
     dest = root / BUNDLE_NAME
     with atomic_path(dest, suffix=".zip") as tmp, zipfile.ZipFile(tmp, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         replaced = dict(texts or {})
-        for rel in bundle_files(root):
+        for rel in bundle_files(paths):
             if rel.as_posix() in replaced:
                 info = zipfile.ZipInfo.from_file(root / rel, rel.as_posix())
                 info.compress_type = zipfile.ZIP_DEFLATED

@@ -166,7 +166,7 @@ class NotebookRun:
         from gvisage_lib.paper.claims import RULES, claims_table
         from gvisage_lib.run.report import IN_SAMPLE_NOTE
 
-        t = claims_table(self.paths.root, notebook=notebook)
+        t = claims_table(self.paths, notebook=notebook)
         if t.empty:
             print(f"no claim of the paper is recomputed in {notebook}")
             return

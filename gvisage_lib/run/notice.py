@@ -20,21 +20,22 @@ Examples
 >>> run = pathlib.Path(tempfile.mkdtemp())
 >>> _ = (run / "run.json").write_text(json.dumps({"parameters": {"synthetic_twin": True, "profile": "smoke",
 ...                                                               "seed": 3}}))
->>> data_notice(run)["title"]
+>>> from gvisage_lib.core.paths import RunPaths
+>>> data_notice(RunPaths(run))["title"]
 'Synthetic data: no patient is involved'
->>> [item["topic"] for item in limitations(run)][:3]
+>>> [item["topic"] for item in limitations(RunPaths(run))][:3]
 ['Data', 'Profile', 'One training seed']
 """
 
 from __future__ import annotations
 
-import os
 from html import escape
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
+from gvisage_lib.core.paths import RunPaths, check_paths
 from gvisage_lib.paper.checklists import threshold_provenance
 
 __all__ = ["data_notice", "limitations", "notice_html", "threshold_provenance"]
@@ -93,7 +94,7 @@ def _twin_calibration(run_dir: Path) -> list[str]:
     return out
 
 
-def data_notice(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
+def data_notice(paths: RunPaths) -> dict[str, Any]:
     """What the run's data are: ``{"kind": "twin" | "own", "title": str, "paragraphs": [str, ...],
     "calibrated": [str, ...], "link": str}`` (``link``: the design note, relative to the run folder).
 
@@ -103,11 +104,12 @@ def data_notice(run_dir: str | os.PathLike[str]) -> dict[str, Any]:
     >>> run = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (run / "run.json").write_text(json.dumps({"parameters": {"synthetic_twin": False, "manifest": "/x/m.csv"},
     ...                                               "data": {"manifest_sha256": "ab" * 32}}))
-    >>> n = data_notice(run)
+    >>> n = data_notice(RunPaths(run))
     >>> n["kind"], n["title"]
     ('own', 'Cohort m.csv')
     """
-    root = Path(run_dir)
+    check_paths(paths)
+    root = paths.root
     record = _record(root)
     params = record.get("parameters", {})
     if not params.get("synthetic_twin", True):
@@ -155,7 +157,7 @@ def _in_sample_rows(root: Path) -> list[str]:
     return list(dict.fromkeys(out))
 
 
-def limitations(run_dir: str | os.PathLike[str]) -> list[dict[str, str]]:
+def limitations(paths: RunPaths) -> list[dict[str, str]]:
     """The run's limitations, each ``{"topic": str, "text": str}``, from what the run recorded.
 
     Topics: Data, Profile, One training seed, Thresholds, In-sample rows, Selection on the test split.
@@ -166,14 +168,15 @@ def limitations(run_dir: str | os.PathLike[str]) -> list[dict[str, str]]:
     >>> run = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (run / "run.json").write_text(json.dumps({"parameters": {"synthetic_twin": True, "profile": "paper",
     ...                                                               "seed": 3}}))
-    >>> limitations(run)[2]["text"][:46]
+    >>> limitations(RunPaths(run))[2]["text"][:46]
     'Every network was trained once, from seed 3: t'
     """
-    root = Path(run_dir)
+    check_paths(paths)
+    root = paths.root
     record = _record(root)
     params = record.get("parameters", {})
     prof = record.get("profile", {}) if isinstance(record.get("profile"), dict) else {}
-    notice = data_notice(root)
+    notice = data_notice(paths)
     items = [{"topic": "Data", "text": " ".join(notice["paragraphs"][:2])}]
     name = str(params.get("profile", prof.get("name", "")))
     if name == PAPER_PROFILE:
@@ -189,7 +192,7 @@ def limitations(run_dir: str | os.PathLike[str]) -> list[dict[str, str]]:
                   "text": (f"Every network was trained once, from seed {params.get('seed', '')}: the variation "
                            "between trainings is in no confidence interval shown, which cover the sampling of "
                            "subjects only.")})
-    where = threshold_provenance(root)
+    where = threshold_provenance(paths)
     score_fit = params.get("score_fit", "")
     items.append({"topic": "Thresholds",
                   "text": ((f"The CNN's thresholds were chosen on {where}" if where else
@@ -209,7 +212,7 @@ def limitations(run_dir: str | os.PathLike[str]) -> list[dict[str, str]]:
     return items
 
 
-def notice_html(run_dir: str | os.PathLike[str], *, link_prefix: str = "") -> str:
+def notice_html(paths: RunPaths, *, link_prefix: str = "") -> str:
     """The notice as an HTML ``<aside>`` (escaped), for the index (``link_prefix=""``) and the notebook pages
     (``link_prefix="../"``).
 
@@ -218,10 +221,11 @@ def notice_html(run_dir: str | os.PathLike[str], *, link_prefix: str = "") -> st
     >>> import json, tempfile, pathlib
     >>> run = pathlib.Path(tempfile.mkdtemp())
     >>> _ = (run / "run.json").write_text(json.dumps({"parameters": {"synthetic_twin": True, "profile": "smoke"}}))
-    >>> notice_html(run, link_prefix="../").count('href="../docs/twin.html"')
+    >>> notice_html(RunPaths(run), link_prefix="../").count('href="../docs/twin.html"')
     1
     """
-    n = data_notice(run_dir)
+    check_paths(paths)
+    n = data_notice(paths)
     parts = [f'<aside class="gv-notice" id="data-notice"><p><b>{escape(n["title"])}.</b> '
              f'{escape(n["paragraphs"][0])}</p>']
     if n["calibrated"]:

@@ -157,7 +157,7 @@ def _render_html(executed: Path, dest: Path) -> Path:
     if RunRecord.exists(run):
         from gvisage_lib.run.notice import notice_html
 
-        notice = notice_html(run, link_prefix="../")  # what the data are, at the top of the page
+        notice = notice_html(RunPaths(run), link_prefix="../")  # what the data are, at the top of the page
     body, _ = exporter.from_notebook_node(nb, resources={"gvisage_notice": notice})
     return write_text(body, dest)
 
@@ -199,7 +199,7 @@ def render_run(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike
     if stale:
         log(f"stale in the record: {', '.join(stale)} (made with earlier parameters); bring them up to date with "
             f"gvisage reproduce --out {paths.root} --from {stale[0][:2]}")
-    return write_run_index(paths.root, notebooks_dir)
+    return write_run_index(paths, notebooks_dir)
 
 
 #: Arguments of every notebook kernel. ipykernel by default also captures what is written to the kernel process's file
@@ -634,12 +634,12 @@ def _finish(paths: RunPaths, record: RunRecord, *, synthetic: bool, notebooks_di
 
     step = "writing the report tables"
     try:
-        for path in write_report_tables(paths.root).values():  # the claims table, and the limitations item 26 points at
+        for path in write_report_tables(paths).values():  # the claims table, and the limitations item 26 points at
             log(f"report table: {path.relative_to(paths.root)}")
         step = "writing the documentation pages"
-        write_docs(paths.root)
+        write_docs(paths)
         step = "writing the reporting checklists"
-        for path in write_checklists(paths.root, synthetic=synthetic).values():
+        for path in write_checklists(paths, synthetic=synthetic).values():
             log(f"reporting checklist: {path.relative_to(paths.root)}")
         record.status, record.finished_utc = "succeeded", now_utc()
         record.total_seconds = round(seconds, 2)
@@ -647,7 +647,7 @@ def _finish(paths: RunPaths, record: RunRecord, *, synthetic: bool, notebooks_di
         step = "writing run.json"
         record.save(paths)
         step = f"writing the overview page {paths.index_html.name}"
-        write_run_index(paths.root, notebooks_dir)
+        write_run_index(paths, notebooks_dir)
     except RunInterrupted:
         raise
     except Exception as exc:  # noqa: BLE001 - any failure here means the run did not succeed; it is named
@@ -782,6 +782,6 @@ def _fail_book(book: Path, paths: RunPaths, notebooks_dir: Path, log: Callable[[
     try:  # the partial notebook, rendered up to the failing cell, and the overview page saying what failed
         if executed.is_file():
             _render_html(executed, paths.html / f"{book.stem}.html")
-        log(f"run failed in {book.stem}; overview: {write_run_index(paths.root, notebooks_dir)}")
+        log(f"run failed in {book.stem}; overview: {write_run_index(paths, notebooks_dir)}")
     except Exception as exc:  # noqa: BLE001 - the notebook's failure is the one to report
         log(f"the overview page could not be written after the failure: {exc!r}")

@@ -40,15 +40,15 @@ def refresh_report(run_dir: str | os.PathLike[str], *, bundle: bool = False,
         raise FileNotFoundError(f"{RunRecord.path(paths)} not found: {paths.root} is not a run folder of gvisage "
                                 "reproduce")
     say = log or (lambda _msg: None)
-    write_report_tables(paths.root)
-    write_docs(paths.root)
-    write_checklists(paths.root)
+    write_report_tables(paths)
+    write_docs(paths)
+    write_checklists(paths)
     index = render_run(paths.root, notebooks_dir, log=say)
     zipped = None
     if bundle:  # the index inside the zip does not link the zip; the one beside it does
-        inner = build_context(paths.root, notebooks_dir)
+        inner = build_context(paths, notebooks_dir)
         inner["bundle"] = ""
-        zipped = write_bundle(paths.root, texts={"index.html": render_index(inner)})
-        index = write_run_index(paths.root, notebooks_dir, bundle=True)
+        zipped = write_bundle(paths, texts={"index.html": render_index(inner)})
+        index = write_run_index(paths, notebooks_dir, bundle=True)
         say(f"bundle: {zipped} ({zipped.stat().st_size / 1e6:.1f} MB)")
     return {"index": index, "bundle": zipped}

@@ -22,7 +22,7 @@ Examples
 >>> from gvisage_lib.core.record import RunSettings
 >>> run = pathlib.Path(tempfile.mkdtemp())
 >>> _ = RunRecord(settings=RunSettings(profile="smoke", seed=1)).save(run)
->>> page = write_run_index(run)
+>>> page = write_run_index(RunPaths(run))
 >>> page.name, "smoke" in page.read_text(encoding="utf-8")
 ('index.html', True)
 """
@@ -38,7 +38,7 @@ import numpy as np
 import pandas as pd
 
 from gvisage_lib.core.io import write_text
-from gvisage_lib.core.paths import RunPaths
+from gvisage_lib.core.paths import RunPaths, check_paths
 from gvisage_lib.core.record import RunRecord
 from gvisage_lib.paper import numbers
 from gvisage_lib.paper.checklists import CHECKLIST_COLUMNS
@@ -325,18 +325,19 @@ def _checklists(paths: RunPaths) -> list[dict[str, Any]]:
     return out
 
 
-def claims_frames(run_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
+def claims_frames(paths: RunPaths) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The claims table of the index: the tests, and the reported values, as displayed (words, no raw keys).
 
     Examples
     --------
-    >>> tests, values = claims_frames("/nonexistent")
+    >>> tests, values = claims_frames(RunPaths("/nonexistent"))
     >>> list(tests.columns)
     ['Claim', 'Where', 'Paper', 'Paper P', 'This run', 'This run P', 'Verdict']
     """
+    check_paths(paths)
     from gvisage_lib.paper.claims import claims_table
 
-    t = claims_table(run_dir)
+    t = claims_table(paths)
 
     def view(d: pd.DataFrame, with_p: bool) -> pd.DataFrame:
         verdict = d["verdict"] + np.where(d["in_sample"].astype(bool), f" ({IN_SAMPLE_NOTE})", "")
@@ -352,19 +353,19 @@ def claims_frames(run_dir: str | os.PathLike[str]) -> tuple[pd.DataFrame, pd.Dat
     return view(t[t["kind"] == "test"], True), view(t[t["kind"] == "estimate"], False)
 
 
-def write_report_tables(run_dir: str | os.PathLike[str]) -> dict[str, Path]:
+def write_report_tables(paths: RunPaths) -> dict[str, Path]:
     """Write ``tables/paper_claims.csv`` (:func:`gvisage_lib.paper.claims.claims_table`) and
     ``tables/limitations.csv`` (:func:`gvisage_lib.run.notice.limitations`), atomically; return their paths.
 
     Run after the last notebook and before the checklists (STARD 26 and TRIPOD+AI 26 point at the limitations).
     """
+    check_paths(paths)
     from gvisage_lib.core.io import write_csv
     from gvisage_lib.paper.claims import claims_table
     from gvisage_lib.run.notice import limitations
 
-    paths = RunPaths(run_dir)
-    return {"paper_claims": write_csv(claims_table(paths.root), paths.tables / "paper_claims.csv"),
-            "limitations": write_csv(pd.DataFrame(limitations(paths.root), columns=["topic", "text"]),
+    return {"paper_claims": write_csv(claims_table(paths), paths.tables / "paper_claims.csv"),
+            "limitations": write_csv(pd.DataFrame(limitations(paths), columns=["topic", "text"]),
                                      paths.tables / "limitations.csv")}
 
 
@@ -383,16 +384,17 @@ def _doc_links(html: str) -> str:
     return re.sub(r'<a href="(\.\./[^"]*|[^":#]+/[^"]*)">(.*?)</a>', r"\2", html)
 
 
-def write_docs(run_dir: str | os.PathLike[str]) -> list[Path]:
+def write_docs(paths: RunPaths) -> list[Path]:
     """Render the design notes (:data:`DOCS`) into ``<run>/docs/<name>.html`` so the report's links work from the run
     folder (and from its zip); returns the pages written (none where the repository's ``docs/`` is absent).
     """
+    check_paths(paths)
     import mistune
 
     source = docs_source()
     if source is None:
         return []
-    out_dir = RunPaths(run_dir).root / "docs"
+    out_dir = paths.root / "docs"
     css = (TEMPLATE_DIR / "gvisage.css").read_text(encoding="utf-8")
     written = []
     for stem, _ in DOCS:
@@ -412,10 +414,9 @@ def write_docs(run_dir: str | os.PathLike[str]) -> list[Path]:
     return written
 
 
-def build_context(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None
-                  ) -> dict[str, Any]:
+def build_context(paths: RunPaths, notebooks_dir: str | os.PathLike[str] | None = None) -> dict[str, Any]:
     """Everything the page shows, from the run folder (see the module docstring)."""
-    paths = RunPaths(run_dir)
+    check_paths(paths)
     record = RunRecord.load(paths).to_dict()
     params = record.get("parameters", {})
     git = record.get("git") or {}
@@ -435,18 +436,18 @@ def build_context(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathL
     from gvisage_lib.paper.claims import RULES
     from gvisage_lib.run.notice import data_notice, limitations, notice_html
 
-    claim_tests, claim_values = claims_frames(paths.root)
+    claim_tests, claim_values = claims_frames(paths)
     docs = [{"href": f"docs/{stem}.html", "name": f"{stem}.md", "what": what} for stem, what in DOCS
             if (paths.root / "docs" / f"{stem}.html").is_file()]
     return {
-        "notice": notice_html(paths.root),
-        "notice_kind": data_notice(paths.root)["kind"],
+        "notice": notice_html(paths),
+        "notice_kind": data_notice(paths)["kind"],
         "claims": {"columns": list(claim_tests.columns), "rows": claim_tests.to_dict("records")},
         "claim_values": {"columns": list(claim_values.columns), "rows": claim_values.to_dict("records")},
         "claim_rules": list(RULES.values()),
         "claim_counts": claim_tests["Verdict"].str.replace(f" ({IN_SAMPLE_NOTE})", "", regex=False)
         .value_counts().to_dict(),
-        "limitations": limitations(paths.root),
+        "limitations": limitations(paths),
         "docs": docs,
         "bundle": "report.zip" if (paths.root / "report.zip").is_file() else "",
         "run_name": paths.root.name,
@@ -494,14 +495,14 @@ def _duration(seconds: Any) -> str:
     return "" if seconds is None or pd.isna(seconds) else format_seconds(float(seconds))
 
 
-def write_run_index(run_dir: str | os.PathLike[str], notebooks_dir: str | os.PathLike[str] | None = None, *,
+def write_run_index(paths: RunPaths, notebooks_dir: str | os.PathLike[str] | None = None, *,
                     bundle: bool | None = None) -> Path:
     """Write ``<run>/index.html`` (atomically) from the run folder and return its path.
 
     ``bundle``: link ``report.zip`` (True), do not (False), or link it when it exists (None).
     """
-    paths = RunPaths(run_dir)
-    context = build_context(paths.root, notebooks_dir)
+    check_paths(paths)
+    context = build_context(paths, notebooks_dir)
     if bundle is not None:
         context["bundle"] = "report.zip" if bundle else ""
     return write_text(render_index(context), paths.index_html)

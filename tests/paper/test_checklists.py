@@ -14,6 +14,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.paper import checklists as cl
 from gvisage_lib.paper.index import figure_name, table_name
 
@@ -88,7 +89,7 @@ def _fake_run(root: Path, *, synthetic: bool) -> Path:
 
 def test_status_follows_what_the_run_wrote(tmp_path: Path) -> None:
     run = _fake_run(tmp_path / "run", synthetic=True)
-    c = cl.reporting_checklists(run)
+    c = cl.reporting_checklists(RunPaths(run))
     assert set(c) == {"stard2015", "tripod_ai"}
     stard = c["stard2015"].set_index("item")
     assert list(c["stard2015"].columns) == list(cl.CHECKLIST_COLUMNS)
@@ -110,8 +111,8 @@ def test_status_follows_what_the_run_wrote(tmp_path: Path) -> None:
 
 
 def test_twin_and_own_cohort_differ(tmp_path: Path) -> None:
-    twin = cl.reporting_checklists(_fake_run(tmp_path / "twin", synthetic=True))
-    own = cl.reporting_checklists(_fake_run(tmp_path / "own", synthetic=False))
+    twin = cl.reporting_checklists(RunPaths(_fake_run(tmp_path / "twin", synthetic=True)))
+    own = cl.reporting_checklists(RunPaths(_fake_run(tmp_path / "own", synthetic=False)))
     s_twin, s_own = (c["stard2015"].set_index("item") for c in (twin, own))
     assert s_twin.loc["22", "status"] == "not applicable"
     assert s_own.loc["22", "status"] == "not reported" and "manifest" in s_own.loc["22", "reason"]
@@ -119,37 +120,39 @@ def test_twin_and_own_cohort_differ(tmp_path: Path) -> None:
     assert t_twin.loc["18e", "status"] == "reported" and t_twin.loc["18e", "reported_in"] == "cohort/manifest.csv"
     assert t_own.loc["18e", "status"] == "not reported"
     # the argument overrides run.json
-    forced = cl.reporting_checklists(tmp_path / "twin", synthetic=False)["stard2015"].set_index("item")
+    forced = cl.reporting_checklists(RunPaths(tmp_path / "twin"), synthetic=False)["stard2015"].set_index("item")
     assert forced.loc["22", "status"] == "not reported"
 
 
 def test_write_checklists_writes_both_tables(tmp_path: Path) -> None:
     run = _fake_run(tmp_path / "run", synthetic=True)
-    out = cl.write_checklists(run)
+    out = cl.write_checklists(RunPaths(run))
     assert out == {"stard2015": run / "tables" / "stard2015_checklist.csv",
                    "tripod_ai": run / "tables" / "tripod_ai_checklist.csv"}
     back = pd.read_csv(out["tripod_ai"], dtype=str, keep_default_na=False)
-    assert back.equals(cl.reporting_checklists(run)["tripod_ai"])
+    assert back.equals(cl.reporting_checklists(RunPaths(run))["tripod_ai"])
     assert not list((run / "tables").glob("*.tmp*"))  # atomic writes leave no temporary file
 
 
 def test_bad_input(tmp_path: Path) -> None:
-    with pytest.raises(FileNotFoundError, match="run_dir is not a folder"):
-        cl.reporting_checklists(tmp_path / "missing")
+    with pytest.raises(FileNotFoundError, match="run folder not found: .*missing"):
+        cl.reporting_checklists(RunPaths(tmp_path / "missing"))
+    with pytest.raises(TypeError, match=r"paths must be a RunPaths \(.*\), got PosixPath"):
+        cl.reporting_checklists(tmp_path)  # type: ignore[arg-type]
     with pytest.raises(FileNotFoundError, match="run.json"):
-        cl.reporting_checklists(tmp_path)
+        cl.reporting_checklists(RunPaths(tmp_path))
     (tmp_path / "run.json").write_text(json.dumps({"parameters": {}}))
     with pytest.raises(ValueError, match="synthetic_twin"):
-        cl.reporting_checklists(tmp_path)
+        cl.reporting_checklists(RunPaths(tmp_path))
     (tmp_path / "run.json").write_text(json.dumps({"parameters": {"synthetic_twin": "yes"}}))
     with pytest.raises(ValueError, match="'yes'"):
-        cl.reporting_checklists(tmp_path)
+        cl.reporting_checklists(RunPaths(tmp_path))
     with pytest.raises(TypeError, match="synthetic"):
-        cl.reporting_checklists(tmp_path, synthetic="yes")  # type: ignore[arg-type]
+        cl.reporting_checklists(RunPaths(tmp_path), synthetic="yes")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="'file:../secret'"):
-        cl.resolve_evidence("file:../secret", tmp_path)
+        cl.resolve_evidence("file:../secret", RunPaths(tmp_path))
     with pytest.raises(KeyError, match="nope"):
-        cl.resolve_evidence("table:nope", tmp_path)
+        cl.resolve_evidence("table:nope", RunPaths(tmp_path))
 
 
 def test_items_the_run_reports_are_reported_with_the_runs_own_words(tmp_path: Path) -> None:
@@ -163,12 +166,12 @@ def test_items_the_run_reports_are_reported_with_the_runs_own_words(tmp_path: Pa
     (run / "tables" / f"{table_name('operating_points')}.csv").write_text("stage,chosen_on\n1,test\n2,test\n")
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("## Operating points\ntext")])
     nbformat.write(nb, run / "notebooks" / "04_stage_roc.ipynb")
-    stard = cl.reporting_checklists(run)["stard2015"].set_index("item")
+    stard = cl.reporting_checklists(RunPaths(run))["stard2015"].set_index("item")
     for item in ("9", "10b", "18", "26"):
         assert stard.loc[item, "status"] == "reported", (item, stard.loc[item, "reason"])
     assert stard.loc["12a", "status"] == "reported"
     assert "the internal test split" in stard.loc["12a", "reason"] and "training" not in stard.loc["12a", "reason"]
-    tripod = cl.reporting_checklists(run)["tripod_ai"].set_index("item")
+    tripod = cl.reporting_checklists(RunPaths(run))["tripod_ai"].set_index("item")
     assert tripod.loc["26", "status"] == "reported" and tripod.loc["26", "reported_in"] == "tables/limitations.csv"
     assert "the internal test split" in tripod.loc["12a", "reason"]
 

@@ -10,6 +10,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.paper import claims as cl
 from gvisage_lib.paper import numbers
 
@@ -90,7 +91,7 @@ def _run(root: Path) -> Path:
 
 
 def test_claims_table_from_a_run(tmp_path: Path) -> None:
-    t = cl.claims_table(_run(tmp_path / "run")).set_index("key")
+    t = cl.claims_table(RunPaths(_run(tmp_path / "run"))).set_index("key")
     assert list(t.reset_index().columns) == list(cl.CLAIM_COLUMNS)
     assert t.loc["stage1_auc_vs_chance", "verdict"] == "same direction and significant"
     assert t.loc["stage2_auc_vs_chance", "verdict"] == "same direction, not significant"
@@ -112,5 +113,5 @@ def test_a_skipped_table_is_cannot_tell(tmp_path: Path) -> None:
     run = _run(tmp_path / "run")
     pd.DataFrame({"status": ["skipped: too few subjects"]}).to_csv(run / "tables" / "stage2_model_comparisons.csv",
                                                                    index=False)
-    t = cl.claims_table(run).set_index("key")
+    t = cl.claims_table(RunPaths(run)).set_index("key")
     assert t.loc["cnn_vs_clinical", "verdict"] == "cannot tell"

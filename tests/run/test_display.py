@@ -17,6 +17,7 @@ import pytest
 matplotlib.use("Agg")
 
 from gvisage_lib.core import io, progress
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.paper.index import OUTPUTS, figure_caption, figure_number
 from gvisage_lib.run import display, report
 from gvisage_lib.run.pipeline import _render_html, notebook_title
@@ -250,7 +251,7 @@ def _fake_run(root: Path, status: str = "succeeded") -> Path:
 
 def test_index_page_of_a_run(tmp_path: Path) -> None:
     run = _fake_run(tmp_path / "run")
-    page = report.write_run_index(run).read_text(encoding="utf-8")
+    page = report.write_run_index(RunPaths(run)).read_text(encoding="utf-8")
     assert "<title>GVisage run run: succeeded</title>" in page
     assert 'href="html/01_cohort.html"' in page and "01 · Cohort" in page  # linked, with its title as summary
     from markupsafe import escape
@@ -266,7 +267,7 @@ def test_index_page_of_a_run(tmp_path: Path) -> None:
 
 def test_index_page_of_a_failed_run(tmp_path: Path) -> None:
     run = _fake_run(tmp_path / "run", status="failed")
-    page = report.write_run_index(run).read_text(encoding="utf-8")
+    page = report.write_run_index(RunPaths(run)).read_text(encoding="utf-8")
     assert "The run stopped in notebook 02_faces.ipynb" in page and "In [4]" in page
     assert "no face &lt;found&gt;" in page  # escaped
     assert 'href="html/02_faces.html"' in page
@@ -275,7 +276,7 @@ def test_index_page_of_a_failed_run(tmp_path: Path) -> None:
 
 def test_index_needs_a_run_record(tmp_path: Path) -> None:
     with pytest.raises(FileNotFoundError, match="run.json"):
-        report.write_run_index(tmp_path)
+        report.write_run_index(RunPaths(tmp_path))
 
 
 def test_pipeline_and_tests_use_the_notebook_helper() -> None:

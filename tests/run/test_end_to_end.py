@@ -17,6 +17,7 @@ import pandas as pd
 import pytest
 
 from gvisage_lib.core import schema
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.run.pipeline import list_notebooks
 
 pytestmark = pytest.mark.slow
@@ -92,7 +93,7 @@ def test_reporting_outputs_agree(smoke_run: Path) -> None:
     assert (smoke_run / "figures" / "figS5_stard_flow.png").is_file()
     # the checklists: every output they point at is found (judged without writing, so that the run's record of its
     # outputs stays as the pipeline left it)
-    for name, c in reporting_checklists(smoke_run).items():
+    for name, c in reporting_checklists(RunPaths(smoke_run)).items():
         missing = c[c["reason"].str.startswith("this run did not write")]
         assert missing.empty, (name, missing[["item", "reason"]].to_dict("records"))
         assert (c["status"] == "reported").sum() >= 15

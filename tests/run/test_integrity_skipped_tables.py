@@ -31,5 +31,5 @@ def test_the_overview_page_is_written_with_the_stage2_tables_skipped(tmp_path: P
     # the tables that have a skipped form: notebook 05's, for a cohort too small for the clinical models
     assert set(stage2_model_tables()) <= {o.name for o in OUTPUTS if o.kind == "table"}
     paths = _run(tmp_path / "run", stage2_model_tables())
-    page = write_run_index(paths.root)
+    page = write_run_index(paths)
     assert page.is_file() and "</html>" in page.read_text(encoding="utf-8")

@@ -9,6 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.run.bundle import BUNDLE_NAME, bundle_files, write_bundle
 from gvisage_lib.run.cli import main
 
@@ -62,19 +63,19 @@ def test_not_a_run_folder_exits_2_and_writes_nothing(tmp_path: Path, capsys: pyt
     assert "not a run folder" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
     with pytest.raises(FileNotFoundError, match="run.json"):
-        write_bundle(tmp_path)
+        write_bundle(RunPaths(tmp_path))
 
 
 def test_a_failed_bundle_leaves_no_partial_zip(tmp_path: Path) -> None:
     run = _run_folder(tmp_path / "run")
     with pytest.raises(ValueError, match="not in the bundle"):
-        write_bundle(run, texts={"nope.html": "x"})
+        write_bundle(RunPaths(run), texts={"nope.html": "x"})
     assert not (run / BUNDLE_NAME).exists() and not [p for p in run.iterdir() if p.name.startswith(".")]
 
 
 def test_bundle_files_are_relative_and_sorted(tmp_path: Path) -> None:
     run = _run_folder(tmp_path / "run")
-    files = bundle_files(run)
+    files = bundle_files(RunPaths(run))
     assert files == sorted(files) and all(not p.is_absolute() for p in files)
 
 
