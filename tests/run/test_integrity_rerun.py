@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 
 from gvisage_lib.cohort.manifest import load_manifest, manifest_hashes
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
 from gvisage_lib.core.record import RunRecord, RunSettings
 from gvisage_lib.run import pipeline
@@ -63,8 +64,8 @@ def finished(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path
     return base / "run", books, manifest
 
 
-def _plain_index(run_dir: Path, notebooks_dir: object = None) -> Path:
-    page = Path(run_dir) / "index.html"
+def _plain_index(paths: RunPaths, notebooks_dir: object = None) -> Path:
+    page = paths.index_html
     page.write_text("<html>run</html>")
     return page
 
@@ -150,7 +151,7 @@ def test_the_run_succeeds_only_once_the_overview_page_is_written(finished: tuple
     out, books, _ = _copy(finished, tmp_path)
     monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", books)
 
-    def broken_index(run_dir: object, notebooks_dir: object = None) -> Path:
+    def broken_index(paths: object, notebooks_dir: object = None) -> Path:
         raise KeyError("model")
 
     monkeypatch.setattr(pipeline, "write_run_index", broken_index)
