@@ -43,6 +43,9 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<profile>)")
     rep.add_argument("--seed", type=int, default=None,
                      help=f"master seed (default: {DEFAULT_SEED}; with --from, the run's)")
+    rep.add_argument("--twin-seed", type=int, default=None, metavar="N",
+                     help="seed of the synthetic twin alone (default: --seed); --seed then drives the training and "
+                          "the statistics only")
     rep.add_argument("--score-fit", choices=SCORE_FITS, default=None,
                      help="where thresholds and models on CNN scores are fitted: out_of_fold (k extra trainings of the "
                           "selected network) or test (the internal test split, marked in-sample); default: the "
@@ -181,7 +184,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             parameters = load_params_file(args.params) if args.params is not None else {}
             parameters.update(dict(args.parameters))
             reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at,
-                      score_fit=args.score_fit, parameters=parameters, gpus=args.gpus, log=_log)
+                      score_fit=args.score_fit, parameters=parameters, gpus=args.gpus,
+                      twin_seed=args.twin_seed, log=_log)
     except ManifestError as exc:
         report = getattr(exc, "report", None)
         print(report if report is not None else exc, file=sys.stderr)

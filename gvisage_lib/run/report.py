@@ -455,6 +455,7 @@ def build_context(paths: RunPaths, notebooks_dir: str | os.PathLike[str] | None 
         "record": record,
         "profile": params.get("profile") or record.get("profile", {}).get("name", ""),
         "seed": params.get("seed", ""),
+        "twin_seed": params.get("twin_seed"),
         "score_fit": params.get("score_fit", ""),
         "cohort": "the synthetic twin" if params.get("synthetic_twin", True) else f"{Path(manifest).name} (own cohort)",
         "start_at": params.get("start_at"),
