@@ -240,8 +240,7 @@ def auc_by_seed(aucs: pd.DataFrame) -> pd.DataFrame:
     [{'item': 'x', 'paper': 0.7, 'seed 1': 0.8, 'seed 2': 0.6}]
     """
     check_frame(aucs, "aucs", ("seed", "item", "order", "paper", "estimate"))
-    wide = aucs.pivot_table(index=["order", "item", "paper"], columns="seed", values="estimate", aggfunc="first",
-                            dropna=False)
+    wide = aucs.groupby(["order", "item", "paper", "seed"], sort=True)["estimate"].first().unstack("seed")
     wide = wide.reindex(columns=sorted(aucs["seed"].unique()))
     wide.columns = [f"seed {s}" for s in wide.columns]
     return wide.reset_index().drop(columns="order")

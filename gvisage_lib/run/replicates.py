@@ -476,7 +476,14 @@ def _finish(folder: Path, record: dict[str, Any], *, report: bool, log: Callable
     if report:
         from gvisage_lib.run.study_report import write_study_report
 
-        files = write_study_report(folder, log=log)
+        write_json(record, folder / STUDY_JSON)  # the replicates, for the summary to read; still "running"
+        try:
+            files = write_study_report(folder, log=log)
+        except Exception as exc:  # noqa: BLE001 - the study did not finish: recorded and named
+            record.update(status="failed", finished_utc=now_utc(),
+                          failure=f"writing the summary: {type(exc).__name__}: {exc}")
+            write_json(record, folder / STUDY_JSON)
+            raise StudyFailed(f"{record['failure']}; the replicates succeeded and are reused by a rerun") from None
         record["summary"] = {k: p.relative_to(folder).as_posix() for k, p in files.items()}
     record.update(status="succeeded", finished_utc=now_utc())
     write_json(record, folder / STUDY_JSON)

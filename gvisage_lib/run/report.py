@@ -456,6 +456,7 @@ def build_context(paths: RunPaths, notebooks_dir: str | os.PathLike[str] | None 
         "profile": params.get("profile") or record.get("profile", {}).get("name", ""),
         "seed": params.get("seed", ""),
         "twin_seed": params.get("twin_seed"),
+        "study": _study_link(paths.root, params.get("profile") or ""),
         "score_fit": params.get("score_fit", ""),
         "cohort": "the synthetic twin" if params.get("synthetic_twin", True) else f"{Path(manifest).name} (own cohort)",
         "start_at": params.get("start_at"),
@@ -477,6 +478,13 @@ def build_context(paths: RunPaths, notebooks_dir: str | os.PathLike[str] | None 
         "checklists": _checklists(paths),
         "css": (TEMPLATE_DIR / "gvisage.css").read_text(encoding="utf-8"),
     }
+
+
+def _study_link(run_dir: Path, profile: str) -> str:
+    """The link to the replicate study of the run's profile (:func:`gvisage_lib.run.study_report.study_link`)."""
+    from gvisage_lib.run.study_report import study_link
+
+    return study_link(run_dir, profile) if profile else ""
 
 
 def render_index(context: dict[str, Any]) -> str:
