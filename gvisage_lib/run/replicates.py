@@ -60,6 +60,7 @@ from gvisage_lib.core.provenance import git_state, package_versions
 from gvisage_lib.core.record import RunRecord, now_utc
 from gvisage_lib.core.validation import check_choice, check_int
 from gvisage_lib.run.parameters import check_seed
+from gvisage_lib.run.study_record import STUDY_JSON, load_study, study_dir_for
 from gvisage_lib.simulation.engine import CONNECT_TIMEOUT, check_scheduler, default_workers
 
 __all__ = ["STUDY_JSON", "VARIES", "Replicate", "StudyFailed", "StudyResult", "StudySettings",
@@ -68,8 +69,6 @@ __all__ = ["STUDY_JSON", "VARIES", "Replicate", "StudyFailed", "StudyResult", "S
 
 #: What varies between the replicates (module docstring).
 VARIES: tuple[str, ...] = ("both", "training", "cohort")
-#: The study's record in its folder.
-STUDY_JSON = "study.json"
 #: The settings that make a study: a rerun into the same folder must give the same.
 SETTING_NAMES: tuple[str, ...] = ("profile", "seeds", "first_seed", "vary")
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -149,41 +148,6 @@ class StudySettings:
 
     def to_dict(self) -> dict[str, Any]:
         return {**asdict(self), "seed_list": self.seed_list()}
-
-
-def study_dir_for(run_dir: str | os.PathLike[str], profile: str) -> Path:
-    """Where the study of a run's profile is looked for: ``replicates-<profile>`` beside the run folder.
-
-    ``runs/quick`` (``make reproduce``'s run) has its study in ``runs/replicates-quick``.
-
-    Examples
-    --------
-    >>> study_dir_for("runs/quick", "quick").as_posix()
-    'runs/replicates-quick'
-    """
-    return Path(run_dir).parent / f"replicates-{profile}"
-
-
-def load_study(study_dir: str | os.PathLike[str]) -> dict[str, Any] | None:
-    """The study record ``DIR/study.json``, or None where the folder has none.
-
-    Raises a ``ValueError`` naming the file when it is not a study record (not JSON, or no ``settings``).
-
-    Examples
-    --------
-    >>> load_study("/nonexistent") is None
-    True
-    """
-    path = Path(study_dir) / STUDY_JSON
-    if not path.is_file():
-        return None
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except ValueError as exc:
-        raise ValueError(f"{path} is not a study record (not JSON: {exc})") from None
-    if not isinstance(data, dict) or not isinstance(data.get("settings"), dict):
-        raise ValueError(f"{path} is not a study record of gvisage replicate (no settings)")
-    return data
 
 
 def check_study_settings(study_dir: str | os.PathLike[str], settings: StudySettings) -> dict[str, Any] | None:

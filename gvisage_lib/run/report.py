@@ -481,8 +481,8 @@ def build_context(paths: RunPaths, notebooks_dir: str | os.PathLike[str] | None 
 
 
 def _study_link(run_dir: Path, profile: str) -> str:
-    """The link to the replicate study of the run's profile (:func:`gvisage_lib.run.study_report.study_link`)."""
-    from gvisage_lib.run.study_report import study_link
+    """The link to the replicate study of the run's profile (:func:`gvisage_lib.run.study_record.study_link`)."""
+    from gvisage_lib.run.study_record import study_link
 
     return study_link(run_dir, profile) if profile else ""
 

@@ -36,9 +36,9 @@ from gvisage_lib.core.io import save_figure, write_csv, write_text
 from gvisage_lib.paper import replicates as summary_lib
 from gvisage_lib.paper.replicate_figures import FIGURES, auc_strip_figure, claims_share_figure
 from gvisage_lib.run.catalog import NOTEBOOK_DIR
-from gvisage_lib.run.replicates import STUDY_JSON, load_study, study_dir_for
+from gvisage_lib.run.study_record import STUDY_JSON, load_study, study_dir_for
 
-__all__ = ["STUDY_NOTEBOOK", "StudyView", "open_study", "study_link", "write_study_index", "write_study_report",
+__all__ = ["STUDY_NOTEBOOK", "StudyView", "open_study", "write_study_index", "write_study_report",
            "write_study_summary"]
 
 #: The study's notebook, in the repository's ``notebooks/``.
@@ -241,22 +241,3 @@ def write_study_report(study_dir: str | os.PathLike[str], *, notebooks_dir: str 
         files.update(_run_notebook(folder, Path(notebooks_dir or NOTEBOOK_DIR), log))
     files["index"] = write_study_index(folder)
     return files
-
-
-def study_link(run_dir: str | os.PathLike[str], profile: str) -> str:
-    """The relative link from a run folder's ``index.html`` to the study of its profile, or ``""`` where there is
-    none: ``../replicates-<profile>/index.html`` when that folder holds a study of the same profile with an index.
-
-    Examples
-    --------
-    >>> study_link("/nonexistent/runs/quick", "quick")
-    ''
-    """
-    folder = study_dir_for(run_dir, profile)
-    try:
-        record = load_study(folder)
-    except ValueError:
-        return ""
-    if record is None or record["settings"].get("profile") != profile or not (folder / "index.html").is_file():
-        return ""
-    return f"../{folder.name}/index.html"

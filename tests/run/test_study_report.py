@@ -14,7 +14,8 @@ from gvisage_lib.core.record import RunRecord, RunSettings
 from gvisage_lib.run import replicates as rp
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, STUDY_NOTEBOOKS, list_notebooks
 from gvisage_lib.run.report import write_run_index
-from gvisage_lib.run.study_report import open_study, study_link, write_study_report
+from gvisage_lib.run.study_record import study_link
+from gvisage_lib.run.study_report import open_study, write_study_report
 
 from support.replicates import write_replicate
 
