@@ -36,6 +36,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from gvisage_lib.core.labels import label
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.paper import numbers
 from gvisage_lib.paper.claims import claims_table, verdict_direction, verdict_estimate
@@ -357,9 +358,9 @@ def _claim_sentences(claims: pd.DataFrame) -> list[str]:
     some = tests[~tests.index.isin(always.index) & ~tests.index.isin(never.index)]
     out = [f"Of the paper's {len(tests)} tested claims that the runs could judge, {len(always)} hold in every seed, "
            f"{len(never)} in none and {len(some)} in some."]
-    for label, frame in (("In every seed", always), ("In none", never)):
+    for head, frame in (("In every seed", always), ("In none", never)):
         if len(frame):
-            out.append(f"{label}: " + "; ".join(frame["claim"]) + ".")
+            out.append(f"{head}: " + "; ".join(frame["claim"]) + ".")
     if len(some):
         out.append("In some: " + "; ".join(f"{c} ({int(h)} of {int(n - u)})" for c, h, n, u in zip(
             some["claim"], some["n_holds"], some["n_seeds"], some["n_cannot_tell"], strict=True)) + ".")
@@ -383,7 +384,7 @@ def study_conclusions(summary: Mapping[str, pd.DataFrame], *, vary: str) -> str:
     sel = summary["replicate_selection"]
     for stage, g in sel.groupby("stage", sort=True):
         top = g.sort_values(["n_seeds", "model"], ascending=[False, True]).iloc[0]
-        lines.append(f"Stage {int(stage)}: {top['model']} was selected in {int(top['n_seeds'])} of "
+        lines.append(f"Stage {int(stage)}: {label(top['model'])} was selected in {int(top['n_seeds'])} of "
                      f"{int(g['n_seeds'].sum())} seeds.")
     truth = summary["replicate_truth_checks"]
     if len(truth):

@@ -437,20 +437,27 @@ def _finish(folder: Path, record: dict[str, Any], *, report: bool, log: Callable
         write_json(record, folder / STUDY_JSON)
         raise StudyFailed(f"{record['failure']}; rerun the same command to resume (succeeded replicates are reused)")
     files: dict[str, Path] = {}
-    if report:
-        from gvisage_lib.run.study_report import write_study_report
+    if not report:
+        record.update(status="succeeded", finished_utc=now_utc())
+        write_json(record, folder / STUDY_JSON)
+        return StudyResult(folder, record, files)
+    from gvisage_lib.run.study_report import write_study_index, write_study_report
 
-        write_json(record, folder / STUDY_JSON)  # the replicates, for the summary to read; still "running"
-        try:
-            files = write_study_report(folder, log=log)
-        except Exception as exc:  # noqa: BLE001 - the study did not finish: recorded and named
-            record.update(status="failed", finished_utc=now_utc(),
-                          failure=f"writing the summary: {type(exc).__name__}: {exc}")
-            write_json(record, folder / STUDY_JSON)
-            raise StudyFailed(f"{record['failure']}; the replicates succeeded and are reused by a rerun") from None
-        record["summary"] = {k: p.relative_to(folder).as_posix() for k, p in files.items()}
-    record.update(status="succeeded", finished_utc=now_utc())
-    write_json(record, folder / STUDY_JSON)
+    write_json(record, folder / STUDY_JSON)  # the replicates, for the summary to read; still "running"
+    step = "writing the summary"
+    try:  # as a run's: "succeeded" once the summary is written, while the overview page (which shows it) is
+        files = write_study_report(folder, index=False, log=log)
+        record.update(status="succeeded", finished_utc=now_utc(),
+                      summary={k: p.relative_to(folder).as_posix() for k, p in files.items()})
+        write_json(record, folder / STUDY_JSON)
+        step = "writing the overview page index.html"
+        files["index"] = write_study_index(folder)
+        record["summary"]["index"] = "index.html"
+        write_json(record, folder / STUDY_JSON)
+    except Exception as exc:  # noqa: BLE001 - the study did not finish: recorded and named
+        record.update(status="failed", finished_utc=now_utc(), failure=f"{step}: {type(exc).__name__}: {exc}")
+        write_json(record, folder / STUDY_JSON)
+        raise StudyFailed(f"{record['failure']}; the replicates succeeded and are reused by a rerun") from None
     log(f"replicate study finished: {folder / STUDY_JSON}" + (f"; overview {files['index']}" if "index" in files
                                                               else ""))
     return StudyResult(folder, record, files)

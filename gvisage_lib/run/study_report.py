@@ -100,7 +100,7 @@ class StudyView:
         seeds = st.get("seed_list") or []
         span = f"seeds {seeds[0]} to {seeds[-1]}" if len(seeds) > 1 else f"seed {seeds[0]}" if seeds else "no seed"
         return (f"study {self.folder.name}: {len(seeds)} replicate(s), {span}, vary {st['vary']}, profile "
-                f"{st['profile']}; scheduler {self.record.get('scheduler', '')}; status {self.record.get('status')}")
+                f"{st['profile']}; scheduler {self.record.get('scheduler', '')}")
 
     def replicates(self) -> pd.DataFrame:
         """The replicates as ``study.json`` records them: seed, seeds given to the run, status, run hash."""
@@ -125,11 +125,20 @@ class StudyView:
             return claims_share_figure(self.tables["replicate_claims"])
         raise ValueError(f"key must be one of {sorted(FIGURES)}, got {key!r}")
 
+    def view(self, name: str) -> pd.DataFrame:
+        """The summary table ``name`` as shown: the claims without their keys and with their kind in words (the
+        display would read the kind ``test`` as the testing split)."""
+        frame = self.tables[name]
+        if name in ("replicate_claims", "replicate_claim_verdicts"):
+            kinds = {"test": "tested claim", "estimate": "reported value"}
+            frame = frame.drop(columns="key").assign(kind=frame["kind"].map(kinds).fillna(frame["kind"]))
+        return frame
+
     def show_table(self, name: str, *, max_rows: int = 30, caption: str = "") -> None:
-        """Show the summary table ``name`` in the notebook, linking its CSV."""
+        """Show the summary table ``name`` (:meth:`view`) in the notebook, linking its CSV."""
         from gvisage_lib.run import display
 
-        display.show_table(self.tables[name], self.csv(name), max_rows=max_rows, caption=caption or name,
+        display.show_table(self.view(name), self.csv(name), max_rows=max_rows, caption=caption or name,
                            html_dir=self.folder / "html")
 
     def show_figure(self, key: str) -> None:
@@ -214,7 +223,7 @@ def write_study_index(study_dir: str | os.PathLike[str]) -> Path:
         "name": view.folder.name, "status": view.record.get("status", "unknown"), "record": view.record,
         "description": view.description(), "conclusions": mistune.html(view.conclusions()),
         "replicates": list(zip(reps.to_dict("records"), links, strict=True)), "columns": list(reps.columns),
-        "tables": [(title, table_html(view.tables[name], csv=view.csv(name), max_rows=len(view.tables[name]) or 1,
+        "tables": [(title, table_html(view.view(name), csv=view.csv(name), max_rows=len(view.tables[name]) or 1,
                                       caption=title, html_dir=html_dir)) for name, title in shown],
         "figures": [{"png": f"figures/{stem}.png", "caption": caption} for stem, caption in FIGURES.values()
                     if (view.folder / "figures" / f"{stem}.png").is_file()],
@@ -229,15 +238,19 @@ def write_study_index(study_dir: str | os.PathLike[str]) -> Path:
 
 
 def write_study_report(study_dir: str | os.PathLike[str], *, notebooks_dir: str | os.PathLike[str] | None = None,
-                       notebook: bool = True, log: Callable[[str], None] = print) -> dict[str, Path]:
+                       notebook: bool = True, index: bool = True, log: Callable[[str], None] = print
+                       ) -> dict[str, Path]:
     """Write the whole report of a study (module docstring): summary, notebook 08 and its page, ``index.html``.
 
-    ``notebook=False`` leaves notebook 08 out (the index then has no link to it).
+    ``notebook=False`` leaves notebook 08 out (the index then has no link to it); ``index=False`` leaves the index
+    to the caller (:func:`gvisage_lib.run.replicates.run_study` writes it once ``study.json`` says how the study
+    ended).
     """
     folder = Path(study_dir)
     files = write_study_summary(folder)
     log(f"study summary: {len(files)} tables and figures in {folder}")
     if notebook:
         files.update(_run_notebook(folder, Path(notebooks_dir or NOTEBOOK_DIR), log))
-    files["index"] = write_study_index(folder)
+    if index:
+        files["index"] = write_study_index(folder)
     return files

@@ -101,5 +101,5 @@ def test_collect_and_summarise_read_the_replicates_tables(tmp_path: Path) -> Non
     text = rs.study_conclusions(s, vary="both")
     assert "median 0.670 (range 0.600 to 0.740) over 2 seeds, the paper's 0.739" in text
     assert "holds the paper's value in 1 of them" in text
-    assert "Stage 2: alexnet was selected in 1 of 2 seeds." in text
+    assert "Stage 2: AlexNet was selected in 1 of 2 seeds." in text
     assert "Truth checks of the twin: 0 of 1 recovered the planted relation in every seed." in text

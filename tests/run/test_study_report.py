@@ -70,7 +70,7 @@ def test_a_study_runs_notebook_08_and_links_it(tmp_path: Path) -> None:
     outputs = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs]
     assert not [o for o in outputs if o.output_type == "error"]
     text = json.dumps([o.get("data", {}).get("text/markdown", "") for o in outputs])
-    assert "Stage 2: alexnet was selected in 1 of 2 seeds." in text
+    assert "Stage 2: AlexNet was selected in 1 of 2 seeds." in text
     assert 'href="html/08_replicates.html"' in (out / "index.html").read_text(encoding="utf-8")
     assert 'href="../index.html"' in result.files["html"].read_text(encoding="utf-8")  # back to the study
 
