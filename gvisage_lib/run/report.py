@@ -72,6 +72,7 @@ DOCS: tuple[tuple[str, str], ...] = (
     ("profiles", "the profiles smoke, quick and paper"),
     ("training", "training the networks"),
     ("simulation", "the Monte-Carlo check of the paper's tests"),
+    ("replicates", "the pipeline over several seeds (gvisage replicate, notebook 08)"),
     ("attribution", "where the networks look (Fig 5C)"),
     ("privacy", "what is shown of a cohort's faces"),
 )

@@ -1,0 +1,35 @@
+"""A replicate study gives the same summary whichever scheduler ran it: a 2-seed smoke study run one replicate after
+another in this process (``local``) and on a Dask ``LocalCluster`` (``dask-local``) has identical summary tables.
+
+Costly (four smoke runs of the whole pipeline, on a 2-core machine about 20 minutes): marked ``slow``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from gvisage_lib.paper.replicates import SUMMARY_TABLES
+from gvisage_lib.run.replicates import StudySettings, run_study
+
+
+@pytest.mark.slow
+def test_the_same_seeds_give_the_same_summary_locally_and_on_dask(tmp_path: Path) -> None:
+    settings = StudySettings(profile="smoke", seeds=2, first_seed=11, vary="training")
+    local = run_study(tmp_path / "local", settings, scheduler="local", log=print)
+    dask = run_study(tmp_path / "dask", settings, scheduler="dask-local", workers=1, log=print)
+    for study in (local, dask):
+        record = json.loads((study.study_dir / "study.json").read_text())
+        assert record["status"] == "succeeded" and [e["outcome"] for e in record["replicates"]] == ["ran", "ran"]
+        assert (study.study_dir / "index.html").is_file() and (study.study_dir / "html" / "08_replicates.html").is_file()
+    assert json.loads((dask.study_dir / "study.json").read_text())["scheduler"] == "dask-local"
+    for name in SUMMARY_TABLES:
+        a = pd.read_csv(local.study_dir / "tables" / f"{name}.csv")
+        b = pd.read_csv(dask.study_dir / "tables" / f"{name}.csv")
+        pd.testing.assert_frame_equal(a, b, check_exact=True, obj=name)
+    # the twin is the first seed's in both replicates (vary training), and the second's training seed is 12
+    twins = [(local.study_dir / f"seed-{s}" / "cohort" / "manifest.csv").read_bytes() for s in (11, 12)]
+    assert twins[0] == twins[1]
