@@ -36,6 +36,15 @@ def auc_strip_figure(values: pd.DataFrame) -> Any:
 
     ``values``: ``seed``, ``item``, ``paper``, ``estimate`` (the study's ``replicate_auc_values``); items without
     any value are left out.
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> v = pd.DataFrame({"seed": [1, 2, 1, 2], "item": ["x", "x", "y", "y"], "paper": [0.7] * 4,
+    ...                   "estimate": [0.6, 0.8, np.nan, np.nan]})
+    >>> [t.get_text() for t in auc_strip_figure(v).axes[0].get_yticklabels()]  # y has no value
+    ['x']
     """
     import matplotlib.pyplot as plt
 

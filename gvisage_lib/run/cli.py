@@ -115,6 +115,18 @@ def _build_parser() -> argparse.ArgumentParser:
                           "of a running Dask scheduler (tcp://host:8786)")
     sim.add_argument("--workers", type=int, default=None,
                      help="worker processes for local and dask-local (default: the CPUs available)")
+    _add_replicate_parser(sub)
+    rpt = sub.add_parser("report", help="render a run's notebook pages and overview (index.html) again from its "
+                                        "record, e.g. after running a notebook with papermill")
+    rpt.add_argument("run", type=Path, help="run folder (made by gvisage reproduce or by the notebooks)")
+    rpt.add_argument("--zip", action="store_true",
+                     help="also write RUN/report.zip: index, notebook pages, figures, tables, design notes, run.json "
+                          "(no models, caches or photos)")
+    return parser
+
+
+def _add_replicate_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``gvisage replicate`` subcommand's arguments."""
     rpl = sub.add_parser("replicate", help="run the pipeline for several seeds (each a run folder DIR/seed-<s>) on "
                                            "a scheduler and summarise the spread over seeds (notebook 08)")
     rpl.add_argument("--out", type=Path, required=True, help="study folder (seed-<s>/, study.json, index.html)")
@@ -131,13 +143,6 @@ def _build_parser() -> argparse.ArgumentParser:
                           "of a running Dask scheduler (tcp://host:8786; DIR on a file system its workers share)")
     rpl.add_argument("--workers", type=int, default=None, metavar="K",
                      help="replicates at a time: local default 1, dask-local default the CPUs available")
-    rpt = sub.add_parser("report", help="render a run's notebook pages and overview (index.html) again from its "
-                                        "record, e.g. after running a notebook with papermill")
-    rpt.add_argument("run", type=Path, help="run folder (made by gvisage reproduce or by the notebooks)")
-    rpt.add_argument("--zip", action="store_true",
-                     help="also write RUN/report.zip: index, notebook pages, figures, tables, design notes, run.json "
-                          "(no models, caches or photos)")
-    return parser
 
 
 def _err(msg: str) -> None:

@@ -84,7 +84,19 @@ def write_study_summary(study_dir: str | os.PathLike[str]) -> dict[str, Path]:
 
 @dataclass
 class StudyView:
-    """What notebook 08 and the study's index show: the study record and its summary tables (read, not computed)."""
+    """What notebook 08 and the study's index show: the study record and its summary tables (read, not computed).
+
+    Examples
+    --------
+    >>> record = {"settings": {"vary": "training", "profile": "smoke", "seed_list": [11, 12]}, "scheduler": "local",
+    ...           "replicates": [{"seed": 11, "master_seed": 11, "twin_seed": 11, "status": "succeeded",
+    ...                           "outcome": "ran", "seconds": 80.5, "run_hash": "ab" * 32}]}
+    >>> view = StudyView(Path("/s/study"), record, {})
+    >>> view.description()
+    'study study: 2 replicate(s), seeds 11 to 12, vary training, profile smoke; scheduler local'
+    >>> view.replicates()["run hash"].tolist()
+    ['abababababab']
+    """
 
     folder: Path
     record: dict[str, Any]
@@ -172,6 +184,13 @@ def open_study(study_dir: str | os.PathLike[str] | None = None, *, run_dir: str 
     :func:`gvisage_lib.run.replicates.study_dir_for`) with its summary tables.
 
     Raises ``FileNotFoundError`` where the folder holds no study or its summary is not written yet.
+
+    Examples
+    --------
+    >>> open_study(run_dir="/nonexistent/runs/smoke", profile="smoke")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: /nonexistent/runs/replicates-smoke/study.json not found: ...
     """
     folder = Path(study_dir) if study_dir else study_dir_for(run_dir, profile)
     record = _record(folder)
@@ -204,7 +223,15 @@ def _run_notebook(folder: Path, notebooks_dir: Path, log: Callable[[str], None])
 
 
 def write_study_index(study_dir: str | os.PathLike[str]) -> Path:
-    """Write the study's overview ``DIR/index.html`` (atomically) from ``study.json`` and the summary; its path."""
+    """Write the study's overview ``DIR/index.html`` (atomically) from ``study.json`` and the summary; its path.
+
+    Examples
+    --------
+    >>> write_study_index("/nonexistent")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: /nonexistent/study.json not found: /nonexistent is not a study folder of gvisage replicate
+    """
     import jinja2
     import mistune
 
@@ -245,6 +272,13 @@ def write_study_report(study_dir: str | os.PathLike[str], *, notebooks_dir: str 
     ``notebook=False`` leaves notebook 08 out (the index then has no link to it); ``index=False`` leaves the index
     to the caller (:func:`gvisage_lib.run.replicates.run_study` writes it once ``study.json`` says how the study
     ended).
+
+    Examples
+    --------
+    >>> write_study_report("/nonexistent", log=print)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    FileNotFoundError: /nonexistent/study.json not found: ...
     """
     folder = Path(study_dir)
     files = write_study_summary(folder)
