@@ -49,7 +49,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -63,9 +63,9 @@ from gvisage_lib.run.parameters import check_seed
 from gvisage_lib.run.study_record import STUDY_JSON, load_study, study_dir_for
 from gvisage_lib.simulation.engine import CONNECT_TIMEOUT, check_scheduler, default_workers
 
-__all__ = ["STUDY_JSON", "VARIES", "Replicate", "StudyFailed", "StudyResult", "StudySettings",
+__all__ = ["STUDY_JSON", "THREAD_VARIABLES", "VARIES", "Replicate", "StudyFailed", "StudyResult", "StudySettings",
            "StudySettingsMismatch", "check_study_settings", "load_study", "reusable", "run_hash", "run_replicate",
-           "run_study", "study_dir_for"]
+           "run_study", "study_dir_for", "thread_environment"]
 
 #: What varies between the replicates (module docstring).
 VARIES: tuple[str, ...] = ("both", "training", "cohort")
@@ -91,6 +91,10 @@ class Replicate:
     #: ``reproduce``'s ``twin_seed``; None: the twin's seed is ``master_seed``.
     twin_seed: int | None
     profile: str
+    #: the thread settings (:data:`THREAD_VARIABLES`) of the process that runs the study, ``(name, value or None)``:
+    #: the replicate's run gets them wherever it runs (a Dask worker sets its own to 1), so it computes as it would
+    #: here.
+    environment: tuple[tuple[str, str | None], ...] = ()
 
     @property
     def folder(self) -> str:
@@ -208,9 +212,33 @@ def reusable(replicate: Replicate, study_dir: str | os.PathLike[str]) -> RunReco
     return record
 
 
-def _child_env() -> dict[str, str]:
-    """The environment of a replicate's ``gvisage reproduce``: this package's folder first on ``PYTHONPATH``."""
+#: Environment variables that set the number of threads of the numerical libraries. Dask's nanny sets the first
+#: three to 1 in its workers; a replicate takes the study's values instead (:attr:`Replicate.environment`), so the
+#: same seeds compute the same way on every scheduler.
+THREAD_VARIABLES: tuple[str, ...] = ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS",
+                                     "NUMEXPR_NUM_THREADS", "VECLIB_MAXIMUM_THREADS")
+
+
+def thread_environment() -> tuple[tuple[str, str | None], ...]:
+    """This process's :data:`THREAD_VARIABLES`, each with its value or None where unset.
+
+    Examples
+    --------
+    >>> [name for name, _ in thread_environment()][:1]
+    ['OMP_NUM_THREADS']
+    """
+    return tuple((name, os.environ.get(name)) for name in THREAD_VARIABLES)
+
+
+def _child_env(environment: tuple[tuple[str, str | None], ...] = ()) -> dict[str, str]:
+    """The environment of a replicate's ``gvisage reproduce``: this package's folder first on ``PYTHONPATH``, and
+    the study's thread settings (``environment``: a value, or None to unset)."""
     env = dict(os.environ)
+    for name, value in environment:
+        if value is None:
+            env.pop(name, None)
+        else:
+            env[name] = value
     paths = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p and p != str(REPO_ROOT)]
     env["PYTHONPATH"] = os.pathsep.join([str(REPO_ROOT), *paths])
     return env
@@ -240,7 +268,7 @@ def run_replicate(replicate: Replicate, study_dir: str, python: str = "") -> dic
         fh.write(" ".join(cmd[:1] + ["-m", "gvisage_lib"] + cmd[3:]) + "\n")
         fh.flush()
         proc = subprocess.Popen([cmd[0], "-c", _CHILD, *cmd[3:]], stdout=fh, stderr=subprocess.STDOUT,
-                                env=_child_env())
+                                env=_child_env(replicate.environment))
         try:
             code = proc.wait()
         except BaseException:  # the study was interrupted: the run records it, its kernels end with it
@@ -269,14 +297,21 @@ def _schedule(todo: Sequence[Replicate], study_dir: str, scheduler: str, workers
     if not todo:
         return [], {}
     if scheduler == "local":
+        def logged(replicate: Replicate, folder: str) -> dict[str, Any]:
+            log(f"seed {replicate.seed}: running (log logs/{replicate.folder}.log)")
+            outcome = runner(replicate, folder)
+            log(f"seed {replicate.seed}: exit {outcome.get('exit_code')} after {outcome.get('seconds', 0):.0f} s")
+            return outcome
+
         if workers == 1:
-            return [runner(r, study_dir) for r in todo], {}
+            return [logged(r, study_dir) for r in todo], {}
         with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gvisage-replicate") as pool:
-            return list(pool.map(runner, todo, [study_dir] * len(todo))), {}
+            return list(pool.map(logged, todo, [study_dir] * len(todo))), {}
     import logging
 
     from dask.distributed import Client, LocalCluster
 
+    log(f"replicate study: {len(todo)} replicate(s) submitted to {scheduler}; each logs to logs/seed-<s>.log")
     if scheduler == "dask-local":
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
                           silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
@@ -400,7 +435,8 @@ def run_study(study_dir: str | os.PathLike[str], settings: StudySettings, *, sch
     with RunLock(folder, log=log):
         record = _new_record(settings, sched, 0, prior)
         reps = settings.replicates()
-        todo = [r for r in reps if reusable(r, folder) is None]
+        threads = thread_environment()
+        todo = [replace(r, environment=threads) for r in reps if reusable(r, folder) is None]
         n_workers = (workers or 1) if sched == "local" else min(workers or default_workers(), max(len(todo), 1))
         record["workers"] = n_workers
         write_json(record, folder / STUDY_JSON)

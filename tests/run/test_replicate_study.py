@@ -137,3 +137,19 @@ def test_the_command_refuses_other_settings_with_exit_2(tmp_path: Path, capsys: 
                  "--vary", "cohort"]) == 2
     assert "was made with vary 'both', not 'cohort'" in capsys.readouterr().err
     assert os.path.isfile(out / "study.json")
+
+
+def test_a_replicate_gets_the_studys_thread_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # a Dask worker sets OMP_NUM_THREADS=1 for itself; the replicate's run takes the study's setting instead
+    fake = tmp_path / "python"
+    fake.write_text("#!/bin/sh\necho \"threads=${OMP_NUM_THREADS:-unset} mkl=${MKL_NUM_THREADS:-unset}\"\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    monkeypatch.setenv("MKL_NUM_THREADS", "1")
+    rep = rp.Replicate(5, 5, None, "smoke", environment=(("OMP_NUM_THREADS", "3"), ("MKL_NUM_THREADS", None)))
+    rp.run_replicate(rep, str(tmp_path), python=str(fake))
+    assert "threads=3 mkl=unset" in (tmp_path / "logs" / "seed-5.log").read_text()
+    monkeypatch.setenv("OMP_NUM_THREADS", "2")
+    monkeypatch.delenv("MKL_NUM_THREADS")
+    assert dict(rp.thread_environment())["OMP_NUM_THREADS"] == "2"
+    assert dict(rp.thread_environment())["MKL_NUM_THREADS"] is None
