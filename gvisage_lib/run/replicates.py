@@ -46,6 +46,7 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -269,16 +270,36 @@ def run_replicate(replicate: Replicate, study_dir: str, python: str = "") -> dic
         fh.flush()
         proc = subprocess.Popen([cmd[0], "-c", _CHILD, *cmd[3:]], stdout=fh, stderr=subprocess.STDOUT,
                                 env=_child_env(replicate.environment))
+        _LIVE.add(proc)
+        if _STOPPING.is_set():  # the study was interrupted while this replicate was starting
+            _stop([proc])
         try:
             code = proc.wait()
         except BaseException:  # the study was interrupted: the run records it, its kernels end with it
-            proc.terminate()
-            try:
-                proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                proc.kill()
+            _stop([proc])
             raise
+        finally:
+            _LIVE.discard(proc)
     return {"seed": replicate.seed, "exit_code": code, "seconds": round(time.perf_counter() - t0, 2)}
+
+
+#: The replicates' processes running in this process's threads (``local`` with several workers), to be stopped
+#: when the study is interrupted.
+_LIVE: set[subprocess.Popen[bytes]] = set()
+#: Set while an interrupted study stops its replicates: one that is starting stops at once.
+_STOPPING = threading.Event()
+
+
+def _stop(processes: Sequence[subprocess.Popen[bytes]], grace: float = 60.0) -> None:
+    """``SIGTERM`` to each process (its run records ``interrupted``), then wait for it; ``SIGKILL`` after ``grace``."""
+    for proc in processes:
+        if proc.poll() is None:
+            proc.terminate()
+    for proc in processes:
+        try:
+            proc.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            proc.kill()
 
 
 #: The replicate's process: ``gvisage`` with the given arguments, ended by ``SIGTERM`` (its run then records
@@ -305,8 +326,17 @@ def _schedule(todo: Sequence[Replicate], study_dir: str, scheduler: str, workers
 
         if workers == 1:
             return [logged(r, study_dir) for r in todo], {}
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gvisage-replicate") as pool:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="gvisage-replicate")
+        try:
             return list(pool.map(logged, todo, [study_dir] * len(todo))), {}
+        except BaseException:  # interrupted: no new replicate starts, the running ones stop and record it
+            _STOPPING.set()
+            pool.shutdown(wait=False, cancel_futures=True)
+            _stop(list(_LIVE))
+            raise
+        finally:
+            pool.shutdown(wait=True)
+            _STOPPING.clear()
     import logging
 
     from dask.distributed import Client, LocalCluster
