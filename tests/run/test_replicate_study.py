@@ -153,3 +153,27 @@ def test_a_replicate_gets_the_studys_thread_settings(tmp_path: Path, monkeypatch
     monkeypatch.delenv("MKL_NUM_THREADS")
     assert dict(rp.thread_environment())["OMP_NUM_THREADS"] == "2"
     assert dict(rp.thread_environment())["MKL_NUM_THREADS"] is None
+
+
+def test_an_interrupted_study_stops_its_replicates_and_records_it(tmp_path: Path) -> None:
+    import functools
+    import signal
+    import threading
+    import time
+
+    from gvisage_lib.run.interrupt import RunInterrupted, signals_interrupt
+
+    fake = tmp_path / "python"  # a replicate that runs until it is stopped, and says how it ended
+    fake.write_text("#!/bin/sh\ntrap 'echo stopped by TERM; exit 143' TERM\nsleep 60 &\nwait\n")
+    fake.chmod(fake.stat().st_mode | stat.S_IXUSR)
+    runner = functools.partial(rp.run_replicate, python=str(fake))
+    threading.Timer(1.5, os.kill, (os.getpid(), signal.SIGTERM)).start()
+    t0 = time.monotonic()
+    with pytest.raises(RunInterrupted), signals_interrupt():
+        rp.run_study(tmp_path / "s", SETTINGS, runner=runner, workers=2, report=False, log=lambda m: None)
+    assert time.monotonic() - t0 < 30
+    rec = json.loads((tmp_path / "s" / "study.json").read_text())
+    assert rec["status"] == "interrupted" and "RunInterrupted" in rec["failure"]
+    logs = sorted((tmp_path / "s" / "logs").glob("*.log"))
+    assert [p.name for p in logs] == ["seed-11.log", "seed-12.log"]  # two at a time; seed 13 never started
+    assert all("stopped by TERM" in p.read_text() for p in logs)
