@@ -338,14 +338,14 @@ def _auc_sentences(aucs: pd.DataFrame) -> list[str]:
     got = aucs[aucs["n_seeds"] > 0]
     outside = got[(got["paper"] < got["min"]) | (got["paper"] > got["max"])]
     out.append(f"The paper's value lies within the range over the seeds for {len(got) - len(outside)} of the "
-               f"{len(got)} AUCs computed" + (f"; outside it for {', '.join(outside['item'])}." if len(outside)
+               f"{len(got)} AUCs computed" + (f"; outside it for: {'; '.join(outside['item'])}." if len(outside)
                                                 else "."))
     head = got[got["item"] == "Table 2, stage 2, GVisageNet, validation"]
     if len(head):
         h = head.iloc[0]
         out.append(f"GVisageNet's stage-2 validation AUC: median {h['median']:.3f} (range {h['min']:.3f} to "
                    f"{h['max']:.3f}) over {int(h['n_seeds'])} seeds, the paper's {h['paper']:.3f}"
-                   + (f"; this run's 95% CI holds the paper's value in {int(h['n_paper_in_ci'])} of them."
+                   + (f"; the run's 95% CI holds the paper's value in {int(h['n_paper_in_ci'])} of them."
                       if "n_paper_in_ci" in h.index and pd.notna(h["n_paper_in_ci"]) else "."))
     return out
 
