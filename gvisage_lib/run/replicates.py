@@ -467,6 +467,7 @@ def run_study(study_dir: str | os.PathLike[str], settings: StudySettings, *, sch
         reps = settings.replicates()
         threads = thread_environment()
         todo = [replace(r, environment=threads) for r in reps if reusable(r, folder) is None]
+        running = {r.seed for r in todo}
         n_workers = (workers or 1) if sched == "local" else min(workers or default_workers(), max(len(todo), 1))
         record["workers"] = n_workers
         write_json(record, folder / STUDY_JSON)
@@ -482,7 +483,7 @@ def run_study(study_dir: str | os.PathLike[str], settings: StudySettings, *, sch
             stopped = isinstance(exc, (RunInterrupted, KeyboardInterrupt))
             record.update(status="interrupted" if stopped else "failed", finished_utc=now_utc(),
                           failure=f"{type(exc).__name__}: {exc}",
-                          replicates=[_entry(r, folder, {} if r in todo else None) for r in reps])
+                          replicates=[_entry(r, folder, {} if r.seed in running else None) for r in reps])
             write_json(record, folder / STUDY_JSON)
             raise
         by_seed = {o["seed"]: o for o in outcomes}

@@ -174,6 +174,7 @@ def test_an_interrupted_study_stops_its_replicates_and_records_it(tmp_path: Path
     assert time.monotonic() - t0 < 30
     rec = json.loads((tmp_path / "s" / "study.json").read_text())
     assert rec["status"] == "interrupted" and "RunInterrupted" in rec["failure"]
+    assert [e["outcome"] for e in rec["replicates"]] == ["ran", "ran", "ran"]  # none was reused
     logs = sorted((tmp_path / "s" / "logs").glob("*.log"))
     assert [p.name for p in logs] == ["seed-11.log", "seed-12.log"]  # two at a time; seed 13 never started
     assert all("stopped by TERM" in p.read_text() for p in logs)
