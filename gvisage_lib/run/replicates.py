@@ -364,8 +364,9 @@ def _entry(replicate: Replicate, study_dir: Path, outcome: dict[str, Any] | None
     status = record.status if record is not None else "not run"
     if record is not None and reusable(replicate, study_dir) is None and status == "succeeded":
         status = "other settings"  # a run folder left with other seeds or profile: not this replicate
+    reference = RunRecord.path(study_dir / replicate.folder).relative_to(study_dir).as_posix()
     return {"seed": replicate.seed, "master_seed": replicate.master_seed, "twin_seed": replicate.cohort_seed,
-            "folder": replicate.folder, "run_json": RunRecord.path(study_dir / replicate.folder).relative_to(study_dir).as_posix(), "status": status,
+            "folder": replicate.folder, "run_json": reference, "status": status,
             "outcome": "reused" if outcome is None else "ran",
             "exit_code": None if outcome is None else outcome.get("exit_code"),
             "seconds": (record.total_seconds if record is not None else None) if outcome is None
