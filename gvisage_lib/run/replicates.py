@@ -364,7 +364,7 @@ def _entry(replicate: Replicate, study_dir: Path, outcome: dict[str, Any] | None
     status = record.status if record is not None else "not run"
     if record is not None and reusable(replicate, study_dir) is None and status == "succeeded":
         status = "other settings"  # a run folder left with other seeds or profile: not this replicate
-    reference = RunRecord.path(study_dir / replicate.folder).relative_to(study_dir).as_posix()
+    reference = f"{replicate.folder}/{RunRecord.path(study_dir / replicate.folder).name}"  # a link may resolve away
     return {"seed": replicate.seed, "master_seed": replicate.master_seed, "twin_seed": replicate.cohort_seed,
             "folder": replicate.folder, "run_json": reference, "status": status,
             "outcome": "reused" if outcome is None else "ran",
