@@ -356,8 +356,8 @@ def _claim_sentences(claims: pd.DataFrame) -> list[str]:
     always = tests[tests["n_holds"] == tests["n_seeds"] - tests["n_cannot_tell"]]
     never = tests[tests["n_holds"] == 0]
     some = tests[~tests.index.isin(always.index) & ~tests.index.isin(never.index)]
-    out = [f"Of the paper's {len(tests)} tested claims that the runs could judge, {len(always)} hold in every seed, "
-           f"{len(never)} in none and {len(some)} in some."]
+    out = [f"Of the paper's {len(tests)} tested claims that the runs could judge, the number that holds in every "
+           f"seed: {len(always)}; in none: {len(never)}; in some: {len(some)}."]
     for head, frame in (("In every seed", always), ("In none", never)):
         if len(frame):
             out.append(f"{head}: " + "; ".join(frame["claim"]) + ".")
