@@ -64,7 +64,7 @@ from gvisage_lib.run.parameters import check_seed
 from gvisage_lib.run.study_record import STUDY_JSON, load_study, study_dir_for
 from gvisage_lib.simulation.engine import CONNECT_TIMEOUT, check_scheduler, default_workers
 
-__all__ = ["STUDY_JSON", "THREAD_VARIABLES", "VARIES", "Replicate", "StudyFailed", "StudyResult", "StudySettings",
+__all__ = ["STUDY_JSON", "THREAD_VARIABLES", "TIMED_OUTPUTS", "VARIES", "Replicate", "StudyFailed", "StudyResult", "StudySettings",
            "StudySettingsMismatch", "check_study_settings", "load_study", "reusable", "run_hash", "run_replicate",
            "run_study", "study_dir_for", "thread_environment"]
 
@@ -180,19 +180,28 @@ def check_study_settings(study_dir: str | os.PathLike[str], settings: StudySetti
     return prior
 
 
-def run_hash(record: RunRecord) -> str:
-    """SHA-256 of the run's output digests (``run.json``'s ``outputs``: every table and Parquet file), or ``""``.
+#: Outputs that record wall times (seconds, images per second) beside the results, left out of :func:`run_hash`:
+#: two runs of the same seeds differ in them and in nothing else.
+TIMED_OUTPUTS: frozenset[str] = frozenset({"tables/training_history.csv"})
 
-    Two runs with the same hash wrote the same tables and predictions, byte for byte.
+
+def run_hash(record: RunRecord) -> str:
+    """SHA-256 of the run's output digests (``run.json``'s ``outputs``: every table and Parquet file, those of
+    :data:`TIMED_OUTPUTS` left out), or ``""``.
+
+    Two runs with the same hash wrote the same tables and predictions, byte for byte (their wall times aside).
 
     Examples
     --------
-    >>> run_hash(RunRecord()), len(run_hash(RunRecord(outputs={"tables/a.csv": "00"})))
-    ('', 64)
+    >>> a = RunRecord(outputs={"tables/a.csv": "00", "tables/training_history.csv": "11"})
+    >>> b = RunRecord(outputs={"tables/a.csv": "00", "tables/training_history.csv": "22"})
+    >>> run_hash(RunRecord()), len(run_hash(a)), run_hash(a) == run_hash(b)
+    ('', 64, True)
     """
-    if not record.outputs:
+    results = {k: v for k, v in record.outputs.items() if k not in TIMED_OUTPUTS}
+    if not results:
         return ""
-    return sha256_bytes(json.dumps(record.outputs, sort_keys=True).encode("utf-8"))
+    return sha256_bytes(json.dumps(results, sort_keys=True).encode("utf-8"))
 
 
 def reusable(replicate: Replicate, study_dir: str | os.PathLike[str]) -> RunRecord | None:

@@ -33,6 +33,8 @@ def test_the_same_seeds_give_the_same_summary_locally_and_on_dask(smoke_run: Pat
         assert record["status"] == "succeeded"
         assert (study.study_dir / "index.html").is_file() and (study.study_dir / "html" / "08_replicates.html").is_file()
     assert json.loads((dask.study_dir / "study.json").read_text())["scheduler"] == "dask-local"
+    # the runs themselves wrote the same tables and predictions (their wall times aside)
+    assert [e["run_hash"] for e in local.record["replicates"]] == [e["run_hash"] for e in dask.record["replicates"]]
     for name in SUMMARY_TABLES:
         a = pd.read_csv(local.study_dir / "tables" / f"{name}.csv")
         b = pd.read_csv(dask.study_dir / "tables" / f"{name}.csv")
