@@ -64,9 +64,9 @@ from gvisage_lib.run.parameters import check_seed
 from gvisage_lib.run.study_record import STUDY_JSON, load_study, study_dir_for
 from gvisage_lib.simulation.engine import CONNECT_TIMEOUT, check_scheduler, default_workers
 
-__all__ = ["STUDY_JSON", "THREAD_VARIABLES", "TIMED_OUTPUTS", "VARIES", "Replicate", "StudyFailed", "StudyResult", "StudySettings",
-           "StudySettingsMismatch", "check_study_settings", "load_study", "reusable", "run_hash", "run_replicate",
-           "run_study", "study_dir_for", "thread_environment"]
+__all__ = ["STUDY_JSON", "THREAD_VARIABLES", "TIMED_OUTPUTS", "VARIES", "Replicate", "StudyFailed", "StudyResult",
+           "StudySettings", "StudySettingsMismatch", "check_study_settings", "load_study", "reusable", "run_hash",
+           "run_replicate", "run_study", "study_dir_for", "thread_environment"]
 
 #: What varies between the replicates (module docstring).
 VARIES: tuple[str, ...] = ("both", "training", "cohort")
