@@ -30,13 +30,13 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Mapping
-from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from gvisage_lib.core.labels import label
+from gvisage_lib.core.paths import RunPaths, check_paths
 from gvisage_lib.core.validation import check_frame
 from gvisage_lib.paper import numbers
 from gvisage_lib.paper.claims import claims_table, verdict_direction, verdict_estimate
@@ -94,9 +94,9 @@ def paper_aucs() -> pd.DataFrame:
     return out[list(AUC_COLUMNS)]
 
 
-def _table(run_dir: Path, name: str) -> pd.DataFrame | None:
+def _table(paths: RunPaths, name: str) -> pd.DataFrame | None:
     """``tables/<name>.csv`` of the run; None where absent or in its skipped form (no analysis columns)."""
-    path = run_dir / "tables" / f"{name}.csv"
+    path = paths.tables / f"{name}.csv"
     if not path.is_file():
         return None
     frame = pd.read_csv(path)
@@ -123,7 +123,7 @@ def _auc_of(row: pd.Series, stage2: pd.DataFrame | None, stage1: pd.DataFrame | 
             "ci_high": float(o.get("ci_high", np.nan)), "in_sample": in_sample}
 
 
-def run_aucs(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
+def run_aucs(paths: RunPaths) -> pd.DataFrame:
     """:func:`paper_aucs` with the run's ``estimate``, ``ci_low``, ``ci_high`` and ``in_sample`` beside each.
 
     Read from ``table2_stage2_models.csv``, ``gvisagenet_metrics_long.csv`` and ``table3_hpt_strata.csv``; NaN
@@ -131,27 +131,27 @@ def run_aucs(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
 
     Examples
     --------
-    >>> bool(run_aucs("/nonexistent")["estimate"].isna().all())
+    >>> bool(run_aucs(RunPaths("/nonexistent"))["estimate"].isna().all())
     True
     """
-    root = Path(run_dir)
-    stage2, stage1 = _table(root, "table2_stage2_models"), _table(root, "gvisagenet_metrics_long")
-    table3 = _table(root, "table3_hpt_strata")
+    check_paths(paths)
+    stage2, stage1 = _table(paths, "table2_stage2_models"), _table(paths, "gvisagenet_metrics_long")
+    table3 = _table(paths, "table3_hpt_strata")
     paper = paper_aucs()
     ours = pd.DataFrame([_auc_of(r, stage2, stage1, table3) for _, r in paper.iterrows()], index=paper.index)
     return pd.concat([paper, ours], axis=1)
 
 
-def run_selection(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
+def run_selection(paths: RunPaths) -> pd.DataFrame:
     """The architecture the run selected for each stage (``selected_model.json``): ``stage``, ``model``; empty where
     the run has not selected one.
 
     Examples
     --------
-    >>> run_selection("/nonexistent").columns.tolist()
+    >>> run_selection(RunPaths("/nonexistent")).columns.tolist()
     ['stage', 'model']
     """
-    path = Path(run_dir) / "selected_model.json"
+    path = check_paths(paths).selected_model
     if not path.is_file():
         return pd.DataFrame(columns=["stage", "model"])
     sel = json.loads(path.read_text(encoding="utf-8"))
@@ -159,15 +159,15 @@ def run_selection(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
                         columns=["stage", "model"])
 
 
-def run_truth_checks(run_dir: str | os.PathLike[str]) -> pd.DataFrame:
+def run_truth_checks(paths: RunPaths) -> pd.DataFrame:
     """The twin's truth checks of the run (``check``, ``group``, ``recovered``); empty for a run without them.
 
     Examples
     --------
-    >>> run_truth_checks("/nonexistent").columns.tolist()
+    >>> run_truth_checks(RunPaths("/nonexistent")).columns.tolist()
     ['check', 'group', 'recovered']
     """
-    t = _table(Path(run_dir), "twin_truth_check_mechanism")
+    t = _table(check_paths(paths), "twin_truth_check_mechanism")
     if t is None or t.empty:
         return pd.DataFrame(columns=["check", "group", "recovered"])
     t = t.assign(group=t["group"].fillna("").astype(str),
@@ -190,7 +190,7 @@ def collect(folders: Mapping[int, str | os.PathLike[str]]) -> dict[str, pd.DataF
     """
     parts: dict[str, list[pd.DataFrame]] = {"aucs": [], "verdicts": [], "selection": [], "truth": []}
     for seed in sorted(folders):
-        root = Path(folders[seed])
+        root = RunPaths(folders[seed])
         claims = claims_table(root)[["key", "kind", "claim", "verdict"]].copy()
         claims.insert(1, "order", range(len(claims)))
         for kind, frame in (("aucs", run_aucs(root)), ("verdicts", claims), ("selection", run_selection(root)),

@@ -10,6 +10,7 @@ import nbformat
 import pandas as pd
 import pytest
 
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.record import RunRecord, RunSettings
 from gvisage_lib.run import replicates as rp
 from gvisage_lib.run.catalog import NOTEBOOK_DIR, STUDY_NOTEBOOKS, list_notebooks
@@ -78,10 +79,10 @@ def test_a_study_runs_notebook_08_and_links_it(tmp_path: Path) -> None:
 def test_the_run_of_a_profile_links_its_study(tmp_path: Path) -> None:
     run = tmp_path / "runs" / "smoke"
     RunRecord(status="succeeded", settings=RunSettings(profile="smoke", seed=11)).save(run)
-    assert study_link(run, "smoke") == "" and "replicate study" not in write_run_index(run).read_text("utf-8")
+    assert study_link(run, "smoke") == "" and "replicate study" not in write_run_index(RunPaths(run)).read_text("utf-8")
     study = tmp_path / "runs" / "replicates-smoke"
     _study(study, report=False)
     write_study_report(study, notebook=False, log=lambda m: None)
     assert study_link(run, "smoke") == "../replicates-smoke/index.html"
-    assert 'href="../replicates-smoke/index.html"' in write_run_index(run).read_text("utf-8")
+    assert 'href="../replicates-smoke/index.html"' in write_run_index(RunPaths(run)).read_text("utf-8")
     assert study_link(run, "quick") == ""  # the study of another profile is not this run's

@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from gvisage_lib.cohort.manifest import manifest_hashes
+from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.record import RunRecord, RunRecordError, RunSettings
 from gvisage_lib.run import pipeline
 from gvisage_lib.run.cli import main
@@ -83,6 +84,6 @@ def test_a_partial_rerun_keeps_the_twin_seed_and_refuses_another(tmp_path: Path,
 
 def test_the_index_page_shows_the_twin_seed(tmp_path: Path) -> None:
     RunRecord(settings=RunSettings(profile="smoke", seed=11, twin_seed=5)).save(tmp_path)
-    assert "(the synthetic twin: seed 5)" in write_run_index(tmp_path).read_text(encoding="utf-8")
+    assert "(the synthetic twin: seed 5)" in write_run_index(RunPaths(tmp_path)).read_text(encoding="utf-8")
     RunRecord(settings=RunSettings(profile="smoke", seed=11)).save(tmp_path)
-    assert "the synthetic twin: seed" not in write_run_index(tmp_path).read_text(encoding="utf-8")
+    assert "the synthetic twin: seed" not in write_run_index(RunPaths(tmp_path)).read_text(encoding="utf-8")
