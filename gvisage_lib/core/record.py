@@ -2,9 +2,10 @@
 
 A :class:`RunRecord` holds what a run was made with and how it went:
 
-* **settings** (:class:`RunSettings`, the JSON key ``parameters``): profile, seed, cohort manifest, whether it is the
-  synthetic twin, where fits on CNN scores get their scores (``score_fit``), the first notebook of a partial rerun
-  and the notebook parameters set for the run (``notebook_parameters``);
+* **settings** (:class:`RunSettings`, the JSON key ``parameters``): profile, seed, the twin's own seed where it was
+  set apart from the seed (``twin_seed``), cohort manifest, whether it is the synthetic twin, where fits on CNN
+  scores get their scores (``score_fit``), the first notebook of a partial rerun and the notebook parameters set for
+  the run (``notebook_parameters``);
 * the effective profile (``profile``: every field of :class:`gvisage_lib.core.profiles.Profile`);
 * **notebooks** (:class:`NotebookRecord`, one per notebook run): its parameters, who ran it (``gvisage reproduce``
   or the notebook's own kernel under papermill or JupyterLab), start and end times, duration, status (``running``,
@@ -125,11 +126,27 @@ class RunSettings:
     score_fit: str = ""
     #: notebook parameters set for the run (``-p``), ``name -> value``.
     notebook_parameters: dict[str, Any] = field(default_factory=dict)
+    #: seed of the synthetic twin where it was set apart from ``seed`` (``gvisage reproduce --twin-seed``); None: the
+    #: twin's seed is ``seed`` (and the key is left out of ``run.json``, the layout of earlier versions).
+    twin_seed: int | None = None
     extra: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def cohort_seed(self) -> int:
+        """The seed the synthetic twin was generated from: ``twin_seed`` where set, else ``seed``.
+
+        Examples
+        --------
+        >>> RunSettings(seed=3).cohort_seed, RunSettings(seed=3, twin_seed=7).cohort_seed
+        (3, 7)
+        """
+        return self.seed if self.twin_seed is None else self.twin_seed
 
     def to_dict(self) -> dict[str, Any]:
         out = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "extra"}
         out["notebook_parameters"] = dict(self.notebook_parameters)
+        if self.twin_seed is None:
+            del out["twin_seed"]
         return {**out, **self.extra}
 
     @classmethod
@@ -149,10 +166,11 @@ class RunSettings:
         known["notebook_parameters"] = _mapping(known.get("notebook_parameters"), "parameters.notebook_parameters")
         known.setdefault("synthetic_twin", None)
         checks = {"profile": (str,), "seed": (int,), "manifest": (str,), "synthetic_twin": (bool, type(None)),
-                  "start_at": (str, type(None)), "score_fit": (str,)}
+                  "start_at": (str, type(None)), "score_fit": (str,), "twin_seed": (int, type(None))}
         for name, types in checks.items():
             value = known.get(name)
-            if name in known and (not isinstance(value, types) or (name == "seed" and isinstance(value, bool))):
+            if name in known and (not isinstance(value, types)
+                                  or (name in ("seed", "twin_seed") and isinstance(value, bool))):
                 kind = "true or false" if name == "synthetic_twin" else " or ".join(
                     "null" if t is type(None) else t.__name__ for t in types)
                 raise RunRecordError(f"parameters.{name} must be {kind}, got {value!r}")

@@ -13,7 +13,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-__all__ = ["NOTEBOOK_DIR", "list_notebooks", "notebook_title"]
+__all__ = ["NOTEBOOK_DIR", "STUDY_NOTEBOOKS", "list_notebooks", "notebook_title"]
 
 #: The repository's numbered notebooks.
 def _notebook_dir() -> Path:
@@ -31,20 +31,25 @@ def _notebook_dir() -> Path:
 
 NOTEBOOK_DIR = _notebook_dir()
 _NB_NAME = re.compile(r"^(\d\d)_[A-Za-z0-9_]+\.ipynb$")
+#: Numbered notebooks that are not steps of a run: notebook 08 summarises a replicate study (a folder of runs,
+#: ``gvisage replicate``), so ``gvisage reproduce`` never runs it and a run's record and pages never list it.
+STUDY_NOTEBOOKS: frozenset[str] = frozenset({"08_replicates.ipynb"})
 
 
 def list_notebooks(directory: str | os.PathLike[str] | None = None) -> list[Path]:
-    """The pipeline's notebooks (``NN_name.ipynb``) in run order.
+    """The pipeline's notebooks (``NN_name.ipynb``) in run order, those of :data:`STUDY_NOTEBOOKS` left out.
 
     Examples
     --------
     >>> all(p.suffix == ".ipynb" for p in list_notebooks())
     True
+    >>> "08_replicates.ipynb" in [p.name for p in list_notebooks()]
+    False
     """
     folder = Path(NOTEBOOK_DIR if directory is None else directory)
     if not folder.is_dir():
         raise FileNotFoundError(f"notebook folder {folder} does not exist")
-    return sorted(p for p in folder.iterdir() if _NB_NAME.match(p.name))
+    return sorted(p for p in folder.iterdir() if _NB_NAME.match(p.name) and p.name not in STUDY_NOTEBOOKS)
 
 
 def notebook_title(nb: Any, default: str = "") -> str:

@@ -1,5 +1,5 @@
 """The ``gvisage`` command: ``reproduce``, ``parameters``, ``validate``, ``synth``, ``predict``, ``simulate``,
-``train`` and ``report``.
+``replicate``, ``train`` and ``report``.
 
 Exit codes: 0 success; 1 a notebook failed (the partial notebook is kept and named: a failing cell, a dead kernel,
 a file that could not be written, a declared output not written) or the run could not be finished; 2 invalid input
@@ -43,6 +43,9 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--out", type=Path, default=None, help="run folder (default: runs/<profile>)")
     rep.add_argument("--seed", type=int, default=None,
                      help=f"master seed (default: {DEFAULT_SEED}; with --from, the run's)")
+    rep.add_argument("--twin-seed", type=int, default=None, metavar="N",
+                     help="seed of the synthetic twin alone (default: --seed); --seed then drives the training and "
+                          "the statistics only")
     rep.add_argument("--score-fit", choices=SCORE_FITS, default=None,
                      help="where thresholds and models on CNN scores are fitted: out_of_fold (k extra trainings of the "
                           "selected network) or test (the internal test split, marked in-sample); default: the "
@@ -112,6 +115,7 @@ def _build_parser() -> argparse.ArgumentParser:
                           "of a running Dask scheduler (tcp://host:8786)")
     sim.add_argument("--workers", type=int, default=None,
                      help="worker processes for local and dask-local (default: the CPUs available)")
+    _add_replicate_parser(sub)
     rpt = sub.add_parser("report", help="render a run's notebook pages and overview (index.html) again from its "
                                         "record, e.g. after running a notebook with papermill")
     rpt.add_argument("run", type=Path, help="run folder (made by gvisage reproduce or by the notebooks)")
@@ -119,6 +123,26 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="also write RUN/report.zip: index, notebook pages, figures, tables, design notes, run.json "
                           "(no models, caches or photos)")
     return parser
+
+
+def _add_replicate_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``gvisage replicate`` subcommand's arguments."""
+    rpl = sub.add_parser("replicate", help="run the pipeline for several seeds (each a run folder DIR/seed-<s>) on "
+                                           "a scheduler and summarise the spread over seeds (notebook 08)")
+    rpl.add_argument("--out", type=Path, required=True, help="study folder (seed-<s>/, study.json, index.html)")
+    rpl.add_argument("--seeds", type=int, required=True, metavar="N", help="number of seeds (replicates), >= 1")
+    rpl.add_argument("--first-seed", type=int, default=DEFAULT_SEED, metavar="S",
+                     help=f"the first seed; the replicates use S, S+1, ..., S+N-1 (default: {DEFAULT_SEED})")
+    rpl.add_argument("--vary", default="both", metavar="training|cohort|both",
+                     help="what changes between replicates: training (the twin fixed at the first seed), cohort "
+                          "(the training seed fixed at the first seed) or both (default: the master seed)")
+    rpl.add_argument("--profile", choices=sorted(PROFILES), default=DEFAULT_PROFILE,
+                     help=f"parameter set of every replicate (default: {DEFAULT_PROFILE})")
+    rpl.add_argument("--scheduler", default="local", metavar="local|dask-local|ADDRESS",
+                     help="one after another here (local, default), a Dask LocalCluster (dask-local) or the address "
+                          "of a running Dask scheduler (tcp://host:8786; DIR on a file system its workers share)")
+    rpl.add_argument("--workers", type=int, default=None, metavar="K",
+                     help="replicates at a time: local default 1, dask-local default the CPUs available")
 
 
 def _err(msg: str) -> None:
@@ -181,7 +205,8 @@ def _cmd_reproduce(args: argparse.Namespace) -> int:
             parameters = load_params_file(args.params) if args.params is not None else {}
             parameters.update(dict(args.parameters))
             reproduce(out, profile=args.profile, manifest=args.manifest, seed=args.seed, start_at=args.start_at,
-                      score_fit=args.score_fit, parameters=parameters, gpus=args.gpus, log=_log)
+                      score_fit=args.score_fit, parameters=parameters, gpus=args.gpus,
+                      twin_seed=args.twin_seed, log=_log)
     except ManifestError as exc:
         report = getattr(exc, "report", None)
         print(report if report is not None else exc, file=sys.stderr)
@@ -274,6 +299,52 @@ def _cmd_simulate(args: argparse.Namespace) -> int:
     return 0
 
 
+def _replicate_settings(args: argparse.Namespace) -> object:
+    """The study's settings from the arguments; a ValueError naming the option and the value."""
+    from gvisage_lib.run.parameters import SEED_MAX
+    from gvisage_lib.run.replicates import VARIES, StudySettings
+    from gvisage_lib.simulation import check_scheduler
+
+    if args.seeds < 1:
+        raise ValueError(f"--seeds must be >= 1, got {args.seeds}")
+    if not 0 <= args.first_seed <= SEED_MAX:
+        raise ValueError(f"--first-seed must be an integer from 0 to {SEED_MAX}, got {args.first_seed}")
+    if args.first_seed + args.seeds - 1 > SEED_MAX:
+        raise ValueError(f"--first-seed {args.first_seed} with --seeds {args.seeds} goes past the largest seed "
+                         f"{SEED_MAX}")
+    if args.vary not in VARIES:
+        raise ValueError(f"--vary must be one of {', '.join(VARIES)}, got {args.vary!r}")
+    if args.workers is not None and args.workers < 1:
+        raise ValueError(f"--workers must be >= 1, got {args.workers}")
+    try:
+        check_scheduler(args.scheduler)
+    except ValueError as exc:
+        raise ValueError(f"--scheduler: {exc}") from None
+    return StudySettings(profile=args.profile, seeds=args.seeds, first_seed=args.first_seed, vary=args.vary)
+
+
+def _cmd_replicate(args: argparse.Namespace) -> int:
+    from gvisage_lib.run.interrupt import RunInterrupted, signals_interrupt
+    from gvisage_lib.run.lock import RunLocked
+    from gvisage_lib.run.replicates import StudyFailed, run_study
+
+    settings = _replicate_settings(args)
+    try:
+        with signals_interrupt():
+            result = run_study(args.out, settings, scheduler=args.scheduler, workers=args.workers, log=_log)
+    except (StudyFailed, RunLocked) as exc:
+        _err(str(exc))
+        return 1 if isinstance(exc, StudyFailed) else 2
+    except ConnectionError as exc:
+        _err(str(exc))
+        return 2
+    except RunInterrupted as exc:
+        _err(f"{exc}; {args.out / 'study.json'} records the study as interrupted; rerun the same command to resume")
+        return exc.exit_code
+    print(result.files.get("index", result.study_dir / "study.json"))
+    return 0
+
+
 def _cmd_train(args: argparse.Namespace) -> int:
     import time
 
@@ -315,7 +386,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _build_parser().parse_args(argv)
     handlers = {"reproduce": _cmd_reproduce, "validate": _cmd_validate, "synth": _cmd_synth,
                 "parameters": _cmd_parameters, "predict": _cmd_predict,
-                "simulate": _cmd_simulate, "train": _cmd_train, "report": _cmd_report}
+                "simulate": _cmd_simulate, "train": _cmd_train, "report": _cmd_report,
+                "replicate": _cmd_replicate}
     try:
         return handlers[args.command](args)
     except KeyboardInterrupt:

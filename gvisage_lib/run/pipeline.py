@@ -277,10 +277,22 @@ def _kernel_env() -> None:
     os.environ.setdefault("PYDEVD_DISABLE_FILE_VALIDATION", "1")
 
 
+def _twin_note(settings: RunSettings) -> str:
+    """``", twin seed 7"`` where the run's twin has its own seed, else empty (progress lines).
+
+    Examples
+    --------
+    >>> _twin_note(RunSettings(seed=3, twin_seed=7)), _twin_note(RunSettings(seed=3))
+    (', twin seed 7', '')
+    """
+    return f", twin seed {settings.twin_seed}" if settings.twin_seed is not None else ""
+
+
 def _continued_record(run_dir: Path, start_at: str, *, profile: str | None, seed: int | None,
                       score_fit: str | None, manifest: str | os.PathLike[str] | None,
                       notebook_parameters: dict[str, Any] | None = None,
-                      declared: dict[str, NotebookParameter] | None = None) -> RunRecord:
+                      declared: dict[str, NotebookParameter] | None = None,
+                      twin_seed: int | None = None) -> RunRecord:
     """The record of the run that ``--from`` continues; a setting given differently from it is an error.
 
     A partial rerun must use the profile, seed, CNN-score fitting and cohort the earlier notebooks' outputs were made
@@ -298,8 +310,9 @@ def _continued_record(run_dir: Path, start_at: str, *, profile: str | None, seed
         raise ValueError(f"--from {start_at}: {RunRecord.path(run_dir)} is not a run record of this version "
                          f"({exc}); run from the first notebook") from None
     params = prior.settings
-    given = {"profile": profile, "seed": seed, "score_fit": score_fit}
-    had = {"profile": params.profile, "seed": params.seed, "score_fit": run_score_fit}
+    given = {"profile": profile, "seed": seed, "score_fit": score_fit, "twin_seed": twin_seed}
+    had = {"profile": params.profile, "seed": params.seed, "score_fit": run_score_fit,
+           "twin_seed": params.cohort_seed}
     for name, value in given.items():
         if value is not None and value != had[name]:
             raise ValueError(f"--from {start_at}: the run in {run_dir} was made with {name} {had[name]!r}, not "
@@ -403,7 +416,7 @@ def _make_run_folder(folder: Path) -> None:
 def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
               manifest: str | os.PathLike[str] | None = None, seed: int | None = None, start_at: str | None = None,
               score_fit: str | None = None, parameters: dict[str, Any] | None = None,
-              gpus: int | None = None,
+              gpus: int | None = None, twin_seed: int | None = None,
               notebooks_dir: str | os.PathLike[str] | None = None,
               log: Callable[[str], None] = print) -> RunRecord:
     """Run the whole pipeline into the run folder ``run_dir`` and return the run record (also in ``run.json``).
@@ -439,6 +452,12 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
         candidate's chain of two trainings on its own GPU (:func:`gvisage_lib.cnn.parallel.plan_slots`). Default:
         one GPU if CUDA is available, the trainings one after another on it. Recorded in ``run.json`` with the
         notebook parameters; it does not change the run's results.
+    twin_seed : int, optional
+        Seed of the synthetic twin alone, set apart from ``seed`` (which then drives only the training's
+        initialisation and resampling and the statistics' resampling): ``gvisage replicate --vary training`` keeps
+        the cohort fixed this way. Default: ``seed`` (the behaviour without it). Recorded in ``run.json``
+        (``parameters.twin_seed``) when given; with ``start_at`` it is the run's (a different one is refused). Not
+        allowed with ``manifest`` (a cohort of the user's has no twin).
     notebooks_dir : path-like, optional
         Folder of the numbered notebooks (default: the repository's ``notebooks/``, or the installed copy).
     log : callable
@@ -476,6 +495,12 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
     check_int("seed", seed, minimum=0, allow_none=True)
     if seed is not None:
         check_seed(seed)  # the range: 0 .. 2**32 - 1
+    check_int("twin_seed", twin_seed, minimum=0, allow_none=True)
+    if twin_seed is not None:
+        check_seed(twin_seed, option="--twin-seed")
+        if manifest is not None:
+            raise ValueError(f"twin_seed ({twin_seed}) is the synthetic twin's seed; a run on the manifest {manifest} "
+                             "has no twin: give one or the other")
     notebooks_dir = NOTEBOOK_DIR if notebooks_dir is None else notebooks_dir
     all_books = list_notebooks(notebooks_dir)
     if not all_books:
@@ -496,8 +521,10 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
     if start_at is not None:
         books = [b for b in books if b.name[:2] >= start_at]
         prior = _continued_record(folder, start_at, profile=profile, seed=seed, score_fit=score_fit,
-                                  manifest=manifest, notebook_parameters=overrides, declared=declared)
+                                  manifest=manifest, notebook_parameters=overrides, declared=declared,
+                                  twin_seed=twin_seed)
         profile, seed, score_fit = prior.settings.profile, prior.settings.seed, prior.settings.score_fit
+        twin_seed = prior.settings.twin_seed
     profile = DEFAULT_PROFILE if profile is None else profile
     seed = DEFAULT_SEED if seed is None else seed
     prof = get_profile(profile, **({"score_fit": score_fit} if score_fit else {}))
@@ -516,7 +543,7 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
             _check_cohort(user_manifest, books, log)  # raises ManifestError before anything is written
     record = _new_record(folder, prof, seed=seed, start_at=start_at, user_manifest=user_manifest,
                          overrides=prior.settings.notebook_parameters if prior is not None else overrides,
-                         prior=prior)
+                         prior=prior, twin_seed=twin_seed)
     _make_run_folder(folder)
     with signals_interrupt():
         lock = RunLock(folder, log=log)
@@ -533,12 +560,13 @@ def reproduce(run_dir: str | os.PathLike[str], *, profile: str | None = None,
 
 
 def _new_record(folder: Path, prof: Profile, *, seed: int, start_at: str | None, user_manifest: Path | None,
-                overrides: dict[str, Any], prior: RunRecord | None) -> RunRecord:
+                overrides: dict[str, Any], prior: RunRecord | None, twin_seed: int | None = None) -> RunRecord:
     """The record a run starts with: its settings and provenance, and the notebooks a partial rerun keeps."""
     paths = RunPaths(folder)
     manifest = prior.settings.manifest if prior is not None else str(user_manifest or paths.twin_manifest)
     settings = RunSettings(profile=prof.name, seed=seed, manifest=manifest, synthetic_twin=user_manifest is None,
-                           start_at=start_at, score_fit=prof.score_fit, notebook_parameters=dict(overrides))
+                           start_at=start_at, score_fit=prof.score_fit, notebook_parameters=dict(overrides),
+                           twin_seed=twin_seed)
     record = RunRecord(status="running", gvisage_version=__version__, started_utc=now_utc(), run_dir=str(paths.root),
                        settings=settings, profile=prof.to_dict(), git=git_state(REPO_ROOT),
                        packages=package_versions(), environment=environment_info(),
@@ -568,10 +596,10 @@ def _run(folder: Path, books: list[Path], record: RunRecord, *, prof: Profile, u
         record.save(paths)  # "running" from the start: an interruption is recorded
         if settings.start_at is not None:
             log(f"continuing the run in {paths.root} from notebook {settings.start_at} (profile {settings.profile}, "
-                f"seed {settings.seed})")
+                f"seed {settings.seed}{_twin_note(settings)})")
         else:
             manifest_path = (user_manifest if user_manifest is not None
-                             else prepare_cohort(paths, seed=settings.seed, profile=settings.profile, log=log))
+                             else prepare_cohort(paths, seed=settings.cohort_seed, profile=settings.profile, log=log))
             if user_manifest is None:
                 _check_cohort(manifest_path, books, log)
             settings.manifest = str(manifest_path)

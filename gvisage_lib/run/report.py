@@ -72,6 +72,7 @@ DOCS: tuple[tuple[str, str], ...] = (
     ("profiles", "the profiles smoke, quick and paper"),
     ("training", "training the networks"),
     ("simulation", "the Monte-Carlo check of the paper's tests"),
+    ("replicates", "the pipeline over several seeds (gvisage replicate, notebook 08)"),
     ("attribution", "where the networks look (Fig 5C)"),
     ("privacy", "what is shown of a cohort's faces"),
 )
@@ -455,6 +456,8 @@ def build_context(paths: RunPaths, notebooks_dir: str | os.PathLike[str] | None 
         "record": record,
         "profile": params.get("profile") or record.get("profile", {}).get("name", ""),
         "seed": params.get("seed", ""),
+        "twin_seed": params.get("twin_seed"),
+        "study": _study_link(paths.root, params.get("profile") or ""),
         "score_fit": params.get("score_fit", ""),
         "cohort": "the synthetic twin" if params.get("synthetic_twin", True) else f"{Path(manifest).name} (own cohort)",
         "start_at": params.get("start_at"),
@@ -476,6 +479,13 @@ def build_context(paths: RunPaths, notebooks_dir: str | os.PathLike[str] | None 
         "checklists": _checklists(paths),
         "css": (TEMPLATE_DIR / "gvisage.css").read_text(encoding="utf-8"),
     }
+
+
+def _study_link(run_dir: Path, profile: str) -> str:
+    """The link to the replicate study of the run's profile (:func:`gvisage_lib.run.study_record.study_link`)."""
+    from gvisage_lib.run.study_record import study_link
+
+    return study_link(run_dir, profile) if profile else ""
 
 
 def render_index(context: dict[str, Any]) -> str:
