@@ -35,6 +35,56 @@ def _build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"gvisage {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
 
+    _add_reproduce_parser(sub)
+
+    sub.add_parser("parameters", help="list the notebook parameters that reproduce -p and --params can set")
+
+    trn = sub.add_parser("train", help="train one candidate for one stage in a run folder whose faces are "
+                                       "preprocessed; under torchrun as DistributedDataParallel")
+    trn.add_argument("--out", type=Path, required=True, help="run folder (faces preprocessed by notebook 02)")
+    trn.add_argument("--model", required=True, help="candidate architecture (alexnet, resnet50, inception_v3)")
+    trn.add_argument("--stage", type=int, choices=(1, 2), required=True, help="1: tumour vs control, 2: iGCT vs other")
+    trn.add_argument("--retrain", action="store_true", help="train even when a finished model.pt matches")
+    trn.add_argument("--profile", choices=sorted(PROFILES), default=None, help="default: the run's (run.json)")
+    trn.add_argument("--seed", type=int, default=None, help="default: the run's (run.json)")
+    trn.add_argument("--device", default="auto", help="auto (CUDA if available), cuda or cpu")
+
+    val = sub.add_parser("validate", help="check a cohort manifest and print every problem at once")
+    val.add_argument("manifest", type=Path, help="manifest CSV (photo paths relative to its folder)")
+
+    syn = sub.add_parser("synth", help="write the synthetic digital-twin cohort (manifest.csv, truth.csv, photos/)")
+    syn.add_argument("--out", type=Path, required=True, help="output folder")
+    syn.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed (default: {DEFAULT_SEED})")
+    syn.add_argument("--scale", type=float, default=1.0, help="multiplier of the paper's group sizes (default: 1)")
+    syn.add_argument("--photo-size", type=int, nargs=2, default=(320, 400), metavar=("W", "H"),
+                     help="photo width and height in pixels (default: 320 400)")
+    syn.add_argument("--capture-shift", type=float, default=0.0,
+                     help="photograph controls differently from patients (0 = off; see docs)")
+    syn.add_argument("--no-photos", action="store_true", help="write the tables only")
+
+    _add_predict_parser(sub)
+    sim = sub.add_parser("simulate", help="Monte-Carlo simulation of the paper's tests on the twin (notebook 07)")
+    sim.add_argument("--replicates", type=int, default=1000, help="number of replicates (default: 1000)")
+    sim.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"master seed (default: {DEFAULT_SEED})")
+    sim.add_argument("--out", type=Path, required=True,
+                     help="output folder (tables/, figures/, simulation_records.parquet, simulation.json)")
+    sim.add_argument("--scheduler", default="local", metavar="local|dask-local|ADDRESS",
+                     help="joblib on this machine (local, default), a Dask LocalCluster (dask-local) or the address "
+                          "of a running Dask scheduler (tcp://host:8786)")
+    sim.add_argument("--workers", type=int, default=None,
+                     help="worker processes for local and dask-local (default: the CPUs available)")
+    _add_replicate_parser(sub)
+    rpt = sub.add_parser("report", help="render a run's notebook pages and overview (index.html) again from its "
+                                        "record, e.g. after running a notebook with papermill")
+    rpt.add_argument("run", type=Path, help="run folder (made by gvisage reproduce or by the notebooks)")
+    rpt.add_argument("--zip", action="store_true",
+                     help="also write RUN/report.zip: index, notebook pages, figures, tables, design notes, run.json "
+                          "(no models, caches or photos)")
+    return parser
+
+
+def _add_reproduce_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``gvisage reproduce`` subcommand's arguments."""
     rep = sub.add_parser("reproduce", help="run every numbered notebook through papermill into a run folder")
     rep.add_argument("--profile", choices=sorted(PROFILES), default=None,
                      help=f"parameter set (default: {DEFAULT_PROFILE}; with --from, the run's)")
@@ -64,31 +114,9 @@ def _build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--params", type=Path, default=None, metavar="FILE.yaml",
                      help="notebook parameters from a YAML file of name: value lines (-p wins over it)")
 
-    sub.add_parser("parameters", help="list the notebook parameters that reproduce -p and --params can set")
 
-    trn = sub.add_parser("train", help="train one candidate for one stage in a run folder whose faces are "
-                                       "preprocessed; under torchrun as DistributedDataParallel")
-    trn.add_argument("--out", type=Path, required=True, help="run folder (faces preprocessed by notebook 02)")
-    trn.add_argument("--model", required=True, help="candidate architecture (alexnet, resnet50, inception_v3)")
-    trn.add_argument("--stage", type=int, choices=(1, 2), required=True, help="1: tumour vs control, 2: iGCT vs other")
-    trn.add_argument("--retrain", action="store_true", help="train even when a finished model.pt matches")
-    trn.add_argument("--profile", choices=sorted(PROFILES), default=None, help="default: the run's (run.json)")
-    trn.add_argument("--seed", type=int, default=None, help="default: the run's (run.json)")
-    trn.add_argument("--device", default="auto", help="auto (CUDA if available), cuda or cpu")
-
-    val = sub.add_parser("validate", help="check a cohort manifest and print every problem at once")
-    val.add_argument("manifest", type=Path, help="manifest CSV (photo paths relative to its folder)")
-
-    syn = sub.add_parser("synth", help="write the synthetic digital-twin cohort (manifest.csv, truth.csv, photos/)")
-    syn.add_argument("--out", type=Path, required=True, help="output folder")
-    syn.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed (default: {DEFAULT_SEED})")
-    syn.add_argument("--scale", type=float, default=1.0, help="multiplier of the paper's group sizes (default: 1)")
-    syn.add_argument("--photo-size", type=int, nargs=2, default=(320, 400), metavar=("W", "H"),
-                     help="photo width and height in pixels (default: 320 400)")
-    syn.add_argument("--capture-shift", type=float, default=0.0,
-                     help="photograph controls differently from patients (0 = off; see docs)")
-    syn.add_argument("--no-photos", action="store_true", help="write the tables only")
-
+def _add_predict_parser(sub: argparse._SubParsersAction) -> None:
+    """The ``gvisage predict`` subcommand's arguments."""
     from gvisage_lib.stats.operating_points import RULES
 
     pre = sub.add_parser("predict", help="screen one child from 1 to 4 face photos with a run's GVisageNet (QC, "
@@ -105,24 +133,6 @@ def _build_parser() -> argparse.ArgumentParser:
                      help="detect the face, or take the photos as face crops already (none); default: the crop mode "
                           "the run's networks were trained on (its run.json)")
     pre.add_argument("--device", default="cpu", help="torch device: cpu (default), cuda or auto")
-    sim = sub.add_parser("simulate", help="Monte-Carlo simulation of the paper's tests on the twin (notebook 07)")
-    sim.add_argument("--replicates", type=int, default=1000, help="number of replicates (default: 1000)")
-    sim.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"master seed (default: {DEFAULT_SEED})")
-    sim.add_argument("--out", type=Path, required=True,
-                     help="output folder (tables/, figures/, simulation_records.parquet, simulation.json)")
-    sim.add_argument("--scheduler", default="local", metavar="local|dask-local|ADDRESS",
-                     help="joblib on this machine (local, default), a Dask LocalCluster (dask-local) or the address "
-                          "of a running Dask scheduler (tcp://host:8786)")
-    sim.add_argument("--workers", type=int, default=None,
-                     help="worker processes for local and dask-local (default: the CPUs available)")
-    _add_replicate_parser(sub)
-    rpt = sub.add_parser("report", help="render a run's notebook pages and overview (index.html) again from its "
-                                        "record, e.g. after running a notebook with papermill")
-    rpt.add_argument("run", type=Path, help="run folder (made by gvisage reproduce or by the notebooks)")
-    rpt.add_argument("--zip", action="store_true",
-                     help="also write RUN/report.zip: index, notebook pages, figures, tables, design notes, run.json "
-                          "(no models, caches or photos)")
-    return parser
 
 
 def _add_replicate_parser(sub: argparse._SubParsersAction) -> None:

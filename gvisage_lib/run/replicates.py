@@ -62,7 +62,7 @@ from gvisage_lib.core.record import RunRecord, now_utc
 from gvisage_lib.core.validation import check_choice, check_int
 from gvisage_lib.run.parameters import check_seed
 from gvisage_lib.run.study_record import STUDY_JSON, load_study, study_dir_for
-from gvisage_lib.simulation.engine import CONNECT_TIMEOUT, check_scheduler, default_workers
+from gvisage_lib.simulation.engine import check_scheduler, dask_client, default_workers
 
 __all__ = ["STUDY_JSON", "THREAD_VARIABLES", "TIMED_OUTPUTS", "VARIES", "Replicate", "StudyFailed", "StudyResult",
            "StudySettings", "StudySettingsMismatch", "check_study_settings", "load_study", "reusable", "run_hash",
@@ -346,23 +346,10 @@ def _schedule(todo: Sequence[Replicate], study_dir: str, scheduler: str, workers
         finally:
             pool.shutdown(wait=True)
             _STOPPING.clear()
-    import logging
-
-    from dask.distributed import Client, LocalCluster
-
     log(f"replicate study: {len(todo)} replicate(s) submitted to {scheduler}; each logs to logs/seed-<s>.log")
-    if scheduler == "dask-local":
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-            futures = client.map(runner, list(todo), [study_dir] * len(todo), pure=False)
-            return client.gather(futures), {"dask_workers": workers}
-    try:
-        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
-    except OSError as exc:
-        raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
-    with client:
-        n = max(1, len(client.scheduler_info().get("workers", {})))
-        log(f"replicate study: {len(todo)} replicate(s) on the Dask cluster at {scheduler} ({n} workers)")
+    with dask_client(scheduler, workers) as (client, n):
+        if scheduler != "dask-local":
+            log(f"replicate study: {len(todo)} replicate(s) on the Dask cluster at {scheduler} ({n} workers)")
         futures = client.map(runner, list(todo), [study_dir] * len(todo), pure=False)
         return client.gather(futures), {"dask_workers": n}
 

@@ -28,7 +28,8 @@ from __future__ import annotations
 import math
 import os
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,7 +38,8 @@ import pandas as pd
 from gvisage_lib.core.validation import check_int
 from gvisage_lib.simulation.scenarios import SimulationSettings, records_frame, simulate_replicate
 
-__all__ = ["SCHEDULERS", "SimulationResult", "check_scheduler", "default_workers", "run_chunk", "run_simulation"]
+__all__ = ["SCHEDULERS", "SimulationResult", "check_scheduler", "dask_client", "default_workers", "run_chunk",
+           "run_simulation"]
 
 #: Named schedulers; anything else is read as the address of a Dask scheduler.
 SCHEDULERS: tuple[str, ...] = ("local", "dask-local")
@@ -154,6 +156,39 @@ def _map_dask(client: Any, tasks: list[list[int]], seed: int, settings: Simulati
     return client.gather(futures)
 
 
+@contextmanager
+def dask_client(scheduler: str, workers: int, *, processes: bool = True) -> Iterator[tuple[Any, int]]:
+    """A Dask client and its number of workers: a new ``LocalCluster`` of ``workers`` single-threaded workers
+    (``scheduler="dask-local"``), or the running cluster at the address ``scheduler`` (its workers counted).
+
+    Raises
+    ------
+    ConnectionError
+        When the scheduler at the address cannot be reached within :data:`CONNECT_TIMEOUT`.
+
+    Examples
+    --------
+    >>> with dask_client("dask-local", 1, processes=False) as (client, n):  # doctest: +SLOW
+    ...     client.submit(sum, [1, 2]).result(), n
+    (3, 1)
+    """
+    import logging
+
+    from dask.distributed import Client, LocalCluster
+
+    if scheduler == "dask-local":
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=processes, dashboard_address=None,
+                          silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+            yield client, workers
+        return
+    try:
+        client = Client(scheduler, timeout=CONNECT_TIMEOUT)
+    except OSError as exc:
+        raise ConnectionError(f"cannot reach the Dask scheduler at {scheduler!r}: {exc}") from None
+    with client:
+        yield client, max(1, len(client.scheduler_info().get("workers", {})))
+
+
 def run_simulation(replicates: int, seed: int, *, settings: SimulationSettings | None = None,
                    scheduler: str = "local", workers: int | None = None, dask_processes: bool = True,
                    log: Callable[[str], None] | None = None) -> SimulationResult:
@@ -204,25 +239,8 @@ def run_simulation(replicates: int, seed: int, *, settings: SimulationSettings |
         tasks = _chunks(replicates, n_workers)
         results = _map_local(tasks, seed, st, n_workers)
     else:
-        import logging
-
-        from dask.distributed import Client, LocalCluster
-
-        if sched == "dask-local":
-            with LocalCluster(n_workers=n_workers, threads_per_worker=1, processes=dask_processes,
-                              dashboard_address=None, silence_logs=logging.ERROR) as cluster, \
-                    Client(cluster) as client:
-                tasks = _chunks(replicates, n_workers)
-                results = _map_dask(client, tasks, seed, st)
-        else:
-            try:
-                client = Client(sched, timeout=CONNECT_TIMEOUT)
-            except OSError as exc:
-                raise ConnectionError(f"cannot reach the Dask scheduler at {sched!r}: {exc}") from None
-            with client:
-                n_workers = max(1, len(client.scheduler_info().get("workers", {})))
-                tasks = _chunks(replicates, n_workers)
-                results = _map_dask(client, tasks, seed, st)
+        with dask_client(sched, n_workers, processes=dask_processes) as (client, n_workers):
+            results = _map_dask(client, _chunks(replicates, n_workers), seed, st)
         meta["dask_workers"] = n_workers
     records = records_frame([r for chunk in results for r in chunk])
     records = records.sort_values("replicate", kind="stable").reset_index(drop=True)
