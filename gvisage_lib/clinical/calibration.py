@@ -139,6 +139,12 @@ def calibration_summary(y_true: Sequence[int], prob: Sequence[float]) -> Calibra
     ...     s = calibration_summary([0, 0, 0, 1, 1, 1], [1e-9, .2, .45, .55, .8, 1 - 1e-9])
     >>> bool(s.slope > 10)
     True
+
+    One probability for everyone (a saturated model) has no slope, but still an intercept and a Brier score:
+
+    >>> s = calibration_summary([0, 1, 1, 0], [1 - 1e-9] * 4)
+    >>> s.slope, s.slope_se, round(s.brier, 3)
+    (nan, nan, 0.5)
     """
     import statsmodels.api as sm
 
@@ -147,13 +153,23 @@ def calibration_summary(y_true: Sequence[int], prob: Sequence[float]) -> Calibra
     # Predictions that separate the outcome have no finite ML slope: IRLS lets it grow, and statsmodels' inverse
     # logit 1 / (1 + exp(-eta)) overflows to 1 / inf = 0, which is the correct limit; the overflow is not reported.
     with np.errstate(over="ignore"):
-        slope_fit = sm.GLM(y, sm.add_constant(lp), family=sm.families.Binomial()).fit()
+        slope, slope_se = _slope(y, lp)
         int_fit = sm.GLM(y, np.ones((len(y), 1)), family=sm.families.Binomial(), offset=lp).fit()
     brier = float(np.mean((p - y) ** 2))
     prev = y.mean()
-    return CalibrationSummary(int(len(y)), float(slope_fit.params[1]), float(slope_fit.bse[1]),
-                              float(int_fit.params[0]), float(int_fit.bse[0]), brier,
+    return CalibrationSummary(int(len(y)), slope, slope_se, float(int_fit.params[0]), float(int_fit.bse[0]), brier,
                               float(1 - brier / (prev * (1 - prev))))
+
+
+def _slope(y: np.ndarray, lp: np.ndarray) -> tuple[float, float]:
+    """Calibration slope and its standard error; NaN for both where every prediction is the same (a model that
+    gives one probability to everyone, e.g. saturated at the clip, has no slope: the logit has no spread to fit)."""
+    import statsmodels.api as sm
+
+    if np.ptp(lp) == 0:
+        return float("nan"), float("nan")
+    fit = sm.GLM(y, sm.add_constant(lp, has_constant="add"), family=sm.families.Binomial()).fit()
+    return float(fit.params[1]), float(fit.bse[1])
 
 
 def calibration_table(scores: pd.DataFrame, *, by: Sequence[str] = ("model", "split")) -> pd.DataFrame:

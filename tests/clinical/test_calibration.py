@@ -94,3 +94,19 @@ def test_bad_inputs():
         calibration.net_benefit([0, 1], [.1, .2], [0.0])
     with pytest.raises(ValueError, match="strategy"):
         calibration.calibration_curve([0, 1], [.1, .2], strategy="nope")
+
+
+def test_one_probability_for_everyone_has_no_slope_and_does_not_stop_the_table() -> None:
+    """A model that gives every subject the same probability (seen: a smoke-profile CNN saturated at the clip on a
+    tiny split) used to stop notebook 05 with an IndexError: statsmodels' add_constant adds no column to a constant
+    logit. Its slope is undefined (NaN); its intercept and Brier score are still computed."""
+    import pandas as pd
+
+    from gvisage_lib.clinical.calibration import calibration_table
+
+    sc = pd.DataFrame({"model": ["cnn"] * 6 + ["clinical"] * 6, "split": "test",
+                       "label": [0, 1, 1, 0, 1, 0] * 2, "score": [0.999999999] * 6 + [.2, .7, .6, .3, .8, .4]})
+    t = calibration_table(sc).set_index("model")
+    assert np.isnan(t.loc["cnn", "slope"]) and np.isnan(t.loc["cnn", "slope_se"])
+    assert np.isfinite(t.loc["cnn", "intercept"]) and t.loc["cnn", "brier"] > 0.4
+    assert np.isfinite(t.loc["clinical", "slope"])
