@@ -126,6 +126,17 @@ class Profile:
         """
         return max(200, self.n_boot // 5)
 
+    def recipe(self) -> str:
+        """The training recipe of the profile in one line (what notebook 03 prints for the run's and the paper's).
+
+        Examples
+        --------
+        >>> get_profile("paper").recipe()
+        'paper profile: 256 px crops, 10/10 epochs (stage 1/2), batch 32, Adam lr 0.0001 with cosine decay'
+        """
+        return (f"{self.name} profile: {self.image_size} px crops, {self.epochs_for(1)}/{self.epochs_for(2)} epochs "
+                f"(stage 1/2), batch {self.batch_size}, Adam lr {self.learning_rate:g} with cosine decay")
+
     def epochs_for(self, stage: int) -> int:
         """Training epochs of ``stage`` (1 or 2).
 
