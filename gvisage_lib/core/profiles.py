@@ -91,6 +91,9 @@ class Profile:
     preprocess_workers: int | None = None
     #: statistics: bootstrap resamples where no closed form exists.
     n_boot: int = 2000
+    #: statistics: resamples of the optimism bootstrap, each of which refits the models (``n_boot_refit``);
+    #: None = a fifth of ``n_boot``, at least 200. The smoke profile, which checks that every step runs, takes 50.
+    refit_boot: int | None = None
     #: simulation (notebook 07): Monte-Carlo replicates of the simulated study (``gvisage_lib.simulation``).
     n_sim_replicates: int = 1000
     #: attribution maps (Fig 5C, notebook 06): subjects per group of the analysed split whose attribution maps are
@@ -108,6 +111,7 @@ class Profile:
         check_int("oof_folds", self.oof_folds, minimum=2)
         check_int("n_sim_replicates", self.n_sim_replicates, minimum=1)
         check_int("n_attribution", self.n_attribution, minimum=1)
+        check_int("refit_boot", self.refit_boot, minimum=10, allow_none=True)
 
     @property
     def fit_split(self) -> str:
@@ -116,15 +120,15 @@ class Profile:
 
     @property
     def n_boot_refit(self) -> int:
-        """Bootstrap resamples where every resample refits a model (the optimism bootstrap): a fifth of ``n_boot``,
-        at least 200 (Harrell's advice for validating a regression).
+        """Bootstrap resamples where every resample refits a model (the optimism bootstrap): ``refit_boot`` where
+        set, else a fifth of ``n_boot``, at least 200 (Harrell's advice for validating a regression).
 
         Examples
         --------
-        >>> get_profile("quick").n_boot_refit, get_profile("smoke").n_boot_refit
-        (200, 200)
+        >>> get_profile("quick").n_boot_refit, get_profile("paper").n_boot_refit, get_profile("smoke").n_boot_refit
+        (200, 400, 50)
         """
-        return max(200, self.n_boot // 5)
+        return int(self.refit_boot) if self.refit_boot is not None else max(200, self.n_boot // 5)
 
     def recipe(self) -> str:
         """The training recipe of the profile in one line (what notebook 03 prints for the run's and the paper's).
@@ -153,7 +157,7 @@ class Profile:
 PROFILES: dict[str, Profile] = {
     "smoke": Profile(
         name="smoke", twin_scale=0.1, photo_size=(240, 300), image_size=80, epochs=1, batch_size=16, oof_folds=2,
-        learning_rate=1e-3, n_boot=200, n_sim_replicates=20, n_attribution=4,
+        learning_rate=1e-3, n_boot=200, refit_boot=50, n_sim_replicates=20, n_attribution=4,
     ),
     "quick": Profile(
         name="quick", twin_scale=1.0, photo_size=(240, 300), image_size=64, epochs=10, stage_epochs=(6, 10),
