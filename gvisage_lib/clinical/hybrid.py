@@ -26,8 +26,10 @@ Examples
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -46,7 +48,8 @@ from gvisage_lib.clinical.logistic import (
 from gvisage_lib.clinical.skipped import skip_reason, skipped_scores, skipped_table
 from gvisage_lib.core import schema
 from gvisage_lib.core.paths import RunPaths
-from gvisage_lib.core.validation import check_frame
+from gvisage_lib.core.validation import check_frame, check_int
+from gvisage_lib.core.workers import worker_pool
 from gvisage_lib.stats.results import StatResult
 
 #: Model names used in the tables (the paper's Table 2 labels).
@@ -604,7 +607,8 @@ def compare_models(fits: HybridFits, *, eval_splits: Sequence[str] = ("test", "v
 
 
 def model_optimism(frame: pd.DataFrame, fits: HybridFits | Sequence[HybridFits], *, n_boot: int = 200,
-                   seed: int = 0, method: str = "auto", external_split: str = "validation") -> pd.DataFrame:
+                   seed: int = 0, method: str = "auto", external_split: str = "validation",
+                   workers: int = 1) -> pd.DataFrame:
     """Apparent, optimism-corrected and held-out AUC and calibration slope of the clinical and hybrid models.
 
     ``fits`` is one bundle or several (e.g. the paper's models and the screened ones), stacked in that order; a
@@ -616,6 +620,10 @@ def model_optimism(frame: pd.DataFrame, fits: HybridFits | Sequence[HybridFits],
     with ``"auto"`` a bootstrap sample that is separated is fitted by Firth, as the data would have been), beside
     the fitted model's AUC and calibration slope on ``external_split`` (the independent validation cohort), which the
     corrected values try to anticipate.
+
+    ``workers`` > 1 (0 = the CPUs) refits the bootstrap samples in that many processes
+    (:func:`gvisage_lib.core.workers.worker_pool`, one pool for every model; notebook 05 passes 0). The samples and
+    their order do not depend on it, so neither does the table.
 
     Returns
     -------
@@ -638,13 +646,16 @@ def model_optimism(frame: pd.DataFrame, fits: HybridFits | Sequence[HybridFits],
         raise ValueError("fits must hold at least one HybridFits, got an empty sequence")
     if bundles[0].is_skipped:
         return skipped_table(bundles[0].skip_reason)
-    return pd.concat([_one_optimism(frame, f, n_boot=n_boot, seed=seed, method=method,
-                                    external_split=external_split) for f in bundles if not f.is_skipped],
-                     ignore_index=True)
+    check_int("workers", workers, minimum=0)
+    n_workers = workers or os.cpu_count() or 1
+    with worker_pool(n_workers) if n_workers > 1 else contextlib.nullcontext() as pool:
+        return pd.concat([_one_optimism(frame, f, n_boot=n_boot, seed=seed, method=method,
+                                        external_split=external_split, pool=pool)
+                          for f in bundles if not f.is_skipped], ignore_index=True)
 
 
 def _one_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int, seed: int, method: str,
-                  external_split: str) -> pd.DataFrame:
+                  external_split: str, pool: Executor | None) -> pd.DataFrame:
     """:func:`model_optimism` of one fitted bundle."""
     from gvisage_lib.clinical.optimism import auc_and_slope, optimism_bootstrap
 
@@ -659,7 +670,8 @@ def _one_optimism(frame: pd.DataFrame, fits: HybridFits, *, n_boot: int, seed: i
     frames = []
     for name, fit, predictors, kinds, split in specs:
         rows = data[data["split"] == split]
-        t = optimism_bootstrap(rows, "label", predictors, n_boot=n_boot, seed=seed, method=method, kinds=kinds)
+        t = optimism_bootstrap(rows, "label", predictors, n_boot=n_boot, seed=seed, method=method, kinds=kinds,
+                               pool=pool)
         ext_auc, ext_slope = auc_and_slope(fit, ext, "label")
         t = t.assign(model=name, fitted_on=split, n=len(rows), external_split=external_split,
                      external=t["statistic"].map({"auc": ext_auc, "calibration_slope": ext_slope}))

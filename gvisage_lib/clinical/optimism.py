@@ -28,6 +28,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Executor
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -91,7 +93,7 @@ def auc_and_slope(fit: LogisticFit, frame: pd.DataFrame, outcome: str) -> tuple[
 
 def optimism_bootstrap(frame: pd.DataFrame, outcome: str, predictors: Sequence[str], *, n_boot: int = 200,
                        seed: int = 0, method: str = "ml", kinds: Mapping[str, str] | None = None,
-                       indices: np.ndarray | None = None) -> pd.DataFrame:
+                       indices: np.ndarray | None = None, pool: Executor | None = None) -> pd.DataFrame:
     """Apparent, optimism and optimism-corrected AUC and calibration slope of a logistic model (Harrell's bootstrap).
 
     Parameters
@@ -114,6 +116,11 @@ def optimism_bootstrap(frame: pd.DataFrame, outcome: str, predictors: Sequence[s
         Predictor kinds, as :func:`~gvisage_lib.clinical.logistic.fit_logistic`.
     indices : array of shape (B, n), optional
         The bootstrap samples themselves (0-based row positions), e.g. to reproduce another implementation.
+    pool : concurrent.futures.Executor, optional
+        Where to refit: the samples are cut into consecutive blocks, one per pool worker (a process pool's
+        ``_max_workers``, else 2), and each block is refitted there. The differences come back in the samples' order,
+        so the table is the same as without a pool (:func:`gvisage_lib.clinical.hybrid.model_optimism` passes one
+        :func:`gvisage_lib.core.workers.worker_pool` to all its models).
 
     Returns
     -------
@@ -133,16 +140,41 @@ def optimism_bootstrap(frame: pd.DataFrame, outcome: str, predictors: Sequence[s
     if method not in ("ml", "firth", "auto"):
         raise ValueError(f"method must be 'ml', 'firth' or 'auto', got {method!r}")
 
-    def fit(rows: pd.DataFrame) -> LogisticFit:
-        if method != "auto":
-            return fit_logistic(rows, outcome, list(predictors), kinds=kinds, method=method)
-        try:
-            return fit_logistic(rows, outcome, list(predictors), kinds=kinds, method="ml")
-        except SeparationError:
-            return fit_logistic(rows, outcome, list(predictors), kinds=kinds, method="firth")
-
-    full = fit(data)
+    rule = (outcome, tuple(predictors), None if kinds is None else dict(kinds), method)
+    full = _fit_rule(data, rule)
     apparent = _stats(full, data, y)
+    if pool is None:
+        blocks = [_refit_block((data, y, rule, indices))]
+    else:
+        n_blocks = int(getattr(pool, "_max_workers", 2) or 2)
+        blocks = list(pool.map(_refit_block, [(data, y, rule, part) for part in
+                                              np.array_split(indices, min(n_blocks, len(indices)))]))
+    diffs = [d for block, _ in blocks for d in block]
+    failed = sum(n for _, n in blocks)
+    if not diffs:
+        raise ValueError("no bootstrap sample could be fitted; the model is not estimable on resamples")
+    optimism = np.mean(diffs, axis=0)
+    rows = [{"statistic": name, "apparent": float(apparent[i]), "optimism": float(optimism[i]),
+             "corrected": float(apparent[i] - optimism[i]), "n_boot": len(diffs), "n_failed": failed, "seed": seed}
+            for i, name in enumerate(("auc", "calibration_slope"))]
+    return pd.DataFrame(rows, columns=list(OPTIMISM_COLUMNS))
+
+
+def _fit_rule(rows: pd.DataFrame, rule: tuple[Any, ...]) -> LogisticFit:
+    """Fit ``rows`` by the estimation rule ``(outcome, predictors, kinds, method)`` of :func:`optimism_bootstrap`."""
+    outcome, predictors, kinds, method = rule
+    if method != "auto":
+        return fit_logistic(rows, outcome, list(predictors), kinds=kinds, method=method)
+    try:
+        return fit_logistic(rows, outcome, list(predictors), kinds=kinds, method="ml")
+    except SeparationError:
+        return fit_logistic(rows, outcome, list(predictors), kinds=kinds, method="firth")
+
+
+def _refit_block(job: tuple[Any, ...]) -> tuple[list[np.ndarray], int]:
+    """Refit one block of bootstrap samples: (their [AUC, slope] differences sample minus original, in order; the
+    number of samples that could not be fitted). A picklable task, so a process pool can run it."""
+    data, y, rule, indices = job
     diffs, failed = [], 0
     for idx in indices:
         sample = data.iloc[idx].reset_index(drop=True)
@@ -151,15 +183,9 @@ def optimism_bootstrap(frame: pd.DataFrame, outcome: str, predictors: Sequence[s
             failed += 1
             continue
         try:
-            refit = fit(sample)
+            refit = _fit_rule(sample, rule)
         except (SeparationError, ValueError, np.linalg.LinAlgError):
             failed += 1
             continue
         diffs.append(_stats(refit, sample, ys) - _stats(refit, data, y))
-    if not diffs:
-        raise ValueError("no bootstrap sample could be fitted; the model is not estimable on resamples")
-    optimism = np.mean(diffs, axis=0)
-    rows = [{"statistic": name, "apparent": float(apparent[i]), "optimism": float(optimism[i]),
-             "corrected": float(apparent[i] - optimism[i]), "n_boot": len(diffs), "n_failed": failed, "seed": seed}
-            for i, name in enumerate(("auc", "calibration_slope"))]
-    return pd.DataFrame(rows, columns=list(OPTIMISM_COLUMNS))
+    return diffs, failed

@@ -165,6 +165,20 @@ def test_model_optimism_rows_and_overfitting_shows():
         model_optimism(df, fits, n_boot=30, external_split="nope")
 
 
+def test_model_optimism_is_the_same_table_in_one_process_and_in_a_pool():
+    df = _stage2_frame(3)
+    fits = fit_models(df, ["x"], method="ml")
+    screened = fit_models(df, ["x"], method="ml", names=("LR (screened)", "Hybrid (screened)"))
+    alone = model_optimism(df, [fits, screened], n_boot=25, seed=4)
+    pooled = model_optimism(df, [fits, screened], n_boot=25, seed=4, workers=2)
+    pd.testing.assert_frame_equal(alone, pooled, check_exact=True)
+    assert alone["model"].unique().tolist() == ["Logistic regression", "Hybrid model", "LR (screened)",
+                                                "Hybrid (screened)"]
+    assert (alone["n_boot"] == 25).all()
+    with pytest.raises(ValueError, match="workers must be"):
+        model_optimism(df, fits, n_boot=20, workers=-1)
+
+
 def test_fit_predictions_note_names_the_choice():
     fp = FitPredictions(pd.DataFrame(), "test", "test")
     assert "in-sample" in fp.note and fp.threshold_split("anything") == "test"

@@ -427,3 +427,22 @@ def test_pixel_cap_below_and_above_pillows_bomb_limits(tmp_path, side):
         warnings.simplefilter("error")  # a filter turning Pillow's warning into an error changes nothing
         with pytest.raises(ImageTooLarge):
             header_size(p.read_bytes())
+
+
+def test_photo_paths_resolve_every_cell_as_photo_path_does(tmp_path):
+    """The folder-at-a-time resolver gives photo_path's answer for plain files, linked files, linked folders, '..',
+    absolute and missing paths."""
+    from gvisage_lib.cohort.manifest import photo_path, photo_paths
+
+    cohort, elsewhere = tmp_path / "cohort", tmp_path / "elsewhere"
+    (cohort / "photos").mkdir(parents=True)
+    elsewhere.mkdir()
+    (cohort / "photos" / "a.jpg").write_bytes(b"a")
+    (elsewhere / "b.jpg").write_bytes(b"b")
+    (cohort / "photos" / "link.jpg").symlink_to(elsewhere / "b.jpg")
+    (cohort / "linked").symlink_to(elsewhere, target_is_directory=True)
+    values = ["photos/a.jpg", "photos/link.jpg", "linked/b.jpg", "photos/../photos/a.jpg", str(elsewhere / "b.jpg"),
+              "photos/missing.jpg", "nowhere/c.jpg", "linked/../cohort/photos/a.jpg", "photos/",
+              "photos//a.jpg", "./photos/./a.jpg"]
+    assert photo_paths(cohort, values) == [photo_path(cohort, v) for v in values]
+    assert photo_paths(cohort, ["photos/link.jpg"]) == [elsewhere.resolve() / "b.jpg"]
