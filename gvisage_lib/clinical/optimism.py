@@ -174,7 +174,19 @@ def _fit_rule(rows: pd.DataFrame, rule: tuple[Any, ...]) -> LogisticFit:
 def _refit_block(job: tuple[Any, ...]) -> tuple[list[np.ndarray], int]:
     """Refit one block of bootstrap samples: (their [AUC, slope] differences sample minus original, in order; the
     number of samples that could not be fitted). A picklable task, so a process pool can run it."""
+    from threadpoolctl import threadpool_limits
+
     data, y, rule, indices = job
+    # one BLAS thread: the refits' small matrices gain nothing from more, and a pool's workers would fight over the
+    # cores (quick profile, notebook 05's four models: 37 s in one process with 2 BLAS threads, 32 s with one; 36 s
+    # in two workers with 2 BLAS threads each, 19 s with one)
+    with threadpool_limits(limits=1):
+        return _refit_samples(data, y, rule, indices)
+
+
+def _refit_samples(data: pd.DataFrame, y: np.ndarray, rule: tuple[Any, ...],
+                   indices: np.ndarray) -> tuple[list[np.ndarray], int]:
+    """The loop of :func:`_refit_block`."""
     diffs, failed = [], 0
     for idx in indices:
         sample = data.iloc[idx].reset_index(drop=True)
