@@ -5,7 +5,7 @@
   6 epochs for stage 1 and the paper's 10 for stage 2 (stage 1, tumour vs control, is learnt sooner; stage 2 needs
   every step it can get from networks trained from scratch), learning rate 1e-3 for the fewer, smaller steps
   (the design is the paper's; only image size and epochs shrink; Inception-v3 upsamples the crops to its minimum
-  75 px, see :mod:`gvisage_lib.cnn.models`). Whole pipeline about 11 minutes on 2 cores
+  75 px, see :mod:`gvisage_lib.cnn.models`). Whole pipeline about 10 minutes on 2 cores
   (docs/profiles.md).
 * ``paper``: the paper's settings (256x256 crops, 4 photos -> 12 channels, 10 epochs, Adam 1e-4 with cosine decay);
   meant for a GPU.
