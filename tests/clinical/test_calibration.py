@@ -23,6 +23,7 @@ from gvisage_lib.clinical import figures as clinical_figures
 REF = json.loads((Path(__file__).parents[1] / "data" / "clinical_endocrine_reference.json").read_text())
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_summary_matches_r():
     y, p = np.array(REF["data"]["calib"]["y"]), np.array(REF["data"]["calib"]["p"])
     s = calibration.calibration_summary(y, p)
@@ -70,6 +71,7 @@ def test_perfect_model_beats_treat_all():
     np.testing.assert_allclose(m[mid], y.mean())
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_tables_and_figures_from_long_scores():
     rng = np.random.default_rng(1)
     y = rng.integers(0, 2, 200)

@@ -41,6 +41,7 @@ def test_gvif_does_not_depend_on_the_reference_level() -> None:
     np.testing.assert_allclose(a, b, rtol=1e-10)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_optimism_bootstrap_equals_r_on_the_same_samples() -> None:
     idx = np.array(REF["optimism"]["indices"]).T  # R writes one sample per column
     res = optimism_bootstrap(INFERT, "case", TERMS, indices=idx).set_index("statistic")
@@ -77,6 +78,7 @@ def test_net_benefit_grid_is_exactly_k_over_100() -> None:
     assert row["net_benefit"] == pytest.approx(2 / 4 - 1 / 4 * 0.23 / 0.77)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_paper_consistency_audit() -> None:
     audit = paper_consistency(paper_p_check())
     assert list(audit.columns) == list(AUDIT_COLUMNS)

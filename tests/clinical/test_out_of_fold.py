@@ -46,6 +46,7 @@ def oof_run(tmp_path_factory):
     mp.undo()
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_every_training_subject_is_scored_by_a_network_that_did_not_see_it(oof_run):
     root, paths, prof = oof_run
     oof = pd.read_parquet(paths.predictions_oof)
@@ -89,6 +90,7 @@ def test_fit_predictions_replace_only_the_training_scores(oof_run):
     assert as_is.fit_split == "test" and as_is.frame.equals(pred)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_missing_or_foreign_out_of_fold_scores_are_errors(oof_run, tmp_path):
     _, paths, _ = oof_run
     other = RunPaths(tmp_path)  # a run folder with the predictions and no out-of-fold scores, then foreign ones
@@ -149,6 +151,7 @@ def test_hybrid_fitted_on_the_test_split_is_in_sample_there_and_its_lrt_uses_tha
     assert set(cmp.loc[cmp["method"] == "likelihood-ratio test", "split"]) == {"test"}
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_model_optimism_rows_and_overfitting_shows():
     df = _stage2_frame(1)
     for k in range(15):  # noise predictors: the apparent AUC is optimistic, the corrected one is not
@@ -165,6 +168,7 @@ def test_model_optimism_rows_and_overfitting_shows():
         model_optimism(df, fits, n_boot=30, external_split="nope")
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_model_optimism_is_the_same_table_in_one_process_and_in_a_pool():
     df = _stage2_frame(3)
     fits = fit_models(df, ["x"], method="ml")
@@ -184,6 +188,7 @@ def test_fit_predictions_note_names_the_choice():
     assert "in-sample" in fp.note and fp.threshold_split("anything") == "test"
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_optimism_replays_the_estimation_rule_on_separated_resamples():
     """A rare symptom seen only in cases separates many bootstrap samples: maximum likelihood cannot fit them, the
     "auto" rule of fit_models (Firth where separated) can, so no sample is lost to separation."""

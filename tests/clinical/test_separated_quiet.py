@@ -47,6 +47,7 @@ def test_calibration_of_separating_predictions_gives_no_overflow(runtime_warning
     assert np.isfinite(curves.select_dtypes("number").to_numpy()).all()
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_near_separated_fits_and_optimism_give_no_runtime_warning(runtime_warnings_are_errors) -> None:
     df = _near_separated_frame()
     fit = fit_logistic(df, "label", ["sign", "tsh"], method="firth")

@@ -94,6 +94,7 @@ def test_fitted_tie_matches_proc(tied, ref):
         assert (res.ci_low, res.ci_high) == pytest.approx((ref["ci_low"], ref["ci_high"]), abs=1e-9)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_optimism_table_does_not_depend_on_row_order(tied):
     n = len(tied)
     idx = np.random.default_rng(8).integers(0, n, size=(25, n))

@@ -192,6 +192,7 @@ def test_gradcam_peaks_on_the_evidence():
     assert inside > 0.8
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_attribution_maps_validates():
     net = build_model("alexnet")
     x = torch.zeros(1, 12, 64, 64, dtype=torch.uint8)
@@ -234,6 +235,7 @@ def twin_run(tmp_path_factory):
     return paths
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_twin_masks_match_the_cached_crops(twin_run):
     regions = TwinRegions(twin_run, twin_run.twin_manifest, image_size=64)
     faces = pd.read_parquet(twin_run.faces_index)

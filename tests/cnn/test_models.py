@@ -22,6 +22,7 @@ def _rgb_net(name: str, num_classes: int) -> torch.nn.Module:
     return getattr(torchvision.models, name)(weights=None, num_classes=num_classes)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 @pytest.mark.parametrize("name", sorted(MODEL_REGISTRY))
 def test_output_shape_at_12_channels_and_smoke_size(name):
     torch.manual_seed(0)
@@ -66,6 +67,7 @@ def test_tiny_inputs_and_bad_args_are_rejected():
         build_model("resnet50", 12)  # keyword-only like torchvision builders
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 @pytest.mark.parametrize("name", sorted(MODEL_REGISTRY))
 def test_inflated_weights_give_the_rgb_response_for_a_repeated_image(name, tmp_path):
     torch.manual_seed(1)
@@ -85,6 +87,7 @@ def test_inflated_weights_give_the_rgb_response_for_a_repeated_image(name, tmp_p
     torch.testing.assert_close(net.state_dict()[key][:, 3:6], rgb.state_dict()[key] / 4, rtol=0, atol=0)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_head_of_another_size_is_dropped_and_inception_aux_is_ignored(tmp_path):
     f = tmp_path / "inc1000.pt"
     torch.save(torchvision.models.inception_v3(weights=None, num_classes=1000, aux_logits=True,
@@ -94,6 +97,7 @@ def test_head_of_another_size_is_dropped_and_inception_aux_is_ignored(tmp_path):
     assert not any(k.startswith("AuxLogits") for k in net.state_dict())
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_missing_or_mismatched_weights_are_clear_errors(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.pt"):
         build_model("resnet50", weights=tmp_path / "nope.pt")

@@ -16,6 +16,7 @@ from gvisage_lib.cnn.models import GRADCAM_MIN_SIDE, MODEL_REGISTRY, build_model
 from gvisage_lib.core.schema import CANDIDATE_MODELS
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 @pytest.mark.parametrize("name", CANDIDATE_MODELS)
 @pytest.mark.parametrize("size", [64, 80, 256])
 def test_gradcam_layer_is_the_deepest_with_a_map_of_8(name, size):
@@ -48,6 +49,7 @@ def _period_power(a: np.ndarray, side: int) -> float:
     return float(sum(power[i, j] for i in idx for j in idx if (i, j) != (0, 0)) / power.sum())
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_blurred_baseline_weakens_the_stride_grid():
     torch.manual_seed(0)
     net = nn.Sequential(nn.Conv2d(12, 16, 7, stride=2, padding=3), nn.ReLU(), nn.MaxPool2d(3, 2, 1),
@@ -136,6 +138,7 @@ def _subjects(n: int, seed: int) -> tuple[torch.Tensor, np.ndarray]:
     return torch.from_numpy(np.clip(x, 0, 255).round().astype(np.uint8)), masks
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_occlusion_finds_the_region_a_network_reads():
     x, masks = _subjects(10, seed=3)
     ids = [f"s{i}" for i in range(10)]
@@ -159,6 +162,7 @@ def test_occlusion_finds_the_region_a_network_reads():
     assert "demonstrably uses 1 of the 5" in text and "beard" in text and "oily" not in text
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_interpretation_says_why_none_is_used():
     x, masks = _subjects(6, seed=4)
     flat = nn.Sequential(nn.Flatten(), nn.Linear(12 * SIDE * SIDE, 2))

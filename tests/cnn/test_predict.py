@@ -70,6 +70,7 @@ def _predict(capsys, *args: str) -> tuple[int, dict | None, str]:
     return code, (json.loads(out) if out.strip() else None), err
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_predict_prints_the_cascade_as_json(setup, capsys):
     run, _, photos, stack = setup
     code, res, err = _predict(capsys, "--run", str(run.root), *photos)
@@ -88,6 +89,7 @@ def test_predict_prints_the_cascade_as_json(setup, capsys):
     assert "operating_points.csv" in res["stage1"]["source"]
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_predict_crops_as_the_run_did_and_names_the_training_cohort(setup, tmp_path, capsys):
     import shutil
 
@@ -117,6 +119,7 @@ def test_predict_crops_as_the_run_did_and_names_the_training_cohort(setup, tmp_p
     assert code == 0 and res["trained_on"] == "cohort_2024.csv" and "cohort_2024.csv" in res["note"]
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_rule_and_stage2_not_applied(setup, capsys):
     run, _, photos, _ = setup
     code, res, _ = _predict(capsys, "--run", str(run.root), "--rule", "specificity_at_sensitivity", *photos)
@@ -128,6 +131,7 @@ def test_rule_and_stage2_not_applied(setup, capsys):
                            ("iGCT" if res["stage2"]["probability"] >= 0.5 else "other"))
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_mean_combination_averages_photo_scores(setup, capsys):
     run, _, photos, _ = setup
     code, res, _ = _predict(capsys, "--run", str(run.root), "--combine", "mean", *photos[:2])
@@ -136,6 +140,7 @@ def test_mean_combination_averages_photo_scores(setup, capsys):
     assert "mean" in res["combine_note"]
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_refused_photos_get_their_qc_reason(setup, tmp_path, capsys):
     run, _, photos, _ = setup
     blank = tmp_path / "wall.jpg"
@@ -155,6 +160,7 @@ def test_refused_photos_get_their_qc_reason(setup, tmp_path, capsys):
     assert "no photo passed quality control" in err and "no_face" in err
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 @pytest.mark.parametrize("case", ["no_run", "five_photos", "missing_photo", "no_operating_points"])
 def test_errors_exit_2_without_traceback(setup, tmp_path, capsys, case):
     run, _, photos, _ = setup

@@ -69,6 +69,7 @@ def _bce(net, data):
     return float(-np.mean(y * np.log(s) + (1 - y) * np.log(1 - s)))
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_short_training_lowers_the_loss(tiny, cohort, tmp_path):
     _, _, train, _, _ = cohort
     untrained = _train(tiny, cohort, tmp_path / "a", stop_after_epochs=0)  # the initial weights, no step taken
@@ -83,6 +84,7 @@ def test_short_training_lowers_the_loss(tiny, cohort, tmp_path):
     assert hist.learning_rate.iloc[-1] < 1e-9  # cosine decay reaches 0 at the end
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_resume_equals_uninterrupted_and_checkpoints_are_tensors_only(tiny, cohort, tmp_path):
     _, _, _, test, _ = cohort
     full = _train(tiny, cohort, tmp_path / "full")
@@ -100,6 +102,7 @@ def test_resume_equals_uninterrupted_and_checkpoints_are_tensors_only(tiny, coho
                                   resumed.history.drop(columns=["images_per_s", "seconds"]))
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 @pytest.mark.parametrize(("every_s", "checkpoints"), [(0.0, 3), (1e9, 0)])
 def test_resume_checkpoints_are_written_by_time_and_never_for_the_last_epoch(tiny, cohort, tmp_path, monkeypatch,
                                                                              every_s, checkpoints):
@@ -118,6 +121,7 @@ def test_resume_checkpoints_are_written_by_time_and_never_for_the_last_epoch(tin
     assert all(torch.equal(v, ref.net.state_dict()[k]) for k, v in res.net.state_dict().items())
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_same_seed_same_predictions_and_finished_runs_are_reused(tiny, cohort, tmp_path):
     _, _, _, test, _ = cohort
     r1 = _train(tiny, cohort, tmp_path / "x")
@@ -231,6 +235,7 @@ def test_concurrent_workers_train_every_chain_and_the_folds_and_a_rerun_reuses_t
     pd.testing.assert_frame_equal(again.predictions, out.predictions)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_fixed_cpu_thread_count_is_part_of_the_configuration(tiny, cohort, tmp_path):
     default = _train(tiny, cohort, tmp_path, epochs=1)
     one = _train(tiny, cohort, tmp_path, epochs=1, threads=1)

@@ -100,6 +100,7 @@ def test_subject_in_two_splits(work):
 
 @pytest.mark.parametrize("column,value", [("group", "tumour"), ("split", "dev"), ("sex", "X"),
                                           ("tumor_site", "frontal"), ("hpt_damage", "partial")])
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_unknown_category(work, column, value):
     def fn(d):
         i = d.index[d.group == "iGCT"][0]
@@ -356,6 +357,7 @@ def _bomb_png(path: Path, side: int = 20000) -> None:
     Image.new("1", (side, side)).save(path, "PNG")
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_decompression_bomb_is_an_error_not_a_crash(tiny_cohort, tmp_path, capsys):
     from gvisage_lib.faces.detection import MAX_IMAGE_PIXELS
     from gvisage_lib.run.cli import main
@@ -389,6 +391,7 @@ def test_image_over_the_cap_is_refused_from_its_header(monkeypatch, tmp_path):
         F.read_image(p)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 @pytest.mark.parametrize("problem", ["header_only", "missing_tumor_site"])
 def test_reproduce_refuses_before_writing(tiny_cohort, tmp_path, problem, capsys):
     from gvisage_lib.run.cli import main
@@ -414,6 +417,7 @@ def test_notebook_column_table_covers_every_notebook():
         assert not set(need.required) & {c for c, _ in need.optional}
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 @pytest.mark.parametrize("side", [9000, 10000, 20000])
 def test_pixel_cap_below_and_above_pillows_bomb_limits(tmp_path, side):
     """64 MP < 81 MP (no Pillow warning) < 100 MP (Pillow warns) < 400 MP (Pillow raises): all refused alike."""

@@ -75,6 +75,7 @@ def test_tampered_twin_json(twin):
         assert_renderable(twin / "manifest.csv")
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_crops_montage_guarded(twin, tmp_path_factory):
     faces = pd.DataFrame({"subject_id": ["T000"], "included": [True], "stack_path": ["s.npy"]})
     run = tmp_path_factory.mktemp("run")

@@ -161,6 +161,7 @@ def twin1():
     return generate_tabular(seed=20250130, scale=1.0)[0]
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_table1_layout_and_values(twin1):
     t = table1(twin1, split="validation")
     assert {"variable", "level", "iGCT", "other", "test", "statistic", "p_value", "n_iGCT", "n_other"} <= set(t)
@@ -179,6 +180,7 @@ def test_table1_layout_and_values(twin1):
         table1(twin1, split="dev")
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 @pytest.mark.parametrize("scale", [1.0, 4.0])
 def test_twin_within_sampling_error_of_paper(scale, twin1):
     m = twin1 if scale == 1.0 else generate_tabular(seed=11, scale=scale)[0]
@@ -191,6 +193,7 @@ def test_twin_within_sampling_error_of_paper(scale, twin1):
     assert (abs(n.this_run - n.paper * scale) <= 0.5).all()
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_calibration_detects_a_miscalibrated_cohort(twin1):
     bad = twin1.copy()
     sel = (bad.split == "train") & (bad.group == "iGCT")
@@ -207,6 +210,7 @@ def test_table1_bad_input():
         table1(pd.DataFrame({"x": [1]}), split="train")
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_cohort_figures_counts_come_from_the_manifest(twin1):
     import matplotlib
 
@@ -241,6 +245,7 @@ def long1(twin1):
     return table1_all_splits(twin1)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_paper_layout_columns_rows_and_sections(twin1, long1):
     t = table1_paper_layout(long1)
     assert t.columns.tolist() == [

@@ -67,6 +67,7 @@ def offences(path: Path) -> list[str]:
     return sorted(set(found))
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_only_the_record_module_reads_or_writes_run_json() -> None:
     bad = {str(p.relative_to(ROOT)): o for p in _sources() if (o := offences(p))}
     assert not bad, f"run.json read or written outside gvisage_lib/core/record.py: {bad}"

@@ -36,6 +36,7 @@ def cohort(tmp_path):
     return d / "manifest.csv", RunPaths(tmp_path / "run").ensure(), tinted
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_qc_reasons_and_policy(cohort):
     manifest, rp, tinted = cohort
     faces = P.preprocess_cohort(manifest, rp, image_size=32, workers=1, progress=False)
@@ -67,6 +68,7 @@ def test_qc_reasons_and_policy(cohort):
     assert faces["stack_path"][0].startswith("cache/faces/")
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_cache_hit_does_no_work(cohort, monkeypatch):
     manifest, rp, _ = cohort
     first = P.preprocess_cohort(manifest, rp, image_size=32, workers=1, progress=False)
@@ -130,6 +132,7 @@ def test_load_stack_rejects_bad_arrays(tmp_path):
         P.load_stack(tmp_path / "g.npy", 16)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_parallel_matches_serial(cohort, tmp_path):
     manifest, _, _ = cohort
     serial = P.preprocess_cohort(manifest, RunPaths(tmp_path / "r1"), image_size=32, workers=1, progress=False)

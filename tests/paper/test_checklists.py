@@ -176,6 +176,7 @@ def test_items_the_run_reports_are_reported_with_the_runs_own_words(tmp_path: Pa
     assert "the internal test split" in tripod.loc["12a", "reason"]
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_heading_anchor_is_nbconverts() -> None:
     """The anchor of a heading is the id nbconvert's Markdown renderer writes (the same page element)."""
     from nbconvert.filters.markdown_mistune import markdown2html_mistune

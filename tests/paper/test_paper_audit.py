@@ -27,6 +27,7 @@ def audit() -> pd.DataFrame:
     return paper_consistency(paper_p_check())
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_every_row_has_location_and_wording(audit):
     assert list(audit.columns) == list(AUDIT_COLUMNS)
     assert (audit["location"].str.len() > 0).all() and (audit["wording"].str.len() > 0).all()
@@ -42,6 +43,7 @@ def test_a_row_without_printed_p_is_not_counted_as_consistent(audit):
     assert not p["item"].str.contains("growth_retardation").any()
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_grim_percent_against_brute_force():
     rng = np.random.default_rng(0)
     for _ in range(2000):
@@ -109,6 +111,7 @@ def test_friedman_exact_and_asymptotic(audit):
     assert not row["consistent"] and "exact P = 0.0046" in row["note"] and "asymptotic P = 0.018" in row["note"]
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_friedman_exact_p_brute_force():
     rng = np.random.default_rng(2)
     for _ in range(5):

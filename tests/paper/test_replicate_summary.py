@@ -80,6 +80,7 @@ def test_a_frame_without_a_column_is_refused_by_name() -> None:
         rs.auc_summary(pd.DataFrame(columns=["seed", "item", "order", "paper"]))
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_collect_and_summarise_read_the_replicates_tables(tmp_path: Path) -> None:
     runs = {11: write_replicate(tmp_path / "seed-11", seed=11, val_auc=0.74),
             12: write_replicate(tmp_path / "seed-12", seed=12, val_auc=0.60, selected="alexnet", recovered=False)}

@@ -126,6 +126,7 @@ def test_every_plot_function_is_tested() -> None:
     assert found == set(CASES)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_draws_a_new_figure(case: str, data: SimpleNamespace) -> None:
     args, kwargs = CASES[case][1](data)
@@ -134,6 +135,7 @@ def test_draws_a_new_figure(case: str, data: SimpleNamespace) -> None:
     plt.close(fig)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 @pytest.mark.parametrize("case", sorted(CASES))
 def test_draws_into_the_callers_axes_or_figure(case: str, data: SimpleNamespace) -> None:
     surface, make_args = CASES[case]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 import pytest
@@ -49,7 +50,9 @@ def _imports(path: Path) -> set[str]:
     return out - {me}
 
 
+@functools.cache
 def _graph() -> dict[str, set[str]]:
+    """The import graph of the package, parsed once per session (every parametrised test reads it)."""
     files = [p for p in LIB.rglob("*.py")]
     mods = {_module_name(p): p for p in files}
     return {m: {i for i in _imports(p) if i in mods} for m, p in mods.items()}

@@ -66,6 +66,7 @@ def test_table2_format(pred: pd.DataFrame) -> None:
     assert t2["Sensitivity (95% CI)"].str.match(r"^\d+\.\d\d% \(\d+\.\d\d%-\d+\.\d\d%\)$").all()
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_pairwise_delong_equals_delong_test_and_holm(pred: pd.DataFrame) -> None:
     t = stage_roc.pairwise_delong(pred)
     assert len(t) == 12
@@ -147,6 +148,7 @@ def test_single_class_split_is_reported(pred: pd.DataFrame) -> None:
         stage_roc.stage_metrics(one, "resnet50", 1)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_figures_draw(pred: pd.DataFrame) -> None:
     tidy = stage_roc.gvisagenet_metrics(pred, SEL)
     bands = stage_roc.roc_bands(pred, "resnet50", 1, n_boot=50)

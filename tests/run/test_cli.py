@@ -61,6 +61,7 @@ def _read(out: Path, name: str) -> str:
 
 # --- notebook parameters ------------------------------------------------------------------------------------------
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_parameters_reach_the_notebooks_that_declare_them_and_are_recorded(
         tiny_cohort: Path, param_books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -194,6 +195,7 @@ def test_out_that_cannot_be_created_or_written_exits_2(tmp_path: Path, capsys: p
     assert "cannot write into the run folder" in err and "Traceback" not in err
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_second_run_into_the_same_folder_is_refused(tiny_cohort: Path, param_books: Path, tmp_path: Path,
                                                       monkeypatch: pytest.MonkeyPatch,
                                                       capsys: pytest.CaptureFixture[str]) -> None:
@@ -388,6 +390,7 @@ POOL_DRIVER = textwrap.dedent("""
 """)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_pool_workers_die_when_their_parent_is_killed(tmp_path: Path) -> None:
     script = tmp_path / "pool_driver.py"
     script.write_text(POOL_DRIVER)
@@ -405,6 +408,7 @@ def test_pool_workers_die_when_their_parent_is_killed(tmp_path: Path) -> None:
     assert _all_gone(workers, within=10) == []
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_face_preprocessing_runs_its_pool_through_worker_pool(tiny_cohort: Path, tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     from gvisage_lib.core import workers

@@ -90,6 +90,7 @@ def test_figure_numbers_one_scheme_in_file_name_and_caption() -> None:
     assert notebooks == sorted(notebooks)  # reading order = notebook order
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_save_figure_300_dpi_and_truetype_pdf(tmp_path: Path) -> None:
     import matplotlib.pyplot as plt
     from PIL import Image
@@ -110,6 +111,7 @@ def _overlaps_data(fig, ax) -> bool:
     return legend.get_window_extent(renderer).overlaps(ax.get_window_extent(renderer))
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_legends_outside_the_data() -> None:
     from gvisage_lib import paper
     from gvisage_lib.cnn.figures import plot_learning_curves
@@ -160,6 +162,7 @@ def test_progress_goes_to_the_process_stderr_not_the_notebook(capsys: pytest.Cap
     assert captured.out == "" and captured.err == ""
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_training_reports_one_line_per_epoch(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
     import torch
 
@@ -179,6 +182,7 @@ def test_training_reports_one_line_per_epoch(tmp_path: Path, capfd: pytest.Captu
 # --- kernels and the rendered notebook ------------------------------------------------------------------------------
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_kernel_starts_without_transport_warning_and_gets_the_prefix(tmp_path: Path) -> None:
     book = tmp_path / "01_t.ipynb"
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(
@@ -265,6 +269,7 @@ def test_index_page_of_a_run(tmp_path: Path) -> None:
     assert hrefs and all(not h.startswith(("/", "file:")) for h in hrefs)  # relative: the folder can move
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_index_page_of_a_failed_run(tmp_path: Path) -> None:
     run = _fake_run(tmp_path / "run", status="failed")
     page = report.write_run_index(RunPaths(run)).read_text(encoding="utf-8")

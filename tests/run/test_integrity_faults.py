@@ -27,6 +27,7 @@ def books(tmp_path: Path) -> Path:
     return d
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_full_disk_while_writing_the_executed_notebook_ends_failed_and_named(
         tiny_cohort: Path, books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -57,6 +58,7 @@ def test_a_full_disk_while_writing_the_executed_notebook_ends_failed_and_named(
     assert rec.notebook("01").status == "succeeded"
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_failing_write_of_the_rendering_names_the_file(tiny_cohort: Path, books: Path, tmp_path: Path,
                                                           monkeypatch: pytest.MonkeyPatch,
                                                           capsys: pytest.CaptureFixture[str]) -> None:
@@ -77,6 +79,7 @@ def test_a_failing_write_of_the_rendering_names_the_file(tiny_cohort: Path, book
     nbformat.read(out / "notebooks" / "02_second.ipynb", as_version=4)  # whole
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_killed_kernel_ends_failed_and_named(tiny_cohort: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                                capsys: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "books"
@@ -94,6 +97,7 @@ def test_a_killed_kernel_ends_failed_and_named(tiny_cohort: Path, tmp_path: Path
     assert (out / "tables" / "first.csv").read_text() == "a\n1\n"
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_successful_run_prints_no_error_lines(tiny_cohort: Path, books: Path, tmp_path: Path,
                                                 monkeypatch: pytest.MonkeyPatch,
                                                 capfd: pytest.CaptureFixture[str]) -> None:

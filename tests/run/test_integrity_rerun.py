@@ -81,6 +81,7 @@ def _copy(finished: tuple[Path, Path, Path], tmp_path: Path) -> tuple[Path, Path
     return out, books, cohort / manifest.name
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_each_notebook_records_the_digests_of_what_it_wrote(finished: tuple[Path, Path, Path]) -> None:
     run, _, manifest = finished
     rec = RunRecord.load(run)
@@ -92,6 +93,7 @@ def test_each_notebook_records_the_digests_of_what_it_wrote(finished: tuple[Path
     assert len(rec.data["photos"]) == rec.data["n_photos"] == manifest_hashes(manifest)["n_photos"]
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_changed_photo_refuses_the_rerun_and_the_record_keeps_its_digest(
         finished: tuple[Path, Path, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         capsys: pytest.CaptureFixture[str]) -> None:
@@ -107,6 +109,7 @@ def test_a_changed_photo_refuses_the_rerun_and_the_record_keeps_its_digest(
     assert after["data"]["photos_sha256"] == before["data"]["photos_sha256"] and after["status"] == "succeeded"
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_rewritten_predictions_file_refuses_the_rerun(finished: tuple[Path, Path, Path], tmp_path: Path,
                                                         monkeypatch: pytest.MonkeyPatch,
                                                         capsys: pytest.CaptureFixture[str]) -> None:
@@ -129,6 +132,7 @@ def test_deleted_tables_of_a_skipped_notebook_refuse_the_rerun(finished: tuple[P
     assert "tables/" in err and "written by notebook 01, is missing" in err and "--from 01" in err
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_notebook_that_does_not_write_its_declared_outputs_fails(tiny_cohort: Path, tmp_path: Path,
                                                                    monkeypatch: pytest.MonkeyPatch,
                                                                    capsys: pytest.CaptureFixture[str]) -> None:
@@ -145,6 +149,7 @@ def test_a_notebook_that_does_not_write_its_declared_outputs_fails(tiny_cohort: 
     assert "tables/table1.csv" in rec.notebook("01").error
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_the_run_succeeds_only_once_the_overview_page_is_written(finished: tuple[Path, Path, Path], tmp_path: Path,
                                                                   monkeypatch: pytest.MonkeyPatch,
                                                                   capsys: pytest.CaptureFixture[str]) -> None:

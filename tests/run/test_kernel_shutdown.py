@@ -6,6 +6,8 @@ from __future__ import annotations
 import asyncio
 import signal
 
+import pytest
+
 from gvisage_lib.run.interrupt import TrackedKernelManager
 from gvisage_lib.run.pipeline import KERNEL_ARGUMENTS, kernel_config
 
@@ -41,6 +43,7 @@ async def _kernel_session() -> tuple[list[int], list[int], str, bool]:
     return interrupted, km.sent, "".join(out), await km.is_alive()
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_the_kernel_is_interrupted_on_request_and_shut_down_without_an_interrupt() -> None:
     interrupted, sent, printed, alive = asyncio.run(_kernel_session())
     assert interrupted == [signal.SIGINT]  # an explicit interrupt (papermill's cell timeout) still reaches the kernel

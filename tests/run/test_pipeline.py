@@ -43,6 +43,7 @@ def test_repository_notebooks_are_stored_without_outputs() -> None:
         assert not any("matplotlib.use(" in c.source for c in code), book.name
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_failure_names_notebook_and_cell_and_keeps_partial(tiny_cohort: Path, books: Path, tmp_path: Path) -> None:
     out = tmp_path / "run"
     with pytest.raises(pipeline.NotebookFailed) as info:
@@ -67,6 +68,7 @@ def test_failure_names_notebook_and_cell_and_keeps_partial(tiny_cohort: Path, bo
     assert 'href="html/02_second.html"' in page and (out / "html" / "02_second.html").is_file()
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_cli_failure_exit_code_and_message(tiny_cohort: Path, books: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                            capsys: pytest.CaptureFixture[str]) -> None:
     monkeypatch.setattr(pipeline, "NOTEBOOK_DIR", books)
@@ -127,6 +129,7 @@ def test_every_parameter_of_the_notebooks_parses_for_papermill() -> None:
             assert required in names, f"{book.name} lacks the pipeline parameter {required!r}"
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_partial_rerun_continues_the_recorded_run_and_refuses_other_settings(
         tiny_cohort: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     d = tmp_path / "books"
@@ -159,6 +162,7 @@ def test_partial_rerun_continues_the_recorded_run_and_refuses_other_settings(
         pipeline.reproduce(tmp_path / "empty", start_at="02", **quiet)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_partial_rerun_needs_the_earlier_notebooks_outputs(tiny_cohort: Path, tmp_path: Path) -> None:
     d = tmp_path / "books"
     d.mkdir()

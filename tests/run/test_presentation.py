@@ -25,6 +25,7 @@ from gvisage_lib.run.pipeline import _render_html
 LIB = Path(labels.__file__).resolve().parents[1]
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_one_p_value_format_everywhere() -> None:
     assert paper.format_p is labels.format_p and display.format_p is labels.format_p
     defined = [p.relative_to(LIB).as_posix() for p in LIB.rglob("*.py")

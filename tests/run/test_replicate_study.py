@@ -155,6 +155,7 @@ def test_a_replicate_gets_the_studys_thread_settings(tmp_path: Path, monkeypatch
     assert dict(rp.thread_environment())["MKL_NUM_THREADS"] is None
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_an_interrupted_study_stops_its_replicates_and_records_it(tmp_path: Path) -> None:
     import functools
     import signal

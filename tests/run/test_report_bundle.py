@@ -33,6 +33,7 @@ def _run_folder(root: Path) -> Path:
     return root
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_report_zip_holds_the_report_and_nothing_else(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
     run = _run_folder(tmp_path / "run")
     assert main(["report", str(run), "--zip"]) == 0
@@ -51,6 +52,7 @@ def test_report_zip_holds_the_report_and_nothing_else(tmp_path: Path, capsys: py
     assert "bundle:" in capsys.readouterr().err
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_report_without_zip_writes_no_bundle(tmp_path: Path) -> None:
     run = _run_folder(tmp_path / "run")
     assert main(["report", str(run)]) == 0
@@ -79,6 +81,7 @@ def test_bundle_files_are_relative_and_sorted(tmp_path: Path) -> None:
     assert files == sorted(files) and all(not p.is_absolute() for p in files)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_every_link_of_the_bundled_report_resolves_inside_the_zip(tmp_path: Path) -> None:
     import re
 

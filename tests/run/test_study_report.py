@@ -43,6 +43,7 @@ def test_notebook_08_is_in_the_repository_but_not_in_a_run() -> None:
     assert all(not c.outputs and c.execution_count is None for c in code)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_the_summary_and_index_come_from_the_replicates(tmp_path: Path) -> None:
     out = tmp_path / "study"
     _study(out, report=False)
@@ -61,6 +62,7 @@ def test_the_summary_and_index_come_from_the_replicates(tmp_path: Path) -> None:
     assert view.replicates()["seed"].tolist() == [11, 12]
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_study_runs_notebook_08_and_links_it(tmp_path: Path) -> None:
     out = tmp_path / "study"
     result = _study(out, report=True)
@@ -76,6 +78,7 @@ def test_a_study_runs_notebook_08_and_links_it(tmp_path: Path) -> None:
     assert 'href="../index.html"' in result.files["html"].read_text(encoding="utf-8")  # back to the study
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_the_run_of_a_profile_links_its_study(tmp_path: Path) -> None:
     run = tmp_path / "runs" / "smoke"
     RunRecord(status="succeeded", settings=RunSettings(profile="smoke", seed=11)).save(run)

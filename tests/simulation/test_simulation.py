@@ -57,6 +57,7 @@ def test_local_and_dask_local_give_identical_tables() -> None:
     assert dask2.scheduler == "dask-local" and dask2.meta["dask_workers"] == 2
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_dask_local_threads_and_joblib_match_inline() -> None:
     inline = run_simulation(2, seed=5, workers=1, settings=NULL_ONLY)
     threads = run_simulation(2, seed=5, scheduler="dask-local", workers=2, dask_processes=False, settings=NULL_ONLY)
@@ -65,6 +66,7 @@ def test_dask_local_threads_and_joblib_match_inline() -> None:
     pd.testing.assert_frame_equal(joblib2.records, inline.records, check_exact=True)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_an_address_joins_a_running_cluster() -> None:
     """``scheduler=ADDRESS`` runs the chunks on an existing cluster's workers (here a LocalCluster of 2 threads) and
     leaves the cluster running."""
@@ -79,6 +81,7 @@ def test_an_address_joins_a_running_cluster() -> None:
     pd.testing.assert_frame_equal(joined.records, inline.records, check_exact=True)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_seed_determinism_and_independence_of_chunking() -> None:
     a = run_chunk(3, [0, 1, 2], NULL_ONLY)
     b = run_chunk(3, [2], NULL_ONLY) + run_chunk(3, [0, 1], NULL_ONLY)
@@ -89,6 +92,7 @@ def test_seed_determinism_and_independence_of_chunking() -> None:
     assert not np.allclose(other["p_value"].dropna(), sc.records_frame(a)["p_value"].dropna())
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_a_scenario_does_not_depend_on_the_others() -> None:
     """Each score has its own stream: the null scenario's records are the same alone and with every scenario."""
     alone = sc.records_frame(sc.simulate_replicate(1, 9, NULL_PAPER))
@@ -241,6 +245,7 @@ def test_strata_pvalues_are_strata_tests() -> None:
     assert list(got.values()) == pytest.approx(expected["p_value"].tolist(), rel=1e-12)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_coverage_rows_hold_the_truth_of_the_threshold_in_use() -> None:
     cohort = sc.stage2_cohort(8)
     score = sc.simulate_scores(cohort, 0.74, np.random.default_rng(5))
@@ -318,6 +323,7 @@ def test_scheduler_addresses() -> None:
             check_scheduler(bad)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_unreachable_scheduler_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
     from gvisage_lib.simulation import engine
 

@@ -51,6 +51,7 @@ def test_phenotype_effects_validated():
     assert (off["phen_acne"] == 0).all()
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_render_cohort_deterministic_and_recorded(tmp_path):
     manifest, truth = make_truth(6, seed=2)
     m1, t1 = render_cohort(manifest, truth, tmp_path / "a", seed=11, photo_size=(160, 200), workers=1,
@@ -77,6 +78,7 @@ def test_render_cohort_deterministic_and_recorded(tmp_path):
     assert img.shape == (200, 160, 3)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_haar_detects_rendered_faces():
     # The twin's own latent state (the twin's generator), so the phenotype mix is the cohort's.
     from gvisage_lib.twin import generate_tabular
@@ -92,6 +94,7 @@ def test_haar_detects_rendered_faces():
     assert np.mean(found) >= 0.95, np.mean(found)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_capture_shift_changes_controls_only(tmp_path):
     manifest, truth = make_truth(6, seed=3)
     m0, _ = render_cohort(manifest, truth, tmp_path / "off", seed=1, photo_size=(160, 200), workers=1, progress=False)

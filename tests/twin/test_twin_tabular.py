@@ -103,6 +103,7 @@ def test_damage_ordering(twin):
     assert tum[tum.group == "iGCT"].endocrine_damage.mean() > tum[tum.group == "other"].endocrine_damage.mean()
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_planted_endocrine_signs_recovered(big_twin):
     m, t = big_twin
     loadings = planted_endocrine_loadings()
@@ -141,6 +142,7 @@ def test_variables_follow_their_latent_causes(big_twin):
     assert max(abs(r) for r in _within_cells(m, t, "endocrine_damage", "intracranial_hypertension")) < 0.15
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_symptom_counts_are_allocated_exactly(twin):
     m, _ = twin
     tab = paper_table1()
@@ -172,6 +174,7 @@ def _seven_variable_aucs(seed: int) -> dict[str, float]:
     return {sp: roc_auc_score(d.label, fit.predict(d)) for sp, d in tum.groupby("split")}
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_papers_seven_variable_regression_is_in_the_papers_regime():
     """The dependence calibration: the paper's clinical model reaches the paper's AUCs (test .612, validation .632)
     and not the 0.84 / 0.71 that independent variables gave, at the default seed and over seeds 1-5."""
@@ -197,6 +200,7 @@ def test_test_igct_sex_uses_the_proportion(twin):
     assert f == round(79 * 51 / 119)
 
 
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
 def test_same_seed_same_bytes_different_seed_differs(tmp_path):
     a = synthesize(tmp_path / "a", seed=3, scale=0.2, photos=False)
     b = synthesize(tmp_path / "b", seed=3, scale=0.2, photos=False)
