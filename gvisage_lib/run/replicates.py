@@ -140,7 +140,17 @@ class StudySettings:
         return list(range(self.first_seed, self.first_seed + self.seeds))
 
     def replicates(self) -> list[Replicate]:
-        """One :class:`Replicate` per seed, with the seeds ``reproduce`` gets under :attr:`vary`."""
+        """One :class:`Replicate` per seed, with the seeds ``reproduce`` gets under :attr:`vary`.
+
+        Examples
+        --------
+        >>> [(r.folder, r.master_seed, r.cohort_seed) for r in StudySettings("smoke", 2, 11, "cohort").replicates()]
+        [('seed-11', 11, 11), ('seed-12', 11, 12)]
+        >>> [(r.master_seed, r.cohort_seed) for r in StudySettings("smoke", 2, 11, "training").replicates()]
+        [(11, 11), (12, 11)]
+        >>> [(r.master_seed, r.cohort_seed) for r in StudySettings("smoke", 2, 11, "both").replicates()]
+        [(11, 11), (12, 12)]
+        """
         out = []
         for s in self.seed_list():
             if self.vary == "training":
