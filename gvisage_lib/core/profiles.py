@@ -3,8 +3,8 @@
 * ``smoke``: the test suite's end-to-end run; a small twin, tiny images, one epoch. About 3 minutes on 2 CPU cores.
 * ``quick``: the default of ``make reproduce`` on a laptop CPU: the full-size twin with 240x300 photos, 64 px crops,
   6 epochs for stage 1 and the paper's 10 for stage 2 (stage 1, tumour vs control, is learnt sooner; stage 2, though
-  it starts from the stage-1 weights, needs its epochs: with 5, the default seed's stage-2 validation AUC fell from
-  0.771 to 0.690, measured 2026-12-06), learning rate 1e-3 for the fewer, smaller steps
+  it starts from the stage-1 weights, needs its epochs: halved, the default seed's stage-2 validation AUC fell below
+  its target, docs/profiles.md), learning rate 1e-3 for the fewer, smaller steps
   (the design is the paper's; only image size and epochs shrink; Inception-v3 upsamples the crops to its minimum
   75 px, see :mod:`gvisage_lib.cnn.models`). Whole pipeline about 10 minutes on 2 cores
   (docs/profiles.md).
