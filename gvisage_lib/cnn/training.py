@@ -30,8 +30,11 @@ Documented choices
   ``(seed, model, stage, epoch)``, so on the CPU the same seed gives the same weights and predictions.
 * **Train AUC in the learning curve** is computed from the outputs of the training pass itself (augmented,
   resampled batches while the weights change), a free running estimate; the **test AUC** comes from a clean
-  evaluation pass over the test split after each epoch. Neither is used to pick an epoch: the final weights are
-  those of the last epoch. The validation split (the external set) is never touched during training.
+  evaluation pass over the test split after each epoch (eval mode, in the training's precision and memory layout:
+  on a bfloat16 CPU about half the time of a float32 pass; :func:`_monitor_scores`). Neither is used to pick an
+  epoch: the final weights are those of the last epoch, and the run's predictions of them are computed afterwards
+  in float32 on the CPU (:func:`~gvisage_lib.cnn.predict.predict_scores`). The validation split (the external
+  set) is never touched during training.
 * **Checkpoints**: ``<run>/models/<model>_stage<k>/checkpoint.pt`` is rewritten atomically at the end of an epoch
   once :data:`CHECKPOINT_EVERY_S` seconds of training have passed since the last save (and when stopped on purpose)
   with the model, optimizer, scheduler and RNG state dicts (tensors and plain Python values only, loadable with
@@ -89,7 +92,7 @@ from gvisage_lib.cnn.distributed import (
     wrap_model,
 )
 from gvisage_lib.cnn.models import build_model, check_input_size
-from gvisage_lib.cnn.predict import pick_device, predict_scores
+from gvisage_lib.cnn.predict import pick_device
 from gvisage_lib.core import io
 from gvisage_lib.core.progress import Ticker, report
 from gvisage_lib.core.validation import check_int
@@ -664,12 +667,25 @@ def _eager_step(fit: _Fit, idx: torch.Tensor, u: torch.Tensor, v: torch.Tensor,
     return local, torch.softmax(logits.detach().float(), 1)[:, 1], yb
 
 
+def _monitor_scores(fit: _Fit, x: torch.Tensor) -> np.ndarray:
+    """P(class 1) of the uint8 stacks ``x`` with the epoch's weights, in eval mode, in the training's own precision
+    and memory layout (bfloat16 autocast and channels_last where training uses them): the learning curve's test
+    pass. The run's predictions are not these: :func:`~gvisage_lib.cnn.predict.predict_scores` computes them after
+    training in its canonical precision and layout (float32 on the CPU)."""
+    fit.net.eval()  # the next epoch's _train_epoch puts it back in training mode
+    bs, out = _eval_batch(fit.batch_size, fit.dev), []
+    with torch.inference_mode(), torch.autocast(fit.dev.type, dtype=fit.amp_dtype or torch.float32,
+                                                enabled=fit.amp_dtype is not None):
+        for i in range(0, x.shape[0], bs):
+            logits = fit.net(prepare_batch(x[i:i + bs], fit.dev, None, channels_last=fit.channels_last))
+            out.append(torch.softmax(logits.float(), dim=1)[:, 1].cpu())
+    return torch.cat(out).numpy().astype(np.float64) if out else np.empty(0)
+
+
 def _test_epoch(fit: _Fit, test: StackSet, epoch: int) -> None:
-    """Score the test split with the epoch's weights; appends its history row (loss, AUC)."""
+    """Score the test split with the epoch's weights (:func:`_monitor_scores`); appends its history row (loss, AUC)."""
     t1 = time.perf_counter()
-    s_te = predict_scores(fit.net, test.x, batch_size=_eval_batch(fit.batch_size, fit.dev), device=fit.dev)
-    if fit.channels_last:  # predict_scores evaluates in its own canonical layout; training goes on in ours
-        fit.net = fit.net.to(memory_format=torch.channels_last)
+    s_te = _monitor_scores(fit, test.x)
     y_te = test.y.numpy()
     te_loss = float(F.binary_cross_entropy(torch.from_numpy(s_te).clamp(1e-7, 1 - 1e-7),
                                            torch.from_numpy(y_te).double())) if len(y_te) else float("nan")

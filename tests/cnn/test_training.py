@@ -26,8 +26,8 @@ from gvisage_lib.cnn.datasets import (
     stage_subjects,
     write_synthetic_stacks,
 )
-from gvisage_lib.cnn.predict import auc_by_candidate, cascade_table, select_gvisagenet
-from gvisage_lib.cnn.training import load_trained, predict_scores, train_model
+from gvisage_lib.cnn.predict import auc_by_candidate, cascade_table, predict_scores, select_gvisagenet
+from gvisage_lib.cnn.training import load_trained, train_model
 from gvisage_lib.core import schema
 from gvisage_lib.core.paths import RunPaths
 from gvisage_lib.core.profiles import get_profile
@@ -82,6 +82,25 @@ def test_short_training_lowers_the_loss(tiny, cohort, tmp_path):
                                   "images_per_s", "seconds"]
     assert sorted(hist.split.unique()) == ["test", "train"] and hist.epoch.max() == 6
     assert hist.learning_rate.iloc[-1] < 1e-9  # cosine decay reaches 0 at the end
+
+
+@pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
+def test_the_test_pass_monitors_the_final_weights_and_leaves_the_training_layout(tiny, cohort, tmp_path, monkeypatch):
+    """The learning curve's last test row scores the final weights (in the training's precision, so within bfloat16
+    rounding of the float32 predictions), and the pass does not move the network out of its training layout."""
+    from gvisage_lib.cnn import training
+
+    _, _, _, test, _ = cohort
+    layouts = []
+    real = training._monitor_scores
+    monkeypatch.setattr(training, "_monitor_scores", lambda fit, x: (real(fit, x), layouts.append(
+        fit.net[0].weight.is_contiguous(memory_format=torch.channels_last)))[0])
+    res = _train(tiny, cohort, tmp_path / "m", epochs=3)
+    last = res.history[(res.history.split == "test") & (res.history.epoch == 3)].iloc[0]
+    assert last["loss"] == pytest.approx(_bce(res.net, test), abs=0.01)
+    assert last["n"] == len(test.y) and len(layouts) == 3
+    fit_layout = training._precision(torch.device("cpu"))[1]
+    assert layouts == [fit_layout] * 3  # channels_last exactly where training uses it, never converted back
 
 
 @pytest.mark.slow  # over a quarter second (a kernel, a subprocess, a fit or a rendering): make test, not make test-fast
