@@ -27,13 +27,15 @@ __all__ = ["plot_learning_curves"]
 
 
 def plot_learning_curves(history: pd.DataFrame, *, fig: Figure | None = None) -> Figure:
-    """Loss and AUC per epoch (train solid, test dashed) for every candidate; one row per stage.
+    """Loss and AUC per epoch (train: solid line, filled markers; test: dashed, open) for every candidate; one row
+    per stage.
 
     Parameters
     ----------
     history : pandas.DataFrame
         Long format with ``model, stage, epoch, split, loss, auc`` (``training.HISTORY_COLUMNS``). The train values
-        are running estimates over each epoch's training pass; the test values come from a clean pass after it.
+        are running estimates over each epoch's training pass; the test values come from a clean pass after it,
+        in the training's precision (:mod:`gvisage_lib.cnn.training`).
     fig : matplotlib.figure.Figure, optional
         An empty figure to draw the panels (one row per stage: loss, AUC) into (default: a new figure).
 
@@ -64,9 +66,9 @@ def plot_learning_curves(history: pd.DataFrame, *, fig: Figure | None = None) ->
             ax = axes[r, c]
             for (model, split), g in h.groupby(["model", "split"], sort=False):
                 g = g.sort_values("epoch")
-                ax.plot(g["epoch"], g[metric], marker="o", color=colours[model],
-                        linestyle="-" if split == "train" else "--",
-                        label=f"{model_label(model)} ({split})")
+                train = split == "train"  # test: dashed line and open markers, told apart in the legend too
+                ax.plot(g["epoch"], g[metric], marker="o", color=colours[model], linestyle="-" if train else "--",
+                        markerfacecolor=colours[model] if train else "white", label=f"{model_label(model)} ({split})")
             ax.set_title(f"Stage {stage}: {label}")
             ax.set_xlabel("epoch")
             ax.set_ylabel(label if metric == "loss" else f"{label} ({schema.STAGES[stage]['name']})",
@@ -76,7 +78,9 @@ def plot_learning_curves(history: pd.DataFrame, *, fig: Figure | None = None) ->
                 ax.set_ylim(0.3, 1.02)
             ax.xaxis.get_major_locator().set_params(integer=True)
         # right of the AUC panel, outside the data: inside, the legend covered the curves
-        axes[r, 1].legend(fontsize=FONT.small, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False)
+        # a long sample, so that the dashes of the test lines show beside the marker
+        axes[r, 1].legend(fontsize=FONT.small, loc="upper left", bbox_to_anchor=(1.02, 1.0), frameon=False,
+                          handlelength=3.5)
     fig.suptitle("Learning curves (train: running estimate over the epoch; test: the 25% testing split)",
                  fontsize=FONT.title)
     return finish(fig, own=own)
