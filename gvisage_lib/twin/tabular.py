@@ -273,6 +273,59 @@ class _Targets:
 # generator
 
 
+def _axis_damage(rng: np.random.Generator, hpt: np.ndarray, beta: dict) -> np.ndarray:
+    """Impairment in [0, 1] of each pituitary axis (columns :data:`AXES`) of each subject, given its HPT-damage
+    level: every axis impaired when complete, 1 to 3 random axes when incomplete, none otherwise; an impaired axis
+    draws from the group's ``impaired_*`` beta distribution, a spared one from ``spared``.
+
+    Examples
+    --------
+    >>> b = {"impaired_complete": (8, 2), "impaired_incomplete": (6, 3), "spared": (2, 8)}
+    >>> _axis_damage(np.random.default_rng(0), np.array(["complete", "none"]), b).shape == (2, len(AXES))
+    True
+    """
+    axes = np.empty((len(hpt), len(AXES)))
+    for i, level in enumerate(hpt):
+        if level == "complete":
+            impaired = np.ones(len(AXES), dtype=bool)
+            a_imp = beta["impaired_complete"]
+        elif level == "incomplete":
+            k = int(rng.integers(1, len(AXES)))  # 1..3 impaired axes
+            impaired = np.zeros(len(AXES), dtype=bool)
+            impaired[rng.choice(len(AXES), size=k, replace=False)] = True
+            a_imp = beta["impaired_incomplete"]
+        else:
+            impaired = np.zeros(len(AXES), dtype=bool)
+            a_imp = beta["impaired_complete"]
+        imp_draw = rng.beta(a_imp[0], a_imp[1], size=len(AXES))
+        spare_draw = rng.beta(beta["spared"][0], beta["spared"][1], size=len(AXES))
+        axes[i] = np.where(impaired, imp_draw, spare_draw)
+    return axes
+
+
+def _tumour_types(rng: np.random.Generator, group: str, tumor_site: np.ndarray, hcg: np.ndarray,
+                  tt: dict) -> np.ndarray:
+    """Histology of each tumour: for iGCTs NGGCT or germinoma (NGGCT more often with hCG-driven precocious
+    puberty), for other midline tumours a type drawn from the site's distribution (``tumour_types`` parameters).
+
+    Examples
+    --------
+    >>> tt = {"iGCT": {"nggct": 0.0, "nggct_given_hcg": 1.0}}
+    >>> _tumour_types(np.random.default_rng(0), "iGCT", np.array(["x", "x"]), np.array([1, 0]), tt).tolist()
+    ['NGGCT', 'germinoma']
+    """
+    n = len(tumor_site)
+    if group == "iGCT":
+        p_nggct = np.where(hcg == 1, tt["iGCT"]["nggct_given_hcg"], tt["iGCT"]["nggct"])
+        return np.where(rng.random(n) < p_nggct, "NGGCT", "germinoma").astype(object)
+    tumor_type = np.empty(n, dtype=object)
+    for ts in schema.TUMOR_SITES:
+        idx = np.flatnonzero(tumor_site == ts)
+        types = tt["other"][ts]
+        tumor_type[idx] = rng.choice(list(types), size=len(idx), p=np.array(list(types.values())))
+    return tumor_type
+
+
 def _tumour_cell(rng: np.random.Generator, split: str, group: str, n: int, tg: _Targets,
                  params: dict) -> tuple[pd.DataFrame, pd.DataFrame]:
     sex = _shuffled(rng, schema.SEXES, _allocate(n, tg.counts(split, group, "sex", schema.SEXES)))
@@ -289,22 +342,7 @@ def _tumour_cell(rng: np.random.Generator, split: str, group: str, n: int, tg: _
     prop = hp["proportions"][group]
     hpt = _shuffled(rng, schema.HPT_LEVELS, _allocate(n, [prop[lev] for lev in schema.HPT_LEVELS]))
     beta = {k: v[group] for k, v in hp["axis_beta"].items() if not k.startswith("_")}
-    axes = np.empty((n, len(AXES)))
-    for i, level in enumerate(hpt):
-        if level == "complete":
-            impaired = np.ones(len(AXES), dtype=bool)
-            a_imp = beta["impaired_complete"]
-        elif level == "incomplete":
-            k = int(rng.integers(1, len(AXES)))  # 1..3 impaired axes
-            impaired = np.zeros(len(AXES), dtype=bool)
-            impaired[rng.choice(len(AXES), size=k, replace=False)] = True
-            a_imp = beta["impaired_incomplete"]
-        else:
-            impaired = np.zeros(len(AXES), dtype=bool)
-            a_imp = beta["impaired_complete"]
-        imp_draw = rng.beta(a_imp[0], a_imp[1], size=len(AXES))
-        spare_draw = rng.beta(beta["spared"][0], beta["spared"][1], size=len(AXES))
-        axes[i] = np.where(impaired, imp_draw, spare_draw)
+    axes = _axis_damage(rng, hpt, beta)
     damage = axes.mean(axis=1)
     s = _normal_scores(damage, rng)
 
@@ -316,16 +354,7 @@ def _tumour_cell(rng: np.random.Generator, split: str, group: str, n: int, tg: _
         age_z = (age[boys] - age[boys].mean()) / (age[boys].std() or 1.0)
         hcg[boys] = _calibrated_bernoulli(rng, hc["share"], hc["age_slope"] * age_z)
 
-    tt = params["tumour_types"]
-    if group == "iGCT":
-        p_nggct = np.where(hcg == 1, tt["iGCT"]["nggct_given_hcg"], tt["iGCT"]["nggct"])
-        tumor_type = np.where(rng.random(n) < p_nggct, "NGGCT", "germinoma").astype(object)
-    else:
-        tumor_type = np.empty(n, dtype=object)
-        for ts in schema.TUMOR_SITES:
-            idx = np.flatnonzero(tumor_site == ts)
-            types = tt["other"][ts]
-            tumor_type[idx] = rng.choice(list(types), size=len(idx), p=np.array(list(types.values())))
+    tumor_type = _tumour_types(rng, group, tumor_site, hcg, params["tumour_types"])
 
     disp = effective_dispersions()
     extra = params["not_in_table1"]
