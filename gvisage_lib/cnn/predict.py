@@ -37,7 +37,7 @@ from gvisage_lib.cnn.datasets import prepare_batch
 from gvisage_lib.core import schema
 
 __all__ = ["CASCADE_COLUMNS", "CASCADE_THRESHOLD", "auc_by_candidate", "cascade_summary", "cascade_table",
-           "pick_device", "predict_scores", "predictions_frame", "select_gvisagenet"]
+           "batched_scores", "pick_device", "predict_scores", "predictions_frame", "select_gvisagenet"]
 
 #: Stage-1 score at or above which a subject is called tumour (argmax of two softmax outputs), and likewise stage 2.
 CASCADE_THRESHOLD: float = 0.5
@@ -81,10 +81,32 @@ def predict_scores(net: nn.Module, x: torch.Tensor, *, batch_size: int = 64,
     # one memory format for every prediction (a network fresh from channels_last training and the same weights
     # loaded from model.pt must give identical scores): channels_last on CUDA, the default layout on the CPU
     net.to(dev, memory_format=torch.channels_last if dev.type == "cuda" else torch.contiguous_format)
+    return batched_scores(net, x, batch_size=batch_size, device=dev,
+                          amp_dtype=torch.float16 if dev.type == "cuda" else None)
+
+
+def batched_scores(net: nn.Module, x: torch.Tensor, *, batch_size: int, device: torch.device,
+                   amp_dtype: torch.dtype | None, channels_last: bool | None = None) -> np.ndarray:
+    """Softmax probability of class 1 for uint8 stacks ``x``, batch by batch, as ``net`` stands (its mode, device and
+    memory format are the caller's), under autocast to ``amp_dtype`` (None: no autocast); the batches go in
+    channels_last when ``channels_last`` is true (None: on CUDA, see
+    :func:`~gvisage_lib.cnn.datasets.prepare_batch`).
+
+    :func:`predict_scores` calls it in the canonical precision and layout; training's per-epoch test pass in the
+    training's own (:mod:`gvisage_lib.cnn.training`).
+
+    Examples
+    --------
+    >>> net = nn.Sequential(nn.Flatten(), nn.Linear(3 * 4 * 4, 2)).eval()
+    >>> batched_scores(net, torch.zeros(5, 3, 4, 4, dtype=torch.uint8), batch_size=2, device=torch.device("cpu"),
+    ...                amp_dtype=None).shape
+    (5,)
+    """
     out = []
-    with torch.inference_mode(), torch.autocast(dev.type, dtype=torch.float16, enabled=dev.type == "cuda"):
+    with torch.inference_mode(), torch.autocast(device.type, dtype=amp_dtype or torch.float32,
+                                                enabled=amp_dtype is not None):
         for i in range(0, x.shape[0], batch_size):
-            logits = net(prepare_batch(x[i:i + batch_size], dev, None))
+            logits = net(prepare_batch(x[i:i + batch_size], device, None, channels_last=channels_last))
             out.append(torch.softmax(logits.float(), dim=1)[:, 1].cpu())
     return torch.cat(out).numpy().astype(np.float64) if out else np.empty(0)
 

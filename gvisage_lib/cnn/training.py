@@ -92,7 +92,7 @@ from gvisage_lib.cnn.distributed import (
     wrap_model,
 )
 from gvisage_lib.cnn.models import build_model, check_input_size
-from gvisage_lib.cnn.predict import pick_device
+from gvisage_lib.cnn.predict import batched_scores, pick_device
 from gvisage_lib.core import io
 from gvisage_lib.core.progress import Ticker, report
 from gvisage_lib.core.validation import check_int
@@ -673,13 +673,8 @@ def _monitor_scores(fit: _Fit, x: torch.Tensor) -> np.ndarray:
     pass. The run's predictions are not these: :func:`~gvisage_lib.cnn.predict.predict_scores` computes them after
     training in its canonical precision and layout (float32 on the CPU)."""
     fit.net.eval()  # the next epoch's _train_epoch puts it back in training mode
-    bs, out = _eval_batch(fit.batch_size, fit.dev), []
-    with torch.inference_mode(), torch.autocast(fit.dev.type, dtype=fit.amp_dtype or torch.float32,
-                                                enabled=fit.amp_dtype is not None):
-        for i in range(0, x.shape[0], bs):
-            logits = fit.net(prepare_batch(x[i:i + bs], fit.dev, None, channels_last=fit.channels_last))
-            out.append(torch.softmax(logits.float(), dim=1)[:, 1].cpu())
-    return torch.cat(out).numpy().astype(np.float64) if out else np.empty(0)
+    return batched_scores(fit.net, x, batch_size=_eval_batch(fit.batch_size, fit.dev), device=fit.dev,
+                          amp_dtype=fit.amp_dtype, channels_last=fit.channels_last)
 
 
 def _test_epoch(fit: _Fit, test: StackSet, epoch: int) -> None:

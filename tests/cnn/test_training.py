@@ -93,8 +93,13 @@ def test_the_test_pass_monitors_the_final_weights_and_leaves_the_training_layout
     _, _, _, test, _ = cohort
     layouts = []
     real = training._monitor_scores
-    monkeypatch.setattr(training, "_monitor_scores", lambda fit, x: (real(fit, x), layouts.append(
-        fit.net[0].weight.is_contiguous(memory_format=torch.channels_last)))[0])
+
+    def monitor(fit, x):  # the real pass, then the layout the network is left in
+        scores = real(fit, x)
+        layouts.append(fit.net[0].weight.is_contiguous(memory_format=torch.channels_last))
+        return scores
+
+    monkeypatch.setattr(training, "_monitor_scores", monitor)
     res = _train(tiny, cohort, tmp_path / "m", epochs=3)
     last = res.history[(res.history.split == "test") & (res.history.epoch == 3)].iloc[0]
     assert last["loss"] == pytest.approx(_bce(res.net, test), abs=0.01)
